@@ -1,0 +1,134 @@
+/* wb-queue — the operator's view of the queues.
+ *
+ * length, list, purge and stats of one queue, or of every queue in use
+ * when none is named (purge always needs a name). Each answers in a few
+ * Redis round trips whatever the size of the queue.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "wb_cli.h"
+#include "wb_config.h"
+#include "wb_err.h"
+#include "wb_queue.h"
+#include "wb_scan.h"
+
+#define USAGE "wb-queue [--delay S] length | list | purge | stats [QUEUE]"
+#define HELP \
+	"  length [QUEUE]  number of items queued, claimed or not\n" \
+	"  list [QUEUE]    one line per item: number, state, time (UTC)\n" \
+	"  purge QUEUE     remove every item of QUEUE\n" \
+	"  stats [QUEUE]   ready, waiting, claimed, oldest ready age\n" \
+	"  -d, --delay S   the delay that makes an item ready (default WB_DELAY)\n" \
+	"See wb-queue(1).\n"
+
+/* Lines name their queue only when every queue is shown. */
+static const char *prefix;
+
+static void
+print_item(long number, const char *state, long long ms, void *arg)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char when[32];
+
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	(void)arg;
+	if (printf("%s%ld\t%s\t%s\n", prefix, number, state, when) < 0)
+		wb_diesys(WB_EXIT_TEMP, "unable to write to standard output");
+}
+
+static void
+one(struct wb_queue *q, const char *cmd, const char *queue, long long delay_ms,
+    int named)
+{
+	struct wb_queue_stats st;
+	char pre[80] = "";
+
+	if (!named)
+		snprintf(pre, sizeof pre, "%s\t", queue);
+	prefix = pre;
+
+	if (strcmp(cmd, "list") == 0) {
+		wb_queue_list(q, queue, delay_ms, print_item, NULL);
+		return;
+	}
+	if (strcmp(cmd, "purge") == 0) {
+		printf("%lld\n", wb_queue_purge(q, queue));
+		return;
+	}
+	wb_queue_stats(q, queue, delay_ms, &st);
+	if (strcmp(cmd, "length") == 0)
+		printf("%s%lld\n", pre, st.queued);
+	else
+		printf("%squeued %lld\tready %lld\twaiting %lld\tclaimed %lld"
+		    "\texpired %lld\trequeued %lld\toldest_ready_s %lld\n", pre,
+		    st.queued, st.ready, st.waiting, st.claimed, st.expired,
+		    st.again, st.oldest_ready_ms < 0 ? -1 :
+		    st.oldest_ready_ms / 1000);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "delay", required_argument, NULL, 'd' },
+		WB_CLI_LONGOPTS
+	};
+	static const char *const cmds[] = { "length", "list", "purge", "stats" };
+	struct wb_config cfg;
+	struct wb_queue q;
+	const char *cmd, *delay = NULL;
+	double secs;
+	int ch, known = 0;
+
+	wb_cli_start("wb-queue");
+	while ((ch = getopt_long(argc, argv, "d:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			delay = optarg;
+			break;
+		case 'h':
+			wb_cli_help(USAGE, HELP);
+		case 'V':
+			wb_cli_version();
+		default:
+			wb_dieusage(USAGE);
+		}
+	}
+	argc -= optind, argv += optind;
+	if (argc < 1 || argc > 2)
+		wb_dieusage(USAGE);
+	cmd = argv[0];
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		known |= strcmp(cmd, cmds[i]) == 0;
+	if (!known || (strcmp(cmd, "purge") == 0 && argc != 2))
+		wb_dieusage(USAGE);
+	if (argc == 2 && !wb_queue_name_ok(argv[1]))
+		wb_die(WB_EXIT_USAGE, "bad queue name (1 to 64 of A-Z a-z 0-9 _ . -): %s",
+		    argv[1]);
+	wb_config_load(&cfg);
+	if (delay != NULL && wb_scan_seconds(delay, &secs) < 0)
+		wb_die(WB_EXIT_USAGE, "--delay is not a number of seconds: %s",
+		    delay);
+	if (delay == NULL)
+		secs = cfg.delay;
+	wb_queue_connect(&q, cfg.redis);
+
+	if (argc == 2)
+		one(&q, cmd, argv[1], (long long)(secs * 1000.0 + 0.5), 1);
+	else {
+		redisReply *names = wb_queue_names(&q);
+
+		for (size_t i = 0; i < names->elements; i++)
+			if (names->element[i]->type == REDIS_REPLY_STRING &&
+			    wb_queue_name_ok(names->element[i]->str))
+				one(&q, cmd, names->element[i]->str,
+				    (long long)(secs * 1000.0 + 0.5), 0);
+		freeReplyObject(names);
+	}
+	wb_queue_close(&q);
+	return wb_cli_end(WB_EXIT_OK);
+}

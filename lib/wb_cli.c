@@ -1,0 +1,43 @@
+/* wb — what every tool's command line has: --help, --version, usage. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "wb_cli.h"
+#include "wb_err.h"
+
+#ifndef WB_VERSION
+#define WB_VERSION "0.0.0"
+#endif
+
+void
+wb_cli_help(const char *usage, const char *help)
+{
+	printf("usage: %s\n\n%s", usage, help);
+	exit(wb_cli_end(WB_EXIT_OK));
+}
+
+void
+wb_cli_version(void)
+{
+	printf("%s (wb) %s\n", wb_prog, WB_VERSION);
+	exit(wb_cli_end(WB_EXIT_OK));
+}
+
+void
+wb_cli_start(const char *prog)
+{
+	static char outbuf[1 << 16];
+
+	wb_prog = prog;
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+}
+
+int
+wb_cli_end(int status)
+{
+	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF)
+		wb_diesys(WB_EXIT_TEMP, "unable to write to standard output");
+	return status;
+}

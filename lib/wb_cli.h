@@ -1,0 +1,27 @@
+/* wb — what every tool's command line has: --help, --version, usage. */
+#ifndef WB_CLI_H
+#define WB_CLI_H
+
+#include <getopt.h>
+
+/* The long options every tool accepts; end a tool's table with these. */
+#define WB_CLI_LONGOPTS \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, 'V' }, \
+	{ NULL, 0, NULL, 0 }
+
+/* Print "usage: <usage>", a blank line and 'help' on stdout; exit 0. */
+void wb_cli_help(const char *usage, const char *help) __attribute__((noreturn));
+/* Print "<prog> (wb) <version>" on stdout; exit 0. */
+void wb_cli_version(void) __attribute__((noreturn));
+
+/*
+ * Set the program name for messages, ignore SIGPIPE (a closed pipe is then
+ * a write error, reported and exit 111) and make stdout fully buffered.
+ */
+void wb_cli_start(const char *prog);
+
+/* Close stdout at exit, checked: a write error exits 111. */
+int wb_cli_end(int status);
+
+#endif

@@ -1,0 +1,36 @@
+/* wb — stderr messages in one grammar, one line per event.
+ *
+ * Every message starts with the program name and a level word:
+ * "wb-fetch: fatal: unable to connect to 127.0.0.1:6379: Connection refused".
+ * s6-log adds the timestamps; nothing here does.
+ */
+#ifndef WB_ERR_H
+#define WB_ERR_H
+
+#include <stdarg.h>
+
+/* Exit codes, the same for every tool (see wb(7)). */
+enum {
+	WB_EXIT_OK = 0,
+	WB_EXIT_REJECTED = 1,	/* some input records were rejected */
+	WB_EXIT_USAGE = 100,	/* wrong usage or permanent failure */
+	WB_EXIT_TEMP = 111	/* temporary failure: retry later */
+};
+
+extern const char *wb_prog;
+
+#define WB_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* Print "prog: fatal: <message>" and exit with 'code'. */
+void wb_die(int code, const char *fmt, ...) WB_PRINTF(2, 3) __attribute__((noreturn));
+/* As wb_die, with ": strerror(errno)" appended. */
+void wb_diesys(int code, const char *fmt, ...) WB_PRINTF(2, 3) __attribute__((noreturn));
+void wb_warn(const char *fmt, ...) WB_PRINTF(1, 2);
+void wb_warnsys(const char *fmt, ...) WB_PRINTF(1, 2);
+void wb_info(const char *fmt, ...) WB_PRINTF(1, 2);
+/* Printed only when WB_DEBUG is set to a non-empty value. */
+void wb_debug(const char *fmt, ...) WB_PRINTF(1, 2);
+/* Print "prog: usage: <usage>" and exit 100. */
+void wb_dieusage(const char *usage) __attribute__((noreturn));
+
+#endif

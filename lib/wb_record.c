@@ -1,0 +1,345 @@
+/* wb — NDJSON records: framing, validation, pass-through. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wb_err.h"
+#include "wb_record.h"
+#include "wb_scan.h"
+
+#define READ_CHUNK (64UL << 10)
+
+void
+wb_reader_init(struct wb_reader *r, int fd)
+{
+	const char *cap = getenv("WB_MAX_LINE");
+	unsigned long long v;
+	const char *why;
+
+	memset(r, 0, sizeof *r);
+	r->fd = fd;
+	r->max_line = WB_MAX_LINE_DEFAULT;
+	if (cap != NULL && *cap != '\0') {
+		if (wb_scan_uint(cap, strlen(cap), 1, 1UL << 30, &v, &why) < 0)
+			wb_die(WB_EXIT_USAGE, "WB_MAX_LINE is %s: %s", why, cap);
+		r->max_line = v;
+	}
+	r->cap = READ_CHUNK + 1;
+	r->buf = malloc(r->cap);
+	if (r->buf == NULL)
+		wb_diesys(WB_EXIT_TEMP, "unable to allocate the input buffer");
+}
+
+void
+wb_reader_free(struct wb_reader *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+}
+
+/* Read more input after the unread bytes; returns bytes read, 0 at EOF. */
+static size_t
+fill(struct wb_reader *r)
+{
+	ssize_t n;
+
+	if (r->off > 0) {
+		memmove(r->buf, r->buf + r->off, r->len - r->off);
+		r->len -= r->off;
+		r->scan -= r->off;
+		r->off = 0;
+	}
+	if (r->cap - r->len < READ_CHUNK + 1) {
+		size_t want = r->len + READ_CHUNK + 1;
+		char *nb;
+
+		if (want < r->cap * 2)
+			want = r->cap * 2;
+		nb = realloc(r->buf, want);
+		if (nb == NULL)
+			wb_diesys(WB_EXIT_TEMP, "unable to grow the input buffer");
+		r->buf = nb;
+		r->cap = want;
+	}
+	if (r->idle_fn != NULL) {
+		struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+		int ready;
+
+		do
+			ready = poll(&pfd, 1, r->idle_ms);
+		while (ready < 0 && errno == EINTR);
+		if (ready == 0)
+			r->idle_fn(r->idle_arg);
+	}
+	/* Flush before blocking: the next stage must not wait on us. */
+	fflush(stdout);
+	do
+		n = read(r->fd, r->buf + r->len, r->cap - r->len - 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		wb_diesys(WB_EXIT_TEMP, "unable to read standard input");
+	r->len += (size_t)n;
+	return (size_t)n;
+}
+
+int
+wb_reader_line(struct wb_reader *r, char **line, size_t *len)
+{
+	int skipping = 0;
+
+	for (;;) {
+		char *nl = memchr(r->buf + r->scan, '\n', r->len - r->scan);
+		size_t n;
+
+		if (nl == NULL && !r->eof) {
+			if (r->len - r->off > r->max_line) {
+				/* Too long: drop what we have, keep skipping. */
+				if (!skipping) {
+					wb_warn("line %lu: longer than %zu bytes, "
+					    "skipped", r->lineno + 1, r->max_line);
+					r->rejected++;
+					skipping = 1;
+				}
+				r->off = r->scan = r->len;
+			} else
+				r->scan = r->len;
+			if (fill(r) == 0)
+				r->eof = 1;
+			continue;
+		}
+		if (nl == NULL && r->off == r->len)
+			return 0;
+		n = (nl != NULL ? (size_t)(nl - r->buf) : r->len) - r->off;
+		r->lineno++;
+		if (skipping || n > r->max_line) {
+			if (!skipping) {
+				wb_warn("line %lu: longer than %zu bytes, skipped",
+				    r->lineno, r->max_line);
+				r->rejected++;
+			}
+			skipping = 0;
+			r->off = r->scan = nl != NULL ? (size_t)(nl - r->buf) + 1 : r->len;
+			continue;
+		}
+		*line = r->buf + r->off;
+		(*line)[n] = '\0';	/* over the '\n', or in the spare byte */
+		*len = n;
+		r->off = r->scan = r->off + n + (nl != NULL);
+		return 1;
+	}
+}
+
+int
+wb_number_from_jv(jv v, long *out, const char **why)
+{
+	double d;
+
+	if (jv_get_kind(v) != JV_KIND_NUMBER) {
+		*why = "not a number";
+		return -1;
+	}
+	d = jv_number_value(v);
+	if (!isfinite(d) || d != floor(d)) {
+		*why = "not an integer";
+		return -1;
+	}
+	if (d < 1 || d > WB_NUMBER_MAX) {
+		*why = "out of range 1..2147483647";
+		return -1;
+	}
+	*out = (long)d;
+	return 0;
+}
+
+/* Quote at most 40 bytes of the line, control bytes as '?', for messages. */
+static void
+excerpt(char *dst, size_t dstlen, const char *s, size_t len)
+{
+	size_t i, n = len > 40 ? 40 : len;
+
+	if (dstlen < 4)
+		return;
+	if (n > dstlen - 4)
+		n = dstlen - 4;
+	for (i = 0; i < n; i++)
+		dst[i] = isprint((unsigned char)s[i]) ? s[i] : '?';
+	if (n < len)
+		dst[i++] = '.', dst[i++] = '.', dst[i++] = '.';
+	dst[i] = '\0';
+}
+
+int
+wb_record_parse(const char *line, size_t len, struct wb_record *rec,
+    char *why, size_t whylen)
+{
+	unsigned long long n;
+	const char *reason;
+	char quoted[48];
+	jv v, num;
+
+	while (len > 0 && isspace((unsigned char)*line))
+		line++, len--;
+	while (len > 0 && isspace((unsigned char)line[len - 1]))
+		len--;
+	if (len == 0) {
+		snprintf(why, whylen, "empty line");
+		return -1;
+	}
+	if (line[0] != '{') {
+		if (wb_scan_uint(line, len, 1, WB_NUMBER_MAX, &n, &reason) < 0) {
+			excerpt(quoted, sizeof quoted, line, len);
+			snprintf(why, whylen, "not an issue number (1..2147483647) "
+			    "nor a JSON object: %s", quoted);
+			return -1;
+		}
+		rec->number = (long)n;
+		rec->value = jv_null();
+		return 0;
+	}
+	v = jv_parse_sized(line, (int)len);
+	if (!jv_is_valid(v)) {
+		jv msg = jv_invalid_get_msg(v);
+
+		snprintf(why, whylen, "not valid JSON: %s",
+		    jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) :
+		    "parse error");
+		jv_free(msg);
+		return -1;
+	}
+	num = jv_object_get(jv_copy(v), jv_string("number"));
+	if (!jv_is_valid(num)) {
+		jv_free(num);
+		jv_free(v);
+		snprintf(why, whylen, "object without \"number\"");
+		return -1;
+	}
+	if (wb_number_from_jv(num, &rec->number, &reason) < 0) {
+		jv_free(num);
+		jv_free(v);
+		snprintf(why, whylen, "\"number\" is %s", reason);
+		return -1;
+	}
+	jv_free(num);
+	rec->value = v;
+	return 0;
+}
+
+int
+wb_reader_next(struct wb_reader *r, struct wb_record *rec)
+{
+	char why[256];
+	char *line;
+	size_t len;
+
+	while (wb_reader_line(r, &line, &len)) {
+		if (wb_record_parse(line, len, rec, why, sizeof why) == 0)
+			return 1;
+		wb_warn("line %lu: %s, skipped", r->lineno, why);
+		r->rejected++;
+	}
+	return 0;
+}
+
+int
+wb_reader_status(const struct wb_reader *r)
+{
+	if (r->rejected == 0)
+		return WB_EXIT_OK;
+	wb_warn("%lu input line%s rejected", r->rejected,
+	    r->rejected == 1 ? " was" : "s were");
+	return WB_EXIT_REJECTED;
+}
+
+jv
+wb_record_get(const struct wb_record *rec, const char *key)
+{
+	jv v;
+
+	if (jv_get_kind(rec->value) != JV_KIND_OBJECT)
+		return jv_invalid();
+	v = jv_object_get(jv_copy(rec->value), jv_string(key));
+	return v;
+}
+
+void
+wb_record_set(struct wb_record *rec, const char *key, jv value)
+{
+	if (jv_get_kind(rec->value) != JV_KIND_OBJECT) {
+		jv_free(rec->value);
+		rec->value = jv_object_set(jv_object(), jv_string("number"),
+		    jv_number(rec->number));
+	}
+	rec->value = jv_object_set(rec->value, jv_string(key), value);
+}
+
+void
+wb_record_del(struct wb_record *rec, const char *key)
+{
+	if (jv_get_kind(rec->value) == JV_KIND_OBJECT)
+		rec->value = jv_object_delete(rec->value, jv_string(key));
+}
+
+int
+wb_record_claim(const struct wb_record *rec, char *queue, char *claim,
+    const char **why)
+{
+	jv q = wb_record_get(rec, "queue");
+	jv c = wb_record_get(rec, "claim");
+	const char *qs, *cs;
+	int rc = -1;
+
+	if (!jv_is_valid(q) && !jv_is_valid(c)) {
+		rc = 0;
+		goto out;
+	}
+	*why = "no \"queue\" string";
+	if (jv_get_kind(q) != JV_KIND_STRING)
+		goto out;
+	qs = jv_string_value(q);
+	*why = "bad \"queue\" name";
+	if (!wb_queue_name_ok(qs))
+		goto out;
+	*why = "no \"claim\" string of digits";
+	if (jv_get_kind(c) != JV_KIND_STRING)
+		goto out;
+	cs = jv_string_value(c);
+	if (*cs == '\0' || strlen(cs) >= WB_CLAIM_MAX ||
+	    strspn(cs, "0123456789") != strlen(cs))
+		goto out;
+	memcpy(queue, qs, strlen(qs) + 1);
+	memcpy(claim, cs, strlen(cs) + 1);
+	rc = 1;
+out:
+	jv_free(q);
+	jv_free(c);
+	return rc;
+}
+
+void
+wb_record_free(struct wb_record *rec)
+{
+	jv_free(rec->value);
+	rec->value = jv_null();
+}
+
+void
+wb_record_put(FILE *f, const struct wb_record *rec)
+{
+	if (jv_get_kind(rec->value) == JV_KIND_OBJECT)
+		jv_dumpf(jv_copy(rec->value), f, 0);
+	else
+		fprintf(f, "{\"number\":%ld}", rec->number);
+	if (putc('\n', f) == EOF || ferror(f))
+		wb_diesys(WB_EXIT_TEMP, "unable to write to standard output");
+}
+
+void
+wb_flush(FILE *f)
+{
+	if (fflush(f) == EOF || ferror(f))
+		wb_diesys(WB_EXIT_TEMP, "unable to write to standard output");
+}

@@ -1,0 +1,107 @@
+/* wb — NDJSON records: framing, validation, pass-through (SPEC.md, "Records").
+ *
+ * A record is one JSON object per line with an integer "number" in
+ * 1..2^31-1; a line holding only such an integer stands for {"number":N}.
+ * A bad line is reported on stderr with its line number and skipped, so
+ * the stream resynchronises at the next newline.
+ */
+#ifndef WB_RECORD_H
+#define WB_RECORD_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jv.h>
+
+#define WB_MAX_LINE_DEFAULT (64UL << 20)	/* 64 MiB; WB_MAX_LINE overrides */
+
+struct wb_record {
+	long number;
+	jv value;	/* the object as read, or jv_null() for a bare integer */
+};
+
+struct wb_reader {
+	int fd;
+	char *buf;
+	size_t cap, off, len;	/* unread bytes are buf[off..len) */
+	size_t scan;		/* where to look for the next '\n' from */
+	size_t max_line;
+	unsigned long lineno;	/* number of the last line returned */
+	unsigned long rejected;	/* lines reported and skipped */
+	int eof;
+	/*
+	 * Called when input has paused for idle_ms (0: whenever a read would
+	 * block), before the reader blocks: the place for a filter to send
+	 * what it has batched. Set these after wb_reader_init().
+	 */
+	void (*idle_fn)(void *arg);
+	void *idle_arg;
+	int idle_ms;
+};
+
+/* Start reading 'fd'. The line cap comes from WB_MAX_LINE, if set. */
+void wb_reader_init(struct wb_reader *r, int fd);
+void wb_reader_free(struct wb_reader *r);
+
+/*
+ * Next line, without its '\n', at *line (valid until the next call; a NUL
+ * follows it). A line longer than the cap is reported, counted as rejected
+ * and skipped. Returns 1, or 0 at the end of input. stdout is flushed
+ * before blocking on input, so that a filter never sits on output while it
+ * waits. A read error exits 111.
+ */
+int wb_reader_line(struct wb_reader *r, char **line, size_t *len);
+
+/*
+ * Next valid record into *rec; the caller owns rec->value. Invalid lines
+ * are reported ("line N: ...") and skipped. Returns 1, or 0 at the end.
+ */
+int wb_reader_next(struct wb_reader *r, struct wb_record *rec);
+
+/*
+ * Parse one line into *rec. Returns 0, or -1 with a reason in 'why'
+ * (which receives at most 'whylen' bytes).
+ */
+int wb_record_parse(const char *line, size_t len, struct wb_record *rec,
+    char *why, size_t whylen);
+
+/*
+ * Check that 'v' (borrowed) is a JSON number holding an issue number.
+ * Returns 0 and sets *out, or -1 with *why set to a static reason.
+ */
+int wb_number_from_jv(jv v, long *out, const char **why);
+
+/* Field 'key' of the record: a new reference, or jv_invalid() if absent. */
+jv wb_record_get(const struct wb_record *rec, const char *key);
+/* Set field 'key' to 'value' (consumed). */
+void wb_record_set(struct wb_record *rec, const char *key, jv value);
+/* Remove field 'key' if present. */
+void wb_record_del(struct wb_record *rec, const char *key);
+#define WB_CLAIM_MAX 24	/* bytes of a claim token, with its NUL */
+
+/*
+ * The "queue" and "claim" fields set by wb-dequeue, validated: a queue
+ * name (see wb_queue_name_ok) and a token of 1..23 digits, copied into
+ * queue[65] and claim[WB_CLAIM_MAX]. Returns 1 when the record has both,
+ * 0 when it has neither, -1 with *why set when they are malformed.
+ */
+int wb_record_claim(const struct wb_record *rec, char *queue, char *claim,
+    const char **why);
+/* Release rec->value. */
+void wb_record_free(struct wb_record *rec);
+
+/*
+ * Write the record as one compact line to 'f', every field passed through.
+ * A write error exits 111. Does not flush: see wb_flush().
+ */
+void wb_record_put(FILE *f, const struct wb_record *rec);
+/* Flush 'f'; a write error exits 111. */
+void wb_flush(FILE *f);
+
+/*
+ * Report at the end of input how many lines were rejected; returns the
+ * exit status the tool should end with (0, or 1 if any were rejected).
+ */
+int wb_reader_status(const struct wb_reader *r);
+
+#endif

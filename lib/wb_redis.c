@@ -1,0 +1,226 @@
+/* wb — a Redis connection from a URL (WB_REDIS). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "wb_err.h"
+#include "wb_redis.h"
+#include "wb_scan.h"
+
+struct endpoint {
+	char host[256];		/* host name, or socket path when unix */
+	int unix_socket;
+	int port;
+	char password[256];
+	char user[128];
+	unsigned long long db;
+};
+
+/* Split 'url' into 'ep'; returns 0, or -1 with a reason in 'err'. */
+static int
+parse_url(const char *url, struct endpoint *ep, char *err, size_t errlen)
+{
+	const char *p, *at, *end, *q;
+	unsigned long long v;
+	const char *why;
+
+	memset(ep, 0, sizeof *ep);
+	ep->port = 6379;
+	if (strncmp(url, "redis://", 8) == 0)
+		p = url + 8;
+	else if (strncmp(url, "unix://", 7) == 0) {
+		p = url + 7;
+		ep->unix_socket = 1;
+	} else {
+		snprintf(err, errlen, "WB_REDIS is not a redis:// or unix:// URL");
+		return -1;
+	}
+	/* Credentials end at the last '@' before the path. */
+	end = p + strcspn(p, ep->unix_socket ? "?" : "/?");
+	at = NULL;
+	for (q = p; q < end; q++)
+		if (*q == '@')
+			at = q;
+	if (at != NULL) {
+		const char *colon = memchr(p, ':', (size_t)(at - p));
+		size_t ul = colon != NULL ? (size_t)(colon - p) : 0;
+		size_t pl = colon != NULL ? (size_t)(at - colon - 1) :
+		    (size_t)(at - p);
+		const char *pw = colon != NULL ? colon + 1 : p;
+
+		if (ul >= sizeof ep->user || pl >= sizeof ep->password) {
+			snprintf(err, errlen, "WB_REDIS credentials are too long");
+			return -1;
+		}
+		memcpy(ep->user, p, ul);
+		memcpy(ep->password, pw, pl);
+		p = at + 1;
+	}
+	if (ep->unix_socket) {
+		size_t n = strcspn(p, "?");
+
+		if (n == 0 || *p != '/' || n >= sizeof ep->host) {
+			snprintf(err, errlen, "WB_REDIS has no absolute socket path");
+			return -1;
+		}
+		memcpy(ep->host, p, n);
+		p += n;
+		if (*p == '?') {
+			if (strncmp(p, "?db=", 4) != 0 ||
+			    wb_scan_uint(p + 4, strlen(p + 4), 0, 1000000, &v,
+			    &why) < 0) {
+				snprintf(err, errlen, "WB_REDIS: bad query "
+				    "(only ?db=N is understood)");
+				return -1;
+			}
+			ep->db = v;
+		}
+		return 0;
+	}
+	{
+		size_t n = strcspn(p, ":/?");
+		const char *rest;
+
+		if (n == 0 || n >= sizeof ep->host) {
+			snprintf(err, errlen, "WB_REDIS has no host");
+			return -1;
+		}
+		/* An IPv6 literal is bracketed: redis://[::1]:6379/0. */
+		if (*p == '[') {
+			const char *rb = strchr(p, ']');
+			if (rb == NULL || (size_t)(rb - p - 1) >= sizeof ep->host) {
+				snprintf(err, errlen, "WB_REDIS: bad IPv6 host");
+				return -1;
+			}
+			memcpy(ep->host, p + 1, (size_t)(rb - p - 1));
+			rest = rb + 1;
+		} else {
+			memcpy(ep->host, p, n);
+			rest = p + n;
+		}
+		if (*rest == ':') {
+			size_t pn = strcspn(rest + 1, "/?");
+			if (wb_scan_uint(rest + 1, pn, 1, 65535, &v, &why) < 0) {
+				snprintf(err, errlen, "WB_REDIS: port is %s", why);
+				return -1;
+			}
+			ep->port = (int)v;
+			rest += 1 + pn;
+		}
+		if (*rest == '/' && rest[1] != '\0') {
+			if (wb_scan_uint(rest + 1, strlen(rest + 1), 0, 1000000,
+			    &v, &why) < 0) {
+				snprintf(err, errlen, "WB_REDIS: database is %s",
+				    why);
+				return -1;
+			}
+			ep->db = v;
+		} else if (*rest != '\0' && strcmp(rest, "/") != 0) {
+			snprintf(err, errlen, "WB_REDIS: unexpected \"%s\"", rest);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+redisContext *
+wb_redis_open(const char *url, int timeout_ms, char *err, size_t errlen,
+    int *permanent)
+{
+	struct timeval ctv = { 5, 0 };
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	struct endpoint ep;
+	char where[300];
+	redisContext *c;
+	redisReply *r;
+
+	*permanent = 1;
+	if (parse_url(url, &ep, err, errlen) < 0)
+		return NULL;
+	*permanent = 0;
+	if (ep.unix_socket) {
+		snprintf(where, sizeof where, "%s", ep.host);
+		c = redisConnectUnixWithTimeout(ep.host, ctv);
+	} else {
+		snprintf(where, sizeof where, "%s:%d", ep.host, ep.port);
+		c = redisConnectWithTimeout(ep.host, ep.port, ctv);
+	}
+	if (c == NULL) {
+		snprintf(err, errlen, "unable to connect to Redis at %s: "
+		    "out of memory", where);
+		return NULL;
+	}
+	if (c->err) {
+		snprintf(err, errlen, "unable to connect to Redis at %s: %s",
+		    where, c->errstr);
+		redisFree(c);
+		return NULL;
+	}
+	redisSetTimeout(c, tv);
+	if (ep.password[0] != '\0') {
+		if (ep.user[0] != '\0')
+			r = redisCommand(c, "AUTH %s %s", ep.user, ep.password);
+		else
+			r = redisCommand(c, "AUTH %s", ep.password);
+		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+			snprintf(err, errlen, "Redis at %s refused the password: %s",
+			    where, r != NULL ? r->str : c->errstr);
+			*permanent = r != NULL;
+			if (r != NULL)
+				freeReplyObject(r);
+			redisFree(c);
+			return NULL;
+		}
+		freeReplyObject(r);
+	}
+	if (ep.db != 0) {
+		r = redisCommand(c, "SELECT %llu", ep.db);
+		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+			snprintf(err, errlen, "unable to select database %llu on "
+			    "Redis at %s: %s", ep.db, where,
+			    r != NULL ? r->str : c->errstr);
+			*permanent = r != NULL;
+			if (r != NULL)
+				freeReplyObject(r);
+			redisFree(c);
+			return NULL;
+		}
+		freeReplyObject(r);
+	}
+	return c;
+}
+
+redisContext *
+wb_redis_connect(const char *url)
+{
+	char err[512];
+	int permanent;
+	redisContext *c = wb_redis_open(url, 30000, err, sizeof err, &permanent);
+
+	if (c == NULL)
+		wb_die(permanent ? WB_EXIT_USAGE : WB_EXIT_TEMP, "%s", err);
+	return c;
+}
+
+redisReply *
+wb_redis_check(redisContext *c, redisReply *reply, const char *what)
+{
+	if (reply == NULL)
+		wb_die(WB_EXIT_TEMP, "unable to %s: Redis connection lost: %s",
+		    what, c->errstr[0] ? c->errstr : "no reply");
+	if (reply->type == REDIS_REPLY_ERROR)
+		wb_die(WB_EXIT_TEMP, "unable to %s: Redis answered: %s", what,
+		    reply->str);
+	return reply;
+}
+
+redisReply *
+wb_redis_next(redisContext *c, const char *what)
+{
+	void *reply = NULL;
+
+	if (redisGetReply(c, &reply) != REDIS_OK)
+		reply = NULL;
+	return wb_redis_check(c, reply, what);
+}

@@ -1,0 +1,36 @@
+/* wb — a Redis connection from a URL (WB_REDIS).
+ *
+ * Accepted forms: redis://[[user]:password@]host[:port][/db] and
+ * unix://[:password@]/path/to/redis.sock[?db=N]. Messages name the host
+ * or socket, never the password.
+ */
+#ifndef WB_REDIS_H
+#define WB_REDIS_H
+
+#include <stddef.h>
+
+#include <hiredis/hiredis.h>
+
+/*
+ * Connect, authenticate and select the database named by 'url'. Returns a
+ * context, or NULL with a reason in 'err' (at most 'errlen' bytes).
+ * *permanent is set to 1 when the URL itself is wrong (retrying will not
+ * help), 0 otherwise. Commands time out after 'timeout_ms' (0: never).
+ */
+redisContext *wb_redis_open(const char *url, int timeout_ms, char *err,
+    size_t errlen, int *permanent);
+
+/* As wb_redis_open, but exits 100 (bad URL) or 111 (unreachable). */
+redisContext *wb_redis_connect(const char *url);
+
+/*
+ * Check a reply: NULL (connection lost) or an error reply exits 111 with
+ * a message naming 'what'; otherwise returns 'reply'.
+ */
+redisReply *wb_redis_check(redisContext *c, redisReply *reply,
+    const char *what);
+
+/* Read the next pipelined reply, checked as by wb_redis_check(). */
+redisReply *wb_redis_next(redisContext *c, const char *what);
+
+#endif

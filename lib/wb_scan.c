@@ -1,0 +1,72 @@
+/* wb — strict parsing of numbers and names from untrusted text. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wb_scan.h"
+
+int
+wb_scan_uint(const char *s, size_t len, unsigned long long min,
+    unsigned long long max, unsigned long long *out, const char **why)
+{
+	unsigned long long v = 0;
+
+	if (len == 0 || (len > 1 && s[0] == '0')) {
+		*why = "not a decimal integer";
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9') {
+			*why = "not a decimal integer";
+			return -1;
+		}
+		if (v > (max - (unsigned)(s[i] - '0')) / 10) {
+			*why = "out of range";
+			return -1;
+		}
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v < min || v > max) {
+		*why = "out of range";
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+wb_scan_number(const char *s, long *out, const char **why)
+{
+	unsigned long long v;
+
+	if (wb_scan_uint(s, strlen(s), 1, WB_NUMBER_MAX, &v, why) < 0)
+		return -1;
+	*out = (long)v;
+	return 0;
+}
+
+int
+wb_scan_seconds(const char *s, double *out)
+{
+	char *end;
+	double d;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	d = strtod(s, &end);
+	if (*end != '\0' || !isfinite(d) || d < 0 || d > 1e9)
+		return -1;
+	*out = d;
+	return 0;
+}
+
+int
+wb_queue_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 64)
+		return 0;
+	return strspn(name, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}

@@ -1,0 +1,27 @@
+/* wb — strict parsing of numbers and names from untrusted text. */
+#ifndef WB_SCAN_H
+#define WB_SCAN_H
+
+#include <stddef.h>
+
+#define WB_NUMBER_MAX 2147483647L	/* issue numbers are 1..2^31-1 */
+
+/*
+ * Parse the 'len' bytes at 's' as a decimal integer in [min, max]: digits
+ * only, no sign, no blanks, no leading zero (except "0" itself), no
+ * exponent. Returns 0 and sets *out, or -1 with *why set to a static
+ * reason ("not a decimal integer", "out of range").
+ */
+int wb_scan_uint(const char *s, size_t len, unsigned long long min,
+    unsigned long long max, unsigned long long *out, const char **why);
+
+/* wb_scan_uint over a C string, for issue numbers: 1..2^31-1. */
+int wb_scan_number(const char *s, long *out, const char **why);
+
+/* Parse a duration in seconds ("300", "0.5"): 0 <= d <= 10^9. */
+int wb_scan_seconds(const char *s, double *out);
+
+/* A queue name is 1..64 of [A-Za-z0-9_.-]; returns 1 when 'name' is one. */
+int wb_queue_name_ok(const char *name);
+
+#endif
