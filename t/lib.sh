@@ -8,7 +8,7 @@
 # shellcheck shell=sh disable=SC2034
 
 set -u
-T_DIR=$(cd "${0%/*}" && pwd)
+T_DIR=${T_DIR:-$(cd "${0%/*}" && pwd)}
 TOP=$(cd "$T_DIR/.." && pwd)
 WB_BUILD=${WB_BUILD:-$TOP/build}
 PATH=$WB_BUILD/bin:$TOP/scripts:$PATH
