@@ -19,12 +19,13 @@
 #include "wb_record.h"
 #include "wb_scan.h"
 
-#define USAGE "wb-dequeue [--batch N] [--delay S] [--lease S] [--once] QUEUE"
+#define USAGE "wb-dequeue [--batch N] [--delay S] [--lease S] [--max N] [--once] QUEUE"
 #define HELP \
 	"Claim items of QUEUE idle for the delay and write them as records.\n" \
 	"  -b, --batch N  claim at most N items at a time (1..1000, default 100)\n" \
 	"  -d, --delay S  inactivity delay in seconds (default WB_DELAY, 300)\n" \
 	"  -l, --lease S  lease of a claim in seconds (default 600)\n" \
+	"  -n, --max N    exit after N items\n" \
 	"  -1, --once     exit once nothing is ready instead of waiting\n" \
 	"See wb-dequeue(1).\n"
 
@@ -77,12 +78,13 @@ main(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "delay", required_argument, NULL, 'd' },
 		{ "lease", required_argument, NULL, 'l' },
+		{ "max", required_argument, NULL, 'n' },
 		{ "once", no_argument, NULL, '1' },
 		WB_CLI_LONGOPTS
 	};
 	static struct wb_claim claim;
 	long long delay_ms = -1, lease_ms = 600000;
-	unsigned long long batch = 100;
+	unsigned long long batch = 100, max = 0, emitted = 0;
 	struct wb_config cfg;
 	struct wb_queue q;
 	const char *queue, *why;
@@ -90,7 +92,7 @@ main(int argc, char **argv)
 	int ch, once = 0;
 
 	wb_cli_start("wb-dequeue");
-	while ((ch = getopt_long(argc, argv, "1b:d:hl:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "1b:d:hl:n:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case '1':
 			once = 1;
@@ -112,6 +114,11 @@ main(int argc, char **argv)
 				wb_die(WB_EXIT_USAGE, "--lease must be at least 1 "
 				    "second: %s", optarg);
 			break;
+		case 'n':
+			if (wb_scan_uint(optarg, strlen(optarg), 1, 1ULL << 62,
+			    &max, &why) < 0)
+				wb_die(WB_EXIT_USAGE, "--max is %s: %s", why, optarg);
+			break;
 		case 'V':
 			wb_cli_version();
 		default:
@@ -130,13 +137,16 @@ main(int argc, char **argv)
 		delay_ms = (long long)(cfg.delay * 1000.0 + 0.5);
 	wb_queue_connect(&q, cfg.redis);
 
-	for (;;) {
+	while (max == 0 || emitted < max) {
+		if (max > 0 && max - emitted < batch)
+			batch = max - emitted;
 		if (wb_queue_claim(&q, queue, delay_ms, lease_ms, batch, &claim,
 		    err, sizeof err) < 0)
 			wb_die(WB_EXIT_TEMP, "unable to claim from %s: %s", queue,
 			    err);
 		if (claim.n > 0) {
 			emit(queue, &claim);
+			emitted += claim.n;
 			wait_drained();
 			continue;
 		}
