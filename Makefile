@@ -2,8 +2,8 @@
 #
 # Every bin/wb-*.c is a tool linked against every lib/*.c: adding a tool or
 # a module needs no change here. User CFLAGS stay overridable; ours are in
-# ALL_CFLAGS. `make check SANITIZE=1` builds into build-san/ with ASan and
-# UBSan and runs the same suite.
+# ALL_CFLAGS. `make check` runs the suite twice: on the plain build and on
+# build-san/, built with AddressSanitizer and UBSan (SANITIZE=1).
 
 VERSION = 0.1.0
 PREFIX ?= /usr/local
@@ -54,7 +54,17 @@ $(BUILD)/bin/%: bin/%.c $(BUILD)/libwb.a lib/*.h
 deps:
 	@sh scripts/install-deps
 
-check: deps all
+# check: the suite on the plain build, then again under ASan + UBSan
+# (unless SANITIZE is already set). `make test` runs one build's suite.
+check: deps
+ifeq ($(SANITIZE),)
+	$(MAKE) test
+	$(MAKE) SANITIZE=1 test
+else
+	$(MAKE) test
+endif
+
+test: all
 	@echo "prove: $(words $(TESTS)) test files, build $(BUILD)"
 	WB_BUILD=$(abspath $(BUILD)) prove -j$(PROVE_JOBS) $(TESTS)
 
@@ -77,5 +87,5 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps check lint bench run install clean
+.PHONY: all deps check test lint bench run install clean
 .SECONDARY:
