@@ -22,7 +22,8 @@
 #define USAGE "wb-dequeue [--batch N] [--delay S] [--lease S] [--max N] [--once] QUEUE"
 #define HELP \
 	"Claim items of QUEUE idle for the delay and write them as records.\n" \
-	"  -b, --batch N  claim at most N items at a time (1..1000, default 100)\n" \
+	"  -b, --batch N  claim at most N items at a time (1..1000; default 100,\n" \
+	"                 1000 with --once)\n" \
 	"  -d, --delay S  inactivity delay in seconds (default WB_DELAY, 300)\n" \
 	"  -l, --lease S  lease of a claim in seconds (default 600)\n" \
 	"  -n, --max N    exit after N items\n" \
@@ -84,7 +85,7 @@ main(int argc, char **argv)
 	};
 	static struct wb_claim claim;
 	long long delay_ms = -1, lease_ms = 600000;
-	unsigned long long batch = 100, max = 0, emitted = 0;
+	unsigned long long batch = 0, max = 0, emitted = 0;
 	struct wb_config cfg;
 	struct wb_queue q;
 	const char *queue, *why;
@@ -133,6 +134,9 @@ main(int argc, char **argv)
 		wb_die(WB_EXIT_USAGE, "bad queue name (1 to 64 of A-Z a-z 0-9 _ . -): %s",
 		    queue);
 	wb_config_load(&cfg);
+	/* Draining wants big batches; a pipeline, claims close to the work. */
+	if (batch == 0)
+		batch = once ? WB_QUEUE_BATCH_MAX : 100;
 	if (delay_ms < 0)
 		delay_ms = (long long)(cfg.delay * 1000.0 + 0.5);
 	wb_queue_connect(&q, cfg.redis);

@@ -23,6 +23,8 @@
 	"Input records carrying \"queue\" and \"claim\" have that claim\n" \
 	"acknowledged once the numbers are queued. See wb-enqueue(1).\n"
 
+#define DEPTH 8		/* batches in flight before waiting for replies */
+
 /* One batch: the numbers to add, then the claims to acknowledge. */
 struct batch {
 	long numbers[WB_QUEUE_BATCH_MAX];
@@ -35,7 +37,12 @@ struct batch {
 	size_t nacks;
 };
 
-struct progress {
+/* The batches: pool[0..sent) are in flight, pool[sent] is filling. */
+struct sender {
+	struct wb_queue *q;
+	const char *queue;
+	struct batch pool[DEPTH + 1];
+	size_t sent;
 	unsigned long long items, acked;
 	struct timespec start, last;
 	int tty;
@@ -48,32 +55,32 @@ since(const struct timespec *a, const struct timespec *b)
 	    (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
+/* The progress line, on a terminal only, at most four times a second. */
 static void
-show(struct progress *p, int last)
+show(struct sender *s, int last)
 {
 	struct timespec now;
 	double t;
 
-	if (!p->tty)
+	if (!s->tty)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (!last && since(&p->last, &now) < 0.25)
+	if (!last && since(&s->last, &now) < 0.25)
 		return;
-	p->last = now;
-	t = since(&p->start, &now);
-	fprintf(stderr, "\r%s: %llu items, %.0f/s%s", wb_prog, p->items,
-	    t > 0 ? (double)p->items / t : 0.0, last ? "\n" : "");
+	s->last = now;
+	t = since(&s->start, &now);
+	fprintf(stderr, "\r%s: %llu items, %.0f/s%s", wb_prog, s->items,
+	    t > 0 ? (double)s->items / t : 0.0, last ? "\n" : "");
 }
 
-/* Acknowledge the claims of a batch whose numbers are queued. */
-static void
-append_acks(struct wb_queue *q, const struct batch *b, size_t *nreplies)
+/* Pipeline the acknowledgements of 'b': one script call per source queue. */
+static size_t
+append_acks(struct wb_queue *q, const struct batch *b)
 {
 	const char *claims[WB_QUEUE_BATCH_MAX];
 	long numbers[WB_QUEUE_BATCH_MAX];
-	size_t done = 0;
+	size_t done = 0, calls = 0;
 
-	/* One script call per source queue, in input order. */
 	while (done < b->nacks) {
 		const char *queue = b->acks[done].queue;
 		size_t n = 0;
@@ -84,58 +91,92 @@ append_acks(struct wb_queue *q, const struct batch *b, size_t *nreplies)
 			claims[n] = b->acks[i].claim;
 		}
 		wb_queue_append_ack(q, queue, numbers, claims, n);
-		(*nreplies)++;
+		calls++;
 		done += n;
 	}
+	return calls;
 }
 
+/*
+ * Wait for every batch in flight to be queued; only then acknowledge
+ * their claims (one more round trip, only when there are claims).
+ */
 static void
-read_acks(struct wb_queue *q, size_t nreplies)
+drain(struct sender *s)
 {
 	long stale[WB_QUEUE_BATCH_MAX];
+	size_t calls = 0;
 	char err[512];
 
-	for (size_t i = 0; i < nreplies; i++) {
-		long n = wb_queue_ack_reply(q, stale, err, sizeof err);
+	for (size_t i = 0; i < s->sent; i++) {
+		if (wb_queue_push_reply(s->q, err, sizeof err) < 0)
+			wb_die(WB_EXIT_TEMP, "unable to queue into %s: %s",
+			    s->queue, err);
+		s->items += s->pool[i].n;
+	}
+	for (size_t i = 0; i < s->sent; i++)
+		calls += append_acks(s->q, &s->pool[i]);
+	for (size_t i = 0; i < calls; i++) {
+		long n = wb_queue_ack_reply(s->q, stale, err, sizeof err);
 
 		if (n < 0)
-			wb_die(WB_EXIT_TEMP, "unable to acknowledge claims: %s", err);
+			wb_die(WB_EXIT_TEMP, "unable to acknowledge claims: %s",
+			    err);
 		for (long j = 0; j < n; j++)
 			wb_warn("claim of %ld was no longer current; it stays "
 			    "queued", stale[j]);
 	}
+	for (size_t i = 0; i < s->sent; i++) {
+		s->acked += s->pool[i].nacks;
+		s->pool[i].n = s->pool[i].nacks = 0;
+	}
+	/* The batch being filled moves to the front of the pool. */
+	if (s->sent > 0) {
+		s->pool[0] = s->pool[s->sent];
+		s->pool[s->sent].n = s->pool[s->sent].nacks = 0;
+	}
+	s->sent = 0;
+	show(s, 0);
 }
 
-/*
- * Send batch *b together with the acknowledgements of the batch before it
- * (*prev), whose numbers are known to be queued: one round trip. Then *b
- * becomes the batch whose claims wait, and *b an empty one.
- */
+/* Send the batch being filled; wait for replies once DEPTH are in flight. */
 static void
-flush_batch(struct wb_queue *q, const char *queue, struct batch **b,
-    struct batch **prev, struct progress *p)
+send_batch(struct sender *s)
 {
-	struct batch *t;
-	char err[512];
-	size_t nacks = 0;
+	struct batch *b = &s->pool[s->sent];
 
-	append_acks(q, *prev, &nacks);
-	if ((*b)->n > 0)
-		wb_queue_append_push(q, queue, (*b)->numbers, (*b)->n);
-	read_acks(q, nacks);
-	p->acked += (*prev)->nacks;
-	if ((*b)->n > 0 && wb_queue_push_reply(q, err, sizeof err) < 0)
-		wb_die(WB_EXIT_TEMP, "unable to queue into %s: %s", queue, err);
-	p->items += (*b)->n;
-	show(p, 0);
-	t = *prev, *prev = *b, *b = t;
-	(*b)->n = (*b)->nacks = 0;
+	if (b->n == 0)
+		return;
+	wb_queue_append_push(s->q, s->queue, b->numbers, b->n);
+	if (++s->sent == DEPTH)
+		drain(s);
+}
+
+static void
+add(struct sender *s, long number)
+{
+	struct batch *b = &s->pool[s->sent];
+
+	b->numbers[b->n++] = number;
+	if (b->n == WB_QUEUE_BATCH_MAX)
+		send_batch(s);
+}
+
+/* Input paused, or ended: queue what is batched and acknowledge it now. */
+static void
+flush_all(void *arg)
+{
+	struct sender *s = arg;
+
+	send_batch(s);
+	drain(s);
 }
 
 /* Take the claim of 'rec', if it has one; returns -1 if it is malformed. */
 static int
-take_claim(const struct wb_record *rec, struct batch *b)
+take_claim(struct sender *s, const struct wb_record *rec)
 {
+	struct batch *b = &s->pool[s->sent];
 	struct ack *a = &b->acks[b->nacks];
 	const char *why;
 	int has = wb_record_claim(rec, a->queue, a->claim, &why);
@@ -147,38 +188,18 @@ take_claim(const struct wb_record *rec, struct batch *b)
 	return has < 0 ? -1 : 0;
 }
 
-struct pause {
-	struct wb_queue *q;
-	const char *queue;
-	struct batch **b, **prev;
-	struct progress *p;
-};
-
-/* Input paused: queue what is batched and acknowledge its claims now. */
-static void
-on_pause(void *arg)
-{
-	struct pause *z = arg;
-
-	if ((*z->b)->n == 0 && (*z->prev)->nacks == 0)
-		return;
-	flush_batch(z->q, z->queue, z->b, z->prev, z->p);
-	flush_batch(z->q, z->queue, z->b, z->prev, z->p);
-}
-
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = { WB_CLI_LONGOPTS };
-	static struct batch batches[2];
-	struct batch *b = &batches[0], *prev = &batches[1];
-	struct progress p = { 0 };
+	static struct sender s;
 	struct wb_config cfg;
 	struct wb_reader in;
 	struct wb_record rec;
 	struct wb_queue q;
-	const char *queue, *why;
+	const char *why;
 	int ch, status = WB_EXIT_OK;
+	long n;
 
 	wb_cli_start("wb-enqueue");
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -194,51 +215,46 @@ main(int argc, char **argv)
 	argc -= optind, argv += optind;
 	if (argc < 1)
 		wb_dieusage(USAGE);
-	queue = argv[0];
-	if (!wb_queue_name_ok(queue))
+	s.queue = argv[0];
+	if (!wb_queue_name_ok(s.queue))
 		wb_die(WB_EXIT_USAGE, "bad queue name (1 to 64 of A-Z a-z 0-9 _ . -): %s",
-		    queue);
+		    s.queue);
 	for (int i = 1; i < argc; i++)
-		if (wb_scan_number(argv[i], &rec.number, &why) < 0)
+		if (wb_scan_number(argv[i], &n, &why) < 0)
 			wb_die(WB_EXIT_USAGE, "not an issue number: %s: %s",
 			    argv[i], why);
 	wb_config_load(&cfg);
 	wb_queue_connect(&q, cfg.redis);
-	p.tty = isatty(2);
-	clock_gettime(CLOCK_MONOTONIC, &p.start);
+	s.q = &q;
+	s.tty = isatty(2);
+	clock_gettime(CLOCK_MONOTONIC, &s.start);
 
 	if (argc > 1) {
 		for (int i = 1; i < argc; i++) {
-			wb_scan_number(argv[i], &b->numbers[b->n++], &why);
-			if (b->n == WB_QUEUE_BATCH_MAX)
-				flush_batch(&q, queue, &b, &prev, &p);
+			wb_scan_number(argv[i], &n, &why);
+			add(&s, n);
 		}
 	} else {
-		struct pause z = { &q, queue, &b, &prev, &p };
-
 		wb_reader_init(&in, 0);
-		in.idle_fn = on_pause;
-		in.idle_arg = &z;
+		in.idle_fn = flush_all;
+		in.idle_arg = &s;
 		while (wb_reader_next(&in, &rec)) {
-			if (take_claim(&rec, b) < 0) {
+			if (take_claim(&s, &rec) < 0) {
 				wb_warn("line %lu: \"queue\" or \"claim\" is "
 				    "malformed; %ld queued, no claim "
 				    "acknowledged", in.lineno, rec.number);
 				in.rejected++;
 			}
-			b->numbers[b->n++] = rec.number;
+			add(&s, rec.number);
 			wb_record_free(&rec);
-			if (b->n == WB_QUEUE_BATCH_MAX)
-				flush_batch(&q, queue, &b, &prev, &p);
 		}
 		status = wb_reader_status(&in);
 		wb_reader_free(&in);
 	}
-	flush_batch(&q, queue, &b, &prev, &p);
-	flush_batch(&q, queue, &b, &prev, &p);	/* the last acknowledgements */
-	show(&p, 1);
-	wb_info("%llu queued into %s, %llu claims acknowledged", p.items,
-	    queue, p.acked);
+	flush_all(&s);
+	show(&s, 1);
+	wb_info("%llu queued into %s, %llu claims acknowledged", s.items,
+	    s.queue, s.acked);
 	wb_queue_close(&q);
 	return wb_cli_end(status);
 }

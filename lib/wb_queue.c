@@ -20,14 +20,21 @@
 /* KEYS: pending leases again wake; ARGV: numbers. */
 static const char push_lua[] =
 	SCRIPT_NOW
-	"local claimed = redis.call('ZCARD', KEYS[2]) > 0\n"
+	"local nows = string.format('%d', now)\n"
 	"local args = {}\n"
-	"for _, n in ipairs(ARGV) do\n"
-	"  if claimed and redis.call('ZSCORE', KEYS[2], n) then\n"
-	"    redis.call('ZADD', KEYS[3], now, n)\n"
-	"  else\n"
-	"    args[#args + 1] = now\n"
-	"    args[#args + 1] = n\n"
+	"if redis.call('ZCARD', KEYS[2]) == 0 then\n"
+	"  for i = 1, #ARGV do\n"
+	"    args[2 * i - 1] = nows\n"
+	"    args[2 * i] = ARGV[i]\n"
+	"  end\n"
+	"else\n"
+	"  for _, n in ipairs(ARGV) do\n"
+	"    if redis.call('ZSCORE', KEYS[2], n) then\n"
+	"      redis.call('ZADD', KEYS[3], nows, n)\n"
+	"    else\n"
+	"      args[#args + 1] = nows\n"
+	"      args[#args + 1] = n\n"
+	"    end\n"
 	"  end\n"
 	"end\n"
 	"if #args > 0 then redis.call('ZADD', KEYS[1], unpack(args)) end\n"
@@ -36,29 +43,25 @@ static const char push_lua[] =
 	"return #ARGV\n";
 
 /*
- * KEYS: pending leases again claims seq; ARGV: delay_ms lease_ms limit.
- * Returns {token, n...}, or {0, wait_ms} when nothing is ready.
+ * KEYS: pending leases again; ARGV: delay_ms lease_ms limit.
+ * Returns {token, n...}, or {0, wait_ms} when nothing is ready. The token
+ * of a claim is its lease expiry: a number is claimed again only after
+ * its lease expired, so a later claim always has another token.
  */
 static const char claim_lua[] =
 	SCRIPT_NOW
 	"local delay, lease = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+	"local ready = string.format('%d', now - delay)\n"
 	"local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now,"
 	" 'LIMIT', 0, 1000)\n"
 	"for _, n in ipairs(expired) do\n"
-	"  local v = redis.call('HGET', KEYS[4], n)\n"
-	"  local act = v and tonumber(string.match(v, ' (%d+)$')) or now\n"
-	"  local again = redis.call('ZSCORE', KEYS[3], n)\n"
-	"  if again then\n"
-	"    act = tonumber(again)\n"
-	"    redis.call('ZREM', KEYS[3], n)\n"
-	"  end\n"
+	"  local act = redis.call('ZSCORE', KEYS[3], n)\n"
+	"  if act then redis.call('ZREM', KEYS[3], n) else act = ready end\n"
 	"  redis.call('ZREM', KEYS[2], n)\n"
-	"  redis.call('HDEL', KEYS[4], n)\n"
 	"  redis.call('ZADD', KEYS[1], act, n)\n"
 	"end\n"
-	"local items = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf',"
-	" string.format('%d', now - delay), 'WITHSCORES', 'LIMIT', 0,"
-	" tonumber(ARGV[3]))\n"
+	"local items = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ready,"
+	" 'LIMIT', 0, tonumber(ARGV[3]))\n"
 	"if #items == 0 then\n"
 	"  local wait = -1\n"
 	"  local p = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')\n"
@@ -71,33 +74,26 @@ static const char claim_lua[] =
 	"  if wait == 0 then wait = 1 end\n"
 	"  return {0, wait}\n"
 	"end\n"
-	"local token = redis.call('INCR', KEYS[5])\n"
-	"local out, zl, hs = {token}, {}, {}\n"
-	"local expiry = string.format('%d', now + lease)\n"
-	"for i = 1, #items, 2 do\n"
-	"  local n = items[i]\n"
-	"  out[#out + 1] = n\n"
-	"  zl[#zl + 1] = expiry\n"
-	"  zl[#zl + 1] = n\n"
-	"  hs[#hs + 1] = n\n"
-	"  hs[#hs + 1] = token .. ' ' .. items[i + 1]\n"
+	"local token = string.format('%d', now + lease)\n"
+	"local zl = {}\n"
+	"for i = 1, #items do\n"
+	"  zl[2 * i - 1] = token\n"
+	"  zl[2 * i] = items[i]\n"
 	"end\n"
-	"redis.call('ZREM', KEYS[1], unpack(out, 2))\n"
+	"redis.call('ZREM', KEYS[1], unpack(items))\n"
 	"redis.call('ZADD', KEYS[2], unpack(zl))\n"
-	"redis.call('HSET', KEYS[4], unpack(hs))\n"
-	"return out\n";
+	"table.insert(items, 1, token)\n"
+	"return items\n";
 
 /*
- * KEYS: pending leases again claims wake; ARGV: n1 token1 n2 token2 ...
+ * KEYS: pending leases again wake; ARGV: n1 token1 n2 token2 ...
  * Returns the numbers whose claim was not the current one.
  */
 static const char ack_lua[] =
 	"local stale, moved = {}, false\n"
 	"for i = 1, #ARGV, 2 do\n"
-	"  local n, token = ARGV[i], ARGV[i + 1]\n"
-	"  local v = redis.call('HGET', KEYS[4], n)\n"
-	"  if v and string.match(v, '^(%d+) ') == token then\n"
-	"    redis.call('HDEL', KEYS[4], n)\n"
+	"  local n = ARGV[i]\n"
+	"  if redis.call('ZSCORE', KEYS[2], n) == ARGV[i + 1] then\n"
 	"    redis.call('ZREM', KEYS[2], n)\n"
 	"    local again = redis.call('ZSCORE', KEYS[3], n)\n"
 	"    if again then\n"
@@ -110,14 +106,14 @@ static const char ack_lua[] =
 	"  end\n"
 	"end\n"
 	"if moved then\n"
-	"  redis.call('LPUSH', KEYS[5], 1)\n"
-	"  redis.call('LTRIM', KEYS[5], 0, 0)\n"
+	"  redis.call('LPUSH', KEYS[4], 1)\n"
+	"  redis.call('LTRIM', KEYS[4], 0, 0)\n"
 	"end\n"
 	"return stale\n";
 
-enum key { PENDING, LEASES, AGAIN, CLAIMS, SEQ, WAKE, NKEYS };
+enum key { PENDING, LEASES, AGAIN, WAKE, NKEYS };
 static const char *const key_suffix[NKEYS] = {
-	"pending", "leases", "again", "claims", "seq", "wake"
+	"pending", "leases", "again", "wake"
 };
 
 struct keys {
@@ -267,7 +263,7 @@ void
 wb_queue_append_ack(struct wb_queue *q, const char *queue,
     const long *numbers, const char *const *claims, size_t n)
 {
-	static const int which[] = { PENDING, LEASES, AGAIN, CLAIMS, WAKE };
+	static const int which[] = { PENDING, LEASES, AGAIN, WAKE };
 	char text[WB_QUEUE_BATCH_MAX][12];
 	const char *args[2 * WB_QUEUE_BATCH_MAX];
 	struct keys k;
@@ -278,7 +274,7 @@ wb_queue_append_ack(struct wb_queue *q, const char *queue,
 		args[2 * i] = text[i];
 		args[2 * i + 1] = claims[i];
 	}
-	append_eval(q, q->ack_sha, &k, which, 5, args, 2 * n);
+	append_eval(q, q->ack_sha, &k, which, 4, args, 2 * n);
 }
 
 long
@@ -301,7 +297,7 @@ wb_queue_claim(struct wb_queue *q, const char *queue, long long delay_ms,
     long long lease_ms, size_t limit, struct wb_claim *out, char *err,
     size_t errlen)
 {
-	static const int which[] = { PENDING, LEASES, AGAIN, CLAIMS, SEQ };
+	static const int which[] = { PENDING, LEASES, AGAIN };
 	char a[3][24];
 	const char *args[3] = { a[0], a[1], a[2] };
 	struct keys k;
@@ -313,11 +309,12 @@ wb_queue_claim(struct wb_queue *q, const char *queue, long long delay_ms,
 	snprintf(a[1], sizeof a[1], "%lld", lease_ms);
 	snprintf(a[2], sizeof a[2], "%zu", limit);
 	make_keys(&k, queue);
-	append_eval(q, q->claim_sha, &k, which, 5, args, 3);
+	append_eval(q, q->claim_sha, &k, which, 3, args, 3);
 	r = next_reply(q, REDIS_REPLY_ARRAY, err, errlen);
 	if (r == NULL)
 		return -1;
-	if (r->elements < 1 || r->element[0]->type != REDIS_REPLY_INTEGER) {
+	if (r->elements < 1 || (r->element[0]->type != REDIS_REPLY_INTEGER &&
+	    r->element[0]->type != REDIS_REPLY_STRING)) {
 		snprintf(err, errlen, "Redis answered an unexpected claim reply");
 		freeReplyObject(r);
 		return -1;
@@ -325,12 +322,12 @@ wb_queue_claim(struct wb_queue *q, const char *queue, long long delay_ms,
 	out->n = 0;
 	out->token[0] = '\0';
 	out->wait_ms = -1;
-	if (r->element[0]->integer == 0) {
+	if (r->element[0]->type == REDIS_REPLY_INTEGER) {
 		if (r->elements > 1 && r->element[1]->type == REDIS_REPLY_INTEGER)
 			out->wait_ms = r->element[1]->integer;
 	} else {
-		snprintf(out->token, sizeof out->token, "%lld",
-		    r->element[0]->integer);
+		snprintf(out->token, sizeof out->token, "%s",
+		    r->element[0]->str);
 		for (size_t i = 1; i < r->elements && out->n < limit; i++)
 			if (r->element[i]->type == REDIS_REPLY_STRING)
 				out->numbers[out->n++] =
@@ -439,8 +436,8 @@ wb_queue_purge(struct wb_queue *q, const char *queue)
 	redisAppendCommand(c, "MULTI");
 	redisAppendCommand(c, "ZCARD %s", k.name[PENDING]);
 	redisAppendCommand(c, "ZCARD %s", k.name[LEASES]);
-	redisAppendCommand(c, "UNLINK %s %s %s %s %s", k.name[PENDING],
-	    k.name[LEASES], k.name[AGAIN], k.name[CLAIMS], k.name[WAKE]);
+	redisAppendCommand(c, "UNLINK %s %s %s %s", k.name[PENDING],
+	    k.name[LEASES], k.name[AGAIN], k.name[WAKE]);
 	redisAppendCommand(c, "EXEC");
 	for (int i = 0; i < 4; i++)
 		freeReplyObject(wb_redis_next(c, what));

@@ -6,11 +6,10 @@
  *   wb:{Q}:leases   sorted set, number -> lease expiry (ms), claimed
  *   wb:{Q}:again    sorted set, number -> activity (ms) of a number queued
  *                   again while it was claimed (a subset of leases)
- *   wb:{Q}:claims   hash, number -> "token activity" of the current claim
- *   wb:{Q}:seq      counter the claim tokens come from
  *   wb:{Q}:wake     list pushed on every enqueue, to wake a blocked dequeue
  *   wb:queues       set of the queue names ever used
- * A number is in pending or in leases, never both. All times are the
+ * A number is in pending or in leases, never both. A claim's token is its
+ * lease expiry, so acknowledging checks one score. All times are the
  * Redis server's (TIME), so clients' clocks do not matter.
  */
 #ifndef WB_QUEUE_H
