@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "wb_err.h"
 #include "wb_queue.h"
@@ -17,52 +18,53 @@
 	"local t = redis.call('TIME')\n" \
 	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 
-/* KEYS: pending leases again wake; ARGV: numbers. */
-static const char push_lua[] =
-	SCRIPT_NOW
-	"local nows = string.format('%d', now)\n"
-	"local args = {}\n"
-	"if redis.call('ZCARD', KEYS[2]) == 0 then\n"
-	"  for i = 1, #ARGV do\n"
-	"    args[2 * i - 1] = nows\n"
-	"    args[2 * i] = ARGV[i]\n"
-	"  end\n"
-	"else\n"
-	"  for _, n in ipairs(ARGV) do\n"
-	"    if redis.call('ZSCORE', KEYS[2], n) then\n"
-	"      redis.call('ZADD', KEYS[3], nows, n)\n"
-	"    else\n"
-	"      args[#args + 1] = nows\n"
-	"      args[#args + 1] = n\n"
-	"    end\n"
-	"  end\n"
-	"end\n"
-	"if #args > 0 then redis.call('ZADD', KEYS[1], unpack(args)) end\n"
-	"redis.call('LPUSH', KEYS[4], 1)\n"
-	"redis.call('LTRIM', KEYS[4], 0, 0)\n"
-	"return #ARGV\n";
-
 /*
  * KEYS: pending leases again; ARGV: delay_ms lease_ms limit.
  * Returns {token, n...}, or {0, wait_ms} when nothing is ready. The token
  * of a claim is its lease expiry: a number is claimed again only after
  * its lease expired, so a later claim always has another token.
+ *
+ * Enqueueing is a plain ZADD to pending, so a number queued again while
+ * it is claimed is in pending and in leases at once. Such a number must
+ * not be handed out twice: when it comes up it moves to again, which
+ * acknowledging the claim (or its expiry) moves back to pending. Moving
+ * keeps the newer activity time of the two.
  */
 static const char claim_lua[] =
 	SCRIPT_NOW
 	"local delay, lease = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
 	"local ready = string.format('%d', now - delay)\n"
+	"local function back(n, act)\n"
+	"  local p = redis.call('ZSCORE', KEYS[1], n)\n"
+	"  if not p or tonumber(p) < tonumber(act) then\n"
+	"    redis.call('ZADD', KEYS[1], act, n)\n"
+	"  end\n"
+	"end\n"
 	"local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now,"
 	" 'LIMIT', 0, 1000)\n"
 	"for _, n in ipairs(expired) do\n"
-	"  local act = redis.call('ZSCORE', KEYS[3], n)\n"
-	"  if act then redis.call('ZREM', KEYS[3], n) else act = ready end\n"
 	"  redis.call('ZREM', KEYS[2], n)\n"
-	"  redis.call('ZADD', KEYS[1], act, n)\n"
+	"  local act = redis.call('ZSCORE', KEYS[3], n)\n"
+	"  if act then\n"
+	"    redis.call('ZREM', KEYS[3], n)\n"
+	"  end\n"
+	"  back(n, act or ready)\n"
 	"end\n"
-	"local items = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ready,"
+	"local claimed = redis.call('ZCARD', KEYS[2]) > 0\n"
+	"local cand = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ready,"
 	" 'LIMIT', 0, tonumber(ARGV[3]))\n"
+	"local items, moved = {}, 0\n"
+	"for _, n in ipairs(cand) do\n"
+	"  if claimed and redis.call('ZSCORE', KEYS[2], n) then\n"
+	"    redis.call('ZADD', KEYS[3], redis.call('ZSCORE', KEYS[1], n), n)\n"
+	"    moved = moved + 1\n"
+	"  else\n"
+	"    items[#items + 1] = n\n"
+	"  end\n"
+	"end\n"
+	"if #cand > 0 then redis.call('ZREM', KEYS[1], unpack(cand)) end\n"
 	"if #items == 0 then\n"
+	"  if moved > 0 then return {0, 1} end\n"
 	"  local wait = -1\n"
 	"  local p = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')\n"
 	"  if #p > 0 then wait = tonumber(p[2]) + delay - now end\n"
@@ -80,7 +82,6 @@ static const char claim_lua[] =
 	"  zl[2 * i - 1] = token\n"
 	"  zl[2 * i] = items[i]\n"
 	"end\n"
-	"redis.call('ZREM', KEYS[1], unpack(items))\n"
 	"redis.call('ZADD', KEYS[2], unpack(zl))\n"
 	"table.insert(items, 1, token)\n"
 	"return items\n";
@@ -98,7 +99,10 @@ static const char ack_lua[] =
 	"    local again = redis.call('ZSCORE', KEYS[3], n)\n"
 	"    if again then\n"
 	"      redis.call('ZREM', KEYS[3], n)\n"
-	"      redis.call('ZADD', KEYS[1], again, n)\n"
+	"      local p = redis.call('ZSCORE', KEYS[1], n)\n"
+	"      if not p or tonumber(p) < tonumber(again) then\n"
+	"        redis.call('ZADD', KEYS[1], again, n)\n"
+	"      end\n"
 	"      moved = true\n"
 	"    end\n"
 	"  else\n"
@@ -149,9 +153,25 @@ load(redisContext *c, const char *src, char *sha, char *err, size_t errlen)
 int
 wb_queue_init(struct wb_queue *q, redisContext *c, char *err, size_t errlen)
 {
+	redisReply *r;
+
 	q->c = c;
-	if (load(c, push_lua, q->push_sha, err, errlen) < 0 ||
-	    load(c, claim_lua, q->claim_sha, err, errlen) < 0 ||
+	/* Activity times are the server's clock, read once and then advanced
+	 * by our monotonic clock: no clock skew, no round trip per batch. */
+	r = redisCommand(c, "TIME");
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+		snprintf(err, errlen, "unable to read the Redis time: %s",
+		    r == NULL ? c->errstr : r->type == REDIS_REPLY_ERROR ?
+		    r->str : "unexpected reply");
+		if (r != NULL)
+			freeReplyObject(r);
+		return -1;
+	}
+	q->time0_ms = strtoll(r->element[0]->str, NULL, 10) * 1000 +
+	    strtoll(r->element[1]->str, NULL, 10) / 1000;
+	freeReplyObject(r);
+	clock_gettime(CLOCK_MONOTONIC, &q->mono0);
+	if (load(c, claim_lua, q->claim_sha, err, errlen) < 0 ||
 	    load(c, ack_lua, q->ack_sha, err, errlen) < 0)
 		return -1;
 	return 0;
@@ -201,21 +221,41 @@ append_eval(struct wb_queue *q, const char *sha, const struct keys *k,
 		    "memory");
 }
 
+static long long
+now_ms(const struct wb_queue *q)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return q->time0_ms + (long long)(t.tv_sec - q->mono0.tv_sec) * 1000 +
+	    (t.tv_nsec - q->mono0.tv_nsec) / 1000000;
+}
+
 void
 wb_queue_append_push(struct wb_queue *q, const char *queue,
     const long *numbers, size_t n)
 {
-	static const int which[] = { PENDING, LEASES, AGAIN, WAKE };
-	char text[WB_QUEUE_BATCH_MAX][12];
-	const char *args[WB_QUEUE_BATCH_MAX];
+	const char *argv[2 + 2 * WB_QUEUE_BATCH_MAX];
+	size_t argl[2 + 2 * WB_QUEUE_BATCH_MAX];
+	char text[WB_QUEUE_BATCH_MAX][12], now[24];
 	struct keys k;
+	size_t argc = 0, nowlen;
 
 	make_keys(&k, queue);
+	nowlen = (size_t)snprintf(now, sizeof now, "%lld", now_ms(q));
+	argv[argc] = "ZADD", argl[argc++] = 4;
+	argv[argc] = k.name[PENDING], argl[argc++] = strlen(k.name[PENDING]);
 	for (size_t i = 0; i < n; i++) {
-		snprintf(text[i], sizeof text[i], "%ld", numbers[i]);
-		args[i] = text[i];
+		argv[argc] = now, argl[argc++] = nowlen;
+		argl[argc] = (size_t)snprintf(text[i], sizeof text[i], "%ld",
+		    numbers[i]);
+		argv[argc++] = text[i];
 	}
-	append_eval(q, q->push_sha, &k, which, 4, args, n);
+	if (redisAppendCommandArgv(q->c, (int)argc, argv, argl) != REDIS_OK)
+		wb_die(WB_EXIT_TEMP, "unable to queue a Redis command: out of "
+		    "memory");
+	redisAppendCommand(q->c, "LPUSH %s 1", k.name[WAKE]);
+	redisAppendCommand(q->c, "LTRIM %s 0 0", k.name[WAKE]);
 	redisAppendCommand(q->c, "SADD wb:queues %s", queue);
 }
 
@@ -244,19 +284,23 @@ next_reply(struct wb_queue *q, int type, char *err, size_t errlen)
 int
 wb_queue_push_reply(struct wb_queue *q, char *err, size_t errlen)
 {
-	redisReply *r;
-	int bad;
+	static const int types[] = { REDIS_REPLY_INTEGER, REDIS_REPLY_INTEGER,
+	    REDIS_REPLY_STATUS, REDIS_REPLY_INTEGER };
+	int failed = 0;
 
-	r = next_reply(q, REDIS_REPLY_INTEGER, err, errlen);
-	bad = r == NULL;
-	if (r != NULL)
-		freeReplyObject(r);
-	/* Read the SADD reply even after a failure, to stay in step. */
-	r = next_reply(q, REDIS_REPLY_INTEGER, bad ? NULL : err, bad ? 0 : errlen);
-	if (r == NULL)
-		return -1;
-	freeReplyObject(r);
-	return bad ? -1 : 0;
+	/* Read all four replies even after a failure, to stay in step. */
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		redisReply *r = next_reply(q, types[i], failed ? NULL : err,
+		    failed ? 0 : errlen);
+
+		if (r == NULL) {
+			failed = 1;
+			if (q->c->err)
+				return -1;	/* connection lost: no more replies */
+		} else
+			freeReplyObject(r);
+	}
+	return failed ? -1 : 0;
 }
 
 void

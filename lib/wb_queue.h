@@ -8,14 +8,18 @@
  *                   again while it was claimed (a subset of leases)
  *   wb:{Q}:wake     list pushed on every enqueue, to wake a blocked dequeue
  *   wb:queues       set of the queue names ever used
- * A number is in pending or in leases, never both. A claim's token is its
- * lease expiry, so acknowledging checks one score. All times are the
- * Redis server's (TIME), so clients' clocks do not matter.
+ * Enqueueing is one variadic ZADD into pending per batch. A number queued
+ * again while claimed is in pending and leases at once until the claim
+ * script moves it to again (see wb_queue.c). A claim's token is its lease
+ * expiry, so acknowledging checks one score. All times are the Redis
+ * server's clock (read once per connection), so clients' clocks do not
+ * matter.
  */
 #ifndef WB_QUEUE_H
 #define WB_QUEUE_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <hiredis/hiredis.h>
 
@@ -23,7 +27,9 @@
 
 struct wb_queue {
 	redisContext *c;
-	char push_sha[41], claim_sha[41], ack_sha[41];
+	char claim_sha[41], ack_sha[41];
+	long long time0_ms;		/* the server's time at init */
+	struct timespec mono0;		/* our monotonic clock then */
 };
 
 /*

@@ -1,7 +1,7 @@
 #!/bin/sh
 # wb-dequeue and wb-ack: debounce, leases, the lost-update race, waking.
 . "${0%/*}/lib.sh"
-plan 21
+plan 25
 start_redis
 
 run wb-dequeue
@@ -61,6 +61,18 @@ wb-enqueue r 5 2>/dev/null
 wb-ack < "$SCRATCH/rc"
 is "$(wb-queue length r):$(redis_cli ZCARD 'wb:{r}:leases')" "1:0" "re-queued during its claim: stays queued after the ack"
 is "$(wb-dequeue --once --delay 0 r | sed 's/"claim":"[0-9]*"/T/')" '{"number":5,"queue":"r",T}' "and is emitted again"
+
+# Queued again while claimed and already idle for the delay: still not
+# handed out twice; it waits for the claim's acknowledgement.
+wb-enqueue g 8 2>/dev/null
+wb-dequeue --once --delay 0 g > "$SCRATCH/gc"
+wb-enqueue g 8 2>/dev/null
+run wb-dequeue --once --delay 0 g
+is "$OUT" "" "a claimed number queued again is not handed out again"
+is "$(redis_cli ZCARD 'wb:{g}:pending'):$(redis_cli ZCARD 'wb:{g}:again'):$(redis_cli ZCARD 'wb:{g}:leases')" "0:1:1" "it waits in again"
+wb-ack < "$SCRATCH/gc"
+is "$(redis_cli ZCARD 'wb:{g}:pending'):$(redis_cli ZCARD 'wb:{g}:again'):$(redis_cli ZCARD 'wb:{g}:leases')" "1:0:0" "the ack moves it back to pending"
+is "$(wb-dequeue --once --delay 0 g | grep -c '"number":8,')" 1 "and it is handed out once more"
 
 # A blocked dequeuer wakes as soon as an item is queued (no fixed sleep).
 wb-dequeue --delay 0 w > "$SCRATCH/w" 2>&1 &
