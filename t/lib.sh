@@ -132,6 +132,7 @@ EOC
 	redis-server "$REDIS_DIR/redis.conf" || { echo "Bail out! redis-server did not start"; exit 1; }
 	wait_for 10 test -S "$REDIS_SOCK" || { echo "Bail out! no redis socket"; exit 1; }
 	wait_for 10 test -s "$REDIS_DIR/redis.pid" || { echo "Bail out! no redis pid"; exit 1; }
+	# shellcheck disable=SC2016
 	wait_for 10 sh -c 'redis-cli -s "$0" PING >/dev/null' "$REDIS_SOCK" || { echo "Bail out! redis does not answer"; exit 1; }
 	atexit 'stop_redis'
 	WB_REDIS=unix://$REDIS_SOCK
