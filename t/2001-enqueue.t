@@ -1,7 +1,7 @@
 #!/bin/sh
 # wb-enqueue: numbers from arguments and records, bad input, claims.
 . "${0%/*}/lib.sh"
-plan 22
+plan 24
 start_redis
 
 run wb-enqueue --help
@@ -46,6 +46,13 @@ like "$ERR" 'line 2: longer than 1000 bytes, skipped' "over-long line named"
 # A last line without a newline still counts; CRLF is tolerated.
 printf '30\r\n31' | wb-enqueue crlf 2>/dev/null
 is "$(redis_cli ZRANGE 'wb:{crlf}:pending' 0 -1 | sort -n | tr '\n' ' ')" "30 31 " "CRLF and unterminated last line"
+
+# On a terminal, a progress line with the count and the rate; elsewhere none.
+seq 1 5000 > "$SCRATCH/5000"
+script -qec "wb-enqueue tty < $SCRATCH/5000" /dev/null > "$SCRATCH/tty" 2>&1
+like "$(tr '\r' '\n' < "$SCRATCH/tty")" '^wb-enqueue: 5000 items, [0-9]+/s' "progress line on a terminal"
+run wb-enqueue notty < "$SCRATCH/5000"
+unlike "$ERR" 'items, ' "no progress line when stderr is not a terminal"
 
 run sh -c 'printf "1\n" | WB_REDIS=unix:///nonexistent/sock wb-enqueue q'
 like "$RC:$ERR" '^111:wb-enqueue: fatal: unable to connect to Redis at /nonexistent/sock: ' "Redis unreachable: 111 and a clear message"
