@@ -1,0 +1,606 @@
+/* wb — the archive on disk: paths, atomic batched writes, ETag files. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wb_archive.h"
+#include "wb_scan.h"
+
+static const char *const files[2] = { "issue.json", "timeline.json" };
+
+/* snprintf that says whether it all fit: 0, or -1 when cut short. */
+static int __attribute__((format(printf, 3, 4)))
+fmt(char *buf, size_t len, const char *f, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, f);
+	n = vsnprintf(buf, len, f, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int
+wb_archive_path(char *buf, size_t len, const char *data, long number,
+    const char *file)
+{
+	if (number < 1 || number > WB_NUMBER_MAX)
+		return -1;
+	if (file != NULL)
+		return fmt(buf, len, "%s/current/%ld/%s", data, number, file);
+	return fmt(buf, len, "%s/current/%ld", data, number);
+}
+
+static int
+etags_path(char *buf, size_t len, const char *data, long number)
+{
+	if (number < 1 || number > WB_NUMBER_MAX)
+		return -1;
+	return fmt(buf, len, "%s/etags/%ld", data, number);
+}
+
+/* Read a whole file (at most 'max' bytes) into a malloc'd, NUL-ended buffer. */
+static char *
+slurp(const char *path, size_t max, size_t *len, int *err)
+{
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*err = 0;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		*err = errno;
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		*err = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		close(fd);
+		return NULL;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		*err = errno;
+		close(fd);
+		return NULL;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			*err = n < 0 ? errno : EIO;
+			free(buf);
+			close(fd);
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*len = got;
+	return buf;
+}
+
+jv
+wb_archive_read(const char *data, long number, const char *file)
+{
+	char path[4096];
+	size_t len;
+	char *buf;
+	int err;
+	jv v;
+
+	if (wb_archive_path(path, sizeof path, data, number, file) < 0)
+		return jv_invalid_with_msg(jv_string("bad path"));
+	if ((buf = slurp(path, WB_ARCHIVE_MAX_FILE, &len, &err)) == NULL)
+		return jv_invalid_with_msg(jv_string_fmt("%s: %s", path,
+		    strerror(err)));
+	v = jv_parse_sized(buf, (int)len);
+	free(buf);
+	if (!jv_is_valid(v)) {
+		jv_free(v);
+		return jv_invalid_with_msg(jv_string_fmt("%s: not JSON", path));
+	}
+	return v;
+}
+
+/*============================ ETags ============================*/
+
+void
+wb_etags_init(struct wb_etags *e)
+{
+	memset(e, 0, sizeof *e);
+}
+
+void
+wb_etags_free(struct wb_etags *e)
+{
+	free(e->page);
+	wb_etags_init(e);
+}
+
+int
+wb_etags_add(struct wb_etags *e, const char *etag, int count)
+{
+	if (e->npages >= WB_GITHUB_MAX_PAGES || count < 0 ||
+	    count > WB_GITHUB_PER_PAGE || !wb_github_etag_ok(etag))
+		return -1;
+	if (e->npages == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 4;
+		struct wb_etag_page *p = realloc(e->page, cap * sizeof *p);
+
+		if (p == NULL)
+			return -1;
+		e->page = p;
+		e->cap = cap;
+	}
+	fmt(e->page[e->npages].etag, WB_ETAG_MAX, "%s", etag);
+	e->page[e->npages].count = count;
+	e->npages++;
+	return 0;
+}
+
+static void
+stamp_of(const struct stat *st, struct wb_archive_stamp *s)
+{
+	s->ino = (unsigned long long)st->st_ino;
+	s->size = (unsigned long long)st->st_size;
+	s->sec = (long long)st->st_mtim.tv_sec;
+	s->nsec = (long long)st->st_mtim.tv_nsec;
+}
+
+int
+wb_etags_load(const char *data, long number, struct wb_etags *e)
+{
+	char path[4096], *buf, *line, *save;
+	struct wb_archive_stamp want[2], have;
+	struct stat st;
+	size_t len;
+	int err, ok = 0;
+
+	wb_etags_init(e);
+	if (etags_path(path, sizeof path, data, number) < 0 ||
+	    (buf = slurp(path, 1UL << 20, &len, &err)) == NULL)
+		return -1;
+	if (strlen(buf) != len)
+		goto bad;
+	line = strtok_r(buf, "\n", &save);
+	if (line == NULL || strcmp(line, "wb-etags 1") != 0)
+		goto bad;
+	line = strtok_r(NULL, "\n", &save);
+	if (line == NULL || sscanf(line, "files %llu %llu %lld %lld %llu %llu "
+	    "%lld %lld", &want[0].ino, &want[0].size, &want[0].sec,
+	    &want[0].nsec, &want[1].ino, &want[1].size, &want[1].sec,
+	    &want[1].nsec) != 8)
+		goto bad;
+	for (int i = 0; i < 2; i++) {
+		if (wb_archive_path(path, sizeof path, data, number, files[i]) < 0 ||
+		    stat(path, &st) < 0)
+			goto bad;
+		stamp_of(&st, &have);
+		if (memcmp(&have, &want[i], sizeof have) != 0)
+			goto bad;
+	}
+	while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
+		char etag[WB_ETAG_MAX];
+		int count;
+
+		if (strncmp(line, "issue ", 6) == 0 && e->npages == 0 &&
+		    e->issue[0] == '\0' && wb_github_etag_ok(line + 6))
+			fmt(e->issue, sizeof e->issue, "%s", line + 6);
+		else if (sscanf(line, "page %d %255s", &count, etag) == 2 &&
+		    fmt(path, sizeof path, "page %d %s", count, etag) == 0 &&
+		    strcmp(line, path) == 0 &&
+		    wb_etags_add(e, etag, count) == 0)
+			;
+		else
+			goto bad;
+	}
+	ok = 1;
+bad:
+	free(buf);
+	if (!ok)
+		wb_etags_free(e);
+	return ok ? 0 : -1;
+}
+
+jv
+wb_etags_to_jv(const struct wb_etags *e)
+{
+	jv pages = jv_array();
+
+	for (size_t i = 0; i < e->npages; i++)
+		pages = jv_array_append(pages, JV_ARRAY(
+		    jv_string(e->page[i].etag), jv_number(e->page[i].count)));
+	return JV_OBJECT(jv_string("issue"), e->issue[0] ? jv_string(e->issue) :
+	    jv_null(), jv_string("timeline"), pages);
+}
+
+int
+wb_etags_from_jv(jv v, struct wb_etags *e)
+{
+	jv issue, pages;
+	int n, ok = 0;
+
+	wb_etags_init(e);
+	if (jv_get_kind(v) != JV_KIND_OBJECT)
+		return -1;
+	issue = jv_object_get(jv_copy(v), jv_string("issue"));
+	pages = jv_object_get(jv_copy(v), jv_string("timeline"));
+	if (jv_get_kind(issue) == JV_KIND_STRING &&
+	    wb_github_etag_ok(jv_string_value(issue)))
+		fmt(e->issue, sizeof e->issue, "%s", jv_string_value(issue));
+	else if (jv_get_kind(issue) != JV_KIND_NULL &&
+	    jv_get_kind(issue) != JV_KIND_INVALID)
+		goto out;
+	if (jv_get_kind(pages) != JV_KIND_ARRAY)
+		goto out;
+	n = jv_array_length(jv_copy(pages));
+	for (int i = 0; i < n; i++) {
+		jv p = jv_array_get(jv_copy(pages), i);
+		jv etag = jv_array_get(jv_copy(p), 0), count = jv_array_get(p, 1);
+		int good = jv_get_kind(etag) == JV_KIND_STRING &&
+		    jv_get_kind(count) == JV_KIND_NUMBER &&
+		    jv_number_value(count) == (int)jv_number_value(count) &&
+		    wb_etags_add(e, jv_string_value(etag),
+		    (int)jv_number_value(count)) == 0;
+
+		jv_free(etag);
+		jv_free(count);
+		if (!good)
+			goto out;
+	}
+	ok = 1;
+out:
+	jv_free(issue);
+	jv_free(pages);
+	if (!ok)
+		wb_etags_free(e);
+	return ok ? 0 : -1;
+}
+
+/*============================ Writing ============================*/
+
+static mode_t file_mode = (mode_t)-1;
+
+static void
+item_init(struct wb_archive_item *it, long number)
+{
+	memset(it, 0, sizeof *it);
+	it->number = number;
+	it->fd[0] = it->fd[1] = -1;
+	it->issue = jv_null();
+	it->timeline = jv_null();
+	wb_etags_init(&it->etags);
+}
+
+void
+wb_archive_item_set(struct wb_archive_item *it, long number, jv issue,
+    jv timeline, struct wb_etags *etags)
+{
+	item_init(it, number);
+	it->issue = issue;
+	it->timeline = timeline;
+	if (etags != NULL) {
+		it->etags = *etags;
+		wb_etags_init(etags);
+	}
+}
+
+void
+wb_archive_item_remove(struct wb_archive_item *it, long number)
+{
+	item_init(it, number);
+	it->remove = 1;
+}
+
+static void
+drop_temps(struct wb_archive_item *it)
+{
+	for (int i = 0; i < 2; i++) {
+		if (it->fd[i] >= 0)
+			close(it->fd[i]);
+		it->fd[i] = -1;
+		if (it->tmp[i][0] != '\0')
+			unlink(it->tmp[i]);
+		it->tmp[i][0] = '\0';
+	}
+}
+
+static void
+fail(struct wb_archive_item *it, const char *what, const char *path, int err)
+{
+	if (!it->failed)
+		fmt(it->err, sizeof it->err, "unable to %s %s: %s", what,
+		    path, strerror(err));
+	it->failed = 1;
+	drop_temps(it);
+}
+
+void
+wb_archive_item_free(struct wb_archive_item *it)
+{
+	drop_temps(it);
+	jv_free(it->issue);
+	jv_free(it->timeline);
+	it->issue = it->timeline = jv_null();
+	wb_etags_free(&it->etags);
+}
+
+static int
+mkdir_one(const char *path, int *created)
+{
+	if (mkdir(path, 0777) == 0) {
+		if (created != NULL)
+			*created = 1;
+		return 0;
+	}
+	return errno == EEXIST ? 0 : -1;
+}
+
+/* 1 when the file at 'path' holds exactly bytes[0..len), with its stamp. */
+static int
+same_content(const char *path, const char *bytes, size_t len,
+    struct wb_archive_stamp *stamp)
+{
+	struct stat st;
+	char *old;
+	size_t olen;
+	int err, same;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (size_t)st.st_size != len)
+		return 0;
+	if ((old = slurp(path, len, &olen, &err)) == NULL)
+		return 0;
+	same = olen == len && memcmp(old, bytes, len) == 0;
+	free(old);
+	if (same)
+		stamp_of(&st, stamp);
+	return same;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void
+wb_archive_prepare(const char *data, struct wb_archive_item *it)
+{
+	char dir[4096], path[4096], current[4096];
+
+	if (file_mode == (mode_t)-1) {
+		mode_t mask = umask(0);
+
+		umask(mask);
+		file_mode = 0666 & ~mask;
+	}
+	if (wb_archive_path(dir, sizeof dir, data, it->number, NULL) < 0) {
+		fail(it, "name the directory of", "issue", EINVAL);
+		return;
+	}
+	if (it->remove)
+		return;
+	fmt(current, sizeof current, "%s/current", data);
+	if (mkdir_one(data, NULL) < 0 || mkdir_one(current, NULL) < 0 ||
+	    mkdir_one(dir, &it->newdir) < 0) {
+		fail(it, "create", dir, errno);
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		jv text = jv_dump_string(jv_copy(i == 0 ? it->issue : it->timeline),
+		    0);
+		const char *bytes = jv_string_value(text);
+		size_t len = (size_t)jv_string_length_bytes(jv_copy(text));
+		int fd;
+
+		fmt(path, sizeof path, "%s/%s", dir, files[i]);
+		if (same_content(path, bytes, len, &it->stamp[i])) {
+			jv_free(text);
+			continue;
+		}
+		fmt(it->tmp[i], sizeof it->tmp[i], "%s/.%s.XXXXXX", dir,
+		    files[i]);
+		fd = mkostemp(it->tmp[i], O_CLOEXEC);
+		if (fd < 0) {
+			int err = errno;
+
+			it->tmp[i][0] = '\0';
+			jv_free(text);
+			fail(it, "create a temporary file in", dir, err);
+			return;
+		}
+		it->fd[i] = fd;
+		if (fchmod(fd, file_mode) < 0 || write_all(fd, bytes, len) < 0) {
+			int err = errno;
+
+			jv_free(text);
+			fail(it, "write", it->tmp[i], err);
+			return;
+		}
+		jv_free(text);
+	}
+	/* The bytes are on their way to disk; the values are no longer needed. */
+	jv_free(it->issue);
+	jv_free(it->timeline);
+	it->issue = it->timeline = jv_null();
+}
+
+static int
+fsync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	if (rc < 0) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return close(fd);
+}
+
+/* Empty and remove current/N; a missing directory is already removed. */
+static int
+remove_dir(const char *dir, int *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[4096];
+
+	if (d == NULL) {
+		*err = errno;
+		return errno == ENOENT ? 0 : -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		fmt(path, sizeof path, "%s/%s", dir, de->d_name);
+		if (unlink(path) < 0) {
+			*err = errno;
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	if (rmdir(dir) < 0) {
+		*err = errno;
+		return -1;
+	}
+	return 0;
+}
+
+/* Store the ETags, with the stamps of the files they describe. Best effort. */
+static void
+store_etags(const char *data, struct wb_archive_item *it)
+{
+	char dir[4096], path[4096], tmp[4096];
+	FILE *f;
+	int fd, ok;
+
+	if (etags_path(path, sizeof path, data, it->number) < 0)
+		return;
+	fmt(dir, sizeof dir, "%s/etags", data);
+	if (it->etags.issue[0] == '\0' && it->etags.npages == 0) {
+		unlink(path);
+		return;
+	}
+	fmt(tmp, sizeof tmp, "%s/.%ld.XXXXXX", dir, it->number);
+	if (mkdir_one(dir, NULL) < 0 || (fd = mkostemp(tmp, O_CLOEXEC)) < 0 ||
+	    (f = fdopen(fd, "w")) == NULL) {
+		unlink(path);
+		return;
+	}
+	fprintf(f, "wb-etags 1\nfiles");
+	for (int i = 0; i < 2; i++)
+		fprintf(f, " %llu %llu %lld %lld", it->stamp[i].ino,
+		    it->stamp[i].size, it->stamp[i].sec, it->stamp[i].nsec);
+	fprintf(f, "\n");
+	if (it->etags.issue[0] != '\0')
+		fprintf(f, "issue %s\n", it->etags.issue);
+	for (size_t i = 0; i < it->etags.npages; i++)
+		fprintf(f, "page %d %s\n", it->etags.page[i].count,
+		    it->etags.page[i].etag);
+	ok = fflush(f) == 0 && !ferror(f);
+	if (fclose(f) != 0 || !ok || rename(tmp, path) < 0) {
+		unlink(tmp);
+		unlink(path);
+	}
+}
+
+void
+wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
+{
+	char dir[4096], path[4096], current[4096];
+	int sync_current = 0;
+
+	fmt(current, sizeof current, "%s/current", data);
+	/* The data first, so that a rename never publishes unwritten bytes. */
+	for (size_t k = 0; k < n; k++) {
+		struct wb_archive_item *it = &items[k];
+
+		for (int i = 0; i < 2 && !it->failed; i++) {
+			struct stat st;
+
+			if (it->fd[i] < 0)
+				continue;
+			if (fsync(it->fd[i]) < 0 || fstat(it->fd[i], &st) < 0)
+				fail(it, "write", it->tmp[i], errno);
+			else
+				stamp_of(&st, &it->stamp[i]);
+		}
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct wb_archive_item *it = &items[k];
+		int err = 0;
+
+		if (it->failed ||
+		    wb_archive_path(dir, sizeof dir, data, it->number, NULL) < 0)
+			continue;
+		if (it->remove) {
+			if (remove_dir(dir, &err) < 0) {
+				fail(it, "remove", dir, err);
+				continue;
+			}
+			if (etags_path(path, sizeof path, data, it->number) == 0)
+				unlink(path);
+			sync_current = 1;
+			continue;
+		}
+		int renamed = 0;
+
+		for (int i = 0; i < 2 && !it->failed; i++) {
+			if (it->fd[i] < 0)
+				continue;
+			renamed = 1;
+			fmt(path, sizeof path, "%s/%s", dir, files[i]);
+			if (rename(it->tmp[i], path) < 0) {
+				fail(it, "replace", path, errno);
+				break;
+			}
+			close(it->fd[i]);
+			it->fd[i] = -1;
+			it->tmp[i][0] = '\0';
+		}
+		if (!it->failed && renamed && fsync_path(dir) < 0)
+			fail(it, "flush the directory", dir, errno);
+		if (it->newdir)
+			sync_current = 1;
+	}
+	if (sync_current && fsync_path(current) < 0) {
+		int err = errno;
+
+		for (size_t k = 0; k < n; k++)
+			if (items[k].remove || items[k].newdir)
+				fail(&items[k], "flush the directory", current, err);
+	}
+	for (size_t k = 0; k < n; k++)
+		if (!items[k].failed && !items[k].remove)
+			store_etags(data, &items[k]);
+}
