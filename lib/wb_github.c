@@ -89,7 +89,8 @@ wb_github_repo_ok(const char *s)
 {
 	size_t a = name_span(s), b;
 
-	if (a == 0 || a > 100 || s[a] != '/')
+	if (a == 0 || a > 100 || s[a] != '/' || strncmp(s, ".", a) == 0 ||
+	    strncmp(s, "..", a) == 0)
 		return 0;
 	b = name_span(s + a + 1);
 	return b > 0 && b <= 100 && s[a + 1 + b] == '\0' &&
