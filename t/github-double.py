@@ -19,7 +19,14 @@ X-GitHub-Api-Version.
 
 Tests steer it through POST /_double/<command> with a JSON body (never
 logged, never counted): set, events, state, private, pull, fault, faults,
-ratelimit, add; GET /_double/dump/M and /_double/stats. Every API request
+ratelimit, add; GET /_double/dump/M and /_double/stats. A fault is
+{"match": REGEX on the request path, "kind": KIND, "times": N (-1: always)}
+with KIND one of status (+ "status", "retry_after"), drop (close without
+an answer), truncate (close in the middle of the body), cut (a complete
+answer whose JSON stops short), notjson, wrongshape (+ "body"), huge
+(+ "bytes"), slow (+ "seconds", then the normal answer), ratelimit (the
+budget is spent until "seconds" from now), secondary / secondary429
+(+ "retry_after"), forbidden. Every API request
 is appended to --log as one JSON line: method, path, status, auth
 ("bearer", "token", "none" or "bad"; never the token), counted, inm, ims,
 accept, api_version, user_agent.
@@ -210,7 +217,9 @@ class World:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "GitHub.com"
-    sys_version = ""
+
+    def version_string(self):
+        return self.server_version
 
     def log_message(self, *args):
         pass
@@ -220,6 +229,8 @@ class Handler(BaseHTTPRequestHandler):
         w = self.server.world
         data = raw if raw is not None else (
             b"" if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
+        # Logged first: a client that gave up still made the request.
+        self.logline(status)
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("X-GitHub-Api-Version-Selected", "2022-11-28")
@@ -230,7 +241,6 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if status != 304 and self.command != "HEAD":
             self.wfile.write(data)
-        self.logline(status)
         return data
 
     def logline(self, status):
@@ -351,7 +361,7 @@ class Handler(BaseHTTPRequestHandler):
         w = self.server.world
         with w.lock:
             for f in w.faults:
-                if f["times"] != 0 and f.get("match", "") in self.path:
+                if f["times"] != 0 and re.search(f.get("match", ""), self.path):
                     if f["times"] > 0:
                         f["times"] -= 1
                     return dict(f)
