@@ -272,15 +272,16 @@ class Handler(BaseHTTPRequestHandler):
                 self.server.log.write(json.dumps(rec) + "\n")
                 self.server.log.flush()
 
-    def bucket(self):
+    def bucket(self, key=None):
+        """The budget of the caller (its token, or anonymous: 60 an hour)."""
         w = self.server.world
-        a = self.headers.get("Authorization")
-        key = "token" if a else "anon"
+        if key is None:
+            key = "token" if self.headers.get("Authorization") else "anon"
         now = time.time()
         b = w.buckets.get(key)
         if b is None or now >= b["reset"]:
-            b = {"limit": w.limit if a else 60, "remaining": w.limit if a else 60,
-                 "reset": int(now + w.window)}
+            limit = w.limit if key == "token" else 60
+            b = {"limit": limit, "remaining": limit, "reset": int(now + w.window)}
             w.buckets[key] = b
         return b
 
@@ -343,7 +344,7 @@ class Handler(BaseHTTPRequestHandler):
             elif cmd == "faults":
                 w.faults = []
             elif cmd == "ratelimit":
-                b = self.bucket()
+                b = self.bucket(body.get("bucket", "token"))
                 if "remaining" in body:
                     b["remaining"] = body["remaining"]
                 if "reset_in" in body:
