@@ -210,7 +210,8 @@ class World:
 
     def touch(self, n):
         d = self.issues[n]
-        d["updated"] = max(d["updated"] + 1, time.time())
+        # GitHub's times have whole seconds.
+        d["updated"] = max(d["updated"] + 1, int(time.time()))
         self.version += 1
 
 
