@@ -52,6 +52,16 @@ iso_ok(const char *s)
 	return strcmp(again, s) == 0;
 }
 
+static int
+has_key(jv obj, const char *key)
+{
+	jv v = jv_object_get(jv_copy(obj), jv_string(key));
+	int has = jv_is_valid(v);
+
+	jv_free(v);
+	return has;
+}
+
 /* Emit the issues of one page; returns -1 if the page is not a list. */
 static int
 emit_page(struct listing *l, jv page)
@@ -74,7 +84,7 @@ emit_page(struct listing *l, jv page)
 			wb_warn("listed item %d is not an issue with a number and "
 			    "an updated_at; skipped", i + 1);
 			l->bad++;
-		} else if (jv_is_valid(wb_json_path(issue, "pull_request"))) {
+		} else if (has_key(issue, "pull_request")) {
 			l->pulls++;
 		} else {
 			if (strcmp(updated, l->newest) > 0)

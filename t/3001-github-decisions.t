@@ -54,8 +54,10 @@ int main(int argc, char **argv) {
 		wb_github_limit_update(&l, nz(argv[2]), nz(argv[3]));
 		printf("%lld\n", wb_github_limit_wait(&l, atoll(argv[4])));
 	} else if (!strcmp(c, "subst")) {
-		jv out = wb_github_substitute(jv_parse(argv[2]), jv_parse(argv[3]) , argv[4], argv[5]);
+		jv tl = jv_parse(argv[3]);
+		jv out = wb_github_substitute(jv_parse(argv[2]), tl, argv[4], argv[5]);
 		jv_dumpf(out, stdout, JV_PRINT_SORTED);
+		jv_free(tl);
 		putchar('\n');
 	}
 	return 0;
