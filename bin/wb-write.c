@@ -5,9 +5,10 @@
  * removes current/N of a record marked "gone", and emits the record
  * without "issue", "timeline" and "etags" once its files are durable.
  * Records are stored in batches (as many as arrive without waiting, up
- * to 64) so that they share the waits for the disk.
+ * to 256) so that they share the waits for the disk.
  */
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,7 +24,7 @@
 	"Store the records of wb-fetch under $WB_DATA/current/N/ atomically\n" \
 	"and write them on without \"issue\" and \"timeline\". See wb-write(1).\n"
 
-#define BATCH 64
+#define BATCH 256	/* two files open per record until the batch commits */
 
 struct batch {
 	const char *data;
@@ -32,6 +33,18 @@ struct batch {
 	size_t n;
 	unsigned long written, removed, failed;
 };
+
+/* A batch holds up to 2 * BATCH files open: make room for them. */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4 * BATCH) {
+		rl.rlim_cur = rl.rlim_max < 4 * BATCH ? rl.rlim_max : 4 * BATCH;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
 
 /* Make everything gathered durable, then emit what succeeded, in order. */
 static void
@@ -147,6 +160,7 @@ main(int argc, char **argv)
 		wb_dieusage(USAGE);
 	wb_config_load(&cfg);
 	b.data = cfg.data;
+	raise_fd_limit();
 
 	wb_reader_init(&in, 0);
 	in.idle_fn = commit;

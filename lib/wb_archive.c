@@ -2,6 +2,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,8 @@
 
 #include "wb_archive.h"
 #include "wb_scan.h"
+
+#define SYNC_THREADS 16
 
 static const char *const files[2] = { "issue.json", "timeline.json" };
 
@@ -271,7 +275,31 @@ out:
 
 /*============================ Writing ============================*/
 
-static mode_t file_mode = (mode_t)-1;
+/*
+ * Create a new file "dir/.name.PID.N" for writing, with the usual mode
+ * (0666 less the umask, as any new file: readers of the archive need it),
+ * its path in tmp[len]. Returns the descriptor, or -1 with errno set.
+ */
+static int
+create_temp(const char *dir, const char *name, char *tmp, size_t len)
+{
+	static unsigned long seq;
+
+	for (int tries = 0; tries < 100; tries++) {
+		int fd;
+
+		if (fmt(tmp, len, "%s/.%s.%ld.%lu", dir, name, (long)getpid(),
+		    seq++) < 0) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	errno = EEXIST;
+	return -1;
+}
 
 static void
 item_init(struct wb_archive_item *it, long number)
@@ -391,23 +419,24 @@ wb_archive_prepare(const char *data, struct wb_archive_item *it)
 {
 	char dir[4096], path[4096], current[4096];
 
-	if (file_mode == (mode_t)-1) {
-		mode_t mask = umask(0);
-
-		umask(mask);
-		file_mode = 0666 & ~mask;
-	}
 	if (wb_archive_path(dir, sizeof dir, data, it->number, NULL) < 0) {
 		fail(it, "name the directory of", "issue", EINVAL);
 		return;
 	}
 	if (it->remove)
 		return;
-	fmt(current, sizeof current, "%s/current", data);
-	if (mkdir_one(data, NULL) < 0 || mkdir_one(current, NULL) < 0 ||
-	    mkdir_one(dir, &it->newdir) < 0) {
-		fail(it, "create", dir, errno);
-		return;
+	/* One mkdir in the common case; the roots only when they are missing. */
+	if (mkdir_one(dir, &it->newdir) < 0) {
+		if (errno != ENOENT) {
+			fail(it, "create", dir, errno);
+			return;
+		}
+		fmt(current, sizeof current, "%s/current", data);
+		if (mkdir_one(data, NULL) < 0 || mkdir_one(current, NULL) < 0 ||
+		    mkdir_one(dir, &it->newdir) < 0) {
+			fail(it, "create", dir, errno);
+			return;
+		}
 	}
 	for (int i = 0; i < 2; i++) {
 		jv text = jv_dump_string(jv_copy(i == 0 ? it->issue : it->timeline),
@@ -417,13 +446,12 @@ wb_archive_prepare(const char *data, struct wb_archive_item *it)
 		int fd;
 
 		fmt(path, sizeof path, "%s/%s", dir, files[i]);
-		if (same_content(path, bytes, len, &it->stamp[i])) {
+		if (!it->newdir &&
+		    same_content(path, bytes, len, &it->stamp[i])) {
 			jv_free(text);
 			continue;
 		}
-		fmt(it->tmp[i], sizeof it->tmp[i], "%s/.%s.XXXXXX", dir,
-		    files[i]);
-		fd = mkostemp(it->tmp[i], O_CLOEXEC);
+		fd = create_temp(dir, files[i], it->tmp[i], sizeof it->tmp[i]);
 		if (fd < 0) {
 			int err = errno;
 
@@ -433,7 +461,7 @@ wb_archive_prepare(const char *data, struct wb_archive_item *it)
 			return;
 		}
 		it->fd[i] = fd;
-		if (fchmod(fd, file_mode) < 0 || write_all(fd, bytes, len) < 0) {
+		if (write_all(fd, bytes, len) < 0) {
 			int err = errno;
 
 			jv_free(text);
@@ -500,8 +528,9 @@ remove_dir(const char *dir, int *err)
 static void
 store_etags(const char *data, struct wb_archive_item *it)
 {
-	char dir[4096], path[4096], tmp[4096];
-	FILE *f;
+	static char made[4096];
+	char dir[4096], path[4096], tmp[4096], *buf;
+	size_t len = 128 + (it->etags.npages + 1) * (WB_ETAG_MAX + 16), n;
 	int fd, ok;
 
 	if (etags_path(path, sizeof path, data, it->number) < 0)
@@ -511,54 +540,117 @@ store_etags(const char *data, struct wb_archive_item *it)
 		unlink(path);
 		return;
 	}
-	fmt(tmp, sizeof tmp, "%s/.%ld.XXXXXX", dir, it->number);
-	if (mkdir_one(dir, NULL) < 0 || (fd = mkostemp(tmp, O_CLOEXEC)) < 0 ||
-	    (f = fdopen(fd, "w")) == NULL) {
+	if ((buf = malloc(len)) == NULL) {
 		unlink(path);
 		return;
 	}
-	fprintf(f, "wb-etags 1\nfiles");
-	for (int i = 0; i < 2; i++)
-		fprintf(f, " %llu %llu %lld %lld", it->stamp[i].ino,
-		    it->stamp[i].size, it->stamp[i].sec, it->stamp[i].nsec);
-	fprintf(f, "\n");
+	n = (size_t)snprintf(buf, len, "wb-etags 1\nfiles %llu %llu %lld %lld "
+	    "%llu %llu %lld %lld\n", it->stamp[0].ino, it->stamp[0].size,
+	    it->stamp[0].sec, it->stamp[0].nsec, it->stamp[1].ino,
+	    it->stamp[1].size, it->stamp[1].sec, it->stamp[1].nsec);
 	if (it->etags.issue[0] != '\0')
-		fprintf(f, "issue %s\n", it->etags.issue);
+		n += (size_t)snprintf(buf + n, len - n, "issue %s\n",
+		    it->etags.issue);
 	for (size_t i = 0; i < it->etags.npages; i++)
-		fprintf(f, "page %d %s\n", it->etags.page[i].count,
-		    it->etags.page[i].etag);
-	ok = fflush(f) == 0 && !ferror(f);
-	if (fclose(f) != 0 || !ok || rename(tmp, path) < 0) {
-		unlink(tmp);
+		n += (size_t)snprintf(buf + n, len - n, "page %d %s\n",
+		    it->etags.page[i].count, it->etags.page[i].etag);
+	if (strcmp(made, dir) != 0 && mkdir_one(dir, NULL) == 0)
+		fmt(made, sizeof made, "%s", dir);
+	fd = create_temp(dir, "etags", tmp, sizeof tmp);
+	ok = fd >= 0 && write_all(fd, buf, n) == 0;
+	if (fd >= 0 && close(fd) < 0)
+		ok = 0;
+	if (!ok || rename(tmp, path) < 0) {
+		if (fd >= 0)
+			unlink(tmp);
 		unlink(path);
 	}
+	free(buf);
+}
+
+/*
+ * fsync fds[0..n) from several threads at once and set errs[i] to 0 or
+ * an errno: concurrent fsyncs share the filesystem's journal commits, so
+ * a batch costs about one wait for the disk instead of one per file.
+ */
+struct sync_job {
+	const int *fds;
+	int *errs;
+	size_t n;
+	atomic_size_t next;
+};
+
+static void *
+sync_worker(void *arg)
+{
+	struct sync_job *j = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&j->next, 1)) < j->n)
+		j->errs[i] = fsync(j->fds[i]) < 0 ? errno : 0;
+	return NULL;
+}
+
+static void
+fsync_many(const int *fds, int *errs, size_t n)
+{
+	struct sync_job j = { .fds = fds, .errs = errs, .n = n };
+	pthread_t th[SYNC_THREADS];
+	size_t started = 0;
+
+	atomic_init(&j.next, 0);
+	while (started < SYNC_THREADS && started + 1 < n &&
+	    pthread_create(&th[started], NULL, sync_worker, &j) == 0)
+		started++;
+	sync_worker(&j);
+	for (size_t t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
 }
 
 void
 wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
 {
 	char dir[4096], path[4096], current[4096];
+	int *fds = calloc(2 * n + 1, sizeof *fds);
+	int *errs = calloc(2 * n + 1, sizeof *errs);
+	size_t *owner = calloc(2 * n + 1, sizeof *owner);
+	size_t m = 0;
 	int sync_current = 0;
 
 	fmt(current, sizeof current, "%s/current", data);
-	/* The data first, so that a rename never publishes unwritten bytes. */
-	for (size_t k = 0; k < n; k++) {
-		struct wb_archive_item *it = &items[k];
-
-		for (int i = 0; i < 2 && !it->failed; i++) {
-			struct stat st;
-
-			if (it->fd[i] < 0)
-				continue;
-			if (fsync(it->fd[i]) < 0 || fstat(it->fd[i], &st) < 0)
-				fail(it, "write", it->tmp[i], errno);
-			else
-				stamp_of(&st, &it->stamp[i]);
-		}
+	if (fds == NULL || errs == NULL || owner == NULL) {
+		for (size_t k = 0; k < n; k++)
+			fail(&items[k], "allocate memory for", "a batch", ENOMEM);
+		goto out;
 	}
+	/* The data first, so that a rename never publishes unwritten bytes. */
+	for (size_t k = 0; k < n; k++)
+		for (int i = 0; i < 2 && !items[k].failed; i++)
+			if (items[k].fd[i] >= 0) {
+				owner[m] = k * 2 + (size_t)i;
+				fds[m++] = items[k].fd[i];
+			}
+	fsync_many(fds, errs, m);
+	for (size_t x = 0; x < m; x++) {
+		struct wb_archive_item *it = &items[owner[x] / 2];
+		int i = (int)(owner[x] % 2);
+		struct stat st;
+
+		if (it->failed)
+			continue;
+		if (errs[x] != 0)
+			fail(it, "write", it->tmp[i], errs[x]);
+		else if (fstat(it->fd[i], &st) < 0)
+			fail(it, "write", it->tmp[i], errno);
+		else
+			stamp_of(&st, &it->stamp[i]);
+	}
+
+	/* Then the names, and the directories that hold them. */
+	m = 0;
 	for (size_t k = 0; k < n; k++) {
 		struct wb_archive_item *it = &items[k];
-		int err = 0;
+		int err = 0, renamed = 0;
 
 		if (it->failed ||
 		    wb_archive_path(dir, sizeof dir, data, it->number, NULL) < 0)
@@ -573,8 +665,6 @@ wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
 			sync_current = 1;
 			continue;
 		}
-		int renamed = 0;
-
 		for (int i = 0; i < 2 && !it->failed; i++) {
 			if (it->fd[i] < 0)
 				continue;
@@ -588,10 +678,24 @@ wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
 			it->fd[i] = -1;
 			it->tmp[i][0] = '\0';
 		}
-		if (!it->failed && renamed && fsync_path(dir) < 0)
-			fail(it, "flush the directory", dir, errno);
 		if (it->newdir)
 			sync_current = 1;
+		if (it->failed || !renamed)
+			continue;
+		if ((fds[m] = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+			fail(it, "flush the directory", dir, errno);
+			continue;
+		}
+		owner[m++] = k;
+	}
+	fsync_many(fds, errs, m);
+	for (size_t x = 0; x < m; x++) {
+		struct wb_archive_item *it = &items[owner[x]];
+
+		close(fds[x]);
+		if (errs[x] != 0 && wb_archive_path(dir, sizeof dir, data,
+		    it->number, NULL) == 0)
+			fail(it, "flush the directory", dir, errs[x]);
 	}
 	if (sync_current && fsync_path(current) < 0) {
 		int err = errno;
@@ -603,4 +707,8 @@ wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
 	for (size_t k = 0; k < n; k++)
 		if (!items[k].failed && !items[k].remove)
 			store_etags(data, &items[k]);
+out:
+	free(fds);
+	free(errs);
+	free(owner);
 }

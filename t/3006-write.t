@@ -65,7 +65,7 @@ big=$(awk 'BEGIN { for (i = 0; i < 2000; i++) printf "{\"event\":\"commented\",\
 { rec 2 changed "$big"; rec 8 eight-again ''; } >"$SCRATCH/big"
 run sh -c "ulimit -f 100; exec wb-write <'$SCRATCH/big'"
 is "$RC" 111 "write failure: exit 111"
-like "$ERR" "^wb-write: warning: unable to write $C/2/\\.timeline\\.json\\.[A-Za-z0-9]{6}: File too large; 2 not emitted\$" "reported with the file and the reason"
+like "$ERR" "^wb-write: warning: unable to write $C/2/\\.timeline\\.json\\.[0-9]+\\.[0-9]+: File too large; 2 not emitted\$" "reported with the file and the reason"
 is "$OUT" '{"number":8,"queue":"download","claim":"9"}' "the failed record is not passed on, the next one is"
 is "$(cat "$C/2/issue.json" "$C/2/timeline.json")" "$old" "previous files of the failed record intact (both)"
 is "$(ls -A "$C/2" | tr '\n' ' ')" "issue.json timeline.json " "no temporary file left behind"
