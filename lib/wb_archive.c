@@ -336,8 +336,11 @@ static void
 drop_temps(struct wb_archive_item *it)
 {
 	for (int i = 0; i < 2; i++) {
-		if (it->fd[i] >= 0)
+		if (it->f[i] != NULL)
+			fclose(it->f[i]);
+		else if (it->fd[i] >= 0)
 			close(it->fd[i]);
+		it->f[i] = NULL;
 		it->fd[i] = -1;
 		if (it->tmp[i][0] != '\0')
 			unlink(it->tmp[i]);
@@ -376,25 +379,36 @@ mkdir_one(const char *path, int *created)
 	return errno == EEXIST ? 0 : -1;
 }
 
-/* 1 when the file at 'path' holds exactly bytes[0..len), with its stamp. */
+/*
+ * 1 when files 'a' and 'b' hold the same bytes; then *stamp gets b's
+ * identity.
+ */
 static int
-same_content(const char *path, const char *bytes, size_t len,
-    struct wb_archive_stamp *stamp)
+same_file(const char *a, const char *b, struct wb_archive_stamp *stamp)
 {
-	struct stat st;
-	char *old;
-	size_t olen;
-	int err, same;
+	struct stat sa, sb;
+	char ba[65536], bb[65536];
+	int fa = -1, fb = -1, same = 0;
+	ssize_t na, nb;
 
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (size_t)st.st_size != len)
-		return 0;
-	if ((old = slurp(path, len, &olen, &err)) == NULL)
-		return 0;
-	same = olen == len && memcmp(old, bytes, len) == 0;
-	free(old);
-	if (same)
-		stamp_of(&st, stamp);
+	if (stat(a, &sa) < 0 || stat(b, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+	    sa.st_size != sb.st_size ||
+	    (fa = open(a, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    (fb = open(b, O_RDONLY | O_CLOEXEC)) < 0)
+		goto out;
+	do {
+		na = read(fa, ba, sizeof ba);
+		nb = read(fb, bb, sizeof bb);
+		if (na < 0 || na != nb || memcmp(ba, bb, (size_t)na) != 0)
+			goto out;
+	} while (na > 0);
+	same = 1;
+	stamp_of(&sb, stamp);
+out:
+	if (fa >= 0)
+		close(fa);
+	if (fb >= 0)
+		close(fb);
 	return same;
 }
 
@@ -417,6 +431,7 @@ write_all(int fd, const char *p, size_t len)
 void
 wb_archive_prepare(const char *data, struct wb_archive_item *it)
 {
+	static char iobuf[1 << 16];
 	char dir[4096], path[4096], current[4096];
 
 	if (wb_archive_path(dir, sizeof dir, data, it->number, NULL) < 0) {
@@ -438,37 +453,45 @@ wb_archive_prepare(const char *data, struct wb_archive_item *it)
 			return;
 		}
 	}
+	/*
+	 * Each value is dumped straight into its temporary file: a timeline
+	 * of thousands of events is never held twice in memory.
+	 */
 	for (int i = 0; i < 2; i++) {
-		jv text = jv_dump_string(jv_copy(i == 0 ? it->issue : it->timeline),
-		    0);
-		const char *bytes = jv_string_value(text);
-		size_t len = (size_t)jv_string_length_bytes(jv_copy(text));
-		int fd;
+		int fd, err;
 
-		fmt(path, sizeof path, "%s/%s", dir, files[i]);
-		if (!it->newdir &&
-		    same_content(path, bytes, len, &it->stamp[i])) {
-			jv_free(text);
-			continue;
-		}
 		fd = create_temp(dir, files[i], it->tmp[i], sizeof it->tmp[i]);
 		if (fd < 0) {
-			int err = errno;
-
+			err = errno;
 			it->tmp[i][0] = '\0';
-			jv_free(text);
 			fail(it, "create a temporary file in", dir, err);
 			return;
 		}
 		it->fd[i] = fd;
-		if (write_all(fd, bytes, len) < 0) {
-			int err = errno;
-
-			jv_free(text);
-			fail(it, "write", it->tmp[i], err);
+		if ((it->f[i] = fdopen(fd, "w")) == NULL) {
+			fail(it, "write", it->tmp[i], errno);
 			return;
 		}
-		jv_free(text);
+		/*
+		 * One buffer for every stream: each is written and flushed
+		 * before the next, and never written again.
+		 */
+		setvbuf(it->f[i], iobuf, _IOFBF, sizeof iobuf);
+		errno = 0;
+		jv_dumpf(jv_copy(i == 0 ? it->issue : it->timeline), it->f[i], 0);
+		if (fflush(it->f[i]) == EOF || ferror(it->f[i])) {
+			fail(it, "write", it->tmp[i], errno ? errno : EIO);
+			return;
+		}
+		/* Unchanged: keep the old file, and its identity. */
+		fmt(path, sizeof path, "%s/%s", dir, files[i]);
+		if (!it->newdir && same_file(it->tmp[i], path, &it->stamp[i])) {
+			fclose(it->f[i]);
+			it->f[i] = NULL;
+			it->fd[i] = -1;
+			unlink(it->tmp[i]);
+			it->tmp[i][0] = '\0';
+		}
 	}
 	/* The bytes are on their way to disk; the values are no longer needed. */
 	jv_free(it->issue);
@@ -674,7 +697,8 @@ wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
 				fail(it, "replace", path, errno);
 				break;
 			}
-			close(it->fd[i]);
+			fclose(it->f[i]);
+			it->f[i] = NULL;
 			it->fd[i] = -1;
 			it->tmp[i][0] = '\0';
 		}

@@ -15,6 +15,7 @@
 #define WB_ARCHIVE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jv.h>
 
@@ -77,6 +78,7 @@ struct wb_archive_item {
 	char err[512];		/* why, when failed */
 	/* private */
 	int fd[2];
+	FILE *f[2];		/* over fd[i] while it is written */
 	char tmp[2][4096];
 	int newdir;
 	struct wb_archive_stamp {
