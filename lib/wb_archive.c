@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -428,6 +429,34 @@ write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+/* A stdio stream over a descriptor, without fdopen's extra system call. */
+static ssize_t
+fd_write(void *cookie, const char *buf, size_t len)
+{
+	int fd = (int)(intptr_t)cookie;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return done > 0 ? (ssize_t)done : -1;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+static int
+fd_close(void *cookie)
+{
+	return close((int)(intptr_t)cookie);
+}
+
+static const cookie_io_functions_t fd_io = { .write = fd_write,
+    .close = fd_close };
+
 void
 wb_archive_prepare(const char *data, struct wb_archive_item *it)
 {
@@ -468,7 +497,8 @@ wb_archive_prepare(const char *data, struct wb_archive_item *it)
 			return;
 		}
 		it->fd[i] = fd;
-		if ((it->f[i] = fdopen(fd, "w")) == NULL) {
+		if ((it->f[i] = fopencookie((void *)(intptr_t)fd, "w",
+		    fd_io)) == NULL) {
 			fail(it, "write", it->tmp[i], errno);
 			return;
 		}
@@ -551,8 +581,7 @@ remove_dir(const char *dir, int *err)
 static void
 store_etags(const char *data, struct wb_archive_item *it)
 {
-	static char made[4096];
-	char dir[4096], path[4096], tmp[4096], *buf;
+	char dir[4096], path[4096], *buf;
 	size_t len = 128 + (it->etags.npages + 1) * (WB_ETAG_MAX + 16), n;
 	int fd, ok;
 
@@ -577,17 +606,19 @@ store_etags(const char *data, struct wb_archive_item *it)
 	for (size_t i = 0; i < it->etags.npages; i++)
 		n += (size_t)snprintf(buf + n, len - n, "page %d %s\n",
 		    it->etags.page[i].count, it->etags.page[i].etag);
-	if (strcmp(made, dir) != 0 && mkdir_one(dir, NULL) == 0)
-		fmt(made, sizeof made, "%s", dir);
-	fd = create_temp(dir, "etags", tmp, sizeof tmp);
+	/*
+	 * Written in place: a torn file only loses ETags (a page cut short
+	 * no longer matches, a missing line is a page asked in full), never
+	 * makes a stale copy look current.
+	 */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0 && errno == ENOENT && mkdir_one(dir, NULL) == 0)
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	ok = fd >= 0 && write_all(fd, buf, n) == 0;
 	if (fd >= 0 && close(fd) < 0)
 		ok = 0;
-	if (!ok || rename(tmp, path) < 0) {
-		if (fd >= 0)
-			unlink(tmp);
+	if (!ok)
 		unlink(path);
-	}
 	free(buf);
 }
 

@@ -27,13 +27,14 @@ ceiling=$(echo "500 $MEDIAN" | awk '{ printf "%.0f", $1 / $2 }')
 
 # Backfill: one run into an empty archive.
 gh_clear_log
-measure 1 "wb-list --all | \$RSS wb-fetch >$SCRATCH/fetched && \$RSS wb-write <$SCRATCH/fetched >/dev/null"
+measure 1 "wb-list --all | \$RSS wb-fetch | tee $SCRATCH/fetched | \$RSS wb-write >/dev/null"
 fill=$MEDIAN fill_kb=$PEAK_KB
 req=$(counted)
 per=$(echo "$req $N" | awk '{ printf "%.4f", $1 / $2 }')
 row "backfill $N issues: requests per issue vs original" "$per" 2 "$(ratio "$per" 2)"
 rate=$(echo "$req $fill" | awk '{ printf "%.0f", $1 / $2 }')
 row "backfill request rate (req/s) vs double ceiling (1 conn)" "$rate" "$ceiling" "$(ratio "$rate" "$ceiling")"
+row "backfill: peak RSS of wb-fetch and wb-write (KiB)" "$fill_kb" - -
 
 # Re-run over the same unchanged issues: all 304, none counted.
 seq 1 "$N" >"$SCRATCH/numbers"
@@ -42,7 +43,7 @@ measure 1 "\$RSS wb-fetch <$SCRATCH/numbers | \$RSS wb-write >/dev/null"
 again=$MEDIAN
 row "re-run $N unchanged: rate-limited requests vs original" "$(counted)" "$((2 * N))" "$(ratio "$(counted)" "$((2 * N))")"
 row "re-run $N unchanged: 304 answers" "$(gh_requests '.status == 304')" "$((2 * N))" "$(ratio "$(gh_requests '.status == 304')" "$((2 * N))")"
-row "re-run $N unchanged: seconds" "$again" "$fill" "$(ratio "$again" "$fill")"
+row "re-run $N unchanged: seconds vs the backfill's" "$again" "$fill" "$(ratio "$again" "$fill")"
 
 # wb-write alone, into an empty archive each run, durable; vs cp -r of
 # the same files (not durable: cp does not fsync).
