@@ -99,20 +99,49 @@ slurp(const char *path, size_t max, size_t *len, int *err)
 jv
 wb_archive_read(const char *data, long number, const char *file)
 {
-	char path[4096];
-	size_t len;
-	char *buf;
-	int err;
-	jv v;
+	char path[4096], buf[65536];
+	jv_parser *p;
+	jv v = jv_invalid(), next;
+	size_t total = 0;
+	int fd, bad = 0;
 
 	if (wb_archive_path(path, sizeof path, data, number, file) < 0)
 		return jv_invalid_with_msg(jv_string("bad path"));
-	if ((buf = slurp(path, WB_ARCHIVE_MAX_FILE, &len, &err)) == NULL)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return jv_invalid_with_msg(jv_string_fmt("%s: %s", path,
-		    strerror(err)));
-	v = jv_parse_sized(buf, (int)len);
-	free(buf);
-	if (!jv_is_valid(v)) {
+		    strerror(errno)));
+	/* Parsed as it is read: the text is never held whole next to its value. */
+	if ((p = jv_parser_new(0)) == NULL) {
+		close(fd);
+		return jv_invalid_with_msg(jv_string("out of memory"));
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (total += (size_t)(n > 0 ? n : 0)) >
+		    WB_ARCHIVE_MAX_FILE) {
+			bad = 1;
+			break;
+		}
+		jv_parser_set_buf(p, buf, (int)n, n > 0);
+		while (jv_is_valid(next = jv_parser_next(p))) {
+			/* One value per file: a second one is not ours. */
+			if (jv_is_valid(v))
+				bad = 1;
+			jv_free(v);
+			v = next;
+		}
+		if (jv_invalid_has_msg(jv_copy(next)))
+			bad = 1;
+		jv_free(next);
+		if (bad || n == 0)
+			break;
+	}
+	jv_parser_free(p);
+	close(fd);
+	if (bad || !jv_is_valid(v)) {
 		jv_free(v);
 		return jv_invalid_with_msg(jv_string_fmt("%s: not JSON", path));
 	}

@@ -68,3 +68,5 @@ size=$(stat -c %s "$WB_DATA/current/1/timeline.json")
 kb=$(( (size + 1023) / 1024 ))
 row "5000-event timeline: peak RSS (KiB) vs 10x JSON size" "$PEAK_KB" "$((10 * kb))" "$(ratio "$PEAK_KB" "$((10 * kb))")"
 row "5000-event timeline: JSON size (KiB)" "$kb" - -
+measure 1 "\$RSS wb-fetch 1 | \$RSS wb-write >/dev/null"
+row "5000-event timeline re-run (304s): peak RSS (KiB) vs 10x" "$PEAK_KB" "$((10 * kb))" "$(ratio "$PEAK_KB" "$((10 * kb))")"
