@@ -257,7 +257,7 @@ wb_github_decide(const struct wb_github_answer *a, long long now, jv *value,
 		*why = a->status == 404 ? "not found" : "gone";
 		return WB_GH_GONE;
 	case 401:
-		*why = "GitHub refused the credentials (401)";
+		*why = "GitHub refused the credentials";
 		return WB_GH_FATAL;
 	case 403: case 429:
 		if (header_uint(a->remaining) == 0) {
@@ -278,7 +278,7 @@ wb_github_decide(const struct wb_github_answer *a, long long now, jv *value,
 				*wait = 3600;
 			return WB_GH_RATE_WAIT;
 		}
-		*why = "forbidden (403)";
+		*why = "forbidden";
 		return WB_GH_FAIL;
 	}
 	if (a->status >= 500 && a->status < 600) {

@@ -91,7 +91,7 @@ like "$RC:$ERR" '^100:wb-fetch: fatal: repository webcompat/nothing-here not fou
 
 # A wrong token is fatal; no token means anonymous requests.
 WB_GITHUB_TOKEN=wrong run wb-fetch 5
-is "$RC:$ERR" "100:wb-fetch: fatal: GitHub refused the credentials (401): HTTP 401" "bad token: fatal 100"
+is "$RC:$ERR" "100:wb-fetch: fatal: GitHub refused the credentials: HTTP 401" "bad token: fatal 100"
 gh_clear_log
 env -u WB_GITHUB_TOKEN GITHUB_TOKEN="$TOKEN" wb-fetch 5 >/dev/null
 is "$(gh_requests '.auth == "bearer"')" 2 "GITHUB_TOKEN used when WB_GITHUB_TOKEN is unset"

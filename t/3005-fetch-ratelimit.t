@@ -52,7 +52,7 @@ is "$(printf '%s\n' "$ERR" | wc -l | tr -d ' ')" 1 "one line for one wait"
 # A plain 403 (no limit) is a failure for that record, without waiting.
 gh fault '{"match":"issues/2$","kind":"forbidden","times":-1}'
 run wb-fetch 2
-is "$RC:$ERR" "111:wb-fetch: warning: unable to get issue 2: forbidden (403): HTTP 403; not emitted" "403 without a limit: record fails"
+is "$RC:$ERR" "111:wb-fetch: warning: unable to get issue 2: forbidden: HTTP 403; not emitted" "403 without a limit: record fails"
 gh faults '{}'
 is "$(gh_stderr)" "" "the double reported no error"
 done_testing
