@@ -3,7 +3,7 @@
 # private substitution, gone and transferred issues, bad arguments.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 38
+plan 39
 TOKEN=ghp_s3cr3tT0kenValue1234567890
 start_github --issues 6 --events 3 --token "$TOKEN"
 WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=$TOKEN
@@ -31,6 +31,7 @@ is "$(printf '%s' "$OUT" | jq -r '.timeline[0].body')" \
 is "$(gh_requests '.auth == "bearer"'):$(gh_requests)" "2:2" "token sent as Authorization: Bearer"
 is "$(gh_requests '.accept == "application/vnd.github+json" and .api_version == "2022-11-28"')" 2 "Accept and X-GitHub-Api-Version sent"
 is "$(jq -r .user_agent "$GH_LOG" | sort -u)" "wb-fetch/0.1.0" "User-Agent names the tool and version"
+is "$(gh_requests '.gzip')" 2 "answers arrived compressed (and were decoded)"
 
 # Pass-through of fields it does not own; bare integers and records.
 gh_clear_log

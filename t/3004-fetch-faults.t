@@ -5,7 +5,7 @@
 # is ever emitted.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 27
+plan 28
 start_github --issues 5 --events 3 --token tok
 WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=tok WB_FETCH_BACKOFF=0.01
 export WB_DATA WB_GITHUB_TOKEN WB_FETCH_BACKOFF
@@ -57,6 +57,10 @@ fault '{"match":"issues/4/timeline","kind":"huge","bytes":40000000,"times":-1}'
 run wb-fetch 4
 is "$RC:$ERR:$OUT" "111:wb-fetch: warning: unable to get the timeline of 4: answer larger than 33554432 bytes; not emitted:" "huge answer: an error, not a crash"
 is "$(gh_requests '.path | test("timeline")')" 1 "and not retried"
+
+fault '{"match":"issues/4/timeline","kind":"bomb","bytes":100000000,"times":-1}'
+run wb-fetch 4
+is "$RC:$ERR:$OUT" "111:wb-fetch: warning: unable to get the timeline of 4: answer larger than 33554432 bytes; not emitted:" "gzip bomb: the cap applies to the inflated body"
 
 fault '{"match":"issues/5$","kind":"slow","seconds":0.5,"times":1}'
 run wb-fetch 5

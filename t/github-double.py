@@ -24,18 +24,20 @@ ratelimit, add; GET /_double/dump/M and /_double/stats. A fault is
 with KIND one of status (+ "status", "retry_after"), drop (close without
 an answer), truncate (close in the middle of the body), cut (a complete
 answer whose JSON stops short), notjson, wrongshape (+ "body"), huge
-(+ "bytes"), slow (+ "seconds", then the normal answer), ratelimit (the
+(+ "bytes"), bomb (a gzip answer inflating to "bytes"), slow (+ "seconds", then the normal answer), ratelimit (the
 budget is spent until "seconds" from now), secondary / secondary429
 (+ "retry_after"), forbidden. Every API request
 is appended to --log as one JSON line: method, path, status, auth
 ("bearer", "token", "none" or "bad"; never the token), counted, inm, ims,
-accept, api_version, user_agent.
+accept, api_version, user_agent, gzip (the answer was compressed, as
+GitHub does for clients that accept it).
 
 Standard library only: python3 github-double.py --port-file F [options].
 """
 import argparse
 import datetime
 import email.utils
+import gzip
 import hashlib
 import json
 import os
@@ -236,11 +238,18 @@ class Handler(BaseHTTPRequestHandler):
         w = self.server.world
         data = raw if raw is not None else (
             b"" if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
+        # GitHub compresses answers for clients that accept it.
+        self.gzipped = (status == 200 and len(data) > 1024 and
+                        "gzip" in (self.headers.get("Accept-Encoding") or ""))
+        if self.gzipped:
+            data = gzip.compress(data, 1)
         # Logged first: a client that gave up still made the request.
         self.logline(status)
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("X-GitHub-Api-Version-Selected", "2022-11-28")
+        if self.gzipped:
+            self.send_header("Content-Encoding", "gzip")
         for k, v in headers:
             self.send_header(k, v)
         if status != 304:
@@ -268,7 +277,8 @@ class Handler(BaseHTTPRequestHandler):
                "inm": self.headers.get("If-None-Match") is not None,
                "ims": self.headers.get("If-Modified-Since") is not None,
                "accept": self.headers.get("Accept"), "api_version": self.headers.get("X-GitHub-Api-Version"),
-               "user_agent": self.headers.get("User-Agent")}
+               "user_agent": self.headers.get("User-Agent"),
+               "gzip": getattr(self, "gzipped", False)}
         with w.lock:
             w.counts["requests"] += 1
             if rec["counted"]:
@@ -423,6 +433,22 @@ class Handler(BaseHTTPRequestHandler):
                 pass
             self.close_connection = True
             self.logline(200)
+            return True
+        if kind == "bomb":
+            # A small compressed answer that inflates beyond any cap.
+            self.counted = True
+            self.gzipped = True
+            data = gzip.compress(b"[" + b" " * (int(f.get("bytes", 200 << 20)) - 2) + b"]", 9)
+            self.logline(200)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            try:
+                self.wfile.write(data)
+            except OSError:
+                pass
             return True
         if kind == "slow":
             time.sleep(float(f.get("seconds", 1)))
@@ -629,6 +655,16 @@ class Handler(BaseHTTPRequestHandler):
         return self.conditional(b, 200, chunk, self.links(prefix, q, page, last))
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A client that hangs up (after giving up on an answer) is normal.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, default=0)
@@ -642,8 +678,7 @@ def main():
     p.add_argument("--limit", type=int, default=5000)
     p.add_argument("--reset-in", type=int, default=3600)
     a = p.parse_args()
-    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
-    srv.daemon_threads = True
+    srv = Server(("127.0.0.1", a.port), Handler)
     port = srv.server_address[1]
     srv.world = World(a, "http://127.0.0.1:%d" % port)
     srv.log = open(a.log, "a") if a.log else None

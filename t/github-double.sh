@@ -14,7 +14,10 @@ start_github() {
 	rm -f "$GH_DIR/port"
 	GH_LOG=$GH_DIR/log
 	: >"$GH_LOG"
-	python3 "$T_DIR/github-double.py" --port-file "$GH_DIR/port" \
+	# Debian's python3, standard library only.
+	py=/usr/bin/python3
+	[ -x "$py" ] || py=python3
+	"$py" "$T_DIR/github-double.py" --port-file "$GH_DIR/port" \
 		--log "$GH_LOG" "$@" >"$GH_DIR/stderr" 2>&1 &
 	GH_PID=$!
 	atexit "kill $GH_PID 2>/dev/null"
