@@ -22,7 +22,7 @@ while [ $i -lt 500 ]; do
 	i=$((i + 1))
 	urls="$urls $WB_GITHUB_API/repos/webcompat/web-bugs/issues/$(( (i % N) + 1 ))/timeline?per_page=100"
 done
-measure 1 "curl -s -H 'User-Agent: bench' -H 'Authorization: Bearer bench' $urls >/dev/null"
+measure 1 "curl -s --compressed -H 'User-Agent: bench' -H 'Authorization: Bearer bench' $urls >/dev/null"
 ceiling=$(echo "500 $MEDIAN" | awk '{ printf "%.0f", $1 / $2 }')
 
 # Backfill: one run into an empty archive.
