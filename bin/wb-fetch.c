@@ -91,12 +91,17 @@ gone(struct fetcher *f, struct wb_record *rec, const struct wb_github_result *r,
 	struct wb_github_result to;
 	char moved[300] = "";
 
+	int how = 0;
+
+	if (r->verdict == WB_GH_MOVED &&
+	    (how = wb_github_moved_location(wb_github_base(f->gh), r->location,
+	    moved, sizeof moved)) == 0)
+		/* Never taken on trust: the archive is not removed for it. */
+		return FAIL(fl, "issue %ld redirected outside WB_GITHUB_API; "
+		    "not followed", rec->number);
 	if (check_repo(f, fl) < 0)
 		return -1;
 	if (r->verdict == WB_GH_MOVED) {
-		int how = wb_github_moved_location(wb_github_base(f->gh),
-		    r->location, moved, sizeof moved);
-
 		if (how == 2) {
 			moved[0] = '\0';
 			if (wb_github_get(f->gh, r->location, NULL, NULL, &to) ==

@@ -3,7 +3,7 @@
 # private substitution, gone and transferred issues, bad arguments.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 39
+plan 41
 TOKEN=ghp_s3cr3tT0kenValue1234567890
 start_github --issues 6 --events 3 --token "$TOKEN"
 WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=$TOKEN
@@ -80,6 +80,15 @@ run wb-fetch 1000
 is "$OUT" '{"number":1000,"gone":true}' "never-existing number: gone"
 run sh -c 'echo "{\"number\":9,\"issue\":{\"number\":9,\"title\":\"x\"}}" | wb-fetch'
 is "$OUT" '{"number":9,"gone":true}' "listed issue whose timeline 404s: gone, issue dropped"
+
+# A redirect to another host is not followed, and not taken as gone.
+gh state '{"number":2,"state":"ok"}'
+gh fault '{"match":"issues/2$","kind":"redirect","location":"http://127.0.0.2:9/repos/x/y/issues/2","times":-1}'
+gh_clear_log
+run wb-fetch 2
+is "$RC:$OUT:$ERR" "111::wb-fetch: warning: issue 2 redirected outside WB_GITHUB_API; not followed; not emitted" "redirect off the API host: an error, not gone"
+is "$(gh_requests)" 1 "and nothing else requested"
+gh faults '{}'
 
 # A renamed repository must not empty the archive.
 gh renamed '{"on":true}'

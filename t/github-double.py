@@ -24,7 +24,8 @@ ratelimit, add; GET /_double/dump/M and /_double/stats. A fault is
 with KIND one of status (+ "status", "retry_after"), drop (close without
 an answer), truncate (close in the middle of the body), cut (a complete
 answer whose JSON stops short), notjson, wrongshape (+ "body"), huge
-(+ "bytes"), bomb (a gzip answer inflating to "bytes"), slow (+ "seconds", then the normal answer), ratelimit (the
+(+ "bytes"), bomb (a gzip answer inflating to "bytes"), redirect
+(+ "location", "status"), slow (+ "seconds", then the normal answer), ratelimit (the
 budget is spent until "seconds" from now), secondary / secondary429
 (+ "retry_after"), forbidden. Every API request
 is appended to --log as one JSON line: method, path, status, auth
@@ -450,6 +451,10 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return True
+        if kind == "redirect":
+            self.counted = True
+            return self.error(int(f.get("status", 301)), "Moved Permanently",
+                              [("Location", f["location"])] + self.rate_headers(b))
         if kind == "slow":
             time.sleep(float(f.get("seconds", 1)))
             return None
