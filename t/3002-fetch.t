@@ -3,7 +3,7 @@
 # private substitution, gone and transferred issues, bad arguments.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 41
+plan 42
 TOKEN=ghp_s3cr3tT0kenValue1234567890
 start_github --issues 6 --events 3 --token "$TOKEN"
 WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=$TOKEN
@@ -60,6 +60,10 @@ gh private '{"number":6,"title":"Issue closed.","repo":"another","private_title"
 run wb-fetch 6
 is "$(printf '%s' "$OUT" | jq -c '[.issue.title,.issue.__WEBCOMPAT_PRIVATE_ISSUE__]')" \
 	'["Issue closed.",null]' "cross-reference from another repository: unchanged"
+curl -sf "$WB_GITHUB_API/_double/dump/5" | jq -c '{number: 5, queue: "q", issue: .issue}' >"$SCRATCH/listed"
+gh_clear_log
+run wb-fetch <"$SCRATCH/listed"
+is "$(printf '%s' "$OUT" | jq -c '[.issue.title,.queue]'):$(gh_requests)" '["Real title","q"]:1' "listed issue: only the timeline asked, still substituted"
 WB_PRIVATE_TITLES='Only this' run wb-fetch 5
 is "$(printf '%s' "$OUT" | jq -r .issue.title)" "In the moderation queue." "WB_PRIVATE_TITLES honoured"
 

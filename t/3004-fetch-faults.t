@@ -5,7 +5,7 @@
 # is ever emitted.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 28
+plan 30
 start_github --issues 5 --events 3 --token tok
 WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=tok WB_FETCH_BACKOFF=0.01
 export WB_DATA WB_GITHUB_TOKEN WB_FETCH_BACKOFF
@@ -41,6 +41,12 @@ fault '{"match":"issues/3$","kind":"notjson","times":1}'
 run wb-fetch 3
 is "$RC:$(got 3)" "0:$(good 3)" "HTML instead of JSON: retried"
 is "$(gh_requests)" 3 "one retry"
+
+gh events '{"number":2,"count":150}'
+fault '{"match":"issues/2/timeline.*page=2","kind":"status","status":500,"times":-1}'
+run wb-fetch 2
+is "$RC:$OUT" "111:" "second timeline page failing: nothing of the issue emitted"
+is "$ERR" "wb-fetch: warning: unable to get the timeline of 2: server error (after 6 tries); not emitted" "reported"
 
 fault '{"match":"issues/4/timeline","kind":"wrongshape","times":-1}'
 run wb-fetch 4 5
