@@ -3,7 +3,7 @@
 # private substitution, gone and transferred issues, bad arguments.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 42
+plan 43
 TOKEN=ghp_s3cr3tT0kenValue1234567890
 start_github --issues 6 --events 3 --token "$TOKEN"
 WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=$TOKEN
@@ -50,6 +50,7 @@ run wb-fetch 4
 is "$(printf '%s' "$OUT" | jq -cS .timeline)" "$(curl -sf "$WB_GITHUB_API/_double/dump/4" | jq -cS .timeline)" "250 events, every page in order"
 is "$(gh_requests '.path | test("timeline")')" 3 "three timeline pages"
 is "$(jq -r .path "$GH_LOG" | sed -n 4p)" "/repositories/17839063/issues/4/timeline?per_page=100&page=3" "Link rel=next followed"
+is "$(jq -r .conn "$GH_LOG" | sort -u | wc -l | tr -d ' ')" 1 "one kept-alive connection for every request"
 
 # Private substitution.
 gh private '{"number":5,"title":"In the moderation queue.","private_title":"Real title","private_body":"Real body"}'

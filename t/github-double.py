@@ -31,7 +31,8 @@ budget is spent until "seconds" from now), secondary / secondary429
 is appended to --log as one JSON line: method, path, status, auth
 ("bearer", "token", "none" or "bad"; never the token), counted, inm, ims,
 accept, api_version, user_agent, gzip (the answer was compressed, as
-GitHub does for clients that accept it).
+GitHub does for clients that accept it), conn (the client's port: one
+per connection).
 
 Standard library only: python3 github-double.py --port-file F [options].
 """
@@ -279,7 +280,8 @@ class Handler(BaseHTTPRequestHandler):
                "ims": self.headers.get("If-Modified-Since") is not None,
                "accept": self.headers.get("Accept"), "api_version": self.headers.get("X-GitHub-Api-Version"),
                "user_agent": self.headers.get("User-Agent"),
-               "gzip": getattr(self, "gzipped", False)}
+               "gzip": getattr(self, "gzipped", False),
+               "conn": self.client_address[1]}
         with w.lock:
             w.counts["requests"] += 1
             if rec["counted"]:
