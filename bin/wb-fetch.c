@@ -1,0 +1,435 @@
+/* wb-fetch — download issues and their timelines from GitHub.
+ *
+ * For each input record (or each number given as an argument) emits the
+ * record plus "issue" and "timeline", or plus "gone": true when GitHub no
+ * longer has the issue in this repository. Requests carry the ETags kept
+ * next to the archive, so an unchanged issue costs only 304 answers, which
+ * GitHub does not count against the rate limit; the new ETags travel in
+ * the record's "etags" field to wb-write, which stores them.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "wb_archive.h"
+#include "wb_cli.h"
+#include "wb_config.h"
+#include "wb_err.h"
+#include "wb_github.h"
+#include "wb_json.h"
+#include "wb_record.h"
+#include "wb_scan.h"
+
+#define USAGE "wb-fetch [NUMBER ...]"
+#define HELP \
+	"Download each issue (numbers as arguments, or records on standard\n" \
+	"input) and its timeline from GitHub; write records with \"issue\" and\n" \
+	"\"timeline\", or \"gone\": true. See wb-fetch(1).\n"
+
+struct fetcher {
+	struct wb_config cfg;
+	struct wb_github *gh;
+	int repo_checked;
+	unsigned long fetched, gone, failed;
+};
+
+/* Why a record failed, for the one warning that reports it. */
+struct failure {
+	char why[640];
+};
+
+#define FAIL(fl, ...) (snprintf((fl)->why, sizeof (fl)->why, __VA_ARGS__), -1)
+
+/*
+ * Before taking a 404 or a redirect as "this issue is gone", make sure the
+ * repository itself is there under its name: a wrong WB_REPO, a token that
+ * lost access or a renamed repository would otherwise empty the archive.
+ */
+static int
+check_repo(struct fetcher *f, struct failure *fl)
+{
+	struct wb_github_result r;
+	char url[1024];
+	const char *name;
+
+	if (f->repo_checked)
+		return 0;
+	snprintf(url, sizeof url, "%s/repos/%s", wb_github_base(f->gh),
+	    f->cfg.repo);
+	switch (wb_github_get(f->gh, url, NULL, NULL, &r)) {
+	case WB_GH_OK:
+		name = wb_json_string(r.value, "full_name");
+		if (name == NULL || strcasecmp(name, f->cfg.repo) != 0) {
+			jv_free(r.value);
+			wb_die(WB_EXIT_USAGE, "repository %s answers as another "
+			    "one; is WB_REPO right?", f->cfg.repo);
+		}
+		jv_free(r.value);
+		f->repo_checked = 1;
+		return 0;
+	case WB_GH_MOVED:
+		wb_die(WB_EXIT_USAGE, "repository %s has moved (renamed or "
+		    "transferred); set WB_REPO to its new name", f->cfg.repo);
+	case WB_GH_GONE:
+		wb_die(WB_EXIT_USAGE, "repository %s not found: check WB_REPO "
+		    "and the token's access", f->cfg.repo);
+	case WB_GH_FATAL:
+		wb_die(WB_EXIT_USAGE, "%s", r.why);
+	default:
+		jv_free(r.value);
+		return FAIL(fl, "unable to check repository %s: %s", f->cfg.repo,
+		    r.why);
+	}
+}
+
+/* Mark the record gone; for a redirect, find out where the issue went. */
+static int
+gone(struct fetcher *f, struct wb_record *rec, const struct wb_github_result *r,
+    struct failure *fl)
+{
+	struct wb_github_result to;
+	char moved[300] = "";
+
+	int how = 0;
+
+	if (r->verdict == WB_GH_MOVED &&
+	    (how = wb_github_moved_location(wb_github_base(f->gh), r->location,
+	    moved, sizeof moved)) == 0)
+		/* Never taken on trust: the archive is not removed for it. */
+		return FAIL(fl, "issue %ld redirected outside WB_GITHUB_API; "
+		    "not followed", rec->number);
+	if (check_repo(f, fl) < 0)
+		return -1;
+	if (r->verdict == WB_GH_MOVED) {
+		if (how == 2) {
+			moved[0] = '\0';
+			if (wb_github_get(f->gh, r->location, NULL, NULL, &to) ==
+			    WB_GH_OK && !wb_github_moved_from_issue(
+			    wb_github_base(f->gh), to.value, moved, sizeof moved))
+				moved[0] = '\0';
+			jv_free(to.value);
+		}
+		if (moved[0] == '\0')
+			wb_warn("issue %ld moved to an unknown place", rec->number);
+	}
+	wb_record_del(rec, "issue");
+	wb_record_del(rec, "timeline");
+	wb_record_del(rec, "etags");
+	wb_record_del(rec, "moved_to");
+	wb_record_set(rec, "gone", jv_true());
+	if (moved[0] != '\0')
+		wb_record_set(rec, "moved_to", jv_string(moved));
+	f->gone++;
+	return 1;
+}
+
+/* An RFC 7231 date from an ISO 8601 "updated_at", for If-Modified-Since. */
+static int
+http_date(jv issue, char *buf, size_t len)
+{
+	const char *iso = wb_json_string(issue, "updated_at");
+	struct tm tm = { 0 };
+	const char *end;
+	time_t t;
+
+	if (iso == NULL || (end = strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm)) ==
+	    NULL || *end != '\0' || (t = timegm(&tm)) == (time_t)-1)
+		return 0;
+	gmtime_r(&t, &tm);
+	return strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0;
+}
+
+/* 1 when 'v' is an object whose "number" is 'n'. */
+static int
+is_issue(jv v, long n)
+{
+	double d;
+
+	return jv_get_kind(v) == JV_KIND_OBJECT &&
+	    wb_json_number(v, "number", &d) == 0 && d == (double)n;
+}
+
+/*
+ * The issue: from the record when wb-list put it there, else a
+ * conditional GET. Returns 0 with *issue set, 1 when gone, -1 on failure.
+ */
+static int
+get_issue(struct fetcher *f, struct wb_record *rec, const struct wb_etags *old,
+    struct wb_etags *now, jv *issue, struct failure *fl)
+{
+	jv given = wb_record_get(rec, "issue"), archived = jv_invalid();
+	struct wb_github_result r;
+	char url[1024], since[64];
+	const char *cond_since = NULL;
+	int tries = 0;
+
+	if (jv_get_kind(given) == JV_KIND_OBJECT) {
+		if (!is_issue(given, rec->number)) {
+			jv_free(given);
+			return FAIL(fl, "\"issue\" is not issue %ld", rec->number);
+		}
+		*issue = given;
+		return 0;
+	}
+	if (jv_is_valid(given)) {
+		jv_free(given);
+		return FAIL(fl, "\"issue\" is not an object");
+	}
+	jv_free(given);
+	snprintf(url, sizeof url, "%s/repos/%s/issues/%ld",
+	    wb_github_base(f->gh), f->cfg.repo, rec->number);
+	if (old->issue[0] == '\0') {
+		archived = wb_archive_read(f->cfg.data, rec->number, "issue.json");
+		if (is_issue(archived, rec->number) &&
+		    http_date(archived, since, sizeof since))
+			cond_since = since;
+	}
+again:
+	switch (wb_github_get(f->gh, url, tries == 0 && old->issue[0] ?
+	    old->issue : NULL, tries == 0 ? cond_since : NULL, &r)) {
+	case WB_GH_OK:
+		jv_free(archived);
+		if (!is_issue(r.value, rec->number)) {
+			jv_free(r.value);
+			return FAIL(fl, "issue answer is not issue %ld",
+			    rec->number);
+		}
+		snprintf(now->issue, sizeof now->issue, "%s", r.etag);
+		*issue = r.value;
+		return 0;
+	case WB_GH_NOT_MODIFIED:
+		if (!jv_is_valid(archived))
+			archived = wb_archive_read(f->cfg.data, rec->number,
+			    "issue.json");
+		if (!is_issue(archived, rec->number) || tries > 0) {
+			/* The archived copy is unusable: ask for the full answer. */
+			jv_free(archived);
+			archived = jv_invalid();
+			if (tries++ > 0)
+				return FAIL(fl, "304 for an unconditional request");
+			goto again;
+		}
+		snprintf(now->issue, sizeof now->issue, "%s",
+		    r.etag[0] ? r.etag : old->issue);
+		*issue = archived;
+		return 0;
+	case WB_GH_GONE:
+	case WB_GH_MOVED:
+		jv_free(archived);
+		return gone(f, rec, &r, fl);
+	case WB_GH_FATAL:
+		wb_die(WB_EXIT_USAGE, "%s", r.why);
+	default:
+		jv_free(archived);
+		return FAIL(fl, "unable to get issue %ld: %s", rec->number, r.why);
+	}
+}
+
+/*
+ * Every timeline page, conditional on the stored ETags; a 304 page is
+ * taken from the archived timeline. Returns 0 with *out set, 1 when gone,
+ * -1 on failure.
+ */
+static int
+get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
+    struct wb_etags *now, jv *out, struct failure *fl)
+{
+	jv tl = jv_array(), archived = jv_invalid();
+	struct wb_github_result r;
+	char url[2048];
+	size_t offset = 0;
+	int restarted = 0;
+
+	snprintf(url, sizeof url, "%s/repos/%s/issues/%ld/timeline?per_page=%d",
+	    wb_github_base(f->gh), f->cfg.repo, rec->number, WB_GITHUB_PER_PAGE);
+	for (size_t k = 0;; k++) {
+		const char *etag = k < old->npages ? old->page[k].etag : NULL;
+		int count;
+
+		if (k >= WB_GITHUB_MAX_PAGES) {
+			jv_free(tl);
+			jv_free(archived);
+			return FAIL(fl, "timeline of %ld has over %d pages",
+			    rec->number, WB_GITHUB_MAX_PAGES);
+		}
+		switch (wb_github_get(f->gh, url, etag, NULL, &r)) {
+		case WB_GH_OK:
+			if (jv_get_kind(r.value) != JV_KIND_ARRAY ||
+			    (count = jv_array_length(jv_copy(r.value))) >
+			    WB_GITHUB_PER_PAGE) {
+				jv_free(r.value);
+				jv_free(tl);
+				jv_free(archived);
+				return FAIL(fl, "timeline page %zu of %ld is not "
+				    "an array of at most %d events", k + 1,
+				    rec->number, WB_GITHUB_PER_PAGE);
+			}
+			tl = jv_array_concat(tl, r.value);
+			break;
+		case WB_GH_NOT_MODIFIED:
+			if (!jv_is_valid(archived))
+				archived = wb_archive_read(f->cfg.data,
+				    rec->number, "timeline.json");
+			count = etag != NULL ? old->page[k].count : -1;
+			if (count < 0 || jv_get_kind(archived) != JV_KIND_ARRAY ||
+			    (size_t)jv_array_length(jv_copy(archived)) <
+			    offset + (size_t)count) {
+				if (restarted++) {
+					jv_free(tl);
+					jv_free(archived);
+					return FAIL(fl, "timeline of %ld: 304 "
+					    "without a usable archive", rec->number);
+				}
+				/* Start over without conditions. */
+				wb_etags_free(old);
+				wb_etags_free(now);
+				jv_free(tl);
+				tl = jv_array();
+				offset = 0;
+				k = (size_t)-1;
+				snprintf(url, sizeof url, "%s/repos/%s/issues/%ld/"
+				    "timeline?per_page=%d", wb_github_base(f->gh),
+				    f->cfg.repo, rec->number, WB_GITHUB_PER_PAGE);
+				continue;
+			}
+			tl = jv_array_concat(tl, jv_array_slice(jv_copy(archived),
+			    (int)offset, (int)offset + count));
+			break;
+		case WB_GH_GONE:
+		case WB_GH_MOVED:
+			jv_free(tl);
+			jv_free(archived);
+			if (k == 0)
+				return gone(f, rec, &r, fl);
+			return FAIL(fl, "timeline page %zu of %ld vanished", k + 1,
+			    rec->number);
+		case WB_GH_FATAL:
+			wb_die(WB_EXIT_USAGE, "%s", r.why);
+		default:
+			jv_free(tl);
+			jv_free(archived);
+			return FAIL(fl, "unable to get the timeline of %ld: %s",
+			    rec->number, r.why);
+		}
+		if (k < old->npages)
+			offset += (size_t)old->page[k].count;
+		/* Without an ETag for every page, none is worth keeping. */
+		if (r.etag[0] == '\0' || now->npages != k ||
+		    wb_etags_add(now, r.etag, count) < 0) {
+			now->npages = 0;
+		}
+		if (r.next[0] != '\0')
+			snprintf(url, sizeof url, "%s", r.next);
+		else if (r.verdict == WB_GH_NOT_MODIFIED &&
+		    (k + 1 < old->npages || count == WB_GITHUB_PER_PAGE))
+			/* A 304 need not carry Link: the stored pages tell. */
+			snprintf(url, sizeof url, "%s/repos/%s/issues/%ld/"
+			    "timeline?per_page=%d&page=%zu", wb_github_base(f->gh),
+			    f->cfg.repo, rec->number, WB_GITHUB_PER_PAGE, k + 2);
+		else
+			break;
+	}
+	jv_free(archived);
+	*out = tl;
+	return 0;
+}
+
+/* Fetch one record; returns 0 when it is ready to emit, -1 on failure. */
+static int
+fetch(struct fetcher *f, struct wb_record *rec, struct failure *fl)
+{
+	struct wb_etags old, now;
+	jv issue = jv_invalid(), timeline = jv_invalid();
+	int rc;
+
+	wb_etags_load(f->cfg.data, rec->number, &old);
+	wb_etags_init(&now);
+	rc = get_issue(f, rec, &old, &now, &issue, fl);
+	if (rc == 0) {
+		rc = get_timeline(f, rec, &old, &now, &timeline, fl);
+		if (rc != 0)
+			jv_free(issue);
+	}
+	if (rc == 0) {
+		issue = wb_github_substitute(issue, timeline,
+		    f->cfg.private_titles, f->cfg.private_repo);
+		wb_record_del(rec, "gone");
+		wb_record_del(rec, "moved_to");
+		wb_record_set(rec, "issue", issue);
+		wb_record_set(rec, "timeline", timeline);
+		wb_record_set(rec, "etags", wb_etags_to_jv(&now));
+		f->fetched++;
+	}
+	wb_etags_free(&old);
+	wb_etags_free(&now);
+	return rc < 0 ? -1 : 0;
+}
+
+static void
+process(struct fetcher *f, struct wb_record *rec)
+{
+	struct failure fl;
+
+	if (fetch(f, rec, &fl) < 0) {
+		wb_warn("%s; not emitted", fl.why);
+		f->failed++;
+		return;
+	}
+	wb_record_put(stdout, rec);
+	wb_flush(stdout);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = { WB_CLI_LONGOPTS };
+	static struct fetcher f;
+	struct wb_reader in;
+	struct wb_record rec;
+	const char *why;
+	int ch, status = WB_EXIT_OK;
+
+	wb_cli_start("wb-fetch");
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			wb_cli_help(USAGE, HELP);
+		case 'V':
+			wb_cli_version();
+		default:
+			wb_dieusage(USAGE);
+		}
+	}
+	argc -= optind, argv += optind;
+	for (int i = 0; i < argc; i++)
+		if (wb_scan_number(argv[i], &rec.number, &why) < 0)
+			wb_die(WB_EXIT_USAGE, "not an issue number (%s): %s", why,
+			    argv[i]);
+	wb_config_load(&f.cfg);
+	f.gh = wb_github_new(&f.cfg, "wb-fetch");
+
+	if (argc > 0) {
+		for (int i = 0; i < argc; i++) {
+			wb_scan_number(argv[i], &rec.number, &why);
+			rec.value = jv_null();
+			process(&f, &rec);
+			wb_record_free(&rec);
+		}
+	} else {
+		wb_reader_init(&in, 0);
+		while (wb_reader_next(&in, &rec)) {
+			process(&f, &rec);
+			wb_record_free(&rec);
+		}
+		status = wb_reader_status(&in);
+		wb_reader_free(&in);
+	}
+	wb_debug("%lu fetched, %lu gone, %lu failed; %lu requests, %lu not "
+	    "modified", f.fetched, f.gone, f.failed, wb_github_requests(f.gh),
+	    wb_github_not_modified(f.gh));
+	wb_github_free(f.gh);
+	if (f.failed > 0)
+		status = WB_EXIT_TEMP;
+	return wb_cli_end(status);
+}

@@ -1,0 +1,798 @@
+/* wb — the archive on disk: paths, atomic batched writes, ETag files. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wb_archive.h"
+#include "wb_scan.h"
+
+#define SYNC_THREADS 16
+
+static const char *const files[2] = { "issue.json", "timeline.json" };
+
+/* snprintf that says whether it all fit: 0, or -1 when cut short. */
+static int __attribute__((format(printf, 3, 4)))
+fmt(char *buf, size_t len, const char *f, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, f);
+	n = vsnprintf(buf, len, f, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int
+wb_archive_path(char *buf, size_t len, const char *data, long number,
+    const char *file)
+{
+	if (number < 1 || number > WB_NUMBER_MAX)
+		return -1;
+	if (file != NULL)
+		return fmt(buf, len, "%s/current/%ld/%s", data, number, file);
+	return fmt(buf, len, "%s/current/%ld", data, number);
+}
+
+static int
+etags_path(char *buf, size_t len, const char *data, long number)
+{
+	if (number < 1 || number > WB_NUMBER_MAX)
+		return -1;
+	return fmt(buf, len, "%s/etags/%ld", data, number);
+}
+
+/* Read a whole file (at most 'max' bytes) into a malloc'd, NUL-ended buffer. */
+static char *
+slurp(const char *path, size_t max, size_t *len, int *err)
+{
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*err = 0;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		*err = errno;
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		*err = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		close(fd);
+		return NULL;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		*err = errno;
+		close(fd);
+		return NULL;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			*err = n < 0 ? errno : EIO;
+			free(buf);
+			close(fd);
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*len = got;
+	return buf;
+}
+
+jv
+wb_archive_read(const char *data, long number, const char *file)
+{
+	char path[4096], buf[65536];
+	jv_parser *p;
+	jv v = jv_invalid(), next;
+	size_t total = 0;
+	int fd, bad = 0;
+
+	if (wb_archive_path(path, sizeof path, data, number, file) < 0)
+		return jv_invalid_with_msg(jv_string("bad path"));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return jv_invalid_with_msg(jv_string_fmt("%s: %s", path,
+		    strerror(errno)));
+	/* Parsed as it is read: the text is never held whole next to its value. */
+	if ((p = jv_parser_new(0)) == NULL) {
+		close(fd);
+		return jv_invalid_with_msg(jv_string("out of memory"));
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (total += (size_t)(n > 0 ? n : 0)) >
+		    WB_ARCHIVE_MAX_FILE) {
+			bad = 1;
+			break;
+		}
+		jv_parser_set_buf(p, buf, (int)n, n > 0);
+		while (jv_is_valid(next = jv_parser_next(p))) {
+			/* One value per file: a second one is not ours. */
+			if (jv_is_valid(v))
+				bad = 1;
+			jv_free(v);
+			v = next;
+		}
+		if (jv_invalid_has_msg(jv_copy(next)))
+			bad = 1;
+		jv_free(next);
+		if (bad || n == 0)
+			break;
+	}
+	jv_parser_free(p);
+	close(fd);
+	if (bad || !jv_is_valid(v)) {
+		jv_free(v);
+		return jv_invalid_with_msg(jv_string_fmt("%s: not JSON", path));
+	}
+	return v;
+}
+
+/*============================ ETags ============================*/
+
+void
+wb_etags_init(struct wb_etags *e)
+{
+	memset(e, 0, sizeof *e);
+}
+
+void
+wb_etags_free(struct wb_etags *e)
+{
+	free(e->page);
+	wb_etags_init(e);
+}
+
+int
+wb_etags_add(struct wb_etags *e, const char *etag, int count)
+{
+	if (e->npages >= WB_GITHUB_MAX_PAGES || count < 0 ||
+	    count > WB_GITHUB_PER_PAGE || !wb_github_etag_ok(etag))
+		return -1;
+	if (e->npages == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 4;
+		struct wb_etag_page *p = realloc(e->page, cap * sizeof *p);
+
+		if (p == NULL)
+			return -1;
+		e->page = p;
+		e->cap = cap;
+	}
+	fmt(e->page[e->npages].etag, WB_ETAG_MAX, "%s", etag);
+	e->page[e->npages].count = count;
+	e->npages++;
+	return 0;
+}
+
+static void
+stamp_of(const struct stat *st, struct wb_archive_stamp *s)
+{
+	s->ino = (unsigned long long)st->st_ino;
+	s->size = (unsigned long long)st->st_size;
+	s->sec = (long long)st->st_mtim.tv_sec;
+	s->nsec = (long long)st->st_mtim.tv_nsec;
+}
+
+int
+wb_etags_load(const char *data, long number, struct wb_etags *e)
+{
+	char path[4096], *buf, *line, *save;
+	struct wb_archive_stamp want[2], have;
+	struct stat st;
+	size_t len;
+	int err, ok = 0;
+
+	wb_etags_init(e);
+	if (etags_path(path, sizeof path, data, number) < 0 ||
+	    (buf = slurp(path, 1UL << 20, &len, &err)) == NULL)
+		return -1;
+	if (strlen(buf) != len)
+		goto bad;
+	line = strtok_r(buf, "\n", &save);
+	if (line == NULL || strcmp(line, "wb-etags 1") != 0)
+		goto bad;
+	line = strtok_r(NULL, "\n", &save);
+	if (line == NULL || sscanf(line, "files %llu %llu %lld %lld %llu %llu "
+	    "%lld %lld", &want[0].ino, &want[0].size, &want[0].sec,
+	    &want[0].nsec, &want[1].ino, &want[1].size, &want[1].sec,
+	    &want[1].nsec) != 8)
+		goto bad;
+	for (int i = 0; i < 2; i++) {
+		if (wb_archive_path(path, sizeof path, data, number, files[i]) < 0 ||
+		    stat(path, &st) < 0)
+			goto bad;
+		stamp_of(&st, &have);
+		if (memcmp(&have, &want[i], sizeof have) != 0)
+			goto bad;
+	}
+	while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
+		char etag[WB_ETAG_MAX];
+		int count;
+
+		if (strncmp(line, "issue ", 6) == 0 && e->npages == 0 &&
+		    e->issue[0] == '\0' && wb_github_etag_ok(line + 6))
+			fmt(e->issue, sizeof e->issue, "%s", line + 6);
+		else if (sscanf(line, "page %d %255s", &count, etag) == 2 &&
+		    fmt(path, sizeof path, "page %d %s", count, etag) == 0 &&
+		    strcmp(line, path) == 0 &&
+		    wb_etags_add(e, etag, count) == 0)
+			;
+		else
+			goto bad;
+	}
+	ok = 1;
+bad:
+	free(buf);
+	if (!ok)
+		wb_etags_free(e);
+	return ok ? 0 : -1;
+}
+
+jv
+wb_etags_to_jv(const struct wb_etags *e)
+{
+	jv pages = jv_array();
+
+	for (size_t i = 0; i < e->npages; i++)
+		pages = jv_array_append(pages, JV_ARRAY(
+		    jv_string(e->page[i].etag), jv_number(e->page[i].count)));
+	return JV_OBJECT(jv_string("issue"), e->issue[0] ? jv_string(e->issue) :
+	    jv_null(), jv_string("timeline"), pages);
+}
+
+int
+wb_etags_from_jv(jv v, struct wb_etags *e)
+{
+	jv issue, pages;
+	int n, ok = 0;
+
+	wb_etags_init(e);
+	if (jv_get_kind(v) != JV_KIND_OBJECT)
+		return -1;
+	issue = jv_object_get(jv_copy(v), jv_string("issue"));
+	pages = jv_object_get(jv_copy(v), jv_string("timeline"));
+	if (jv_get_kind(issue) == JV_KIND_STRING &&
+	    wb_github_etag_ok(jv_string_value(issue)))
+		fmt(e->issue, sizeof e->issue, "%s", jv_string_value(issue));
+	else if (jv_get_kind(issue) != JV_KIND_NULL &&
+	    jv_get_kind(issue) != JV_KIND_INVALID)
+		goto out;
+	if (jv_get_kind(pages) != JV_KIND_ARRAY)
+		goto out;
+	n = jv_array_length(jv_copy(pages));
+	for (int i = 0; i < n; i++) {
+		jv p = jv_array_get(jv_copy(pages), i);
+		jv etag = jv_array_get(jv_copy(p), 0), count = jv_array_get(p, 1);
+		int good = jv_get_kind(etag) == JV_KIND_STRING &&
+		    jv_get_kind(count) == JV_KIND_NUMBER &&
+		    jv_number_value(count) == (int)jv_number_value(count) &&
+		    wb_etags_add(e, jv_string_value(etag),
+		    (int)jv_number_value(count)) == 0;
+
+		jv_free(etag);
+		jv_free(count);
+		if (!good)
+			goto out;
+	}
+	ok = 1;
+out:
+	jv_free(issue);
+	jv_free(pages);
+	if (!ok)
+		wb_etags_free(e);
+	return ok ? 0 : -1;
+}
+
+/*============================ Writing ============================*/
+
+/*
+ * Create a new file "dir/.name.PID.N" for writing, with the usual mode
+ * (0666 less the umask, as any new file: readers of the archive need it),
+ * its path in tmp[len]. Returns the descriptor, or -1 with errno set.
+ */
+static int
+create_temp(const char *dir, const char *name, char *tmp, size_t len)
+{
+	static unsigned long seq;
+
+	for (int tries = 0; tries < 100; tries++) {
+		int fd;
+
+		if (fmt(tmp, len, "%s/.%s.%ld.%lu", dir, name, (long)getpid(),
+		    seq++) < 0) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+static void
+item_init(struct wb_archive_item *it, long number)
+{
+	memset(it, 0, sizeof *it);
+	it->number = number;
+	it->fd[0] = it->fd[1] = -1;
+	it->issue = jv_null();
+	it->timeline = jv_null();
+	wb_etags_init(&it->etags);
+}
+
+void
+wb_archive_item_set(struct wb_archive_item *it, long number, jv issue,
+    jv timeline, struct wb_etags *etags)
+{
+	item_init(it, number);
+	it->issue = issue;
+	it->timeline = timeline;
+	if (etags != NULL) {
+		it->etags = *etags;
+		wb_etags_init(etags);
+	}
+}
+
+void
+wb_archive_item_remove(struct wb_archive_item *it, long number)
+{
+	item_init(it, number);
+	it->remove = 1;
+}
+
+static void
+drop_temps(struct wb_archive_item *it)
+{
+	for (int i = 0; i < 2; i++) {
+		if (it->f[i] != NULL)
+			fclose(it->f[i]);
+		else if (it->fd[i] >= 0)
+			close(it->fd[i]);
+		it->f[i] = NULL;
+		it->fd[i] = -1;
+		if (it->tmp[i][0] != '\0')
+			unlink(it->tmp[i]);
+		it->tmp[i][0] = '\0';
+	}
+}
+
+static void
+fail(struct wb_archive_item *it, const char *what, const char *path, int err)
+{
+	if (!it->failed)
+		fmt(it->err, sizeof it->err, "unable to %s %s: %s", what,
+		    path, strerror(err));
+	it->failed = 1;
+	drop_temps(it);
+}
+
+void
+wb_archive_item_free(struct wb_archive_item *it)
+{
+	drop_temps(it);
+	jv_free(it->issue);
+	jv_free(it->timeline);
+	it->issue = it->timeline = jv_null();
+	wb_etags_free(&it->etags);
+}
+
+static int
+mkdir_one(const char *path, int *created)
+{
+	if (mkdir(path, 0777) == 0) {
+		if (created != NULL)
+			*created = 1;
+		return 0;
+	}
+	return errno == EEXIST ? 0 : -1;
+}
+
+/*
+ * 1 when files 'a' and 'b' hold the same bytes; then *stamp gets b's
+ * identity.
+ */
+static int
+same_file(const char *a, const char *b, struct wb_archive_stamp *stamp)
+{
+	struct stat sa, sb;
+	char ba[65536], bb[65536];
+	int fa = -1, fb = -1, same = 0;
+	ssize_t na, nb;
+
+	if (stat(a, &sa) < 0 || stat(b, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+	    sa.st_size != sb.st_size ||
+	    (fa = open(a, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    (fb = open(b, O_RDONLY | O_CLOEXEC)) < 0)
+		goto out;
+	do {
+		na = read(fa, ba, sizeof ba);
+		nb = read(fb, bb, sizeof bb);
+		if (na < 0 || na != nb || memcmp(ba, bb, (size_t)na) != 0)
+			goto out;
+	} while (na > 0);
+	same = 1;
+	stamp_of(&sb, stamp);
+out:
+	if (fa >= 0)
+		close(fa);
+	if (fb >= 0)
+		close(fb);
+	return same;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A stdio stream over a descriptor, without fdopen's extra system call. */
+static ssize_t
+fd_write(void *cookie, const char *buf, size_t len)
+{
+	int fd = (int)(intptr_t)cookie;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return done > 0 ? (ssize_t)done : -1;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+static int
+fd_close(void *cookie)
+{
+	return close((int)(intptr_t)cookie);
+}
+
+static const cookie_io_functions_t fd_io = { .write = fd_write,
+    .close = fd_close };
+
+void
+wb_archive_prepare(const char *data, struct wb_archive_item *it)
+{
+	static char iobuf[1 << 16];
+	char dir[4096], path[4096], current[4096];
+
+	if (wb_archive_path(dir, sizeof dir, data, it->number, NULL) < 0) {
+		fail(it, "name the directory of", "issue", EINVAL);
+		return;
+	}
+	if (it->remove)
+		return;
+	/* One mkdir in the common case; the roots only when they are missing. */
+	if (mkdir_one(dir, &it->newdir) < 0) {
+		if (errno != ENOENT) {
+			fail(it, "create", dir, errno);
+			return;
+		}
+		fmt(current, sizeof current, "%s/current", data);
+		if (mkdir_one(data, NULL) < 0 || mkdir_one(current, NULL) < 0 ||
+		    mkdir_one(dir, &it->newdir) < 0) {
+			fail(it, "create", dir, errno);
+			return;
+		}
+	}
+	/*
+	 * Each value is dumped straight into its temporary file: a timeline
+	 * of thousands of events is never held twice in memory.
+	 */
+	for (int i = 0; i < 2; i++) {
+		int fd, err;
+
+		fd = create_temp(dir, files[i], it->tmp[i], sizeof it->tmp[i]);
+		if (fd < 0) {
+			err = errno;
+			it->tmp[i][0] = '\0';
+			fail(it, "create a temporary file in", dir, err);
+			return;
+		}
+		it->fd[i] = fd;
+		if ((it->f[i] = fopencookie((void *)(intptr_t)fd, "w",
+		    fd_io)) == NULL) {
+			fail(it, "write", it->tmp[i], errno);
+			return;
+		}
+		/*
+		 * One buffer for every stream: each is written and flushed
+		 * before the next, and never written again.
+		 */
+		setvbuf(it->f[i], iobuf, _IOFBF, sizeof iobuf);
+		errno = 0;
+		jv_dumpf(jv_copy(i == 0 ? it->issue : it->timeline), it->f[i], 0);
+		if (fflush(it->f[i]) == EOF || ferror(it->f[i])) {
+			fail(it, "write", it->tmp[i], errno ? errno : EIO);
+			return;
+		}
+		/* Unchanged: keep the old file, and its identity. */
+		fmt(path, sizeof path, "%s/%s", dir, files[i]);
+		if (!it->newdir && same_file(it->tmp[i], path, &it->stamp[i])) {
+			fclose(it->f[i]);
+			it->f[i] = NULL;
+			it->fd[i] = -1;
+			unlink(it->tmp[i]);
+			it->tmp[i][0] = '\0';
+		}
+	}
+	/* The bytes are on their way to disk; the values are no longer needed. */
+	jv_free(it->issue);
+	jv_free(it->timeline);
+	it->issue = it->timeline = jv_null();
+}
+
+static int
+fsync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	if (rc < 0) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return close(fd);
+}
+
+/* Empty and remove current/N; a missing directory is already removed. */
+static int
+remove_dir(const char *dir, int *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[4096];
+
+	if (d == NULL) {
+		*err = errno;
+		return errno == ENOENT ? 0 : -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		fmt(path, sizeof path, "%s/%s", dir, de->d_name);
+		if (unlink(path) < 0) {
+			*err = errno;
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	if (rmdir(dir) < 0) {
+		*err = errno;
+		return -1;
+	}
+	return 0;
+}
+
+/* Store the ETags, with the stamps of the files they describe. Best effort. */
+static void
+store_etags(const char *data, struct wb_archive_item *it)
+{
+	char dir[4096], path[4096], *buf;
+	size_t len = 128 + (it->etags.npages + 1) * (WB_ETAG_MAX + 16), n;
+	int fd, ok;
+
+	if (etags_path(path, sizeof path, data, it->number) < 0)
+		return;
+	fmt(dir, sizeof dir, "%s/etags", data);
+	if (it->etags.issue[0] == '\0' && it->etags.npages == 0) {
+		unlink(path);
+		return;
+	}
+	if ((buf = malloc(len)) == NULL) {
+		unlink(path);
+		return;
+	}
+	n = (size_t)snprintf(buf, len, "wb-etags 1\nfiles %llu %llu %lld %lld "
+	    "%llu %llu %lld %lld\n", it->stamp[0].ino, it->stamp[0].size,
+	    it->stamp[0].sec, it->stamp[0].nsec, it->stamp[1].ino,
+	    it->stamp[1].size, it->stamp[1].sec, it->stamp[1].nsec);
+	if (it->etags.issue[0] != '\0')
+		n += (size_t)snprintf(buf + n, len - n, "issue %s\n",
+		    it->etags.issue);
+	for (size_t i = 0; i < it->etags.npages; i++)
+		n += (size_t)snprintf(buf + n, len - n, "page %d %s\n",
+		    it->etags.page[i].count, it->etags.page[i].etag);
+	/*
+	 * Written in place: a torn file only loses ETags (a page cut short
+	 * no longer matches, a missing line is a page asked in full), never
+	 * makes a stale copy look current.
+	 */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0 && errno == ENOENT && mkdir_one(dir, NULL) == 0)
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	ok = fd >= 0 && write_all(fd, buf, n) == 0;
+	if (fd >= 0 && close(fd) < 0)
+		ok = 0;
+	if (!ok)
+		unlink(path);
+	free(buf);
+}
+
+/*
+ * fsync fds[0..n) from several threads at once and set errs[i] to 0 or
+ * an errno: concurrent fsyncs share the filesystem's journal commits, so
+ * a batch costs about one wait for the disk instead of one per file.
+ */
+struct sync_job {
+	const int *fds;
+	int *errs;
+	size_t n;
+	atomic_size_t next;
+};
+
+static void *
+sync_worker(void *arg)
+{
+	struct sync_job *j = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&j->next, 1)) < j->n)
+		j->errs[i] = fsync(j->fds[i]) < 0 ? errno : 0;
+	return NULL;
+}
+
+static void
+fsync_many(const int *fds, int *errs, size_t n)
+{
+	struct sync_job j = { .fds = fds, .errs = errs, .n = n };
+	pthread_t th[SYNC_THREADS];
+	size_t started = 0;
+
+	atomic_init(&j.next, 0);
+	while (started < SYNC_THREADS && started + 1 < n &&
+	    pthread_create(&th[started], NULL, sync_worker, &j) == 0)
+		started++;
+	sync_worker(&j);
+	for (size_t t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+}
+
+void
+wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
+{
+	char dir[4096], path[4096], current[4096];
+	int *fds = calloc(2 * n + 1, sizeof *fds);
+	int *errs = calloc(2 * n + 1, sizeof *errs);
+	size_t *owner = calloc(2 * n + 1, sizeof *owner);
+	size_t m = 0;
+	int sync_current = 0;
+
+	fmt(current, sizeof current, "%s/current", data);
+	if (fds == NULL || errs == NULL || owner == NULL) {
+		for (size_t k = 0; k < n; k++)
+			fail(&items[k], "allocate memory for", "a batch", ENOMEM);
+		goto out;
+	}
+	/* The data first, so that a rename never publishes unwritten bytes. */
+	for (size_t k = 0; k < n; k++)
+		for (int i = 0; i < 2 && !items[k].failed; i++)
+			if (items[k].fd[i] >= 0) {
+				owner[m] = k * 2 + (size_t)i;
+				fds[m++] = items[k].fd[i];
+			}
+	fsync_many(fds, errs, m);
+	for (size_t x = 0; x < m; x++) {
+		struct wb_archive_item *it = &items[owner[x] / 2];
+		int i = (int)(owner[x] % 2);
+		struct stat st;
+
+		if (it->failed)
+			continue;
+		if (errs[x] != 0)
+			fail(it, "write", it->tmp[i], errs[x]);
+		else if (fstat(it->fd[i], &st) < 0)
+			fail(it, "write", it->tmp[i], errno);
+		else
+			stamp_of(&st, &it->stamp[i]);
+	}
+
+	/* Then the names, and the directories that hold them. */
+	m = 0;
+	for (size_t k = 0; k < n; k++) {
+		struct wb_archive_item *it = &items[k];
+		int err = 0, renamed = 0;
+
+		if (it->failed ||
+		    wb_archive_path(dir, sizeof dir, data, it->number, NULL) < 0)
+			continue;
+		if (it->remove) {
+			if (remove_dir(dir, &err) < 0) {
+				fail(it, "remove", dir, err);
+				continue;
+			}
+			if (etags_path(path, sizeof path, data, it->number) == 0)
+				unlink(path);
+			sync_current = 1;
+			continue;
+		}
+		for (int i = 0; i < 2 && !it->failed; i++) {
+			if (it->fd[i] < 0)
+				continue;
+			renamed = 1;
+			fmt(path, sizeof path, "%s/%s", dir, files[i]);
+			if (rename(it->tmp[i], path) < 0) {
+				fail(it, "replace", path, errno);
+				break;
+			}
+			fclose(it->f[i]);
+			it->f[i] = NULL;
+			it->fd[i] = -1;
+			it->tmp[i][0] = '\0';
+		}
+		if (it->newdir)
+			sync_current = 1;
+		if (it->failed || !renamed)
+			continue;
+		if ((fds[m] = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+			fail(it, "flush the directory", dir, errno);
+			continue;
+		}
+		owner[m++] = k;
+	}
+	fsync_many(fds, errs, m);
+	for (size_t x = 0; x < m; x++) {
+		struct wb_archive_item *it = &items[owner[x]];
+
+		close(fds[x]);
+		if (errs[x] != 0 && wb_archive_path(dir, sizeof dir, data,
+		    it->number, NULL) == 0)
+			fail(it, "flush the directory", dir, errs[x]);
+	}
+	if (sync_current && fsync_path(current) < 0) {
+		int err = errno;
+
+		for (size_t k = 0; k < n; k++)
+			if (items[k].remove || items[k].newdir)
+				fail(&items[k], "flush the directory", current, err);
+	}
+	for (size_t k = 0; k < n; k++)
+		if (!items[k].failed && !items[k].remove)
+			store_etags(data, &items[k]);
+out:
+	free(fds);
+	free(errs);
+	free(owner);
+}

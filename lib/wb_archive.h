@@ -1,0 +1,117 @@
+/* wb — the archive on disk (SPEC.md, "The archive").
+ *
+ * $WB_DATA/current/N/issue.json and timeline.json, compact JSON, replaced
+ * atomically: a temporary file in the same directory, fsync, rename,
+ * fsync of the directory. Writes go in batches so that many issues share
+ * the waits for the disk, and a file whose content would not change is
+ * not rewritten. The ETags of an issue live outside current/, in
+ * $WB_DATA/etags/N, so that current/ stays exactly the original layout;
+ * that file also records which files it describes (inode, size, mtime),
+ * and is ignored when they were replaced since.
+ *
+ * Paths are only ever built from validated issue numbers.
+ */
+#ifndef WB_ARCHIVE_H
+#define WB_ARCHIVE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jv.h>
+
+#include "wb_github.h"
+
+#define WB_ARCHIVE_MAX_FILE (256UL << 20)	/* bytes read back */
+
+/*
+ * "data/current/N" (file NULL) or "data/current/N/file" into buf[len].
+ * Returns 0, or -1 if 'number' is not 1..2^31-1 or the path does not fit.
+ */
+int wb_archive_path(char *buf, size_t len, const char *data, long number,
+    const char *file);
+
+/*
+ * The archived 'file' of issue 'number', parsed. Returns the value, or
+ * jv_invalid_with_msg() when absent, unreadable or not JSON.
+ */
+jv wb_archive_read(const char *data, long number, const char *file);
+
+struct wb_etag_page {
+	char etag[WB_ETAG_MAX];
+	int count;	/* events the page held */
+};
+
+/* The ETags of one issue: of the issue, and of each timeline page. */
+struct wb_etags {
+	char issue[WB_ETAG_MAX];	/* "" if unknown */
+	struct wb_etag_page *page;
+	size_t npages, cap;
+};
+
+void wb_etags_init(struct wb_etags *e);
+void wb_etags_free(struct wb_etags *e);
+/* Append a page; returns 0, or -1 when over WB_GITHUB_MAX_PAGES or ENOMEM. */
+int wb_etags_add(struct wb_etags *e, const char *etag, int count);
+
+/*
+ * Load $WB_DATA/etags/N into *e (initialized). Returns 0 when it exists,
+ * is well formed and still describes the archived files; otherwise -1
+ * and *e is left empty.
+ */
+int wb_etags_load(const char *data, long number, struct wb_etags *e);
+
+/*
+ * The record field "etags": {"issue":"...","timeline":[["etag",count],...]}.
+ * wb_etags_from_jv borrows 'v'; returns 0, or -1 (and *e empty) if
+ * malformed.
+ */
+jv wb_etags_to_jv(const struct wb_etags *e);
+int wb_etags_from_jv(jv v, struct wb_etags *e);
+
+/* One issue to store or to remove. */
+struct wb_archive_item {
+	long number;
+	int remove;		/* remove current/N and etags/N */
+	jv issue, timeline;	/* owned; to store unless 'remove' */
+	struct wb_etags etags;	/* owned */
+	int failed;
+	char err[512];		/* why, when failed */
+	/* private */
+	int fd[2];
+	FILE *f[2];		/* over fd[i] while it is written */
+	char tmp[2][4096];
+	int newdir;
+	struct wb_archive_stamp {
+		unsigned long long ino, size;
+		long long sec, nsec;
+	} stamp[2];
+};
+
+/*
+ * Take 'issue' and 'timeline' (consumed) and 'etags' (moved into the
+ * item; *etags is left empty) for issue 'number' into *it.
+ */
+void wb_archive_item_set(struct wb_archive_item *it, long number, jv issue,
+    jv timeline, struct wb_etags *etags);
+/* An item that removes issue 'number'. */
+void wb_archive_item_remove(struct wb_archive_item *it, long number);
+
+/*
+ * First phase: create current/N, write the temporary files of what
+ * changed (nothing is visible yet). On failure sets it->failed and
+ * it->err and leaves no temporary file.
+ */
+void wb_archive_prepare(const char *data, struct wb_archive_item *it);
+
+/*
+ * Second phase, for items[0..n) prepared: fsync the temporary files,
+ * rename them into place, fsync the directories, then store the ETags.
+ * Items that fail get it->failed and it->err; their previous files stay.
+ */
+void wb_archive_commit(const char *data, struct wb_archive_item *items,
+    size_t n);
+
+/* Release an item, removing any temporary file it still has. */
+void wb_archive_item_free(struct wb_archive_item *it);
+
+#endif

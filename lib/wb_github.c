@@ -1,0 +1,611 @@
+/* wb — the GitHub REST client: decisions, then the requests that use them. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wb_err.h"
+#include "wb_github.h"
+#include "wb_http.h"
+#include "wb_json.h"
+#include "wb_scan.h"
+
+#ifndef WB_VERSION
+#define WB_VERSION "0.0.0"
+#endif
+
+/*============================ Decisions ============================*/
+
+int
+wb_github_link_next(const char *link, char *url, size_t len)
+{
+	const char *p = link;
+
+	if (link == NULL)
+		return 0;
+	/* link-value = "<" URI ">" *( ";" param ), separated by ",". */
+	while ((p = strchr(p, '<')) != NULL) {
+		const char *end = strchr(p, '>'), *params, *stop;
+
+		if (end == NULL)
+			return 0;
+		params = end + 1;
+		stop = params + strcspn(params, "<");
+		for (const char *q = params; q < stop; q++) {
+			const char *v;
+			size_t n;
+
+			if (strncasecmp(q, "rel=", 4) != 0)
+				continue;
+			v = q + 4;
+			if (*v == '"')
+				v++;
+			/* rel may list several space-separated relations. */
+			while (v < stop && *v != '"' && *v != ';' && *v != ',') {
+				n = strcspn(v, " \";,");
+				if (n == 4 && strncasecmp(v, "next", 4) == 0) {
+					size_t ulen = (size_t)(end - p - 1);
+
+					if (ulen == 0 || ulen >= len)
+						return 0;
+					memcpy(url, p + 1, ulen);
+					url[ulen] = '\0';
+					return 1;
+				}
+				v += n;
+				while (*v == ' ')
+					v++;
+			}
+		}
+		p = end + 1;
+	}
+	return 0;
+}
+
+int
+wb_github_url_under(const char *base, const char *url)
+{
+	size_t n = strlen(base);
+
+	if (n == 0 || strncmp(url, base, n) != 0)
+		return 0;
+	return url[n] == '\0' || url[n] == '/' || url[n] == '?';
+}
+
+static size_t
+name_span(const char *s)
+{
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-");
+}
+
+int
+wb_github_repo_ok(const char *s)
+{
+	size_t a = name_span(s), b;
+
+	if (a == 0 || a > 100 || s[a] != '/' || strncmp(s, ".", a) == 0 ||
+	    strncmp(s, "..", a) == 0)
+		return 0;
+	b = name_span(s + a + 1);
+	return b > 0 && b <= 100 && s[a + 1 + b] == '\0' &&
+	    strcmp(s + a + 1, ".") != 0 && strcmp(s + a + 1, "..") != 0;
+}
+
+int
+wb_github_etag_ok(const char *etag)
+{
+	size_t n = strlen(etag);
+
+	if (n == 0 || n >= WB_ETAG_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (etag[i] < 0x21 || etag[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* "O/N#M" from "O/N" and the text of a number, checked. */
+static int
+format_moved(const char *repo, size_t rlen, const char *num, size_t nlen,
+    char *moved, size_t len)
+{
+	unsigned long long m;
+	const char *why;
+	char r[256];
+
+	if (rlen >= sizeof r)
+		return 0;
+	memcpy(r, repo, rlen);
+	r[rlen] = '\0';
+	if (!wb_github_repo_ok(r) ||
+	    wb_scan_uint(num, nlen, 1, WB_NUMBER_MAX, &m, &why) < 0)
+		return 0;
+	return snprintf(moved, len, "%s#%llu", r, m) < (int)len;
+}
+
+int
+wb_github_moved_location(const char *base, const char *location,
+    char *moved, size_t len)
+{
+	const char *p, *repo, *slash, *num;
+
+	if (!wb_github_url_under(base, location))
+		return 0;
+	p = location + strlen(base);
+	if (strncmp(p, "/repos/", 7) != 0)
+		return 2;
+	repo = p + 7;
+	slash = strchr(repo, '/');
+	if (slash == NULL || (slash = strchr(slash + 1, '/')) == NULL ||
+	    strncmp(slash, "/issues/", 8) != 0)
+		return 2;
+	num = slash + 8;
+	if (!format_moved(repo, (size_t)(slash - repo), num, strlen(num), moved,
+	    len))
+		return 2;
+	return 1;
+}
+
+int
+wb_github_moved_from_issue(const char *base, jv issue, char *moved,
+    size_t len)
+{
+	const char *url = wb_json_string(issue, "repository_url");
+	double num;
+	char text[16];
+
+	if (url == NULL || !wb_github_url_under(base, url) ||
+	    strncmp(url + strlen(base), "/repos/", 7) != 0 ||
+	    wb_json_number(issue, "number", &num) < 0 || num != floor(num) ||
+	    num < 1 || num > WB_NUMBER_MAX)
+		return 0;
+	url += strlen(base) + 7;
+	snprintf(text, sizeof text, "%.0f", num);
+	return format_moved(url, strlen(url), text, strlen(text), moved, len);
+}
+
+/* A header value as a non-negative integer; -1 when absent or bad. */
+static long long
+header_uint(const char *v)
+{
+	unsigned long long n;
+	const char *why;
+
+	if (v == NULL || wb_scan_uint(v, strlen(v), 0, 1ULL << 40, &n, &why) < 0)
+		return -1;
+	return (long long)n;
+}
+
+void
+wb_github_limit_update(struct wb_github_limit *l, const char *remaining,
+    const char *reset)
+{
+	long long r = header_uint(remaining), t = header_uint(reset);
+
+	if (r >= 0)
+		l->remaining = r;
+	if (t >= 0)
+		l->reset = t;
+}
+
+long long
+wb_github_limit_wait(const struct wb_github_limit *l, long long now)
+{
+	if (l->remaining != 0 || l->reset < 0 || l->reset <= now)
+		return 0;
+	return l->reset - now > 3600 ? 3600 : l->reset - now;
+}
+
+/* A message field of a GitHub error body mentions 'what'. */
+static int
+body_says(const char *body, size_t len, const char *what)
+{
+	size_t n = strlen(what);
+
+	for (size_t i = 0; body != NULL && i + n <= len; i++)
+		if (strncasecmp(body + i, what, n) == 0)
+			return 1;
+	return 0;
+}
+
+enum wb_github_verdict
+wb_github_decide(const struct wb_github_answer *a, long long now, jv *value,
+    double *wait, const char **why)
+{
+	long long retry = header_uint(a->retry_after);
+	long long reset = header_uint(a->reset);
+
+	*wait = 0;
+	*why = "";
+	if (a->too_big) {
+		*why = "answer larger than the limit";
+		return WB_GH_FAIL;
+	}
+	if (a->transport_error) {
+		*why = "no complete answer";
+		return WB_GH_RETRY;
+	}
+	if (a->status >= 200 && a->status < 300) {
+		jv v;
+
+		if (a->len == 0 || a->len > WB_GITHUB_MAX_BODY) {
+			*why = "empty answer";
+			return WB_GH_RETRY;
+		}
+		v = jv_parse_sized(a->body, (int)a->len);
+		if (!jv_is_valid(v)) {
+			jv_free(v);
+			*why = "answer is not complete JSON";
+			return WB_GH_RETRY;
+		}
+		*value = v;
+		return WB_GH_OK;
+	}
+	switch (a->status) {
+	case 304:
+		return WB_GH_NOT_MODIFIED;
+	case 301: case 302: case 307: case 308:
+		*why = "moved";
+		return WB_GH_MOVED;
+	case 404: case 410:
+		*why = a->status == 404 ? "not found" : "gone";
+		return WB_GH_GONE;
+	case 401:
+		*why = "GitHub refused the credentials";
+		return WB_GH_FATAL;
+	case 403: case 429:
+		if (header_uint(a->remaining) == 0) {
+			*why = "primary rate limit";
+			*wait = retry >= 0 ? (double)retry :
+			    reset > now ? (double)(reset - now) :
+			    reset >= 0 ? 1 : WB_GITHUB_SECONDARY_WAIT;
+			if (*wait > 3600)
+				*wait = 3600;
+			return WB_GH_RATE_WAIT;
+		}
+		if (retry >= 0 || a->status == 429 ||
+		    body_says(a->body, a->len, "secondary rate limit") ||
+		    body_says(a->body, a->len, "abuse")) {
+			*why = "secondary rate limit";
+			*wait = retry >= 0 ? (double)retry : WB_GITHUB_SECONDARY_WAIT;
+			if (*wait > 3600)
+				*wait = 3600;
+			return WB_GH_RATE_WAIT;
+		}
+		*why = "forbidden";
+		return WB_GH_FAIL;
+	}
+	if (a->status >= 500 && a->status < 600) {
+		*why = "server error";
+		if (retry >= 0)
+			*wait = retry > 3600 ? 3600 : (double)retry;
+		return WB_GH_RETRY;
+	}
+	*why = "unexpected status";
+	return WB_GH_FAIL;
+}
+
+double
+wb_github_backoff(int attempt, double base, double jitter)
+{
+	double d = base;
+
+	for (int i = 0; i < attempt && d < 60; i++)
+		d *= 2;
+	if (d > 60)
+		d = 60;
+	return d * (0.5 + 0.5 * jitter);
+}
+
+/* 1 when 'title' is one of the '|'-separated 'titles'. */
+static int
+title_listed(const char *title, const char *titles)
+{
+	size_t n = strlen(title);
+
+	while (*titles != '\0') {
+		size_t m = strcspn(titles, "|");
+
+		if (m == n && strncmp(titles, title, n) == 0)
+			return 1;
+		titles += m + (titles[m] == '|');
+	}
+	return 0;
+}
+
+jv
+wb_github_substitute(jv issue, jv timeline, const char *titles,
+    const char *private_repo)
+{
+	const char *title = wb_json_string(issue, "title");
+	int n;
+
+	if (title == NULL || !title_listed(title, titles) ||
+	    jv_get_kind(timeline) != JV_KIND_ARRAY)
+		return issue;
+	n = jv_array_length(jv_copy(timeline));
+	for (int i = 0; i < n; i++) {
+		jv ev = jv_array_get(jv_copy(timeline), i);
+		const char *kind = wb_json_string(ev, "event");
+		const char *repo;
+		jv src, stitle, sbody;
+
+		if (kind == NULL || strcmp(kind, "cross-referenced") != 0) {
+			jv_free(ev);
+			continue;
+		}
+		src = wb_json_path(ev, "source.issue");
+		jv rn = wb_json_path(src, "repository.name");
+		repo = jv_get_kind(rn) == JV_KIND_STRING ? jv_string_value(rn) : NULL;
+		if (repo == NULL || strcmp(repo, private_repo) != 0) {
+			jv_free(rn);
+			jv_free(src);
+			jv_free(ev);
+			continue;
+		}
+		jv_free(rn);
+		stitle = jv_object_get(jv_copy(src), jv_string("title"));
+		sbody = jv_object_get(src, jv_string("body"));
+		jv_free(ev);
+		if (jv_get_kind(stitle) != JV_KIND_STRING) {
+			/* Not usable: the issue stays as it is. */
+			jv_free(stitle);
+			jv_free(sbody);
+			return issue;
+		}
+		if (jv_get_kind(sbody) != JV_KIND_STRING &&
+		    jv_get_kind(sbody) != JV_KIND_NULL) {
+			jv_free(sbody);
+			sbody = jv_null();
+		}
+		issue = jv_object_set(issue, jv_string("title"), stitle);
+		issue = jv_object_set(issue, jv_string("body"), sbody);
+		return jv_object_set(issue,
+		    jv_string("__WEBCOMPAT_PRIVATE_ISSUE__"), jv_true());
+	}
+	return issue;
+}
+
+/*============================ Requests ============================*/
+
+struct wb_github {
+	struct wb_http *http;
+	char base[512];
+	char *auth;		/* "Authorization: Bearer ..." or NULL */
+	struct wb_github_limit limit;
+	double backoff;
+	unsigned long requests, not_modified;
+};
+
+static double
+knob(const char *name, double dflt, double min)
+{
+	const char *v = getenv(name);
+	double d;
+
+	if (v == NULL || *v == '\0')
+		return dflt;
+	if (wb_scan_seconds(v, &d) < 0 || d < min)
+		wb_die(WB_EXIT_USAGE, "%s is not a number of seconds (at least "
+		    "%g): %s", name, min, v);
+	return d;
+}
+
+struct wb_github *
+wb_github_new(const struct wb_config *cfg, const char *prog)
+{
+	struct wb_github *gh = calloc(1, sizeof *gh);
+	char ua[128];
+	size_t n;
+
+	if (gh == NULL)
+		wb_diesys(WB_EXIT_TEMP, "unable to allocate the GitHub client");
+	n = strlen(cfg->github_api);
+	while (n > 0 && cfg->github_api[n - 1] == '/')
+		n--;
+	if (n == 0 || n >= sizeof gh->base ||
+	    (strncmp(cfg->github_api, "https://", 8) != 0 &&
+	    strncmp(cfg->github_api, "http://", 7) != 0))
+		wb_die(WB_EXIT_USAGE, "WB_GITHUB_API is not an http(s) URL");
+	memcpy(gh->base, cfg->github_api, n);
+	gh->base[n] = '\0';
+	if (!wb_github_repo_ok(cfg->repo))
+		wb_die(WB_EXIT_USAGE, "WB_REPO is not owner/name: %s", cfg->repo);
+	if (cfg->github_token != NULL) {
+		if (strpbrk(cfg->github_token, "\r\n") != NULL)
+			wb_die(WB_EXIT_USAGE, "the GitHub token holds a line break");
+		if (asprintf(&gh->auth, "Authorization: Bearer %s",
+		    cfg->github_token) < 0)
+			wb_diesys(WB_EXIT_TEMP, "unable to allocate");
+	}
+	gh->backoff = knob("WB_FETCH_BACKOFF", 1, 0.001);
+	snprintf(ua, sizeof ua, "%s/%s", prog, WB_VERSION);
+	gh->http = wb_http_new(ua, (long)(knob("WB_FETCH_TIMEOUT", 60, 0.1) *
+	    1000));
+	if (gh->http == NULL)
+		wb_die(WB_EXIT_TEMP, "unable to start the HTTP client");
+	gh->limit.remaining = gh->limit.reset = -1;
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	return gh;
+}
+
+void
+wb_github_free(struct wb_github *gh)
+{
+	if (gh == NULL)
+		return;
+	wb_http_free(gh->http);
+	if (gh->auth != NULL) {
+		memset(gh->auth, 0, strlen(gh->auth));
+		free(gh->auth);
+	}
+	free(gh);
+}
+
+const char *
+wb_github_base(const struct wb_github *gh)
+{
+	return gh->base;
+}
+
+unsigned long
+wb_github_requests(const struct wb_github *gh)
+{
+	return gh->requests;
+}
+
+unsigned long
+wb_github_not_modified(const struct wb_github *gh)
+{
+	return gh->not_modified;
+}
+
+static void
+pause_for(double seconds)
+{
+	struct timespec ts;
+
+	if (seconds <= 0)
+		return;
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Log a wait once, with the UTC time it ends, then wait. */
+static void
+wait_logged(const char *what, double seconds)
+{
+	time_t end = time(NULL) + (time_t)ceil(seconds);
+	struct tm tm;
+	char when[32];
+
+	gmtime_r(&end, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	wb_info("GitHub %s reached; waiting until %s", what, when);
+	pause_for(seconds);
+}
+
+static int
+header(const struct wb_http_response *resp, const char *name, char *buf,
+    size_t len)
+{
+	return resp->headers != NULL && wb_http_header(resp, name, buf, len);
+}
+
+enum wb_github_verdict
+wb_github_get(struct wb_github *gh, const char *url, const char *etag,
+    const char *since, struct wb_github_result *r)
+{
+	char cond[WB_ETAG_MAX + 32], remaining[32], reset[32], retry[32];
+	char link[8192];
+	const char *headers[6];
+	int attempt = 0, waits = 0, h = 0;
+
+	memset(r, 0, sizeof *r);
+	r->value = jv_null();
+	if (!wb_github_url_under(gh->base, url)) {
+		snprintf(r->why, sizeof r->why, "URL outside the API");
+		return r->verdict = WB_GH_FAIL;
+	}
+	headers[h++] = "Accept: application/vnd.github+json";
+	headers[h++] = "X-GitHub-Api-Version: 2022-11-28";
+	if (gh->auth != NULL)
+		headers[h++] = gh->auth;
+	if (etag != NULL && wb_github_etag_ok(etag)) {
+		snprintf(cond, sizeof cond, "If-None-Match: %s", etag);
+		headers[h++] = cond;
+	} else if (since != NULL && strpbrk(since, "\r\n") == NULL &&
+	    strlen(since) < 40) {
+		snprintf(cond, sizeof cond, "If-Modified-Since: %s", since);
+		headers[h++] = cond;
+	}
+	headers[h] = NULL;
+
+	for (;;) {
+		struct wb_http_response resp;
+		struct wb_github_answer a = { 0 };
+		enum wb_github_verdict v;
+		long long pause = wb_github_limit_wait(&gh->limit, time(NULL));
+		const char *why;
+		double wait;
+		jv value = jv_null();
+
+		if (pause > 0) {
+			wait_logged("rate limit", (double)pause);
+			gh->limit.remaining = -1;
+		}
+		gh->requests++;
+		a.transport_error = wb_http_request(gh->http, "GET", url,
+		    headers, NULL, 0, WB_GITHUB_MAX_BODY, &resp) < 0;
+		a.too_big = resp.too_big;
+		a.status = resp.status;
+		a.body = resp.body;
+		a.len = resp.len;
+		if (header(&resp, "X-RateLimit-Remaining", remaining,
+		    sizeof remaining))
+			a.remaining = remaining;
+		if (header(&resp, "X-RateLimit-Reset", reset, sizeof reset))
+			a.reset = reset;
+		if (header(&resp, "Retry-After", retry, sizeof retry))
+			a.retry_after = retry;
+		if (!a.transport_error)
+			wb_github_limit_update(&gh->limit, a.remaining, a.reset);
+		v = wb_github_decide(&a, time(NULL), &value, &wait, &why);
+		if (v == WB_GH_RETRY && ++attempt < WB_GITHUB_ATTEMPTS) {
+			double d = wb_github_backoff(attempt - 1, gh->backoff,
+			    (double)random() / ((double)RAND_MAX + 1));
+
+			wb_debug("%s: %s; retrying in %.3fs", url,
+			    a.transport_error ? resp.error : why,
+			    wait > d ? wait : d);
+			wb_http_response_free(&resp);
+			pause_for(wait > d ? wait : d);
+			continue;
+		}
+		if (v == WB_GH_RATE_WAIT && ++waits <= WB_GITHUB_RATE_WAITS) {
+			wb_http_response_free(&resp);
+			wait_logged(why, wait);
+			gh->limit.remaining = -1;
+			continue;
+		}
+		if (v == WB_GH_RETRY || v == WB_GH_RATE_WAIT) {
+			snprintf(r->why, sizeof r->why, "%.400s (after %d tries)",
+			    a.transport_error ? resp.error : why,
+			    v == WB_GH_RETRY ? attempt : waits);
+			v = WB_GH_FAIL;
+		} else if ((v == WB_GH_FAIL || v == WB_GH_FATAL) && a.status)
+			snprintf(r->why, sizeof r->why, "%s: HTTP %ld", why,
+			    a.status);
+		else if (v == WB_GH_FAIL || v == WB_GH_FATAL)
+			snprintf(r->why, sizeof r->why, "%s", why);
+		if (v == WB_GH_FAIL && a.too_big)
+			snprintf(r->why, sizeof r->why,
+			    "answer larger than %lu bytes", WB_GITHUB_MAX_BODY);
+		if (v == WB_GH_NOT_MODIFIED)
+			gh->not_modified++;
+		if (v == WB_GH_OK || v == WB_GH_NOT_MODIFIED) {
+			if (!header(&resp, "ETag", r->etag, sizeof r->etag) ||
+			    !wb_github_etag_ok(r->etag))
+				r->etag[0] = '\0';
+			if (header(&resp, "Link", link, sizeof link) &&
+			    (!wb_github_link_next(link, r->next, sizeof r->next) ||
+			    !wb_github_url_under(gh->base, r->next)))
+				r->next[0] = '\0';
+		}
+		if (v == WB_GH_MOVED && !header(&resp, "Location", r->location,
+		    sizeof r->location))
+			r->location[0] = '\0';
+		r->value = value;
+		r->verdict = v;
+		wb_http_response_free(&resp);
+		return v;
+	}
+}

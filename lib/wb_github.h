@@ -1,0 +1,171 @@
+/* wb — the GitHub REST client: decisions, then the requests that use them.
+ *
+ * The first half decides from what an answer holds (status, a few header
+ * values, the body) and from the time it is given: no I/O, no clock, no
+ * randomness, so every rule is testable on its own. The second half sends
+ * the requests, one at a time on one kept-alive connection, and applies
+ * those decisions: retries with backoff, waits for the rate limit,
+ * conditional requests.
+ */
+#ifndef WB_GITHUB_H
+#define WB_GITHUB_H
+
+#include <stddef.h>
+
+#include <jv.h>
+
+#include "wb_config.h"
+
+#define WB_GITHUB_PER_PAGE 100
+#define WB_GITHUB_MAX_BODY (32UL << 20)	/* bytes of one answer */
+#define WB_GITHUB_MAX_PAGES 1000	/* pages of one listing */
+#define WB_GITHUB_ATTEMPTS 6		/* tries of one request */
+#define WB_GITHUB_RATE_WAITS 20		/* rate-limit waits of one request */
+#define WB_GITHUB_SECONDARY_WAIT 60	/* seconds, when GitHub says no more */
+#define WB_ETAG_MAX 256			/* bytes of an ETag, with its NUL */
+
+/*============================ Decisions ============================*/
+
+/*
+ * From a Link header value, copy the URL of rel="next" into url[len].
+ * Returns 1 when there is one, 0 when not (or when it does not fit).
+ */
+int wb_github_link_next(const char *link, char *url, size_t len);
+
+/* 1 when 'url' is 'base' itself or lies under it ('/' or '?' follows). */
+int wb_github_url_under(const char *base, const char *url);
+
+/* 1 when 's' is owner/name: two runs of [A-Za-z0-9._-] around one '/'. */
+int wb_github_repo_ok(const char *s);
+
+/* 1 when 'etag' can be stored and sent back: 1..255 printable ASCII. */
+int wb_github_etag_ok(const char *etag);
+
+/*
+ * Where a 301 for an issue points. 'location' must lie under 'base'.
+ * Returns 1 with "owner/name#M" in moved[len] for .../repos/O/N/issues/M;
+ * 2 for any other path under 'base' (e.g. GitHub's
+ * .../repositories/ID/issues/M: the answer there says where); 0 for a
+ * location elsewhere (never to be followed) or malformed.
+ */
+int wb_github_moved_location(const char *base, const char *location,
+    char *moved, size_t len);
+
+/*
+ * "owner/name#M" into moved[len] from an issue object's repository_url
+ * (under 'base') and number (borrowed). Returns 1, or 0 if they are not
+ * both present and valid.
+ */
+int wb_github_moved_from_issue(const char *base, jv issue, char *moved,
+    size_t len);
+
+/* What GitHub said about the rate limit: -1 where unknown. */
+struct wb_github_limit {
+	long long remaining;
+	long long reset;	/* epoch seconds */
+};
+
+/*
+ * Update 'l' from the X-RateLimit-Remaining and X-RateLimit-Reset values
+ * of an answer (NULL when absent; invalid values are ignored).
+ */
+void wb_github_limit_update(struct wb_github_limit *l, const char *remaining,
+    const char *reset);
+
+/*
+ * Seconds to wait before the next request at time 'now': 0 while budget
+ * remains (or nothing is known), else until the reset, at most an hour.
+ */
+long long wb_github_limit_wait(const struct wb_github_limit *l, long long now);
+
+enum wb_github_verdict {
+	WB_GH_OK,		/* 2xx with a complete JSON body */
+	WB_GH_NOT_MODIFIED,	/* 304: the stored copy is current */
+	WB_GH_GONE,		/* 404, 410 */
+	WB_GH_MOVED,		/* 301, 302, 307, 308 */
+	WB_GH_RETRY,		/* transport error, 5xx, bad body: back off */
+	WB_GH_RATE_WAIT,	/* a rate limit: wait *wait seconds, retry */
+	WB_GH_FAIL,		/* fails for this request; no retry */
+	WB_GH_FATAL		/* fails for every request (bad token) */
+};
+
+/* What arrived, as wb_github_decide() needs it. Strings may be NULL. */
+struct wb_github_answer {
+	int transport_error;	/* no complete answer arrived */
+	int too_big;		/* the body was over the cap */
+	long status;
+	const char *remaining;	/* X-RateLimit-Remaining */
+	const char *reset;	/* X-RateLimit-Reset */
+	const char *retry_after;	/* Retry-After (seconds) */
+	const char *body;
+	size_t len;
+};
+
+/*
+ * Decide what an answer means at time 'now'. For WB_GH_OK, *value gets
+ * the parsed body (the caller owns it; a body that is not complete JSON
+ * is WB_GH_RETRY instead). For WB_GH_RATE_WAIT and WB_GH_RETRY, *wait is
+ * the seconds the answer asks to wait (0 if it says nothing: back off).
+ * *why gets a short static reason for anything but WB_GH_OK and 304.
+ */
+enum wb_github_verdict wb_github_decide(const struct wb_github_answer *a,
+    long long now, jv *value, double *wait, const char **why);
+
+/*
+ * Delay before retry number 'attempt' (0 for the first retry): 'base'
+ * doubled per attempt, at most 60 s, scaled into [50%, 100%] by 'jitter'
+ * in [0, 1).
+ */
+double wb_github_backoff(int attempt, double base, double jitter);
+
+/*
+ * The private substitution: when the title of 'issue' is exactly one of
+ * 'titles' ('|'-separated), take title and body from the first
+ * cross-referenced event of 'timeline' (borrowed) whose
+ * source.issue.repository.name is 'private_repo' and add
+ * "__WEBCOMPAT_PRIVATE_ISSUE__": true. Consumes 'issue'; returns it,
+ * changed or not.
+ */
+jv wb_github_substitute(jv issue, jv timeline, const char *titles,
+    const char *private_repo);
+
+/*============================ Requests ============================*/
+
+struct wb_github;
+
+struct wb_github_result {
+	enum wb_github_verdict verdict;	/* never RETRY nor RATE_WAIT */
+	jv value;			/* WB_GH_OK: the body; else jv_null() */
+	char etag[WB_ETAG_MAX];		/* the answer's ETag, "" if none */
+	char next[2048];		/* Link rel="next" under the base, or "" */
+	char location[2048];		/* Location of a redirect, or "" */
+	char why[512];			/* for WB_GH_FAIL and WB_GH_FATAL */
+};
+
+/*
+ * A client of the API at cfg->github_api for 'prog' (User-Agent
+ * "prog/version"). Environment knobs: WB_FETCH_BACKOFF (first retry
+ * delay in seconds, default 1), WB_FETCH_TIMEOUT (seconds per request,
+ * default 60); malformed values exit 100. 'cfg' must outlive the client.
+ */
+struct wb_github *wb_github_new(const struct wb_config *cfg, const char *prog);
+void wb_github_free(struct wb_github *gh);
+
+/* The base URL, without a trailing '/'. */
+const char *wb_github_base(const struct wb_github *gh);
+
+/*
+ * GET 'url' (which must lie under the base), with If-None-Match: 'etag'
+ * or else If-Modified-Since: 'since' when non-NULL. Retries transport
+ * errors, 5xx and bad bodies with backoff, waits out rate limits (logging
+ * each wait once, with its end), then fills *r; free r->value. Returns
+ * r->verdict.
+ */
+enum wb_github_verdict wb_github_get(struct wb_github *gh, const char *url,
+    const char *etag, const char *since, struct wb_github_result *r);
+
+/* Requests sent so far (each try counts), and those answered 304. */
+unsigned long wb_github_requests(const struct wb_github *gh);
+unsigned long wb_github_not_modified(const struct wb_github *gh);
+
+#endif

@@ -1,0 +1,72 @@
+#!/bin/sh
+# Downloading figures (issue 3), against the GitHub double of t/:
+#  - requests per issue of a backfill (wb-list --all | wb-fetch | wb-write)
+#    against the original's 2 (one for the issue, one per timeline page);
+#  - rate-limited requests of a re-run over the same unchanged issues;
+#  - wb-write's durable rate, as a ratio to cp of the same files;
+#  - peak RSS of a 5000-event timeline through wb-fetch | wb-write.
+# The double's own ceiling is measured too: it must not be what we time.
+. "$(dirname "$0")/../bench-lib.sh"
+. "$T_DIR/github-double.sh"
+N=${BENCH_DOWNLOAD_N:-2000}
+RUNS=${BENCH_RUNS:-3}
+start_github --issues "$N" --events 3 --token bench
+WB_GITHUB_TOKEN=bench WB_DATA=$SCRATCH/data
+export WB_GITHUB_TOKEN WB_DATA
+counted() { gh_requests '.counted'; }
+
+# The double's ceiling: sequential requests on one kept-alive connection,
+# as wb-fetch makes them (curl reuses the connection for every URL given).
+i=0 urls=
+while [ $i -lt 500 ]; do
+	i=$((i + 1))
+	urls="$urls $WB_GITHUB_API/repos/webcompat/web-bugs/issues/$(( (i % N) + 1 ))/timeline?per_page=100"
+done
+measure 1 "curl -s --compressed -H 'User-Agent: bench' -H 'Authorization: Bearer bench' $urls >/dev/null"
+ceiling=$(echo "500 $MEDIAN" | awk '{ printf "%.0f", $1 / $2 }')
+
+# Backfill: one run into an empty archive.
+gh_clear_log
+measure 1 "wb-list --all | \$RSS wb-fetch | tee $SCRATCH/fetched | \$RSS wb-write >/dev/null"
+fill=$MEDIAN fill_kb=$PEAK_KB
+req=$(counted)
+per=$(echo "$req $N" | awk '{ printf "%.4f", $1 / $2 }')
+row "backfill $N issues: requests per issue vs original" "$per" 2 "$(ratio "$per" 2)"
+rate=$(echo "$req $fill" | awk '{ printf "%.0f", $1 / $2 }')
+row "backfill request rate (req/s) vs double ceiling (1 conn)" "$rate" "$ceiling" "$(ratio "$rate" "$ceiling")"
+row "backfill: peak RSS of wb-fetch and wb-write (KiB)" "$fill_kb" - -
+
+# Re-run over the same unchanged issues: all 304, none counted.
+seq 1 "$N" >"$SCRATCH/numbers"
+gh_clear_log
+measure 1 "\$RSS wb-fetch <$SCRATCH/numbers | \$RSS wb-write >/dev/null"
+again=$MEDIAN
+row "re-run $N unchanged: rate-limited requests vs original" "$(counted)" "$((2 * N))" "$(ratio "$(counted)" "$((2 * N))")"
+row "re-run $N unchanged: 304 answers" "$(gh_requests '.status == 304')" "$((2 * N))" "$(ratio "$(gh_requests '.status == 304')" "$((2 * N))")"
+row "re-run $N unchanged: seconds vs the backfill's" "$again" "$fill" "$(ratio "$again" "$fill")"
+
+# wb-write alone, into an empty archive each run, durable; vs cp -r of
+# the same files (not durable: cp does not fsync).
+cp -r "$WB_DATA/current" "$SCRATCH/src"
+export BENCH_BEFORE="rm -rf $SCRATCH/w $SCRATCH/c; mkdir -p $SCRATCH/c; sync"
+measure "$RUNS" "WB_DATA=$SCRATCH/w \$RSS wb-write <$SCRATCH/fetched >/dev/null"
+w=$MEDIAN w_kb=$PEAK_KB
+measure "$RUNS" "cp -r $SCRATCH/src $SCRATCH/c/current"
+c=$MEDIAN
+unset BENCH_BEFORE
+wrate=$(echo "$N $w" | awk '{ printf "%.0f", $1 / $2 }')
+crate=$(echo "$N $c" | awk '{ printf "%.0f", $1 / $2 }')
+row "wb-write $N issues durably (issues/s) vs target 2000" "$wrate" 2000 "$(ratio "$wrate" 2000)"
+row "wb-write (issues/s) vs cp -r of the same files" "$wrate" "$crate" "$(ratio "$wrate" "$crate")"
+row "wb-write peak RSS (KiB) on $N issues" "$w_kb" - -
+
+# A 5000-event timeline through wb-fetch | wb-write.
+gh events '{"number":1,"count":5000}'
+rm -rf "$WB_DATA"
+measure 1 "\$RSS wb-fetch 1 | \$RSS wb-write >/dev/null"
+size=$(stat -c %s "$WB_DATA/current/1/timeline.json")
+kb=$(( (size + 1023) / 1024 ))
+row "5000-event timeline: peak RSS (KiB) vs 10x JSON size" "$PEAK_KB" "$((10 * kb))" "$(ratio "$PEAK_KB" "$((10 * kb))")"
+row "5000-event timeline: JSON size (KiB)" "$kb" - -
+measure 1 "\$RSS wb-fetch 1 | \$RSS wb-write >/dev/null"
+row "5000-event timeline re-run (304s): peak RSS (KiB) vs 10x" "$PEAK_KB" "$((10 * kb))" "$(ratio "$PEAK_KB" "$((10 * kb))")"

@@ -1,0 +1,81 @@
+#!/bin/sh
+# Conditional requests: ETags kept next to the archive, 304 answers that
+# cost no rate limit, partial changes, If-Modified-Since after wb-list,
+# and ETags that no longer describe the archive are not trusted.
+. "${0%/*}/lib.sh"
+. "$T_DIR/github-double.sh"
+plan 22
+start_github --issues 4 --events 3 --token tok
+WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=tok
+export WB_DATA WB_GITHUB_TOKEN
+counted() { gh_requests '.counted'; }
+archive() { for n in "$@"; do jq -cS . "$WB_DATA/current/$n/issue.json" "$WB_DATA/current/$n/timeline.json"; done; }
+served() { for n in "$@"; do curl -sf "$WB_GITHUB_API/_double/dump/$n" | jq -cS '.issue, .timeline'; done; }
+
+wb-fetch 1 2 3 4 | wb-write >/dev/null
+is "$(counted)" 8 "first download: issue + one timeline page each"
+is "$(archive 1 2 3 4)" "$(served 1 2 3 4)" "archive is what GitHub serves"
+ls -i "$WB_DATA/current/1/issue.json" >"$SCRATCH/inode"
+gh_clear_log
+run sh -c 'wb-fetch 1 2 3 4 | wb-write'
+is "$RC:$OUT" '0:{"number":1}
+{"number":2}
+{"number":3}
+{"number":4}' "re-run emits every record"
+is "$(counted):$(gh_requests '.status == 304 and .inm'):$(gh_requests)" "0:8:8" "re-run of unchanged issues: all 304, none counted"
+is "$(archive 1 2 3 4)" "$(served 1 2 3 4)" "archive unchanged"
+is "$(ls -i "$WB_DATA/current/1/issue.json")" "$(cat "$SCRATCH/inode")" "unchanged file not rewritten"
+
+# One issue edited: only its issue request counts; its timeline is a 304.
+gh set '{"number":2,"title":"edited title"}'
+gh_clear_log
+wb-fetch 1 2 3 4 | wb-write >/dev/null
+is "$(counted):$(jq -r 'select(.counted) | .path' "$GH_LOG")" "1:/repos/webcompat/web-bugs/issues/2" "edited issue: one counted request"
+is "$(jq -r .title "$WB_DATA/current/2/issue.json")" "edited title" "edit archived"
+
+# A timeline of exactly 100 events, then one more event.
+gh events '{"number":3,"count":100}'
+wb-fetch 3 | wb-write >/dev/null
+gh_clear_log
+wb-fetch 3 | wb-write >/dev/null
+is "$(counted):$(jq -r 'select(.counted) | .path' "$GH_LOG")" "1:/repos/webcompat/web-bugs/issues/3/timeline?per_page=100&page=2" \
+	"full last page answered 304 without Link: the next page is checked"
+gh_clear_log
+wb-fetch 3 | wb-write >/dev/null
+is "$(counted):$(gh_requests)" "0:3" "then nothing counts: the empty page has an ETag too"
+gh events '{"number":3,"append":1}'
+gh_clear_log
+wb-fetch 3 | wb-write >/dev/null
+is "$(jq -r 'select(.counted) | "\(.status) \(.path)"' "$GH_LOG" | tr '\n' ' ')" \
+	"200 /repos/webcompat/web-bugs/issues/3 200 /repos/webcompat/web-bugs/issues/3/timeline?per_page=100&page=2 " \
+	"one event appended: page 1 is a 304, only page 2 and the issue count"
+is "$(archive 3)" "$(served 3)" "101 events archived, in order"
+is "$(jq length "$WB_DATA/current/3/timeline.json")" 101 "101 events"
+
+# An archive replaced behind our back: its ETags are not trusted.
+echo '[]' >"$WB_DATA/current/1/timeline.json"
+gh_clear_log
+wb-fetch 1 | wb-write >/dev/null
+is "$(gh_requests '.inm'):$(counted)" "0:1" "replaced archive: no ETag sent (the issue still by If-Modified-Since)"
+is "$(archive 1)" "$(served 1)" "and the archive is repaired"
+echo 'garbage' >"$WB_DATA/etags/1"
+gh_clear_log
+run sh -c 'wb-fetch 1 | wb-write'
+is "$RC:$(gh_requests '.inm'):$(counted)" "0:0:1" "corrupt ETag file ignored (If-Modified-Since still saves the issue)"
+rm -rf "$WB_DATA/current/4"
+gh_clear_log
+wb-fetch 4 | wb-write >/dev/null
+is "$(counted)" 2 "archive gone: full download"
+is "$(archive 4)" "$(served 4)" "and archived again"
+
+# After wb-list: no issue ETag, so If-Modified-Since (updated_at) is used.
+WB_DATA=$SCRATCH/data2
+gh_clear_log
+wb-list --all | wb-fetch | wb-write >/dev/null
+is "$(counted)" 6 "wb-list + wb-fetch: one listing page and the timeline pages (3 has two)"
+is "$(archive 1 2 3 4)" "$(served 1 2 3 4)" "archive from the listing is exact"
+gh_clear_log
+wb-fetch 1 2 3 4 | wb-write >/dev/null
+is "$(counted):$(gh_requests '.ims and .status == 304')" "0:4" "re-run after wb-list: If-Modified-Since gives 304s"
+is "$(gh_stderr)" "" "the double reported no error"
+done_testing

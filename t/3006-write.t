@@ -1,0 +1,83 @@
+#!/bin/sh
+# wb-write: the archive layout, atomic replacement, removal of gone
+# issues, records passed on without issue/timeline/etags, bad records,
+# unchanged files left alone, failed writes that leave the old files.
+. "${0%/*}/lib.sh"
+plan 30
+WB_DATA=$SCRATCH/data
+export WB_DATA
+C=$WB_DATA/current
+rec() { # number title events [extra fields]
+	printf '{"number":%s,"queue":"download","claim":"9","issue":{"number":%s,"title":"%s","body":"caf\\u00e9 \\ud83d\\ude00"},"timeline":[%s]%s}\n' \
+		"$1" "$1" "$2" "$3" "${4:-}"
+}
+
+run wb-write --help
+like "$RC:$OUT" '^0:usage: wb-write' "--help"
+run wb-write extra
+is "$RC" 100 "no arguments taken"
+
+rec 1 one '{"event":"labeled","n":1},{"event":"commented","n":2}' ',"etags":{"issue":"W/\"i1\"","timeline":[["W/\"p1\"",2]]}' >"$SCRATCH/in"
+rec 2 two '' >>"$SCRATCH/in"
+run wb-write <"$SCRATCH/in"
+is "$RC:$ERR" "0:" "exit 0, silent"
+is "$OUT" '{"number":1,"queue":"download","claim":"9"}
+{"number":2,"queue":"download","claim":"9"}' "records passed on without issue, timeline, etags"
+is "$(cat "$C/1/issue.json")" '{"number":1,"title":"one","body":"café 😀"}' "issue.json compact, UTF-8, as received"
+is "$(cat "$C/1/timeline.json")" '[{"event":"labeled","n":1},{"event":"commented","n":2}]' "timeline.json compact"
+is "$(cat "$C/2/timeline.json")" '[]' "empty timeline"
+is "$(ls -A "$C/1" | tr '\n' ' ')" "issue.json timeline.json " "nothing else in current/N"
+is "$(ls -A "$WB_DATA" | tr '\n' ' ')" "current etags " "ETags kept outside current/"
+is "$(sed -n '3,$p' "$WB_DATA/etags/1" | tr '\n' ' ')" 'issue W/"i1" page 2 W/"p1" ' "ETags stored"
+is "$(stat -c %a "$C/1/issue.json")" "$(umask 0022; touch "$SCRATCH/m"; stat -c %a "$SCRATCH/m")" "files readable as any new file (umask), not 0600"
+test -e "$WB_DATA/etags/2"
+is "$?" 1 "no ETags, no ETag file"
+
+# Unchanged content is not rewritten; changed content replaces the file.
+i1=$(stat -c %i "$C/1/issue.json") t1=$(stat -c %i "$C/1/timeline.json")
+rec 1 one '{"event":"labeled","n":1},{"event":"commented","n":2}' | wb-write >/dev/null
+is "$(stat -c %i "$C/1/issue.json") $(stat -c %i "$C/1/timeline.json")" "$i1 $t1" "identical record: files untouched"
+rec 1 uno '{"event":"labeled","n":1},{"event":"commented","n":2}' | wb-write >/dev/null
+is "$(stat -c %i "$C/1/timeline.json"):$(jq -r .title "$C/1/issue.json")" "$t1:uno" "only the changed file replaced"
+test "$(stat -c %i "$C/1/issue.json")" != "$i1"
+ok $? "by a new file (renamed over the old one)"
+
+# Gone: the directory and the ETags go; other fields stay.
+run sh -c 'printf "%s\n" "{\"number\":1,\"gone\":true,\"moved_to\":\"o/r#5\",\"claim\":\"3\",\"queue\":\"download\"}" "{\"number\":99,\"gone\":true}" | wb-write'
+is "$RC:$OUT" '0:{"number":1,"gone":true,"moved_to":"o/r#5","claim":"3","queue":"download"}
+{"number":99,"gone":true}' "gone records passed on"
+is "$(ls "$C" | tr '\n' ' '):$(ls "$WB_DATA/etags" | tr '\n' ' ')" "2 :" "current/1 and etags/1 removed; absent 99 is fine"
+
+# Bad records: reported by line, skipped, status 1; the rest is stored.
+printf '%s\n' '{"number":3}' '{"number":4,"issue":[],"timeline":[]}' '{"number":5,"issue":{"number":6},"timeline":[]}' \
+	'{"number":7,"issue":{"number":7},"timeline":{}}' "$(rec 8 eight '')" >"$SCRATCH/bad"
+run wb-write <"$SCRATCH/bad"
+is "$RC:$OUT" '1:{"number":8,"queue":"download","claim":"9"}' "only the good record stored and passed on"
+is "$(printf '%s\n' "$ERR" | grep -c 'skipped$')" 4 "each bad record reported"
+like "$ERR" '^wb-write: warning: line 3: no "issue" object of this number and "timeline" array, nor "gone", skipped$' "another number's issue refused"
+is "$(ls "$C" | tr '\n' ' ')" "2 8 " "nothing written for them"
+
+# A failed write (file size limit: EFBIG) keeps the old files, leaves no
+# temporary file, emits nothing for that record and exits 111.
+rec 2 two '{"event":"x"}' | wb-write >/dev/null
+old=$(cat "$C/2/issue.json" "$C/2/timeline.json")
+big=$(awk 'BEGIN { for (i = 0; i < 2000; i++) printf "{\"event\":\"commented\",\"body\":\"%0100d\"},", i; printf "{}" }')
+{ rec 2 changed "$big"; rec 8 eight-again ''; } >"$SCRATCH/big"
+run sh -c "ulimit -f 100; exec wb-write <'$SCRATCH/big'"
+is "$RC" 111 "write failure: exit 111"
+like "$ERR" "^wb-write: warning: unable to write $C/2/\\.timeline\\.json\\.[0-9]+\\.[0-9]+: File too large; 2 not emitted\$" "reported with the file and the reason"
+is "$OUT" '{"number":8,"queue":"download","claim":"9"}' "the failed record is not passed on, the next one is"
+is "$(cat "$C/2/issue.json" "$C/2/timeline.json")" "$old" "previous files of the failed record intact (both)"
+is "$(ls -A "$C/2" | tr '\n' ' ')" "issue.json timeline.json " "no temporary file left behind"
+is "$(jq -r .title "$C/8/issue.json")" "eight-again" "the other record stored"
+
+# current/N that is not a directory: an error for that record only.
+: >"$C/9"
+run sh -c "$(printf "printf '%%s\\\\n' '%s' | wb-write" "$(rec 9 nine '')")"
+is "$RC:$OUT" "111:" "unusable current/N: 111, nothing emitted"
+like "$ERR" "^wb-write: warning: unable to create a temporary file in $C/9: Not a directory; 9 not emitted\$" "reported"
+
+# A number out of range never becomes a path.
+run sh -c "printf '%s\n' '{\"number\":2147483648,\"issue\":{},\"timeline\":[]}' '{\"number\":-1,\"gone\":true}' | wb-write"
+is "$RC:$OUT:$(ls "$C" | tr '\n' ' ')" "1::2 8 9 " "out-of-range numbers rejected before any path"
+done_testing

@@ -1,0 +1,80 @@
+#!/bin/sh
+# wb-list: every page of the listing, pull requests skipped, --since,
+# --all, and --resume with its state in Redis, moved only by a complete run.
+. "${0%/*}/lib.sh"
+. "$T_DIR/github-double.sh"
+plan 26
+start_redis
+start_github --issues 250 --events 1 --token tok
+WB_GITHUB_TOKEN=tok WB_FETCH_BACKOFF=0.01
+export WB_GITHUB_TOKEN WB_FETCH_BACKOFF
+KEY='wb:list:{webcompat/web-bugs}:since'
+
+run wb-list
+is "$RC:$ERR" "100:wb-list: usage: wb-list --since ISO8601 | --all | --resume [--since ISO8601]" "an option is required"
+run wb-list --all --since 2024-01-01T00:00:00Z
+is "$RC" 100 "--all excludes --since"
+run wb-list --since yesterday
+is "$RC:$ERR" "100:wb-list: fatal: --since is not YYYY-MM-DDTHH:MM:SSZ: yesterday" "bad time refused"
+run wb-list --since 2024-02-30T00:00:00Z
+is "$RC" 100 "impossible date refused"
+is "$(gh_requests)" 0 "nothing requested for bad usage"
+
+gh pull '{"number":7}'
+gh pull '{"number":8}'
+run wb-list --all
+is "$RC:$ERR" "0:" "--all: exit 0, silent"
+is "$(printf '%s\n' "$OUT" | jq -c .number | tr '\n' ' ' | md5sum)" \
+	"$(seq 1 250 | grep -v -x -e 7 -e 8 | tr '\n' ' ' | md5sum)" "every issue, oldest update first, pull requests skipped"
+is "$(printf '%s\n' "$OUT" | jq -c 'keys' | sort -u)" '["issue","number"]' "records hold number and issue"
+is "$(printf '%s\n' "$OUT" | sed -n 1p | jq -cS .issue)" "$(curl -sf "$WB_GITHUB_API/_double/dump/1" | jq -cS .issue)" "the issue exactly as listed"
+is "$(jq -r .path "$GH_LOG" | tr '\n' ' ')" \
+	"/repos/webcompat/web-bugs/issues?state=all&sort=updated&direction=asc&per_page=100 /repositories/17839063/issues?direction=asc&per_page=100&sort=updated&state=all&page=2 /repositories/17839063/issues?direction=asc&per_page=100&sort=updated&state=all&page=3 " \
+	"three pages of 100, Link followed"
+
+sleep_until_next_second() { t=$(date +%s); while [ "$(date +%s)" = "$t" ]; do sleep 0.05; done; }
+gh set '{"number":5,"fields":{"state":"closed"}}'
+sleep_until_next_second
+gh set '{"number":9,"title":"changed"}'
+gh_clear_log
+run wb-list --since 2025-01-01T00:00:00Z
+is "$(printf '%s\n' "$OUT" | jq -c .number | tr '\n' ' ')" "5 9 " "--since: only what changed, closed ones too"
+like "$(jq -r .path "$GH_LOG")" 'since=2025-01-01T00:00:00Z' "since sent"
+
+# --resume: needs a starting point, then keeps its own.
+run wb-list --resume
+is "$RC:$ERR" "100:wb-list: fatal: no resume point in $KEY yet: give --since for the first run" "first --resume needs --since"
+run wb-list --resume --since 2025-01-01T00:00:00Z
+is "$(printf '%s\n' "$OUT" | jq -c .number | tr '\n' ' ')" "5 9 " "first --resume run"
+newest=$(printf '%s\n' "$OUT" | jq -r .issue.updated_at | sort | tail -n 1)
+is "$(redis_cli GET "$KEY")" "$newest" "newest updated_at stored in Redis"
+gh_clear_log
+run wb-list --resume
+like "$(jq -r .path "$GH_LOG")" "since=$newest" "the next run starts there"
+is "$(printf '%s\n' "$OUT" | jq -c .number | tr '\n' ' ')" "9 " "only the boundary issue again"
+sleep_until_next_second
+gh set '{"number":12,"title":"later"}'
+run wb-list --resume
+is "$(printf '%s\n' "$OUT" | jq -c .number | tr '\n' ' ')" "9 12 " "a later change is caught"
+newest=$(printf '%s\n' "$OUT" | jq -r .issue.updated_at | sort | tail -n 1)
+is "$(redis_cli GET "$KEY")" "$newest" "resume point moved forward"
+
+# An incomplete run leaves the resume point where it was.
+sleep_until_next_second
+gh set '{"number":13,"title":"again"}'
+gh fault '{"match":"since=","kind":"status","status":500,"times":-1}'
+run wb-list --resume
+is "$RC:$OUT" "111:" "listing fails: exit 111"
+is "$ERR" "wb-list: fatal: unable to list page 1: server error (after 6 tries)" "reported"
+is "$(redis_cli GET "$KEY")" "$newest" "resume point unchanged"
+gh faults '{}'
+gh fault '{"match":"since=","kind":"wrongshape","times":-1}'
+run wb-list --resume
+is "$RC:$(redis_cli GET "$KEY")" "111:$newest" "a page that is not a list: 111, resume point unchanged"
+gh faults '{}'
+run wb-list --resume
+is "$(printf '%s\n' "$OUT" | jq -c .number | tr '\n' ' ')" "12 13 " "the next good run catches up"
+WB_REDIS=unix:///nonexistent.sock run wb-list --resume
+like "$RC:$ERR" "^111:wb-list: fatal: unable to connect to Redis" "Redis unreachable: 111"
+is "$(gh_stderr)" "" "the double reported no error"
+done_testing
