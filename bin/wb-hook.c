@@ -1,0 +1,566 @@
+/* wb-hook — receive GitHub webhooks and queue the issues they name.
+ *
+ * An HTTP server (libmicrohttpd, a pool of threads, one Redis connection
+ * per thread) for POST /github/receive: a signed "issues" or
+ * "issue_comment" delivery of WB_REPO queues its issue number into
+ * "download" and is answered 202 once Redis confirmed it, 503 when Redis
+ * is unreachable. What a request means is decided in lib/wb_webhook.c;
+ * this file only serves.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "wb_cli.h"
+#include "wb_config.h"
+#include "wb_err.h"
+#include "wb_queue.h"
+#include "wb_redis.h"
+#include "wb_scan.h"
+#include "wb_webhook.h"
+
+#if MHD_VERSION >= 0x00097002
+#define MHD_RESULT enum MHD_Result
+#else
+#define MHD_RESULT int
+#endif
+
+#define USAGE "wb-hook [-d FD] [-t THREADS]"
+#define HELP \
+	"Receive GitHub webhooks on WB_HOOK_LISTEN and queue issues into download.\n" \
+	"  -d FD       write a newline to FD once listening (s6 readiness)\n" \
+	"  -t THREADS  serving threads, each with its own Redis connection\n" \
+	"              (default: the number of CPUs)\n" \
+	"See wb-hook(1).\n"
+
+#define QUEUE "download"
+#define REDIS_TIMEOUT_MS 2000	/* a stuck Redis makes a 503, not a hang */
+#define CONN_LIMIT 512		/* connections in all */
+#define CONN_PER_IP 128		/* connections from one address */
+#define IDLE_TIMEOUT 10		/* seconds without a byte: closed */
+#define REQUEST_TIMEOUT 60	/* seconds to send a whole body */
+#define SHUTDOWN_GRACE 10	/* seconds in-flight requests get on SIGTERM */
+
+/* One serving thread's Redis connection, made on first use. */
+struct worker {
+	struct wb_queue q;	/* q.c is NULL while disconnected */
+	struct worker *next;
+};
+
+/* One request, from its headers to its answer. */
+struct req {
+	enum wb_hook_route route;
+	int answered;
+	struct wb_hook_request in;
+	struct wb_hook_decision d;
+	char *body;
+	size_t cap;
+	time_t start;
+};
+
+static struct wb_config cfg;
+static struct wb_hook_config hook;
+static _Thread_local struct worker *self;
+static pthread_mutex_t workers_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct worker *workers;
+static atomic_int inflight;
+static atomic_int stopping;
+
+static struct worker *
+worker(void)
+{
+	if (self == NULL) {
+		self = calloc(1, sizeof *self);
+		if (self == NULL)
+			return NULL;
+		pthread_mutex_lock(&workers_lock);
+		self->next = workers;
+		workers = self;
+		pthread_mutex_unlock(&workers_lock);
+	}
+	return self;
+}
+
+/* Open this thread's connection; returns 0, or -1 with 'err' set. */
+static int
+reconnect(struct worker *w, char *err, size_t errlen)
+{
+	redisContext *c;
+	int permanent;
+
+	wb_queue_close(&w->q);
+	c = wb_redis_open(cfg.redis, REDIS_TIMEOUT_MS, err, errlen, &permanent);
+	if (c == NULL)
+		return -1;
+	if (wb_queue_init(&w->q, c, err, errlen) < 0) {
+		wb_queue_close(&w->q);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Queue 'n' into download; returns 0 once Redis confirmed it, -1 with
+ * 'err' set. A connection that broke since its last use (Redis restarted)
+ * is replaced and the push tried once more: pushing twice is harmless.
+ */
+static int
+queue_number(long n, char *err, size_t errlen)
+{
+	struct worker *w = worker();
+	int fresh = 0;
+
+	if (w == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (w->q.c == NULL) {
+		if (reconnect(w, err, errlen) < 0)
+			return -1;
+		fresh = 1;
+	}
+	for (;;) {
+		wb_queue_append_push(&w->q, QUEUE, &n, 1);
+		if (wb_queue_push_reply(&w->q, err, errlen) == 0)
+			return 0;
+		wb_queue_close(&w->q);
+		if (fresh || reconnect(w, err, errlen) < 0)
+			return -1;
+		fresh = 1;
+	}
+}
+
+/* 1 when this thread's Redis answers PING, reconnecting if need be. */
+static int
+queue_reachable(char *err, size_t errlen)
+{
+	struct worker *w = worker();
+	redisReply *r;
+
+	if (w == NULL)
+		return 0;
+	for (int tries = 0; tries < 2; tries++) {
+		if (w->q.c == NULL && reconnect(w, err, errlen) < 0)
+			return 0;
+		r = redisCommand(w->q.c, "PING");
+		if (r != NULL && r->type == REDIS_REPLY_STATUS) {
+			freeReplyObject(r);
+			return 1;
+		}
+		snprintf(err, errlen, "Redis did not answer PING: %s",
+		    r == NULL ? w->q.c->errstr : "unexpected reply");
+		if (r != NULL)
+			freeReplyObject(r);
+		wb_queue_close(&w->q);
+	}
+	return 0;
+}
+
+static const char *
+status_text(int status)
+{
+	switch (status) {
+	case 200: return "ok\n";
+	case 202: return "accepted\n";
+	case 400: return "bad request\n";
+	case 401: return "bad signature\n";
+	case 404: return "not found\n";
+	case 405: return "method not allowed\n";
+	case 413: return "payload too large\n";
+	default: return "service unavailable\n";
+	}
+}
+
+static MHD_RESULT
+reply(struct MHD_Connection *c, struct req *r, int status, const char *allow)
+{
+	const char *text = status_text(status);
+	struct MHD_Response *resp;
+	MHD_RESULT ret;
+
+	if (r != NULL)
+		r->answered = 1;
+	resp = MHD_create_response_from_buffer(strlen(text), (void *)text,
+	    MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "text/plain; charset=utf-8");
+	if (allow != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	if (atomic_load(&stopping))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	ret = MHD_queue_response(c, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* The one log line of a delivery. */
+static void
+log_delivery(const struct wb_hook_decision *d, int status, const char *outcome)
+{
+	void (*logf)(const char *, ...) = status >= 400 ? wb_warn :
+	    d->quiet ? wb_debug : wb_info;
+	char num[24] = "-";
+
+	if (d->number > 0)
+		snprintf(num, sizeof num, "%ld", d->number);
+	logf("delivery %s event %s action %s number %s: %d %s", d->delivery,
+	    d->event, d->action, num, status, outcome);
+}
+
+static const char *
+header(struct MHD_Connection *c, const char *name)
+{
+	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+/* First call: route, and refuse what the headers alone condemn. */
+static MHD_RESULT
+begin(struct MHD_Connection *c, struct req *r, const char *method,
+    const char *url)
+{
+	char err[512];
+
+	r->route = wb_webhook_route(method, url);
+	switch (r->route) {
+	case WB_HOOK_NOT_FOUND:
+		return reply(c, r, 404, NULL);
+	case WB_HOOK_BAD_METHOD:
+		return reply(c, r, 405, strcmp(url, WB_HOOK_PATH) == 0 ? "POST" :
+		    "GET, HEAD");
+	case WB_HOOK_HEALTH:
+		if (queue_reachable(err, sizeof err))
+			return reply(c, r, 200, NULL);
+		wb_warn("healthz: %s", err);
+		return reply(c, r, 503, NULL);
+	case WB_HOOK_RECEIVE:
+		break;
+	}
+	r->in.event = header(c, "X-GitHub-Event");
+	r->in.signature = header(c, "X-Hub-Signature-256");
+	r->in.delivery = header(c, "X-GitHub-Delivery");
+	r->in.content_length = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (wb_webhook_headers(&hook, &r->in, &r->d) != 0) {
+		log_delivery(&r->d, r->d.status, r->d.outcome);
+		return reply(c, r, r->d.status, NULL);
+	}
+	return MHD_YES;
+}
+
+/* Later calls: gather the body, at most WB_HOOK_BODY_MAX bytes. */
+static MHD_RESULT
+gather(struct MHD_Connection *c, struct req *r, const char *data, size_t *size)
+{
+	size_t n = *size;
+
+	*size = 0;
+	if (r->answered)
+		return MHD_YES;
+	if (time(NULL) - r->start > REQUEST_TIMEOUT) {
+		log_delivery(&r->d, 408, "body too slow, connection closed");
+		return MHD_NO;
+	}
+	if (n > WB_HOOK_BODY_MAX - r->in.len) {
+		/*
+		 * Only a body without Content-Length gets here (a declared
+		 * length over the cap was refused at once), and MHD 0.9
+		 * cannot answer in the middle of a body: close instead.
+		 */
+		log_delivery(&r->d, 413, "body over 25 MB, connection closed");
+		return MHD_NO;
+	}
+	if (r->in.len + n > r->cap) {
+		size_t cap = r->cap ? r->cap : 16384;
+		char *p;
+
+		while (cap < r->in.len + n)
+			cap *= 2;
+		if (cap > WB_HOOK_BODY_MAX)
+			cap = WB_HOOK_BODY_MAX;
+		if ((p = realloc(r->body, cap)) == NULL) {
+			log_delivery(&r->d, 503, "out of memory");
+			return reply(c, r, 503, NULL);
+		}
+		r->body = p;
+		r->cap = cap;
+	}
+	memcpy(r->body + r->in.len, data, n);
+	r->in.len += n;
+	r->in.body = r->body;
+	return MHD_YES;
+}
+
+/* Last call: decide, queue, answer. */
+static MHD_RESULT
+finish(struct MHD_Connection *c, struct req *r)
+{
+	char err[512], outcome[600];
+
+	if (r->in.body == NULL)
+		r->in.body = "";
+	wb_webhook_decide(&hook, &r->in, &r->d);
+	if (r->d.enqueue && queue_number(r->d.number, err, sizeof err) < 0) {
+		snprintf(outcome, sizeof outcome, "not queued: %s", err);
+		log_delivery(&r->d, 503, outcome);
+		return reply(c, r, 503, NULL);
+	}
+	log_delivery(&r->d, r->d.status, r->d.outcome);
+	return reply(c, r, r->d.status, NULL);
+}
+
+static MHD_RESULT
+handle(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *data, size_t *size,
+    void **req_cls)
+{
+	struct req *r = *req_cls;
+
+	(void)cls, (void)version;
+	if (r == NULL) {
+		if ((r = calloc(1, sizeof *r)) == NULL)
+			return MHD_NO;
+		r->start = time(NULL);
+		*req_cls = r;
+		atomic_fetch_add(&inflight, 1);
+		return begin(c, r, method, url);
+	}
+	if (*size > 0)
+		return gather(c, r, data, size);
+	if (r->answered)
+		return MHD_YES;
+	return finish(c, r);
+}
+
+static void
+completed(void *cls, struct MHD_Connection *c, void **req_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct req *r = *req_cls;
+
+	(void)cls, (void)c;
+	if (r == NULL)
+		return;
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !r->answered &&
+	    r->route == WB_HOOK_RECEIVE)
+		wb_debug("delivery %s: connection ended before an answer (%d)",
+		    r->d.delivery, (int)toe);
+	free(r->body);
+	free(r);
+	*req_cls = NULL;
+	atomic_fetch_sub(&inflight, 1);
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	wb_warn("libmicrohttpd: %s", msg);
+}
+
+/*
+ * Bind and listen on 'spec', "host:port" or "[v6]:port" (an empty host is
+ * every address). A malformed address exits 100, a failed bind 111.
+ */
+static int
+listen_on(const char *spec, char *shown, size_t shownlen)
+{
+	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+	    .ai_socktype = SOCK_STREAM };
+	struct addrinfo *ai;
+	char host[256], port[8], hs[NI_MAXHOST], ps[NI_MAXSERV];
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	unsigned long long p;
+	const char *colon, *why, *h = spec;
+	size_t hl;
+	int fd, one = 1, rc;
+
+	if (*spec == '[') {
+		const char *rb = strchr(spec, ']');
+		colon = rb != NULL && rb[1] == ':' ? rb + 1 : NULL;
+		h = spec + 1;
+		hl = rb != NULL ? (size_t)(rb - h) : 0;
+	} else {
+		colon = strrchr(spec, ':');
+		hl = colon != NULL ? (size_t)(colon - spec) : 0;
+	}
+	if (colon == NULL || hl >= sizeof host ||
+	    wb_scan_uint(colon + 1, strlen(colon + 1), 0, 65535, &p, &why) < 0)
+		wb_die(WB_EXIT_USAGE, "WB_HOOK_LISTEN is not host:port or "
+		    "[v6]:port: %s", spec);
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	snprintf(port, sizeof port, "%llu", p);
+	if ((rc = getaddrinfo(hl ? host : NULL, port, &hints, &ai)) != 0)
+		wb_die(rc == EAI_AGAIN ? WB_EXIT_TEMP : WB_EXIT_USAGE,
+		    "unable to resolve WB_HOOK_LISTEN %s: %s", spec,
+		    gai_strerror(rc));
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, ai->ai_protocol);
+	if (fd < 0)
+		wb_diesys(WB_EXIT_TEMP, "unable to create a socket for %s", spec);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 511) < 0)
+		wb_diesys(WB_EXIT_TEMP, "unable to listen on %s", spec);
+	freeaddrinfo(ai);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    getnameinfo((struct sockaddr *)&ss, sl, hs, sizeof hs, ps, sizeof ps,
+	    NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		snprintf(shown, shownlen, strchr(hs, ':') ? "[%s]:%s" : "%s:%s",
+		    hs, ps);
+	else
+		snprintf(shown, shownlen, "%s", spec);
+	return fd;
+}
+
+/* Check the Redis URL now: a wrong one is permanent, a down Redis is not. */
+static void
+check_redis(void)
+{
+	char err[512];
+	int permanent;
+	redisContext *c = wb_redis_open(cfg.redis, REDIS_TIMEOUT_MS, err,
+	    sizeof err, &permanent);
+
+	if (c != NULL)
+		redisFree(c);
+	else if (permanent)
+		wb_die(WB_EXIT_USAGE, "%s", err);
+	else
+		wb_warn("%s; answering 503 until it is back", err);
+}
+
+static struct MHD_Daemon *
+serve(int fd, unsigned threads)
+{
+	struct MHD_Daemon *d;
+
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_THREAD_POOL_SIZE, threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONN_PER_IP,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+	    MHD_OPTION_END);
+	if (d == NULL)
+		wb_die(WB_EXIT_TEMP, "unable to start the HTTP server");
+	return d;
+}
+
+/* After SIGTERM: stop accepting, let requests in flight finish, stop. */
+static void
+shut_down(struct MHD_Daemon *d)
+{
+	struct timespec tick = { 0, 10000000 };
+	MHD_socket fd;
+	int waited = 0;
+
+	atomic_store(&stopping, 1);
+	fd = MHD_quiesce_daemon(d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	while (atomic_load(&inflight) > 0 && waited++ < SHUTDOWN_GRACE * 100)
+		nanosleep(&tick, NULL);
+	MHD_stop_daemon(d);
+	while (workers != NULL) {
+		struct worker *w = workers;
+
+		workers = w->next;
+		wb_queue_close(&w->q);
+		free(w);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = { WB_CLI_LONGOPTS };
+	unsigned long long v;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads = cpus > 0 && cpus < 64 ? (unsigned)cpus : 2;
+	struct MHD_Daemon *d;
+	const char *why;
+	char where[300];
+	sigset_t stop;
+	int ch, fd, notify = -1, sig;
+
+	wb_cli_start("wb-hook");
+	while ((ch = getopt_long(argc, argv, "d:ht:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			if (wb_scan_uint(optarg, strlen(optarg), 3, 1023, &v,
+			    &why) < 0 || fcntl((int)v, F_GETFD) < 0)
+				wb_die(WB_EXIT_USAGE, "-d needs an open file "
+				    "descriptor 3 or more: %s", optarg);
+			notify = (int)v;
+			break;
+		case 'h':
+			wb_cli_help(USAGE, HELP);
+		case 't':
+			if (wb_scan_uint(optarg, strlen(optarg), 1, 64, &v,
+			    &why) < 0)
+				wb_die(WB_EXIT_USAGE, "-t is %s (1..64): %s", why,
+				    optarg);
+			threads = (unsigned)v;
+			break;
+		case 'V':
+			wb_cli_version();
+		default:
+			wb_dieusage(USAGE);
+		}
+	}
+	if (argc != optind)
+		wb_dieusage(USAGE);
+	wb_config_load(&cfg);
+	hook.repo = cfg.repo;
+	hook.secret = cfg.hook_secret;
+	hook.secret_len = hook.secret != NULL ? strlen(hook.secret) : 0;
+	if (hook.secret == NULL)
+		wb_warn("WB_HOOK_SECRET is not set: deliveries are accepted "
+		    "without a signature check");
+	check_redis();
+	fd = listen_on(cfg.hook_listen, where, sizeof where);
+
+	/* Blocked in every thread MHD starts; only sigwait() takes them. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	d = serve(fd, threads);
+	wb_info("listening on %s, %u threads, queueing %s issues into %s",
+	    where, threads, cfg.repo, QUEUE);
+	if (notify >= 0) {
+		if (write(notify, "\n", 1) != 1)
+			wb_warnsys("unable to write the readiness notification");
+		close(notify);
+	}
+	while (sigwait(&stop, &sig) != 0)
+		;
+	wb_info("signal %d: finishing requests in flight, then exiting", sig);
+	shut_down(d);
+	return wb_cli_end(WB_EXIT_OK);
+}
