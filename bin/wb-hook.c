@@ -1,7 +1,7 @@
 /* wb-hook — receive GitHub webhooks and queue the issues they name.
  *
- * An HTTP server (libmicrohttpd, a pool of threads, one Redis connection
- * per thread) for POST /github/receive: a signed "issues" or
+ * An HTTP server (libmicrohttpd, a pool of threads, and one thread that
+ * talks to Redis for all of them) for POST /github/receive: a signed "issues" or
  * "issue_comment" delivery of WB_REPO queues its issue number into
  * "download" and is answered 202 once Redis confirmed it, 503 when Redis
  * is unreachable. What a request means is decided in lib/wb_webhook.c;
@@ -41,8 +41,7 @@
 #define HELP \
 	"Receive GitHub webhooks on WB_HOOK_LISTEN and queue issues into download.\n" \
 	"  -d FD       write a newline to FD once listening (s6 readiness)\n" \
-	"  -t THREADS  serving threads, each with its own Redis connection\n" \
-	"              (default: the number of CPUs)\n" \
+	"  -t THREADS  HTTP serving threads (default: the number of CPUs)\n" \
 	"See wb-hook(1).\n"
 
 #define QUEUE "download"
@@ -53,12 +52,6 @@
 #define REQUEST_TIMEOUT 60	/* seconds to send a whole body */
 #define SHUTDOWN_GRACE 10	/* seconds in-flight requests get on SIGTERM */
 
-/* One serving thread's Redis connection, made on first use. */
-struct worker {
-	struct wb_queue q;	/* q.c is NULL while disconnected */
-	struct worker *next;
-};
-
 /* One request, from its headers to its answer. */
 struct req {
 	enum wb_hook_route route;
@@ -68,104 +61,155 @@ struct req {
 	char *body;
 	size_t cap;
 	time_t start;
+	/* Handed to the Redis thread: it sets 'failed' and 'err', then
+	 * 'done', then resumes the connection. */
+	struct MHD_Connection *conn;
+	struct req *next;
+	int waiting;
+	atomic_int done;
+	int failed;
+	char err[256];
 };
 
 static struct wb_config cfg;
 static struct wb_hook_config hook;
-static _Thread_local struct worker *self;
-static pthread_mutex_t workers_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct worker *workers;
 static atomic_int inflight;
 static atomic_int stopping;
 
-static struct worker *
-worker(void)
+/*
+ * The Redis thread. Serving threads never wait for Redis: a request that
+ * needs it is suspended and put on this list; the Redis thread takes
+ * everything listed, queues all the numbers in one script call (one round
+ * trip however many requests arrived meanwhile), then resumes each
+ * request with the outcome. Health checks ride along as a PING.
+ */
+static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t list_cond = PTHREAD_COND_INITIALIZER;
+static struct req *list_head, **list_tail = &list_head;
+static int list_closed;
+static struct wb_queue queue;	/* queue.c is NULL while disconnected */
+
+/* Suspend the request of 'c' until the Redis thread has dealt with it. */
+static void
+hand_over(struct MHD_Connection *c, struct req *r)
 {
-	if (self == NULL) {
-		self = calloc(1, sizeof *self);
-		if (self == NULL)
-			return NULL;
-		pthread_mutex_lock(&workers_lock);
-		self->next = workers;
-		workers = self;
-		pthread_mutex_unlock(&workers_lock);
-	}
-	return self;
+	r->conn = c;
+	r->waiting = 1;
+	MHD_suspend_connection(c);
+	pthread_mutex_lock(&list_lock);
+	r->next = NULL;
+	*list_tail = r;
+	list_tail = &r->next;
+	pthread_cond_signal(&list_cond);
+	pthread_mutex_unlock(&list_lock);
 }
 
-/* Open this thread's connection; returns 0, or -1 with 'err' set. */
+/* (Re)open the connection; returns 0, or -1 with 'err' set. */
 static int
-reconnect(struct worker *w, char *err, size_t errlen)
+reconnect(char *err, size_t errlen)
 {
 	redisContext *c;
 	int permanent;
 
-	wb_queue_close(&w->q);
+	wb_queue_close(&queue);
 	c = wb_redis_open(cfg.redis, REDIS_TIMEOUT_MS, err, errlen, &permanent);
 	if (c == NULL)
 		return -1;
-	if (wb_queue_init(&w->q, c, err, errlen) < 0) {
-		wb_queue_close(&w->q);
+	if (wb_queue_init(&queue, c, err, errlen) < 0) {
+		wb_queue_close(&queue);
 		return -1;
 	}
 	return 0;
 }
 
 /*
- * Queue 'n' into download; returns 0 once Redis confirmed it, -1 with
- * 'err' set. A connection that broke since its last use (Redis restarted)
- * is replaced and the push tried once more: pushing twice is harmless.
+ * Queue numbers[0..n) into download, or PING when n is 0; returns 0 once
+ * Redis confirmed, -1 with 'err' set. A connection that broke since its
+ * last use (Redis restarted) is replaced and the command tried once more:
+ * queueing a number twice is harmless.
  */
 static int
-queue_number(long n, char *err, size_t errlen)
+redis_round(const long *numbers, size_t n, char *err, size_t errlen)
 {
-	struct worker *w = worker();
 	int fresh = 0;
+	redisReply *r;
 
-	if (w == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (w->q.c == NULL) {
-		if (reconnect(w, err, errlen) < 0)
+	if (queue.c == NULL) {
+		if (reconnect(err, errlen) < 0)
 			return -1;
 		fresh = 1;
 	}
 	for (;;) {
-		wb_queue_append_push(&w->q, QUEUE, &n, 1);
-		if (wb_queue_push_reply(&w->q, err, errlen) == 0)
-			return 0;
-		wb_queue_close(&w->q);
-		if (fresh || reconnect(w, err, errlen) < 0)
+		if (n > 0) {
+			wb_queue_append_push(&queue, QUEUE, numbers, n);
+			if (wb_queue_push_reply(&queue, err, errlen) == 0)
+				return 0;
+		} else {
+			r = redisCommand(queue.c, "PING");
+			if (r != NULL && r->type == REDIS_REPLY_STATUS) {
+				freeReplyObject(r);
+				return 0;
+			}
+			snprintf(err, errlen, "Redis did not answer PING: %s",
+			    r == NULL ? queue.c->errstr : "unexpected reply");
+			if (r != NULL)
+				freeReplyObject(r);
+		}
+		wb_queue_close(&queue);
+		if (fresh || reconnect(err, errlen) < 0)
 			return -1;
 		fresh = 1;
 	}
 }
 
-/* 1 when this thread's Redis answers PING, reconnecting if need be. */
-static int
-queue_reachable(char *err, size_t errlen)
+static void *
+redis_thread(void *arg)
 {
-	struct worker *w = worker();
-	redisReply *r;
+	static long numbers[WB_QUEUE_BATCH_MAX];
+	struct req *batch, *r, **tail;
+	char err[256];
+	size_t n;
+	int failed, health;
 
-	if (w == NULL)
-		return 0;
-	for (int tries = 0; tries < 2; tries++) {
-		if (w->q.c == NULL && reconnect(w, err, errlen) < 0)
-			return 0;
-		r = redisCommand(w->q.c, "PING");
-		if (r != NULL && r->type == REDIS_REPLY_STATUS) {
-			freeReplyObject(r);
-			return 1;
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&list_lock);
+		while (list_head == NULL && !list_closed)
+			pthread_cond_wait(&list_cond, &list_lock);
+		if (list_head == NULL) {
+			pthread_mutex_unlock(&list_lock);
+			break;
 		}
-		snprintf(err, errlen, "Redis did not answer PING: %s",
-		    r == NULL ? w->q.c->errstr : "unexpected reply");
-		if (r != NULL)
-			freeReplyObject(r);
-		wb_queue_close(&w->q);
+		/* Take up to a batch of numbers; the rest waits its turn. */
+		batch = list_head;
+		n = 0;
+		for (tail = &list_head; *tail != NULL && n < WB_QUEUE_BATCH_MAX;
+		    tail = &(*tail)->next)
+			if ((*tail)->route == WB_HOOK_RECEIVE)
+				numbers[n++] = (*tail)->d.number;
+		list_head = *tail;
+		*tail = NULL;
+		if (list_head == NULL)
+			list_tail = &list_head;
+		pthread_mutex_unlock(&list_lock);
+
+		health = 0;
+		for (r = batch; r != NULL; r = r->next)
+			health |= r->route == WB_HOOK_HEALTH;
+		failed = n > 0 && redis_round(numbers, n, err, sizeof err) < 0;
+		if (!failed && n == 0 && health)
+			failed = redis_round(NULL, 0, err, sizeof err) < 0;
+		while (batch != NULL) {
+			r = batch;
+			batch = r->next;
+			r->failed = failed;
+			if (failed)
+				snprintf(r->err, sizeof r->err, "%s", err);
+			atomic_store(&r->done, 1);
+			MHD_resume_connection(r->conn);
+		}
 	}
-	return 0;
+	return NULL;
 }
 
 static const char *
@@ -232,8 +276,6 @@ static MHD_RESULT
 begin(struct MHD_Connection *c, struct req *r, const char *method,
     const char *url)
 {
-	char err[512];
-
 	r->route = wb_webhook_route(method, url);
 	switch (r->route) {
 	case WB_HOOK_NOT_FOUND:
@@ -242,10 +284,8 @@ begin(struct MHD_Connection *c, struct req *r, const char *method,
 		return reply(c, r, 405, strcmp(url, WB_HOOK_PATH) == 0 ? "POST" :
 		    "GET, HEAD");
 	case WB_HOOK_HEALTH:
-		if (queue_reachable(err, sizeof err))
-			return reply(c, r, 200, NULL);
-		wb_warn("healthz: %s", err);
-		return reply(c, r, 503, NULL);
+		hand_over(c, r);
+		return MHD_YES;
 	case WB_HOOK_RECEIVE:
 		break;
 	}
@@ -303,17 +343,36 @@ gather(struct MHD_Connection *c, struct req *r, const char *data, size_t *size)
 	return MHD_YES;
 }
 
-/* Last call: decide, queue, answer. */
+/* Last call: decide, and hand a number to queue to the Redis thread. */
 static MHD_RESULT
 finish(struct MHD_Connection *c, struct req *r)
 {
-	char err[512], outcome[600];
-
 	if (r->in.body == NULL)
 		r->in.body = "";
 	wb_webhook_decide(&hook, &r->in, &r->d);
-	if (r->d.enqueue && queue_number(r->d.number, err, sizeof err) < 0) {
-		snprintf(outcome, sizeof outcome, "not queued: %s", err);
+	if (r->d.enqueue) {
+		hand_over(c, r);
+		return MHD_YES;
+	}
+	log_delivery(&r->d, r->d.status, r->d.outcome);
+	return reply(c, r, r->d.status, NULL);
+}
+
+/* Called again once the Redis thread resumed the request. */
+static MHD_RESULT
+resumed(struct MHD_Connection *c, struct req *r)
+{
+	char outcome[300];
+
+	if (!atomic_load(&r->done))
+		return MHD_YES;
+	if (r->route == WB_HOOK_HEALTH) {
+		if (r->failed)
+			wb_warn("healthz: %s", r->err);
+		return reply(c, r, r->failed ? 503 : 200, NULL);
+	}
+	if (r->failed) {
+		snprintf(outcome, sizeof outcome, "not queued: %s", r->err);
 		log_delivery(&r->d, 503, outcome);
 		return reply(c, r, 503, NULL);
 	}
@@ -337,6 +396,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		atomic_fetch_add(&inflight, 1);
 		return begin(c, r, method, url);
 	}
+	if (r->waiting)
+		return resumed(c, r);
 	if (*size > 0)
 		return gather(c, r, data, size);
 	if (r->answered)
@@ -456,7 +517,7 @@ serve(int fd, unsigned threads)
 	struct MHD_Daemon *d;
 
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, NULL,
+	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, threads,
@@ -473,7 +534,7 @@ serve(int fd, unsigned threads)
 
 /* After SIGTERM: stop accepting, let requests in flight finish, stop. */
 static void
-shut_down(struct MHD_Daemon *d)
+shut_down(struct MHD_Daemon *d, pthread_t redis)
 {
 	struct timespec tick = { 0, 10000000 };
 	MHD_socket fd;
@@ -485,14 +546,13 @@ shut_down(struct MHD_Daemon *d)
 		close(fd);
 	while (atomic_load(&inflight) > 0 && waited++ < SHUTDOWN_GRACE * 100)
 		nanosleep(&tick, NULL);
+	pthread_mutex_lock(&list_lock);
+	list_closed = 1;
+	pthread_cond_signal(&list_cond);
+	pthread_mutex_unlock(&list_lock);
+	pthread_join(redis, NULL);
 	MHD_stop_daemon(d);
-	while (workers != NULL) {
-		struct worker *w = workers;
-
-		workers = w->next;
-		wb_queue_close(&w->q);
-		free(w);
-	}
+	wb_queue_close(&queue);
 }
 
 int
@@ -503,6 +563,7 @@ main(int argc, char **argv)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads = cpus > 0 && cpus < 64 ? (unsigned)cpus : 2;
 	struct MHD_Daemon *d;
+	pthread_t redis;
 	const char *why;
 	char where[300];
 	sigset_t stop;
@@ -550,6 +611,8 @@ main(int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	if ((errno = pthread_create(&redis, NULL, redis_thread, NULL)) != 0)
+		wb_diesys(WB_EXIT_TEMP, "unable to start a thread");
 	d = serve(fd, threads);
 	wb_info("listening on %s, %u threads, queueing %s issues into %s",
 	    where, threads, cfg.repo, QUEUE);
@@ -561,6 +624,6 @@ main(int argc, char **argv)
 	while (sigwait(&stop, &sig) != 0)
 		;
 	wb_info("signal %d: finishing requests in flight, then exiting", sig);
-	shut_down(d);
+	shut_down(d, redis);
 	return wb_cli_end(WB_EXIT_OK);
 }
