@@ -157,12 +157,12 @@ signature_ok(const struct wb_hook_config *cfg, const struct wb_hook_request *req
  * parser takes about 110 us for an 8 KB payload (jansson twice that),
  * which alone would cap the receiver near 9,000 deliveries a second per
  * core. The scanner below checks the whole body against RFC 8259's
- * grammar (UTF-8 included, depth at most 256 as in libjq) and keeps only
- * the three values wanted; keys and values mean what libjq would read
- * (escapes decoded, the last of duplicate keys wins), which the fuzz
- * target checks against libjq on every input.
+ * grammar (UTF-8 included, at most 255 levels deep as in libjq) and
+ * keeps only the three values wanted; keys and values mean what libjq
+ * would read (escapes decoded, the last of duplicate keys wins), which
+ * the fuzz target checks against libjq on every input.
  */
-#define SCAN_DEPTH_MAX 256
+#define SCAN_DEPTH_MAX 255
 
 enum ctx { CTX_NONE, CTX_ROOT, CTX_ISSUE, CTX_REPO };
 enum kind { ABSENT, OTHER, STRING, NUMBER };
