@@ -36,24 +36,22 @@ wb_webhook_route(const char *method, const char *path)
 }
 
 void
-wb_webhook_sanitise(char *dst, size_t dstlen, const char *s, size_t n)
+wb_webhook_sanitise(char *dst, size_t dstlen, const char *s, size_t len)
 {
-	size_t i, len;
+	size_t i, n;
 
 	if (dstlen < 5)
 		return;
-	if (s == NULL || *s == '\0' || n == 0) {
+	if (s == NULL || len == 0) {
 		strcpy(dst, "-");
 		return;
 	}
-	len = strnlen(s, n + 1);
-	if (len > n)
-		len = n + 1;	/* more than n: cut below */
-	for (i = 0; i < len && i < n && i < dstlen - 4; i++) {
+	n = len < dstlen - 4 ? len : dstlen - 4;
+	for (i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 		dst[i] = ch > 0x20 && ch < 0x7f ? (char)ch : '?';
 	}
-	if (i < len) {
+	if (n < len) {
 		memcpy(dst + i, "...", 3);
 		i += 3;
 	}
@@ -96,8 +94,10 @@ static void
 start(const struct wb_hook_request *req, struct wb_hook_decision *d)
 {
 	memset(d, 0, sizeof *d);
-	wb_webhook_sanitise(d->delivery, sizeof d->delivery, req->delivery, 64);
-	wb_webhook_sanitise(d->event, sizeof d->event, req->event, 32);
+	wb_webhook_sanitise(d->delivery, sizeof d->delivery, req->delivery,
+	    req->delivery != NULL ? strlen(req->delivery) : 0);
+	wb_webhook_sanitise(d->event, sizeof d->event, req->event,
+	    req->event != NULL ? strlen(req->event) : 0);
 	strcpy(d->action, "-");
 }
 
@@ -589,15 +589,14 @@ decide_issue(const struct wb_hook_config *cfg, const struct wb_hook_request *req
 		return;
 	}
 	if (s.action.kind == STRING) {
-		unsigned char a[34];
+		unsigned char a[sizeof d->action];
 		size_t al;
 
-		/* 33 bytes or more are cut to 32 and marked by sanitise. */
-		if (decode(&s.action, a, 33, &al) < 0)
-			while (al < 33)
+		/* Decoding stops past what the log keeps; sanitise marks the cut. */
+		if (decode(&s.action, a, sizeof a, &al) < 0)
+			while (al < sizeof a)
 				a[al++] = '?';
-		a[al] = '\0';
-		wb_webhook_sanitise(d->action, sizeof d->action, (char *)a, 32);
+		wb_webhook_sanitise(d->action, sizeof d->action, (char *)a, al);
 	}
 	if (s.full_name.kind != STRING) {
 		answer(d, 400, "no repository.full_name");

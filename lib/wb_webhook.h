@@ -47,9 +47,9 @@ struct wb_hook_decision {
 	const char *outcome;	/* static text for the log: "queued", ... */
 	/* Request fields for the log, sanitised: printable ASCII only,
 	 * bounded, "-" when absent. */
-	char delivery[72];
-	char event[40];
-	char action[40];
+	char delivery[68];	/* 64 bytes, or 64 and "..." */
+	char event[36];		/* 32 bytes, or 32 and "..." */
+	char action[36];
 };
 
 /* Which handler 'method' and 'path' (borrowed) go to. */
@@ -77,11 +77,11 @@ void wb_webhook_decide(const struct wb_hook_config *cfg,
     const struct wb_hook_request *req, struct wb_hook_decision *d);
 
 /*
- * Copy at most 'n' bytes of 's' (may be NULL) into 'dst' of 'dstlen'
- * bytes for a log line: bytes outside printable ASCII (and space) become
- * '?', a longer value is cut and ends in "...", an absent or empty one is
- * "-".
+ * Copy the 'len' bytes at 's' (may be NULL) into 'dst' of 'dstlen' bytes
+ * for a log line: bytes outside printable ASCII (and space) become '?', a
+ * value longer than dstlen - 4 bytes is cut there and ends in "...", an
+ * absent or empty one is "-".
  */
-void wb_webhook_sanitise(char *dst, size_t dstlen, const char *s, size_t n);
+void wb_webhook_sanitise(char *dst, size_t dstlen, const char *s, size_t len);
 
 #endif
