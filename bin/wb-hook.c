@@ -297,6 +297,8 @@ begin(struct MHD_Connection *c, struct req *r, const char *method,
 		log_delivery(&r->d, r->d.status, r->d.outcome);
 		return reply(c, r, r->d.status, NULL);
 	}
+	wb_debug("delivery %s event %s: reading the body", r->d.delivery,
+	    r->d.event);
 	return MHD_YES;
 }
 
