@@ -51,6 +51,8 @@
 #define IDLE_TIMEOUT 10		/* seconds without a byte: closed */
 #define REQUEST_TIMEOUT 60	/* seconds to send a whole body */
 #define SHUTDOWN_GRACE 10	/* seconds in-flight requests get on SIGTERM */
+#define HEADER_MAX 16384	/* per connection: request line, headers and
+				   read buffer; GitHub's headers take ~1.5 KB */
 
 /* One request, from its headers to its answer. */
 struct req {
@@ -60,6 +62,7 @@ struct req {
 	struct wb_hook_decision d;
 	char *body;
 	size_t cap;
+	size_t expect;		/* Content-Length up to 1 MB: the first buffer */
 	time_t start;
 	/* Handed to the Redis thread: it sets 'failed' and 'err', then
 	 * 'done', then resumes the connection. */
@@ -297,6 +300,11 @@ begin(struct MHD_Connection *c, struct req *r, const char *method,
 		log_delivery(&r->d, r->d.status, r->d.outcome);
 		return reply(c, r, r->d.status, NULL);
 	}
+	/* Checked by wb_webhook_headers(); a larger body grows the buffer. */
+	if (r->in.content_length != NULL)
+		r->expect = strtoul(r->in.content_length, NULL, 10);
+	if (r->expect > 1048576)
+		r->expect = 1048576;
 	wb_debug("delivery %s event %s: reading the body", r->d.delivery,
 	    r->d.event);
 	return MHD_YES;
@@ -325,7 +333,7 @@ gather(struct MHD_Connection *c, struct req *r, const char *data, size_t *size)
 		return MHD_NO;
 	}
 	if (r->in.len + n > r->cap) {
-		size_t cap = r->cap ? r->cap : 16384;
+		size_t cap = r->cap ? r->cap : r->expect ? r->expect : 16384;
 		char *p;
 
 		while (cap < r->in.len + n)
@@ -526,7 +534,7 @@ serve(int fd, unsigned threads)
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONN_PER_IP,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MAX,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 	    MHD_OPTION_END);
 	if (d == NULL)
