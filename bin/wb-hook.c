@@ -165,6 +165,27 @@ redis_round(const long *numbers, size_t n, char *err, size_t errlen)
 	}
 }
 
+static int
+cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sort numbers[0..n) and drop repeats (a burst on one issue); new n. */
+static size_t
+unique(long *numbers, size_t n)
+{
+	size_t k = 0;
+
+	qsort(numbers, n, sizeof *numbers, cmp_long);
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || numbers[k - 1] != numbers[i])
+			numbers[k++] = numbers[i];
+	return k;
+}
+
 static void *
 redis_thread(void *arg)
 {
@@ -199,6 +220,7 @@ redis_thread(void *arg)
 		health = 0;
 		for (r = batch; r != NULL; r = r->next)
 			health |= r->route == WB_HOOK_HEALTH;
+		n = unique(numbers, n);
 		failed = n > 0 && redis_round(numbers, n, err, sizeof err) < 0;
 		if (!failed && n == 0 && health)
 			failed = redis_round(NULL, 0, err, sizeof err) < 0;
@@ -230,25 +252,42 @@ status_text(int status)
 	}
 }
 
+/* A response for 'status'; NULL when out of memory. */
+static struct MHD_Response *
+make_response(int status, const char *allow, int close)
+{
+	const char *text = status_text(status);
+	struct MHD_Response *resp;
+
+	resp = MHD_create_response_from_buffer(strlen(text), (void *)text,
+	    MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL)
+		return NULL;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "text/plain; charset=utf-8");
+	if (allow != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	if (close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	return resp;
+}
+
+/* The answer to nearly every request, made once (MHD counts its users). */
+static struct MHD_Response *accepted;
+
 static MHD_RESULT
 reply(struct MHD_Connection *c, struct req *r, int status, const char *allow)
 {
-	const char *text = status_text(status);
+	int close = atomic_load(&stopping);
 	struct MHD_Response *resp;
 	MHD_RESULT ret;
 
 	if (r != NULL)
 		r->answered = 1;
-	resp = MHD_create_response_from_buffer(strlen(text), (void *)text,
-	    MHD_RESPMEM_PERSISTENT);
-	if (resp == NULL)
+	if (status == 202 && !close && accepted != NULL)
+		return MHD_queue_response(c, 202, accepted);
+	if ((resp = make_response(status, allow, close)) == NULL)
 		return MHD_NO;
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "text/plain; charset=utf-8");
-	if (allow != NULL)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-	if (atomic_load(&stopping))
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(c, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -563,6 +602,8 @@ shut_down(struct MHD_Daemon *d, pthread_t redis)
 	pthread_join(redis, NULL);
 	MHD_stop_daemon(d);
 	wb_queue_close(&queue);
+	if (accepted != NULL)
+		MHD_destroy_response(accepted);
 }
 
 int
@@ -623,6 +664,7 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	if ((errno = pthread_create(&redis, NULL, redis_thread, NULL)) != 0)
 		wb_diesys(WB_EXIT_TEMP, "unable to start a thread");
+	accepted = make_response(202, NULL, 0);
 	d = serve(fd, threads);
 	wb_info("listening on %s, %u threads, queueing %s issues into %s",
 	    where, threads, cfg.repo, QUEUE);

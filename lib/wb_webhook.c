@@ -7,6 +7,9 @@
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -227,8 +230,22 @@ scan_string(struct scan *s, struct span *out)
 	out->kind = STRING;
 	out->p = p;
 	for (;;) {
-		/* Eight plain bytes at a time: no control byte, quote,
-		 * backslash or non-ASCII byte in the word. */
+		/* Plain bytes (no control byte, quote, backslash or
+		 * non-ASCII byte) sixteen, then eight at a time. */
+#ifdef __SSE2__
+		while (end - p >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+			__m128i bad = _mm_or_si128(
+			    _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+			    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+
+			/* Signed: bytes >= 0x80 are below 0x20 too. */
+			if (_mm_movemask_epi8(bad) != 0)
+				break;
+			p += 16;
+		}
+#endif
 		while (end - p >= 8) {
 			uint64_t w, ones = 0x0101010101010101ULL;
 			uint64_t high = 0x8080808080808080ULL, q, b;
