@@ -428,12 +428,16 @@ static enum ctx
 key_ctx(struct scan *s, enum ctx parent, const struct span *key,
     struct span **slot)
 {
-	unsigned char k[16];
-	size_t n;
+	unsigned char buf[16];
+	const unsigned char *k = key->p;
+	size_t n = key->len;
 
 	*slot = NULL;
-	if (decode(key, k, sizeof k, &n) < 0)
-		return CTX_NONE;
+	if (memchr(key->p, '\\', key->len) != NULL) {
+		if (decode(key, buf, sizeof buf, &n) < 0)
+			return CTX_NONE;
+		k = buf;
+	}
 #define KEY(word) (n == sizeof(word) - 1 && memcmp(k, word, n) == 0)
 	if (parent == CTX_ROOT && KEY("issue"))
 		return CTX_ISSUE;
