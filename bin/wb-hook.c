@@ -51,6 +51,7 @@
 #define IDLE_TIMEOUT 10		/* seconds without a byte: closed */
 #define REQUEST_TIMEOUT 60	/* seconds to send a whole body */
 #define SHUTDOWN_GRACE 10	/* seconds in-flight requests get on SIGTERM */
+#define BODY_BUDGET (128ULL << 20)	/* bytes of bodies held at once */
 #define HEADER_MAX 16384	/* per connection: request line, headers and
 				   read buffer; GitHub's headers take ~1.5 KB */
 
@@ -63,6 +64,7 @@ struct req {
 	char *body;
 	size_t cap;
 	size_t expect;		/* Content-Length up to 1 MB: the first buffer */
+	size_t reserved;	/* bytes of BODY_BUDGET held */
 	time_t start;
 	/* Handed to the Redis thread: it sets 'failed' and 'err', then
 	 * 'done', then resumes the connection. */
@@ -77,6 +79,7 @@ struct req {
 static struct wb_config cfg;
 static struct wb_hook_config hook;
 static atomic_int inflight;
+static atomic_ullong buffered;	/* bytes of bodies reserved, all requests */
 static atomic_int stopping;
 
 /*
@@ -92,19 +95,27 @@ static struct req *list_head, **list_tail = &list_head;
 static int list_closed;
 static struct wb_queue queue;	/* queue.c is NULL while disconnected */
 
-/* Suspend the request of 'c' until the Redis thread has dealt with it. */
-static void
+/*
+ * Suspend the request of 'c' until the Redis thread has dealt with it.
+ * Returns 0, or -1 once the Redis thread is gone (shutting down).
+ */
+static int
 hand_over(struct MHD_Connection *c, struct req *r)
 {
+	pthread_mutex_lock(&list_lock);
+	if (list_closed) {
+		pthread_mutex_unlock(&list_lock);
+		return -1;
+	}
 	r->conn = c;
 	r->waiting = 1;
 	MHD_suspend_connection(c);
-	pthread_mutex_lock(&list_lock);
 	r->next = NULL;
 	*list_tail = r;
 	list_tail = &r->next;
 	pthread_cond_signal(&list_cond);
 	pthread_mutex_unlock(&list_lock);
+	return 0;
 }
 
 /* (Re)open the connection; returns 0, or -1 with 'err' set. */
@@ -313,6 +324,22 @@ header(struct MHD_Connection *c, const char *name)
 	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
+/*
+ * Hold 'more' bytes of BODY_BUDGET for 'r': a few deliveries of GitHub's
+ * largest size fit, a flood of them does not exhaust memory. Returns 0,
+ * or -1 when the budget is spent.
+ */
+static int
+reserve(struct req *r, size_t more)
+{
+	if (atomic_fetch_add(&buffered, more) + more > BODY_BUDGET) {
+		atomic_fetch_sub(&buffered, more);
+		return -1;
+	}
+	r->reserved += more;
+	return 0;
+}
+
 /* First call: route, and refuse what the headers alone condemn. */
 static MHD_RESULT
 begin(struct MHD_Connection *c, struct req *r, const char *method,
@@ -326,8 +353,9 @@ begin(struct MHD_Connection *c, struct req *r, const char *method,
 		return reply(c, r, 405, strcmp(url, WB_HOOK_PATH) == 0 ? "POST" :
 		    "GET, HEAD");
 	case WB_HOOK_HEALTH:
-		hand_over(c, r);
-		return MHD_YES;
+		if (hand_over(c, r) == 0)
+			return MHD_YES;
+		return reply(c, r, 503, NULL);
 	case WB_HOOK_RECEIVE:
 		break;
 	}
@@ -339,11 +367,16 @@ begin(struct MHD_Connection *c, struct req *r, const char *method,
 		log_delivery(&r->d, r->d.status, r->d.outcome);
 		return reply(c, r, r->d.status, NULL);
 	}
-	/* Checked by wb_webhook_headers(); a larger body grows the buffer. */
-	if (r->in.content_length != NULL)
+	/* Checked by wb_webhook_headers(): at most WB_HOOK_BODY_MAX. */
+	if (r->in.content_length != NULL) {
 		r->expect = strtoul(r->in.content_length, NULL, 10);
+		if (reserve(r, r->expect) < 0) {
+			log_delivery(&r->d, 503, "too many large bodies at once");
+			return reply(c, r, 503, NULL);
+		}
+	}
 	if (r->expect > 1048576)
-		r->expect = 1048576;
+		r->expect = 1048576;	/* the first buffer; it grows */
 	wb_debug("delivery %s event %s: reading the body", r->d.delivery,
 	    r->d.event);
 	return MHD_YES;
@@ -369,6 +402,12 @@ gather(struct MHD_Connection *c, struct req *r, const char *data, size_t *size)
 		 * cannot answer in the middle of a body: close instead.
 		 */
 		log_delivery(&r->d, 413, "body over 25 MB, connection closed");
+		return MHD_NO;
+	}
+	if (r->in.len + n > r->reserved &&
+	    reserve(r, r->in.len + n - r->reserved) < 0) {
+		log_delivery(&r->d, 503, "too many large bodies at once, "
+		    "connection closed");
 		return MHD_NO;
 	}
 	if (r->in.len + n > r->cap) {
@@ -400,8 +439,10 @@ finish(struct MHD_Connection *c, struct req *r)
 		r->in.body = "";
 	wb_webhook_decide(&hook, &r->in, &r->d);
 	if (r->d.enqueue) {
-		hand_over(c, r);
-		return MHD_YES;
+		if (hand_over(c, r) == 0)
+			return MHD_YES;
+		log_delivery(&r->d, 503, "not queued: shutting down");
+		return reply(c, r, 503, NULL);
 	}
 	log_delivery(&r->d, r->d.status, r->d.outcome);
 	return reply(c, r, r->d.status, NULL);
@@ -467,6 +508,7 @@ completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	    r->route == WB_HOOK_RECEIVE)
 		wb_debug("delivery %s: connection ended before an answer (%d)",
 		    r->d.delivery, (int)toe);
+	atomic_fetch_sub(&buffered, r->reserved);
 	free(r->body);
 	free(r);
 	*req_cls = NULL;

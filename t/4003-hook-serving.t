@@ -3,7 +3,7 @@
 # connection and header limits, IPv6.
 . "${0%/*}/lib.sh"
 . "$T_DIR/lib-hook.sh"
-plan 16
+plan 18
 start_redis
 
 # Without a secret: a warning at start, unsigned deliveries accepted.
@@ -66,6 +66,34 @@ like "$(cat "$SCRATCH/hook.err")" '^wb-hook: info: signal 15: finishing requests
 start_hook
 CODE=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' a)" "$HOOK_URL/healthz")
 is "$CODE" 431 "40 KB of headers: 431"
+# Six deliveries announcing 25 MB each: five fit the 128 MB held for
+# bodies at once, the sixth is refused before it sends anything.
+python3 - "$HOOK_PORT" >"$SCRATCH/budget.out" <<'EOP'
+import select, socket, sys
+port = int(sys.argv[1])
+conns = []
+for i in range(6):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(("POST /github/receive HTTP/1.1\r\nHost: hook\r\n"
+        "X-GitHub-Event: issues\r\nX-GitHub-Delivery: big-%d\r\n"
+        "X-Hub-Signature-256: sha256=%s\r\nContent-Length: %d\r\n\r\n"
+        % (i, "0" * 64, 25 * 1024 * 1024)).encode())
+    conns.append(s)
+# The refused one is the last processed: once it answers, all were.
+select.select(conns, [], [], 8)
+answers = []
+for s in conns:
+    s.settimeout(0.2)
+    try:
+        answers.append(s.recv(100).split(b"\r\n")[0].decode() or "closed")
+    except socket.timeout:
+        answers.append("waiting")
+print(" ".join(sorted(answers)))
+EOP
+is "$(cat "$SCRATCH/budget.out")" "HTTP/1.1 503 Service Unavailable waiting waiting waiting waiting waiting" \
+	"bodies held at once are bounded: the sixth 25 MB delivery is 503"
+like "$(cat "$SCRATCH/hook.err")" ': 503 too many large bodies at once$' "and logged"
+wait_for 10 sh -c "curl -s http://127.0.0.1:$HOOK_PORT/healthz | grep -q ok"
 python3 - "$HOOK_PORT" >"$SCRATCH/limit.out" <<'EOP'
 import socket, sys
 port = int(sys.argv[1])
