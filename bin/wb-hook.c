@@ -1,22 +1,26 @@
 /* wb-hook — receive GitHub webhooks and queue the issues they name.
  *
- * An HTTP server (libmicrohttpd, a pool of threads, and one thread that
- * talks to Redis for all of them) for POST /github/receive: a signed "issues" or
- * "issue_comment" delivery of WB_REPO queues its issue number into
- * "download" and is answered 202 once Redis confirmed it, 503 when Redis
- * is unreachable. What a request means is decided in lib/wb_webhook.c;
- * this file only serves.
+ * An HTTP server (libmicrohttpd) for POST /github/receive: a signed
+ * "issues" or "issue_comment" delivery of WB_REPO queues its issue number
+ * into "download" and is answered 202 once Redis confirmed it, 503 when
+ * Redis is unreachable. What a request means is decided in
+ * lib/wb_webhook.c; this file only serves.
+ *
+ * One thread, one epoll loop over libmicrohttpd's sockets, the Redis
+ * connection and the signals: a request that needs Redis is suspended,
+ * and the numbers of all the requests suspended meanwhile go to Redis in
+ * one script call while the loop goes on serving; its reply resumes them.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,11 +41,10 @@
 #define MHD_RESULT int
 #endif
 
-#define USAGE "wb-hook [-d FD] [-t THREADS]"
+#define USAGE "wb-hook [-d FD]"
 #define HELP \
 	"Receive GitHub webhooks on WB_HOOK_LISTEN and queue issues into download.\n" \
-	"  -d FD       write a newline to FD once listening (s6 readiness)\n" \
-	"  -t THREADS  HTTP serving threads (default: the number of CPUs)\n" \
+	"  -d FD  write a newline to FD once listening (s6 readiness)\n" \
 	"See wb-hook(1).\n"
 
 #define QUEUE "download"
@@ -66,66 +69,94 @@ struct req {
 	size_t expect;		/* Content-Length up to 1 MB: the first buffer */
 	size_t reserved;	/* bytes of BODY_BUDGET held */
 	time_t start;
-	/* Handed to the Redis thread: it sets 'failed' and 'err', then
-	 * 'done', then resumes the connection. */
+	/* Suspended while Redis is asked; 'done' once it answered. */
 	struct MHD_Connection *conn;
 	struct req *next;
 	int waiting;
-	atomic_int done;
+	int done;
 	int failed;
 	char err[256];
 };
 
 static struct wb_config cfg;
 static struct wb_hook_config hook;
-static atomic_int inflight;
-static atomic_ullong buffered;	/* bytes of bodies reserved, all requests */
-static atomic_int stopping;
+static struct MHD_Daemon *daemon_;
+static int inflight;		/* requests begun, not completed */
+static unsigned long long buffered;	/* bytes of bodies reserved */
+static int stopping;		/* SIGTERM seen: finishing */
+static long long stop_deadline;
 
 /*
- * The Redis thread. Serving threads never wait for Redis: a request that
- * needs it is suspended and put on this list; the Redis thread takes
- * everything listed, queues all the numbers in one script call (one round
- * trip however many requests arrived meanwhile), then resumes each
- * request with the outcome. Health checks ride along as a PING.
+ * Redis: requests waiting for the next batch, and the batch Redis is
+ * answering (at most one at a time, so replies need no matching).
  */
-static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t list_cond = PTHREAD_COND_INITIALIZER;
-static struct req *list_head, **list_tail = &list_head;
-static int list_closed;
 static struct wb_queue queue;	/* queue.c is NULL while disconnected */
+static int redis_fd = -1;	/* queue.c's socket, in the epoll set */
+static int fresh;		/* the connection has not answered yet */
+static struct req *queued, **queued_tail = &queued;
+static struct req *sent;
+static size_t sent_n;		/* numbers in the batch sent; 0: a PING */
+static int sent_fresh;		/* sent on a connection made for it */
+static long long sent_at;
+static int resumed_some;	/* MHD must run again without waiting */
+static int ep = -1;		/* the epoll set */
 
-/*
- * Suspend the request of 'c' until the Redis thread has dealt with it.
- * Returns 0, or -1 once the Redis thread is gone (shutting down).
- */
-static int
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Suspend the request of 'c' until Redis has answered for it. */
+static void
 hand_over(struct MHD_Connection *c, struct req *r)
 {
-	pthread_mutex_lock(&list_lock);
-	if (list_closed) {
-		pthread_mutex_unlock(&list_lock);
-		return -1;
-	}
 	r->conn = c;
 	r->waiting = 1;
 	MHD_suspend_connection(c);
 	r->next = NULL;
-	*list_tail = r;
-	list_tail = &r->next;
-	pthread_cond_signal(&list_cond);
-	pthread_mutex_unlock(&list_lock);
-	return 0;
+	*queued_tail = r;
+	queued_tail = &r->next;
+}
+
+/* Resume every request of 'list' with the outcome. */
+static void
+settle(struct req *list, int failed, const char *err)
+{
+	while (list != NULL) {
+		struct req *r = list;
+
+		list = r->next;
+		r->failed = failed;
+		if (failed)
+			snprintf(r->err, sizeof r->err, "%s", err);
+		r->done = 1;
+		MHD_resume_connection(r->conn);
+		resumed_some = 1;
+	}
+}
+
+static void
+drop_redis(void)
+{
+	if (redis_fd >= 0)
+		epoll_ctl(ep, EPOLL_CTL_DEL, redis_fd, NULL);
+	redis_fd = -1;
+	wb_queue_close(&queue);
 }
 
 /* (Re)open the connection; returns 0, or -1 with 'err' set. */
 static int
 reconnect(char *err, size_t errlen)
 {
+	struct epoll_event ev = { .events = EPOLLIN };
 	redisContext *c;
 	int permanent;
 
-	wb_queue_close(&queue);
+	drop_redis();
 	c = wb_redis_open(cfg.redis, REDIS_TIMEOUT_MS, err, errlen, &permanent);
 	if (c == NULL)
 		return -1;
@@ -133,47 +164,35 @@ reconnect(char *err, size_t errlen)
 		wb_queue_close(&queue);
 		return -1;
 	}
+	ev.data.fd = redis_fd = c->fd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, redis_fd, &ev) < 0)
+		wb_diesys(WB_EXIT_TEMP, "unable to watch the Redis connection");
+	fresh = 1;
 	return 0;
 }
 
 /*
- * Queue numbers[0..n) into download, or PING when n is 0; returns 0 once
- * Redis confirmed, -1 with 'err' set. A connection that broke since its
- * last use (Redis restarted) is replaced and the command tried once more:
- * queueing a number twice is harmless.
+ * The batch sent failed with 'err'. If it went over a connection that had
+ * worked before (Redis restarted since), send it once more on a new one:
+ * queueing a number twice is harmless. Otherwise its requests get 503.
  */
-static int
-redis_round(const long *numbers, size_t n, char *err, size_t errlen)
+static void
+batch_failed(const char *err)
 {
-	int fresh = 0;
-	redisReply *r;
+	struct req *r = sent, **tail = &sent;
 
-	if (queue.c == NULL) {
-		if (reconnect(err, errlen) < 0)
-			return -1;
-		fresh = 1;
+	drop_redis();
+	sent = NULL;
+	if (sent_fresh) {
+		settle(r, 1, err);
+		return;
 	}
-	for (;;) {
-		if (n > 0) {
-			wb_queue_append_push(&queue, QUEUE, numbers, n);
-			if (wb_queue_push_reply(&queue, err, errlen) == 0)
-				return 0;
-		} else {
-			r = redisCommand(queue.c, "PING");
-			if (r != NULL && r->type == REDIS_REPLY_STATUS) {
-				freeReplyObject(r);
-				return 0;
-			}
-			snprintf(err, errlen, "Redis did not answer PING: %s",
-			    r == NULL ? queue.c->errstr : "unexpected reply");
-			if (r != NULL)
-				freeReplyObject(r);
-		}
-		wb_queue_close(&queue);
-		if (fresh || reconnect(err, errlen) < 0)
-			return -1;
-		fresh = 1;
-	}
+	while (*tail != NULL)
+		tail = &(*tail)->next;
+	*tail = queued;
+	if (queued == NULL)
+		queued_tail = tail;
+	queued = r;
 }
 
 static int
@@ -197,55 +216,90 @@ unique(long *numbers, size_t n)
 	return k;
 }
 
-static void *
-redis_thread(void *arg)
+/*
+ * Send the numbers of the waiting requests (up to a batch) in one script
+ * call, or a PING when only health checks wait. The reply is read when
+ * the socket is readable (redis_readable).
+ */
+static void
+send_batch(void)
 {
 	static long numbers[WB_QUEUE_BATCH_MAX];
-	struct req *batch, *r, **tail;
+	struct req **tail;
 	char err[256];
-	size_t n;
-	int failed, health;
+	size_t n = 0;
+	int done = 0;
 
-	(void)arg;
-	for (;;) {
-		pthread_mutex_lock(&list_lock);
-		while (list_head == NULL && !list_closed)
-			pthread_cond_wait(&list_cond, &list_lock);
-		if (list_head == NULL) {
-			pthread_mutex_unlock(&list_lock);
-			break;
-		}
-		/* Take up to a batch of numbers; the rest waits its turn. */
-		batch = list_head;
-		n = 0;
-		for (tail = &list_head; *tail != NULL && n < WB_QUEUE_BATCH_MAX;
-		    tail = &(*tail)->next)
-			if ((*tail)->route == WB_HOOK_RECEIVE)
-				numbers[n++] = (*tail)->d.number;
-		list_head = *tail;
-		*tail = NULL;
-		if (list_head == NULL)
-			list_tail = &list_head;
-		pthread_mutex_unlock(&list_lock);
+	if (queue.c == NULL && reconnect(err, sizeof err) < 0) {
+		struct req *all = queued;
 
-		health = 0;
-		for (r = batch; r != NULL; r = r->next)
-			health |= r->route == WB_HOOK_HEALTH;
-		n = unique(numbers, n);
-		failed = n > 0 && redis_round(numbers, n, err, sizeof err) < 0;
-		if (!failed && n == 0 && health)
-			failed = redis_round(NULL, 0, err, sizeof err) < 0;
-		while (batch != NULL) {
-			r = batch;
-			batch = r->next;
-			r->failed = failed;
-			if (failed)
-				snprintf(r->err, sizeof r->err, "%s", err);
-			atomic_store(&r->done, 1);
-			MHD_resume_connection(r->conn);
-		}
+		queued = NULL;
+		queued_tail = &queued;
+		settle(all, 1, err);
+		return;
 	}
-	return NULL;
+	for (tail = &queued; *tail != NULL && n < WB_QUEUE_BATCH_MAX;
+	    tail = &(*tail)->next)
+		if ((*tail)->route == WB_HOOK_RECEIVE)
+			numbers[n++] = (*tail)->d.number;
+	sent = queued;
+	queued = *tail;
+	*tail = NULL;
+	if (queued == NULL)
+		queued_tail = &queued;
+	sent_n = unique(numbers, n);
+	sent_fresh = fresh;
+	sent_at = now_ms();
+	if (sent_n > 0)
+		wb_queue_append_push(&queue, QUEUE, numbers, sent_n);
+	else
+		redisAppendCommand(queue.c, "PING");
+	while (!done)
+		if (redisBufferWrite(queue.c, &done) != REDIS_OK) {
+			snprintf(err, sizeof err, "Redis connection lost: %s",
+			    queue.c->errstr);
+			batch_failed(err);
+			return;
+		}
+}
+
+/* Redis answered (or closed the connection). */
+static void
+redis_readable(void)
+{
+	struct req *done;
+	char err[256];
+	redisReply *r;
+	void *v = NULL;
+
+	if (sent == NULL) {
+		/* Nothing asked: Redis closed or restarted. */
+		drop_redis();
+		return;
+	}
+	if (sent_n > 0) {
+		if (wb_queue_push_reply(&queue, err, sizeof err) < 0) {
+			batch_failed(err);
+			return;
+		}
+	} else {
+		if (redisGetReply(queue.c, &v) != REDIS_OK || v == NULL ||
+		    ((redisReply *)v)->type != REDIS_REPLY_STATUS) {
+			r = v;
+			snprintf(err, sizeof err, "Redis did not answer PING: %s",
+			    r != NULL && r->type == REDIS_REPLY_ERROR ? r->str :
+			    queue.c->errstr[0] ? queue.c->errstr : "no reply");
+			if (r != NULL)
+				freeReplyObject(r);
+			batch_failed(err);
+			return;
+		}
+		freeReplyObject(v);
+	}
+	fresh = 0;
+	done = sent;
+	sent = NULL;
+	settle(done, 0, NULL);
 }
 
 static const char *
@@ -289,7 +343,7 @@ static struct MHD_Response *accepted;
 static MHD_RESULT
 reply(struct MHD_Connection *c, struct req *r, int status, const char *allow)
 {
-	int close = atomic_load(&stopping);
+	int close = stopping;
 	struct MHD_Response *resp;
 	MHD_RESULT ret;
 
@@ -332,10 +386,9 @@ header(struct MHD_Connection *c, const char *name)
 static int
 reserve(struct req *r, size_t more)
 {
-	if (atomic_fetch_add(&buffered, more) + more > BODY_BUDGET) {
-		atomic_fetch_sub(&buffered, more);
+	if (buffered + more > BODY_BUDGET)
 		return -1;
-	}
+	buffered += more;
 	r->reserved += more;
 	return 0;
 }
@@ -353,9 +406,8 @@ begin(struct MHD_Connection *c, struct req *r, const char *method,
 		return reply(c, r, 405, strcmp(url, WB_HOOK_PATH) == 0 ? "POST" :
 		    "GET, HEAD");
 	case WB_HOOK_HEALTH:
-		if (hand_over(c, r) == 0)
-			return MHD_YES;
-		return reply(c, r, 503, NULL);
+		hand_over(c, r);
+		return MHD_YES;
 	case WB_HOOK_RECEIVE:
 		break;
 	}
@@ -431,7 +483,7 @@ gather(struct MHD_Connection *c, struct req *r, const char *data, size_t *size)
 	return MHD_YES;
 }
 
-/* Last call: decide, and hand a number to queue to the Redis thread. */
+/* Last call: decide, and have the number queued. */
 static MHD_RESULT
 finish(struct MHD_Connection *c, struct req *r)
 {
@@ -439,22 +491,20 @@ finish(struct MHD_Connection *c, struct req *r)
 		r->in.body = "";
 	wb_webhook_decide(&hook, &r->in, &r->d);
 	if (r->d.enqueue) {
-		if (hand_over(c, r) == 0)
-			return MHD_YES;
-		log_delivery(&r->d, 503, "not queued: shutting down");
-		return reply(c, r, 503, NULL);
+		hand_over(c, r);
+		return MHD_YES;
 	}
 	log_delivery(&r->d, r->d.status, r->d.outcome);
 	return reply(c, r, r->d.status, NULL);
 }
 
-/* Called again once the Redis thread resumed the request. */
+/* Called again once Redis answered for the request. */
 static MHD_RESULT
 resumed(struct MHD_Connection *c, struct req *r)
 {
 	char outcome[300];
 
-	if (!atomic_load(&r->done))
+	if (!r->done)
 		return MHD_YES;
 	if (r->route == WB_HOOK_HEALTH) {
 		if (r->failed)
@@ -483,7 +533,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 			return MHD_NO;
 		r->start = time(NULL);
 		*req_cls = r;
-		atomic_fetch_add(&inflight, 1);
+		inflight++;
 		return begin(c, r, method, url);
 	}
 	if (r->waiting)
@@ -508,11 +558,11 @@ completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	    r->route == WB_HOOK_RECEIVE)
 		wb_debug("delivery %s: connection ended before an answer (%d)",
 		    r->d.delivery, (int)toe);
-	atomic_fetch_sub(&buffered, r->reserved);
+	buffered -= r->reserved;
 	free(r->body);
 	free(r);
 	*req_cls = NULL;
-	atomic_fetch_sub(&inflight, 1);
+	inflight--;
 }
 
 static void
@@ -602,16 +652,29 @@ check_redis(void)
 		wb_warn("%s; answering 503 until it is back", err);
 }
 
+/* After SIGTERM: stop accepting; the loop lets requests in flight finish. */
+static void
+begin_stop(int sig)
+{
+	MHD_socket fd;
+
+	wb_info("signal %d: finishing requests in flight, then exiting", sig);
+	stopping = 1;
+	stop_deadline = now_ms() + SHUTDOWN_GRACE * 1000;
+	fd = MHD_quiesce_daemon(daemon_);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+}
+
 static struct MHD_Daemon *
-serve(int fd, unsigned threads)
+start_daemon(int fd)
 {
 	struct MHD_Daemon *d;
 
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, NULL,
+	d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+	    MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_THREAD_POOL_SIZE, threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONN_PER_IP,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT,
@@ -623,29 +686,65 @@ serve(int fd, unsigned threads)
 	return d;
 }
 
-/* After SIGTERM: stop accepting, let requests in flight finish, stop. */
 static void
-shut_down(struct MHD_Daemon *d, pthread_t redis)
+watch(int fd)
 {
-	struct timespec tick = { 0, 10000000 };
-	MHD_socket fd;
-	int waited = 0;
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
 
-	atomic_store(&stopping, 1);
-	fd = MHD_quiesce_daemon(d);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
-	while (atomic_load(&inflight) > 0 && waited++ < SHUTDOWN_GRACE * 100)
-		nanosleep(&tick, NULL);
-	pthread_mutex_lock(&list_lock);
-	list_closed = 1;
-	pthread_cond_signal(&list_cond);
-	pthread_mutex_unlock(&list_lock);
-	pthread_join(redis, NULL);
-	MHD_stop_daemon(d);
-	wb_queue_close(&queue);
-	if (accepted != NULL)
-		MHD_destroy_response(accepted);
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		wb_diesys(WB_EXIT_TEMP, "unable to watch file descriptor %d", fd);
+}
+
+/* How long the loop may sleep, in ms. */
+static int
+sleep_ms(void)
+{
+	MHD_UNSIGNED_LONG_LONG t;
+	long long ms = 1000, now = now_ms();
+
+	if (resumed_some)
+		return 0;
+	/* Without a timeout from MHD, wake each second all the same. */
+	if (MHD_get_timeout(daemon_, &t) == MHD_YES && (long long)t < ms)
+		ms = (long long)t;
+	if (sent != NULL && sent_at + REDIS_TIMEOUT_MS - now < ms)
+		ms = sent_at + REDIS_TIMEOUT_MS - now;
+	if (stopping && stop_deadline - now < ms)
+		ms = stop_deadline - now;
+	return ms < 0 ? 0 : (int)ms;
+}
+
+/* The loop; returns after SIGTERM once the requests in flight are done. */
+static void
+serve(int sfd)
+{
+	struct epoll_event ev[16];
+	struct signalfd_siginfo si;
+	int n;
+
+	watch(MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd);
+	watch(sfd);
+	for (;;) {
+		n = epoll_wait(ep, ev, 16, sleep_ms());
+		if (n < 0 && errno != EINTR)
+			wb_diesys(WB_EXIT_TEMP, "unable to wait for events");
+		resumed_some = 0;
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.fd == redis_fd)
+				redis_readable();
+			else if (ev[i].data.fd == sfd &&
+			    read(sfd, &si, sizeof si) == sizeof si && !stopping)
+				begin_stop((int)si.ssi_signo);
+		}
+		if (sent != NULL && now_ms() - sent_at >= REDIS_TIMEOUT_MS)
+			batch_failed("Redis did not answer within 2 s");
+		MHD_run(daemon_);
+		if (sent == NULL && queued != NULL)
+			send_batch();
+		if (stopping && ((inflight == 0 && sent == NULL &&
+		    queued == NULL) || now_ms() >= stop_deadline))
+			break;
+	}
 }
 
 int
@@ -653,17 +752,13 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = { WB_CLI_LONGOPTS };
 	unsigned long long v;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned threads = cpus > 0 && cpus < 64 ? (unsigned)cpus : 2;
-	struct MHD_Daemon *d;
-	pthread_t redis;
 	const char *why;
 	char where[300];
 	sigset_t stop;
-	int ch, fd, notify = -1, sig;
+	int ch, fd, sfd, notify = -1;
 
 	wb_cli_start("wb-hook");
-	while ((ch = getopt_long(argc, argv, "d:ht:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "d:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			if (wb_scan_uint(optarg, strlen(optarg), 3, 1023, &v,
@@ -674,13 +769,6 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			wb_cli_help(USAGE, HELP);
-		case 't':
-			if (wb_scan_uint(optarg, strlen(optarg), 1, 64, &v,
-			    &why) < 0)
-				wb_die(WB_EXIT_USAGE, "-t is %s (1..64): %s", why,
-				    optarg);
-			threads = (unsigned)v;
-			break;
 		case 'V':
 			wb_cli_version();
 		default:
@@ -699,25 +787,26 @@ main(int argc, char **argv)
 	check_redis();
 	fd = listen_on(cfg.hook_listen, where, sizeof where);
 
-	/* Blocked in every thread MHD starts; only sigwait() takes them. */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-	if ((errno = pthread_create(&redis, NULL, redis_thread, NULL)) != 0)
-		wb_diesys(WB_EXIT_TEMP, "unable to start a thread");
+	sigprocmask(SIG_BLOCK, &stop, NULL);
+	if ((sfd = signalfd(-1, &stop, SFD_CLOEXEC)) < 0 ||
+	    (ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		wb_diesys(WB_EXIT_TEMP, "unable to set up the event loop");
 	accepted = make_response(202, NULL, 0);
-	d = serve(fd, threads);
-	wb_info("listening on %s, %u threads, queueing %s issues into %s",
-	    where, threads, cfg.repo, QUEUE);
+	daemon_ = start_daemon(fd);
+	wb_info("listening on %s, queueing %s issues into %s", where, cfg.repo,
+	    QUEUE);
 	if (notify >= 0) {
 		if (write(notify, "\n", 1) != 1)
 			wb_warnsys("unable to write the readiness notification");
 		close(notify);
 	}
-	while (sigwait(&stop, &sig) != 0)
-		;
-	wb_info("signal %d: finishing requests in flight, then exiting", sig);
-	shut_down(d, redis);
+	serve(sfd);
+	MHD_stop_daemon(daemon_);
+	drop_redis();
+	if (accepted != NULL)
+		MHD_destroy_response(accepted);
 	return wb_cli_end(WB_EXIT_OK);
 }

@@ -120,7 +120,7 @@ is "$HOOK_RC" 0 "exit 0"
 # IPv6.
 if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
 	port=$(free_port)
-	WB_HOOK_LISTEN="[::1]:$port" wb-hook -t 1 -d 3 3>"$SCRATCH/ready6" 2>"$SCRATCH/hook6.err" &
+	WB_HOOK_LISTEN="[::1]:$port" wb-hook -d 3 3>"$SCRATCH/ready6" 2>"$SCRATCH/hook6.err" &
 	pid6=$!
 	atexit "kill $pid6 2>/dev/null"
 	wait_for 10 test -s "$SCRATCH/ready6"
