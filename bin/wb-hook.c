@@ -83,7 +83,7 @@ static struct wb_hook_config hook;
 static struct MHD_Daemon *daemon_;
 static int inflight;		/* requests begun, not completed */
 static unsigned long long buffered;	/* bytes of bodies reserved */
-static int stopping;		/* SIGTERM seen: finishing */
+static int stopping;		/* SIGTERM seen: 1 finishing, 2 out of time */
 static long long stop_deadline;
 
 /*
@@ -139,6 +139,17 @@ settle(struct req *list, int failed, const char *err)
 	}
 }
 
+/* Answer 503 to every request waiting for the next batch. */
+static void
+fail_queued(const char *err)
+{
+	struct req *all = queued;
+
+	queued = NULL;
+	queued_tail = &queued;
+	settle(all, 1, err);
+}
+
 static void
 drop_redis(void)
 {
@@ -183,7 +194,7 @@ batch_failed(const char *err)
 
 	drop_redis();
 	sent = NULL;
-	if (sent_fresh) {
+	if (sent_fresh || stopping == 2) {
 		settle(r, 1, err);
 		return;
 	}
@@ -231,11 +242,7 @@ send_batch(void)
 	int done = 0;
 
 	if (queue.c == NULL && reconnect(err, sizeof err) < 0) {
-		struct req *all = queued;
-
-		queued = NULL;
-		queued_tail = &queued;
-		settle(all, 1, err);
+		fail_queued(err);
 		return;
 	}
 	for (tail = &queued; *tail != NULL && n < WB_QUEUE_BATCH_MAX;
@@ -741,9 +748,19 @@ serve(int sfd)
 		MHD_run(daemon_);
 		if (sent == NULL && queued != NULL)
 			send_batch();
-		if (stopping && ((inflight == 0 && sent == NULL &&
-		    queued == NULL) || now_ms() >= stop_deadline))
+		if (stopping && inflight == 0 && sent == NULL && queued == NULL)
 			break;
+		if (stopping && now_ms() >= stop_deadline) {
+			if (stopping == 2)
+				break;
+			/* Out of time: answer 503 to what still waits for
+			 * Redis, and give that one more second. */
+			stopping = 2;
+			stop_deadline = now_ms() + 1000;
+			if (sent != NULL)
+				batch_failed("shutting down");
+			fail_queued("shutting down");
+		}
 	}
 }
 

@@ -3,7 +3,7 @@
 # returns, start-up while it is down.
 . "${0%/*}/lib.sh"
 . "$T_DIR/lib-hook.sh"
-plan 14
+plan 19
 start_redis
 SECRET=s3cr3t
 export WB_HOOK_SECRET="$SECRET"
@@ -35,6 +35,24 @@ is "$CODE:$(redis_cli ZSCORE 'wb:{download}:pending' 102 | grep -c .)" "202:1" \
 	"GitHub's redelivery of the refused one is queued"
 get /healthz
 is "$CODE" 200 "healthz: 200 again"
+stop_hook
+is "$HOOK_RC" 0 "SIGTERM: exit 0"
+
+# Redis frozen (SIGSTOP): 503 after its 2 s to answer, not a hang.
+start_hook
+frozen=$(cat "$REDIS_DIR/redis.pid")
+kill -STOP "$frozen"
+atexit "kill -CONT $frozen 2>/dev/null"
+start=$(date +%s)
+deliver issues "$SCRATCH/p102.json" "$(sign "$SCRATCH/p102.json")"
+took=$(($(date +%s) - start))
+is "$CODE" 503 "Redis frozen: 503"
+is "$([ "$took" -le 8 ] && echo bounded)" bounded "answered within 8 s (took ${took}s)"
+like "$(last_log)" ": 503 not queued: .*Redis" "logged with the reason"
+kill -CONT "$frozen"
+deliver issues "$SCRATCH/p102.json" "$(sign "$SCRATCH/p102.json")"
+is "$CODE:$(redis_cli ZSCORE 'wb:{download}:pending' 102 | grep -c .)" "202:1" \
+	"Redis thawed: 202, queued"
 stop_hook
 is "$HOOK_RC" 0 "SIGTERM: exit 0"
 
