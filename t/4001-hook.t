@@ -163,7 +163,7 @@ is "$CODE" 202 "a 3 MB payload: 202"
 redis_cli DEL 'wb:{download}:pending' >/dev/null
 payload edited 4242 >"$SCRATCH/burst.json"
 s=$(sign "$SCRATCH/burst.json")
-for i in 1 2 3 4 5 6 7 8 9; do deliver issues "$SCRATCH/burst.json" "$s"; done
+for _ in 1 2 3 4 5 6 7 8 9; do deliver issues "$SCRATCH/burst.json" "$s"; done
 before=$(now_ms)
 deliver issues "$SCRATCH/burst.json" "$s"
 after=$(now_ms)

@@ -54,7 +54,7 @@ kill -0 "$HOOK_PID"
 is "$?" 0 "but the receiver waits for the delivery in flight"
 : >"$SCRATCH/go"
 wait "$client"
-is "$(cat "$SCRATCH/client.out" | tr '\n' ' ')" "HTTP/1.1 202 Accepted close " \
+is "$(tr '\n' ' ' <"$SCRATCH/client.out")" "HTTP/1.1 202 Accepted close " \
 	"the delivery in flight is answered 202, and the connection closed"
 wait "$HOOK_PID"
 is "$?" 0 "then it exits 0"
