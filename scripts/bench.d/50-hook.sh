@@ -10,7 +10,7 @@
 runs=${HOOK_BENCH_RUNS:-3}
 secs=${HOOK_BENCH_SECONDS:-5}
 SECRET=bench-secret-0123456789abcdef
-start_redis
+start_redis >/dev/null
 
 # An 8 KB "issues"/"edited" payload, shaped as GitHub sends it, signed.
 python3 - "$SECRET" "$SCRATCH/payload.json" "$SCRATCH/signature" <<'EOP'
