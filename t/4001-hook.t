@@ -2,7 +2,7 @@
 # wb-hook: every answer, with GitHub-shaped payloads and real signatures.
 . "${0%/*}/lib.sh"
 . "$T_DIR/lib-hook.sh"
-plan 81
+plan 82
 start_redis
 
 run wb-hook --help
@@ -83,10 +83,12 @@ deliver ping "$SCRATCH/ping.json" ""
 is "$CODE" 401 "unsigned ping: 401"
 
 payload opened 556 other/repo >"$SCRATCH/other.json"
+lines=$(grep -c . "$SCRATCH/hook.err")
 deliver issues "$SCRATCH/other.json" "$(sign "$SCRATCH/other.json")"
 is "$CODE" 202 "other repository: 202"
 deliver push "$SCRATCH/p555.json" "$good"
 is "$CODE" 202 "other event: 202"
+is "$(grep -c . "$SCRATCH/hook.err")" "$lines" "ignored deliveries are not logged without WB_DEBUG"
 payload opened 557 WebCompat/Web-Bugs >"$SCRATCH/case.json"
 deliver issues "$SCRATCH/case.json" "$(sign "$SCRATCH/case.json")"
 is "$CODE" 202 "repository named in another case: 202"

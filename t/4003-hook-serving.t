@@ -3,7 +3,7 @@
 # connection and header limits, IPv6.
 . "${0%/*}/lib.sh"
 . "$T_DIR/lib-hook.sh"
-plan 18
+plan 19
 start_redis
 
 # Without a secret: a warning at start, unsigned deliveries accepted.
@@ -21,6 +21,9 @@ stop_hook
 SECRET=term
 export WB_HOOK_SECRET="$SECRET"
 WB_DEBUG=1 start_hook
+deliver push "$SCRATCH/p31.json" "$(sign "$SCRATCH/p31.json")"
+is "$CODE:$(last_log)" "202:wb-hook: debug: delivery $DELIVERY event push action - number -: 202 other event, ignored" \
+	"with WB_DEBUG, an ignored delivery is logged at debug level"
 payload reopened 32 >"$SCRATCH/p32.json"
 python3 - "$HOOK_PORT" "$SCRATCH/p32.json" "$(sign "$SCRATCH/p32.json")" "$SCRATCH/go" \
 	>"$SCRATCH/client.out" 2>&1 <<'EOP' &
