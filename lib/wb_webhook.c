@@ -1,7 +1,8 @@
 /* wb — a GitHub webhook delivery, from request to decision.
  *
- * The body is trusted only after its signature matched, and parsed only
- * then; every field read from it is checked for its kind first.
+ * The headers are checked first, then the HMAC of the raw body; the body
+ * is read as JSON only once its signature matched, and only the values a
+ * decision needs are taken from it, each checked for its kind.
  */
 #include <ctype.h>
 #include <limits.h>
