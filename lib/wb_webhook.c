@@ -222,6 +222,13 @@ utf8_len(const unsigned char *p, const unsigned char *end)
 	return n;
 }
 
+static unsigned long
+hex4(const unsigned char *p)
+{
+	return (unsigned long)(hexval(p[0]) << 12 | hexval(p[1]) << 8 |
+	    hexval(p[2]) << 4 | hexval(p[3]));
+}
+
 /* A string at s->p (on the quote); sets 'out' to its inside. */
 static int
 scan_string(struct scan *s, struct span *out)
@@ -276,6 +283,14 @@ scan_string(struct scan *s, struct span *out)
 					if (hexval(p[i]) < 0)
 						return -1;
 				p += 6;
+				/* A high surrogate must be followed by a low
+				 * one, as libjq requires. */
+				if (hex4(p - 4) >= 0xd800 && hex4(p - 4) <= 0xdbff &&
+				    (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+				    hexval(p[2]) < 0 || hexval(p[3]) < 0 ||
+				    hexval(p[4]) < 0 || hexval(p[5]) < 0 ||
+				    hex4(p + 2) < 0xdc00 || hex4(p + 2) > 0xdfff))
+					return -1;
 			} else if (strchr("\"\\/bfnrt", p[1]) != NULL && p[1]) {
 				p += 2;
 			} else
@@ -367,18 +382,11 @@ put_utf8(unsigned char *o, unsigned long c)
 	return 4;
 }
 
-static unsigned long
-hex4(const unsigned char *p)
-{
-	return (unsigned long)(hexval(p[0]) << 12 | hexval(p[1]) << 8 |
-	    hexval(p[2]) << 4 | hexval(p[3]));
-}
-
 /*
  * Decode the inside of a scanned string into 'out' (room for 'cap'
  * bytes, no NUL added); sets *len to the bytes written and returns 0, or
- * -1 when the rest did not fit. A lone surrogate escape becomes U+FFFD,
- * as libjq makes it.
+ * -1 when the rest did not fit. A lone low surrogate escape becomes
+ * U+FFFD, as libjq makes it (a lone high one was refused by the scan).
  */
 static int
 decode(const struct span *sp, unsigned char *out, size_t cap, size_t *len)

@@ -2,7 +2,7 @@
 # wb-hook: every answer, with GitHub-shaped payloads and real signatures.
 . "${0%/*}/lib.sh"
 . "$T_DIR/lib-hook.sh"
-plan 82
+plan 84
 start_redis
 
 run wb-hook --help
@@ -116,6 +116,7 @@ bad "negative number" "{\"issue\":{\"number\":-5},$repo}" "issue.number is not a
 bad "number null" "{\"issue\":{\"number\":null},$repo}" "issue.number is not a number"
 bad "no issue" "{\"action\":\"opened\",$repo}" "no issue.number"
 bad "no repository" '{"issue":{"number":3}}' "no repository.full_name"
+bad "lone UTF-16 high surrogate" '{"issue":{"number":3},"repository":{"full_name":"webcompat/web-bugs\ud800"}}' "body is not a JSON object"
 bad "duplicate key, last one wins" "{\"issue\":{\"number\":3},\"issue\":{\"title\":\"x\"},$repo}" "no issue.number"
 printf '{"issue":{"number":3,"title":"caf\351"},%s}' "$repo" >"$SCRATCH/latin1.json"
 deliver issues "$SCRATCH/latin1.json" "$(sign "$SCRATCH/latin1.json")"
