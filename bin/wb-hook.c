@@ -6,21 +6,27 @@
  * Redis is unreachable. What a request means is decided in
  * lib/wb_webhook.c; this file only serves.
  *
- * One thread, one epoll loop over libmicrohttpd's sockets, the Redis
- * connection and the signals: a request that needs Redis is suspended,
- * and the numbers of all the requests suspended meanwhile go to Redis in
- * one script call while the loop goes on serving; its reply resumes them.
+ * Each serving thread runs one epoll loop over its own libmicrohttpd
+ * daemon (its own listening socket, SO_REUSEPORT), its own Redis
+ * connection and the stop event: a request that needs Redis is
+ * suspended, and the numbers of all the requests suspended meanwhile go
+ * to Redis in one script call while the loop goes on serving; its reply
+ * resumes them. No state is shared between the loops but the body budget.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,10 +47,12 @@
 #define MHD_RESULT int
 #endif
 
-#define USAGE "wb-hook [-d FD]"
+#define USAGE "wb-hook [-d FD] [-t THREADS]"
 #define HELP \
 	"Receive GitHub webhooks on WB_HOOK_LISTEN and queue issues into download.\n" \
-	"  -d FD  write a newline to FD once listening (s6 readiness)\n" \
+	"  -d FD       write a newline to FD once listening (s6 readiness)\n" \
+	"  -t THREADS  serving threads, each with its own Redis connection\n" \
+	"              (default: the number of CPUs)\n" \
 	"See wb-hook(1).\n"
 
 #define QUEUE "download"
@@ -78,28 +86,35 @@ struct req {
 	char err[256];
 };
 
+/* Shared by the loops, set before they start. */
 static struct wb_config cfg;
 static struct wb_hook_config hook;
-static struct MHD_Daemon *daemon_;
-static int inflight;		/* requests begun, not completed */
-static unsigned long long buffered;	/* bytes of bodies reserved */
-static int stopping;		/* SIGTERM seen: 1 finishing, 2 out of time */
-static long long stop_deadline;
+static unsigned nloops;
+static int stop_fd = -1;	/* eventfd: readable once SIGTERM arrived */
+static int stop_sig;
+static atomic_ullong buffered;	/* bytes of bodies reserved, all loops */
+static sem_t started;		/* posted by each loop once it serves */
+
+/* Each loop's own state: one set per serving thread. */
+static _Thread_local struct MHD_Daemon *daemon_;
+static _Thread_local int inflight;	/* requests begun, not completed */
+static _Thread_local int stopping;	/* 1 finishing, 2 out of time */
+static _Thread_local long long stop_deadline;
+static _Thread_local int ep = -1;	/* the epoll set */
+static _Thread_local int resumed_some;	/* MHD must run again at once */
 
 /*
  * Redis: requests waiting for the next batch, and the batch Redis is
  * answering (at most one at a time, so replies need no matching).
  */
-static struct wb_queue queue;	/* queue.c is NULL while disconnected */
-static int redis_fd = -1;	/* queue.c's socket, in the epoll set */
-static int fresh;		/* the connection has not answered yet */
-static struct req *queued, **queued_tail = &queued;
-static struct req *sent;
-static size_t sent_n;		/* numbers in the batch sent; 0: a PING */
-static int sent_fresh;		/* sent on a connection made for it */
-static long long sent_at;
-static int resumed_some;	/* MHD must run again without waiting */
-static int ep = -1;		/* the epoll set */
+static _Thread_local struct wb_queue queue;	/* .c NULL: disconnected */
+static _Thread_local int redis_fd = -1;	/* queue.c's socket, watched */
+static _Thread_local int fresh;		/* not answered on it yet */
+static _Thread_local struct req *queued, **queued_tail;
+static _Thread_local struct req *sent;
+static _Thread_local size_t sent_n;	/* numbers sent; 0: a PING */
+static _Thread_local int sent_fresh;	/* sent on a connection made for it */
+static _Thread_local long long sent_at;
 
 static long long
 now_ms(void)
@@ -235,7 +250,7 @@ unique(long *numbers, size_t n)
 static void
 send_batch(void)
 {
-	static long numbers[WB_QUEUE_BATCH_MAX];
+	long numbers[WB_QUEUE_BATCH_MAX];
 	struct req **tail;
 	char err[256];
 	size_t n = 0;
@@ -393,9 +408,10 @@ header(struct MHD_Connection *c, const char *name)
 static int
 reserve(struct req *r, size_t more)
 {
-	if (buffered + more > BODY_BUDGET)
+	if (atomic_fetch_add(&buffered, more) + more > BODY_BUDGET) {
+		atomic_fetch_sub(&buffered, more);
 		return -1;
-	buffered += more;
+	}
 	r->reserved += more;
 	return 0;
 }
@@ -565,7 +581,7 @@ completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	    r->route == WB_HOOK_RECEIVE)
 		wb_debug("delivery %s: connection ended before an answer (%d)",
 		    r->d.delivery, (int)toe);
-	buffered -= r->reserved;
+	atomic_fetch_sub(&buffered, r->reserved);
 	free(r->body);
 	free(r);
 	*req_cls = NULL;
@@ -587,22 +603,21 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 /*
- * Bind and listen on 'spec', "host:port" or "[v6]:port" (an empty host is
- * every address). A malformed address exits 100, a failed bind 111.
+ * Resolve 'spec', "host:port" or "[v6]:port" (an empty host is every
+ * address), into 'ss'. A malformed address exits 100.
  */
-static int
-listen_on(const char *spec, char *shown, size_t shownlen)
+static socklen_t
+resolve(const char *spec, struct sockaddr_storage *ss)
 {
 	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
 	    .ai_socktype = SOCK_STREAM };
 	struct addrinfo *ai;
-	char host[256], port[8], hs[NI_MAXHOST], ps[NI_MAXSERV];
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
+	char host[256], port[8];
 	unsigned long long p;
 	const char *colon, *why, *h = spec;
+	socklen_t len;
 	size_t hl;
-	int fd, one = 1, rc;
+	int rc;
 
 	if (*spec == '[') {
 		const char *rb = strchr(spec, ']');
@@ -624,22 +639,46 @@ listen_on(const char *spec, char *shown, size_t shownlen)
 		wb_die(rc == EAI_AGAIN ? WB_EXIT_TEMP : WB_EXIT_USAGE,
 		    "unable to resolve WB_HOOK_LISTEN %s: %s", spec,
 		    gai_strerror(rc));
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, ai->ai_protocol);
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return len;
+}
+
+/*
+ * A listening socket on 'ss' (one per loop: SO_REUSEPORT lets the kernel
+ * spread the connections). A port 0 becomes the one chosen, so that the
+ * next sockets join it. A failed bind exits 111.
+ */
+static int
+listen_on(struct sockaddr_storage *ss, socklen_t len, const char *spec)
+{
+	int fd, one = 1;
+
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		wb_diesys(WB_EXIT_TEMP, "unable to create a socket for %s", spec);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 511) < 0)
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)ss, len) < 0 || listen(fd, 511) < 0)
 		wb_diesys(WB_EXIT_TEMP, "unable to listen on %s", spec);
-	freeaddrinfo(ai);
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
-	    getnameinfo((struct sockaddr *)&ss, sl, hs, sizeof hs, ps, sizeof ps,
-	    NI_NUMERICHOST | NI_NUMERICSERV) == 0)
-		snprintf(shown, shownlen, strchr(hs, ':') ? "[%s]:%s" : "%s:%s",
+	getsockname(fd, (struct sockaddr *)ss, &len);
+	return fd;
+}
+
+/* 'ss' as "host:port" or "[v6]:port" for messages. */
+static void
+show(const struct sockaddr_storage *ss, socklen_t len, char *out,
+    size_t outlen)
+{
+	char hs[NI_MAXHOST], ps[NI_MAXSERV];
+
+	if (getnameinfo((const struct sockaddr *)ss, len, hs, sizeof hs, ps,
+	    sizeof ps, NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		snprintf(out, outlen, strchr(hs, ':') ? "[%s]:%s" : "%s:%s",
 		    hs, ps);
 	else
-		snprintf(shown, shownlen, "%s", spec);
-	return fd;
+		snprintf(out, outlen, "%s", cfg.hook_listen);
 }
 
 /* Check the Redis URL now: a wrong one is permanent, a down Redis is not. */
@@ -661,11 +700,10 @@ check_redis(void)
 
 /* After SIGTERM: stop accepting; the loop lets requests in flight finish. */
 static void
-begin_stop(int sig)
+begin_stop(void)
 {
 	MHD_socket fd;
 
-	wb_info("signal %d: finishing requests in flight, then exiting", sig);
 	stopping = 1;
 	stop_deadline = now_ms() + SHUTDOWN_GRACE * 1000;
 	fd = MHD_quiesce_daemon(daemon_);
@@ -682,8 +720,9 @@ start_daemon(int fd)
 	    MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONN_PER_IP,
+	    MHD_OPTION_CONNECTION_LIMIT, (CONN_LIMIT + nloops - 1) / nloops,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (CONN_PER_IP + nloops - 1) / nloops,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MAX,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
@@ -723,14 +762,13 @@ sleep_ms(void)
 
 /* The loop; returns after SIGTERM once the requests in flight are done. */
 static void
-serve(int sfd)
+serve(void)
 {
 	struct epoll_event ev[16];
-	struct signalfd_siginfo si;
 	int n;
 
 	watch(MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd);
-	watch(sfd);
+	watch(stop_fd);
 	for (;;) {
 		n = epoll_wait(ep, ev, 16, sleep_ms());
 		if (n < 0 && errno != EINTR)
@@ -739,9 +777,11 @@ serve(int sfd)
 		for (int i = 0; i < n; i++) {
 			if (ev[i].data.fd == redis_fd)
 				redis_readable();
-			else if (ev[i].data.fd == sfd &&
-			    read(sfd, &si, sizeof si) == sizeof si && !stopping)
-				begin_stop((int)si.ssi_signo);
+			else if (ev[i].data.fd == stop_fd && !stopping) {
+				/* Left readable for the other loops. */
+				epoll_ctl(ep, EPOLL_CTL_DEL, stop_fd, NULL);
+				begin_stop();
+			}
 		}
 		if (sent != NULL && now_ms() - sent_at >= REDIS_TIMEOUT_MS)
 			batch_failed("Redis did not answer within 2 s");
@@ -764,18 +804,39 @@ serve(int sfd)
 	}
 }
 
+/* A serving thread: its daemon on listening socket 'arg', its loop. */
+static void *
+loop_main(void *arg)
+{
+	queued_tail = &queued;
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		wb_diesys(WB_EXIT_TEMP, "unable to set up the event loop");
+	daemon_ = start_daemon((int)(intptr_t)arg);
+	sem_post(&started);
+	serve();
+	MHD_stop_daemon(daemon_);
+	drop_redis();
+	close(ep);
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = { WB_CLI_LONGOPTS };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	struct sockaddr_storage ss;
 	unsigned long long v;
+	pthread_t tid[64];
 	const char *why;
 	char where[300];
 	sigset_t stop;
-	int ch, fd, sfd, notify = -1;
+	socklen_t len;
+	int ch, notify = -1;
 
 	wb_cli_start("wb-hook");
-	while ((ch = getopt_long(argc, argv, "d:h", longopts, NULL)) != -1) {
+	nloops = cpus > 0 && cpus <= 64 ? (unsigned)cpus : 2;
+	while ((ch = getopt_long(argc, argv, "d:ht:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			if (wb_scan_uint(optarg, strlen(optarg), 3, 1023, &v,
@@ -786,6 +847,13 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			wb_cli_help(USAGE, HELP);
+		case 't':
+			if (wb_scan_uint(optarg, strlen(optarg), 1, 64, &v,
+			    &why) < 0)
+				wb_die(WB_EXIT_USAGE, "-t is %s (1..64): %s", why,
+				    optarg);
+			nloops = (unsigned)v;
+			break;
 		case 'V':
 			wb_cli_version();
 		default:
@@ -802,27 +870,44 @@ main(int argc, char **argv)
 		wb_warn("WB_HOOK_SECRET is not set: deliveries are accepted "
 		    "without a signature check");
 	check_redis();
-	fd = listen_on(cfg.hook_listen, where, sizeof where);
+	len = resolve(cfg.hook_listen, &ss);
 
+	/* Blocked in every thread; only sigwait() below takes them. */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
-	sigprocmask(SIG_BLOCK, &stop, NULL);
-	if ((sfd = signalfd(-1, &stop, SFD_CLOEXEC)) < 0 ||
-	    (ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
-		wb_diesys(WB_EXIT_TEMP, "unable to set up the event loop");
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	if ((stop_fd = eventfd(0, EFD_CLOEXEC)) < 0 || sem_init(&started, 0, 0) < 0)
+		wb_diesys(WB_EXIT_TEMP, "unable to set up the event loops");
 	accepted = make_response(202, NULL, 0);
-	daemon_ = start_daemon(fd);
-	wb_info("listening on %s, queueing %s issues into %s", where, cfg.repo,
-	    QUEUE);
+	/* Also settles, before any thread starts, whether debug is on. */
+	wb_debug("starting %u serving threads", nloops);
+	for (unsigned i = 0; i < nloops; i++) {
+		int fd = listen_on(&ss, len, cfg.hook_listen);
+
+		if ((errno = pthread_create(&tid[i], NULL, loop_main,
+		    (void *)(intptr_t)fd)) != 0)
+			wb_diesys(WB_EXIT_TEMP, "unable to start a thread");
+	}
+	for (unsigned i = 0; i < nloops; i++)
+		while (sem_wait(&started) < 0)
+			;
+	show(&ss, len, where, sizeof where);
+	wb_info("listening on %s, %u threads, queueing %s issues into %s",
+	    where, nloops, cfg.repo, QUEUE);
 	if (notify >= 0) {
 		if (write(notify, "\n", 1) != 1)
 			wb_warnsys("unable to write the readiness notification");
 		close(notify);
 	}
-	serve(sfd);
-	MHD_stop_daemon(daemon_);
-	drop_redis();
+	while (sigwait(&stop, &stop_sig) != 0)
+		;
+	wb_info("signal %d: finishing requests in flight, then exiting",
+	    stop_sig);
+	if (eventfd_write(stop_fd, 1) < 0)
+		wb_diesys(WB_EXIT_TEMP, "unable to stop the event loops");
+	for (unsigned i = 0; i < nloops; i++)
+		pthread_join(tid[i], NULL);
 	if (accepted != NULL)
 		MHD_destroy_response(accepted);
 	return wb_cli_end(WB_EXIT_OK);

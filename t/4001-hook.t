@@ -7,17 +7,17 @@ start_redis
 
 run wb-hook --help
 is "$RC" 0 "--help exits 0"
-like "$OUT" '^usage: wb-hook \[-d FD\]$' "--help prints the usage"
+like "$OUT" '^usage: wb-hook \[-d FD\] \[-t THREADS\]$' "--help prints the usage"
 run wb-hook --version
 is "$OUT" "wb-hook (wb) 0.1.0" "--version"
 run wb-hook extra
-is "$RC:$ERR" "100:wb-hook: usage: wb-hook [-d FD]" "an argument is a usage error"
+is "$RC:$ERR" "100:wb-hook: usage: wb-hook [-d FD] [-t THREADS]" "an argument is a usage error"
 run wb-hook -d 1
 is "$RC:$ERR" "100:wb-hook: fatal: -d needs an open file descriptor 3 or more: 1" "-d 1 refused"
 run wb-hook -d 9
 is "$RC" 100 "-d on a closed descriptor refused"
-run wb-hook -x
-is "$RC" 100 "an unknown option is a usage error"
+run wb-hook -t 0
+is "$RC:$ERR" "100:wb-hook: fatal: -t is out of range (1..64): 0" "-t 0 refused"
 WB_HOOK_SECRET=x WB_HOOK_LISTEN=localhost run wb-hook
 is "$RC:$ERR" "100:wb-hook: fatal: WB_HOOK_LISTEN is not host:port or [v6]:port: localhost" \
 	"listen address without a port refused"
@@ -30,7 +30,7 @@ export WB_HOOK_SECRET="$SECRET"
 start_hook
 is "$(od -An -c "$SCRATCH/ready" | tr -d ' ')" '\n' "readiness: one newline on fd 3"
 is "$(grep -c warning "$SCRATCH/hook.err")" 0 "no warning at start with a secret"
-is "$(cat "$SCRATCH/hook.err")" "wb-hook: info: listening on 127.0.0.1:$HOOK_PORT, queueing webcompat/web-bugs issues into download" \
+is "$(cat "$SCRATCH/hook.err")" "wb-hook: info: listening on 127.0.0.1:$HOOK_PORT, 2 threads, queueing webcompat/web-bugs issues into download" \
 	"start-up line names the address"
 get /healthz
 is "$CODE:$(cat "$SCRATCH/body")" "200:ok" "healthz: 200 when Redis answers"

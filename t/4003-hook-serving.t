@@ -65,8 +65,9 @@ is "$(redis_cli ZSCORE 'wb:{download}:pending' 32 | grep -c .)" 1 "and the numbe
 like "$(cat "$SCRATCH/hook.err")" '^wb-hook: info: signal 15: finishing requests in flight, then exiting$' \
 	"shutdown logged"
 
-# Limits: header size, connections per address.
-start_hook
+# Limits: header size, bodies held, connections per address (one loop:
+# with more, the limits are shared out among them).
+start_hook -t 1
 CODE=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' a)" "$HOOK_URL/healthz")
 is "$CODE" 431 "40 KB of headers: 431"
 # Six deliveries announcing 25 MB each: five fit the 128 MB held for

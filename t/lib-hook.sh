@@ -69,13 +69,13 @@ sign() {
 sys.stdout.write("sha256=" + hmac.new(sys.argv[1].encode(), open(sys.argv[2], "rb").read(), hashlib.sha256).hexdigest())' "$SECRET" "$1"
 }
 
-# start_hook [ARGS]: wb-hook -d 3 on a free port, ready; sets
+# start_hook [ARGS]: wb-hook -t 2 -d 3 on a free port, ready; sets
 # HOOK_PORT, HOOK_URL, HOOK_PID; stderr in $SCRATCH/hook.err.
 start_hook() {
 	HOOK_PORT=$(free_port)
 	HOOK_URL=http://127.0.0.1:$HOOK_PORT
 	: >"$SCRATCH/ready"
-	WB_HOOK_LISTEN=127.0.0.1:$HOOK_PORT wb-hook -d 3 "$@" \
+	WB_HOOK_LISTEN=127.0.0.1:$HOOK_PORT wb-hook -t 2 -d 3 "$@" \
 		3>"$SCRATCH/ready" 2>"$SCRATCH/hook.err" &
 	HOOK_PID=$!
 	atexit "kill $HOOK_PID 2>/dev/null"
