@@ -82,6 +82,7 @@ build/fuzz/webhook_fuzz: fuzz/webhook_fuzz.c lib/*.c lib/*.h
 fuzz: build/fuzz/webhook_fuzz
 	build/fuzz/webhook_fuzz -max_total_time=$(FUZZ_TIME) -max_len=65536 \
 		-timeout=10 build/fuzz/corpus fuzz/corpus
+.PHONY: fuzz
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
@@ -92,5 +93,5 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps check lint bench run install clean fuzz
+.PHONY: all deps check lint bench run install clean
 .SECONDARY:
