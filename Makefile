@@ -78,6 +78,22 @@ bench: deps all
 run: deps all
 	sh scripts/run
 
+# make fuzz: the libFuzzer target of the webhook decision (fuzz/), built
+# with clang apart from the normal build; runs FUZZ_TIME seconds.
+FUZZ_TIME ?= 60
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -DWB_VERSION='"$(VERSION)"' -Ilib -g -O1 \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	$(shell pkg-config --cflags $(PKGS))
+
+build/fuzz/webhook_fuzz: fuzz/webhook_fuzz.c lib/*.c lib/*.h
+	@mkdir -p $(@D)/corpus
+	clang $(FUZZ_CFLAGS) -o $@ fuzz/webhook_fuzz.c $(wildcard lib/*.c) $(LIBS)
+
+fuzz: build/fuzz/webhook_fuzz
+	build/fuzz/webhook_fuzz -max_total_time=$(FUZZ_TIME) -max_len=65536 \
+		-timeout=10 build/fuzz/corpus fuzz/corpus
+.PHONY: fuzz
+
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(BINS) $(SCRIPTS) $(DESTDIR)$(BINDIR)
