@@ -5,6 +5,7 @@
 # the issue archived exactly and indexed, the queues empty; stopping s6
 # leaves no process behind.
 . "${0%/*}/lib.sh"
+[ -f "$T_DIR/es-double.sh" ] || skip_all "no Elasticsearch double yet"
 . "$T_DIR/github-double.sh"
 . "$T_DIR/es-double.sh"
 . "$T_DIR/lib-hook.sh"
