@@ -40,6 +40,8 @@
 
 #define MAX_FILE (256UL << 20)	/* an archive file larger is refused */
 #define MAX_ISSUES 1000		/* issues of a batch (bounds the query) */
+#define RECENT_SLOTS (1 << 16)	/* issues remembered as recently indexed */
+#define RECENT_MS 3000		/* beyond the 1 s refresh of our templates */
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 5000
 
@@ -77,10 +79,17 @@ struct bulk {
 	/* reading the archive */
 	struct wb_es_buf itext, ttext;
 	struct wb_jscan_spans spans;
+	char *refresh_url;
+	/* issues indexed lately, whose documents a search may not see yet */
+	struct recent {
+		long number;
+		long long at;
+	} *recent;
 	/* the state of the server, for messages */
 	int down;
 	/* counts for the final message */
-	unsigned long long sent_docs, requests, dbqs, emitted, removed, skipped;
+	unsigned long long sent_docs, requests, dbqs, refreshes, emitted, removed,
+	    skipped;
 };
 
 static void *
@@ -98,6 +107,32 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * The slot of issue n in the table of recently indexed issues: its own, or
+ * a free or expired one near its hash (probing at most 64 slots).
+ */
+static struct recent *
+recent_slot(struct bulk *b, long n, long long now, int *found)
+{
+	size_t h = ((unsigned long)n * 2654435761UL) & (RECENT_SLOTS - 1);
+	struct recent *spare = NULL;
+
+	for (size_t i = 0; i < 64; i++) {
+		struct recent *r = &b->recent[(h + i) & (RECENT_SLOTS - 1)];
+
+		if (r->number == n) {
+			*found = now - r->at < RECENT_MS;
+			return r;
+		}
+		if (spare == NULL && (r->number == 0 || now - r->at >= RECENT_MS))
+			spare = r;
+		if (r->number == 0)
+			break;
+	}
+	*found = 0;
+	return spare != NULL ? spare : &b->recent[h];
 }
 
 static void
@@ -285,6 +320,27 @@ send_docs(struct bulk *b, size_t *idx, size_t n)
 	}
 }
 
+/* Make every document indexed so far visible to searches. */
+static void
+refresh(struct bulk *b)
+{
+	struct wb_http_response r;
+	long wait = BACKOFF_MIN_MS;
+
+	for (;;) {
+		b->refreshes++;
+		post(b, b->refresh_url, "application/json", "", 0, &r);
+		if (r.status == 200) {
+			wb_http_response_free(&r);
+			recovered(b);
+			return;
+		}
+		wb_warn("_refresh refused (HTTP %ld)", r.status);
+		wb_http_response_free(&r);
+		wait = backoff(wait);
+	}
+}
+
 /* Remove what the complete issues of the batch no longer have. */
 static int
 delete_stale(struct bulk *b)
@@ -353,9 +409,18 @@ out:
 static void
 flush(struct bulk *b)
 {
+	long long now = now_ms();
 	size_t kept = 0;
-	int dbq_ok;
+	int dbq_ok, fresh = 0;
 
+	/*
+	 * A delete-by-query sees only refreshed documents: if an issue of this
+	 * batch was indexed moments ago, its older documents may not be
+	 * visible yet, and would escape it. Refresh first, then.
+	 */
+	for (size_t i = 0; i < b->nissues && !fresh; i++)
+		if (b->issues[i].complete)
+			recent_slot(b, b->issues[i].rec.number, now, &fresh);
 	if (b->ndocs > 0) {
 		if (b->dry_run) {
 			if (fwrite(b->body.p, 1, b->body.len, stdout) != b->body.len)
@@ -368,9 +433,16 @@ flush(struct bulk *b)
 			send_docs(b, b->retry, b->ndocs);
 		}
 	}
+	if (fresh && !b->dry_run)
+		refresh(b);
 	dbq_ok = delete_stale(b) == 0;
+	now = now_ms();
 	for (size_t i = 0; i < b->nissues; i++) {
 		struct issue *is = &b->issues[i];
+		struct recent *r = recent_slot(b, is->rec.number, now, &fresh);
+
+		r->number = is->rec.number;
+		r->at = now;
 
 		if (!is->complete) {
 			b->issues[kept++] = *is;
@@ -589,6 +661,8 @@ connect_es(struct bulk *b, const struct wb_config *cfg)
 	b->bulk_url = url(cfg->es, "/_bulk?" WB_ES_BULK_PARAMS);
 	b->dbq_url = url(cfg->es, "/" WB_ES_ISSUES "," WB_ES_TIMELINES
 	    "/_delete_by_query?" WB_ES_DBQ_PARAMS);
+	b->refresh_url = url(cfg->es, "/" WB_ES_ISSUES "," WB_ES_TIMELINES
+	    "/_refresh?ignore_unavailable=true");
 	if (key != NULL) {
 		size_t n = strlen(key);
 
@@ -732,6 +806,9 @@ main(int argc, char **argv)
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 		wb_die(WB_EXIT_USAGE, "no archive at %s (WB_DATA)", path);
 	b.issues = xrealloc(NULL, MAX_ISSUES * sizeof *b.issues);
+	b.recent = calloc(RECENT_SLOTS, sizeof *b.recent);
+	if (b.recent == NULL)
+		wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
 	clock_gettime(CLOCK_MONOTONIC, &b.started);
 
 	wb_reader_init(&in, 0);
@@ -754,8 +831,8 @@ main(int argc, char **argv)
 		wb_warn("%llu issue%s not indexed", b.skipped,
 		    b.skipped == 1 ? " was" : "s were");
 	wb_debug("%llu documents in %llu requests, %llu delete-by-query, "
-	    "%llu removed, %llu records written", b.sent_docs, b.requests,
-	    b.dbqs, b.removed, b.emitted);
+	    "%llu refreshes, %llu removed, %llu records written", b.sent_docs,
+	    b.requests, b.dbqs, b.refreshes, b.removed, b.emitted);
 	return wb_cli_end(status != 0 || b.skipped > 0 ? WB_EXIT_REJECTED :
 	    WB_EXIT_OK);
 }

@@ -92,35 +92,6 @@ put_action(struct wb_es_buf *b, long number, long pos)
 	b->len = (size_t)(d + 4 - b->p);
 }
 
-/* The slow path: through libjq, for objects with keys we must look at. */
-static int
-put_parsed(struct wb_es_buf *b, long number, long pos, const char *src,
-    size_t len, char *why, size_t whylen)
-{
-	jv v = jv_parse_sized(src, (int)len), s;
-	size_t n;
-
-	if (jv_get_kind(v) != JV_KIND_OBJECT) {
-		jv_free(v);
-		snprintf(why, whylen, "an object libjq cannot read");
-		return -1;
-	}
-	v = jv_object_set(v, jv_string(BUG_NUMBER_KEY), jv_number((double)number));
-	s = jv_dump_string(v, 0);
-	n = (size_t)jv_string_length_bytes(jv_copy(s));
-	if (wb_es_buf_reserve(b, n + 128) < 0) {
-		jv_free(s);
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
-	put_action(b, number, pos);
-	memcpy(b->p + b->len, jv_string_value(s), n);
-	b->len += n;
-	b->p[b->len++] = '\n';
-	jv_free(s);
-	return 0;
-}
-
 int
 wb_es_put_doc(struct wb_es_buf *b, long number, long pos, const char *text,
     const struct wb_jscan_span *span, char *why, size_t whylen)
@@ -129,8 +100,8 @@ wb_es_put_doc(struct wb_es_buf *b, long number, long pos, const char *text,
 	size_t n;
 	char *d;
 
-	if (span->flags & WB_JSCAN_ODDKEY)
-		return put_parsed(b, number, pos, src, span->len, why, whylen);
+	int empty = (span->flags & WB_JSCAN_EMPTY) != 0;
+
 	if (wb_es_buf_reserve(b, span->len + 128) < 0) {
 		snprintf(why, whylen, "out of memory");
 		return -1;
@@ -138,14 +109,17 @@ wb_es_put_doc(struct wb_es_buf *b, long number, long pos, const char *text,
 	put_action(b, number, pos);
 	d = b->p + b->len;
 	/* Everything but the closing brace, then our member and the brace. */
-	if (span->flags & WB_JSCAN_WS)
+	if (span->flags & WB_JSCAN_ODDKEY)
+		n = wb_jscan_without_key(d, src, span->len, BUG_NUMBER_KEY,
+		    &empty) - 1;
+	else if (span->flags & WB_JSCAN_WS)
 		n = wb_jscan_compact(d, src, span->len) - 1;
 	else {
 		n = span->len - 1;
 		memcpy(d, src, n);
 	}
 	d += n;
-	if (!(span->flags & WB_JSCAN_EMPTY))
+	if (!empty)
 		*d++ = ',';
 	memcpy(d, BUG_NUMBER, sizeof BUG_NUMBER - 1);
 	d += sizeof BUG_NUMBER - 1;

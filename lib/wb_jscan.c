@@ -235,7 +235,9 @@ object(struct scan *s, unsigned *flags)
 		if (!first)
 			skip_ws(s);
 		first = 0;
-		if (s->p >= s->end || *s->p != '"')
+		if (s->p >= s->end)
+			return fail(s, "unexpected end of input");
+		if (*s->p != '"')
 			return fail(s, "expected a string key");
 		key = s->p + 1;
 		if (string(s, &escaped) < 0)
@@ -244,7 +246,9 @@ object(struct scan *s, unsigned *flags)
 		    memcmp(key, "bug_number", 10) == 0)))
 			*flags |= WB_JSCAN_ODDKEY;
 		skip_ws(s);
-		if (s->p >= s->end || *s->p != ':')
+		if (s->p >= s->end)
+			return fail(s, "unexpected end of input");
+		if (*s->p != ':')
 			return fail(s, "expected ':'");
 		s->p++;
 		skip_ws(s);
@@ -260,7 +264,8 @@ object(struct scan *s, unsigned *flags)
 			s->depth--;
 			return 0;
 		}
-		return fail(s, "expected ',' or '}'");
+		return fail(s, s->p >= s->end ? "unexpected end of input" :
+		    "expected ',' or '}'");
 	}
 }
 
@@ -290,7 +295,8 @@ array(struct scan *s)
 			s->depth--;
 			return 0;
 		}
-		return fail(s, "expected ',' or ']'");
+		return fail(s, s->p >= s->end ? "unexpected end of input" :
+		    "expected ',' or ']'");
 	}
 }
 
@@ -478,5 +484,88 @@ wb_jscan_compact(char *dst, const char *src, size_t len)
 				in_string = 1;
 		}
 	}
+	return o;
+}
+
+static int
+hexval(unsigned char c)
+{
+	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+/* Whether the raw string k[0..n) (quotes excluded) unescapes to 'want'. */
+static int
+key_is(const unsigned char *k, size_t n, const char *want)
+{
+	size_t i = 0, w = 0, wl = strlen(want);
+
+	while (i < n) {
+		unsigned c = k[i++];
+
+		if (c == '\\') {
+			c = k[i++];
+			switch (c) {
+			case 'b': c = '\b'; break;
+			case 'f': c = '\f'; break;
+			case 'n': c = '\n'; break;
+			case 'r': c = '\r'; break;
+			case 't': c = '\t'; break;
+			case 'u':
+				c = (unsigned)(hexval(k[i]) << 12 | hexval(k[i + 1]) << 8 |
+				    hexval(k[i + 2]) << 4 | hexval(k[i + 3]));
+				i += 4;
+				break;
+			default: break;	/* '"', '\\', '/' */
+			}
+		}
+		if (w >= wl || c != (unsigned char)want[w++])
+			return 0;
+	}
+	return w == wl;
+}
+
+size_t
+wb_jscan_without_key(char *dst, const char *src, size_t len, const char *key,
+    int *empty)
+{
+	struct scan s;
+	size_t o = 0;
+	int escaped;
+
+	init(&s, src, len);
+	skip_ws(&s);
+	s.p++;
+	dst[o++] = '{';
+	*empty = 1;
+	for (;;) {
+		const unsigned char *start, *k;
+
+		skip_ws(&s);
+		if (*s.p == '}')
+			break;
+		start = s.p;
+		k = s.p + 1;
+		string(&s, &escaped);
+		if (key_is(k, (size_t)(s.p - 1 - k), key)) {
+			skip_ws(&s);
+			s.p++;
+			skip_ws(&s);
+			value(&s, NULL);
+		} else {
+			skip_ws(&s);
+			s.p++;
+			skip_ws(&s);
+			value(&s, NULL);
+			if (!*empty)
+				dst[o++] = ',';
+			*empty = 0;
+			o += wb_jscan_compact(dst + o, (const char *)start,
+			    (size_t)(s.p - start));
+		}
+		skip_ws(&s);
+		if (*s.p == ',')
+			s.p++;
+	}
+	dst[o++] = '}';
 	return o;
 }

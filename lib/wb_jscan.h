@@ -58,4 +58,13 @@ void wb_jscan_spans_free(struct wb_jscan_spans *s);
  */
 size_t wb_jscan_compact(char *dst, const char *src, size_t len);
 
+/*
+ * Copy the valid JSON object src[0..len) to dst, compacted, without its
+ * top-level members whose key, once unescaped, is 'key' (ASCII). dst
+ * needs room for 'len' bytes. Sets *empty when no member is left; returns
+ * the bytes written.
+ */
+size_t wb_jscan_without_key(char *dst, const char *src, size_t len,
+    const char *key, int *empty);
+
 #endif

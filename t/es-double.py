@@ -351,7 +351,7 @@ class Handler(BaseHTTPRequestHandler):
         if path and path[-1] in ("_count", "_search") and len(path) <= 2 and m in ("GET", "POST"):
             return self.search(path[0] if len(path) == 2 else "*", path[-1], query, body)
         if path and path[-1] == "_refresh" and len(path) <= 2 and m in ("GET", "POST"):
-            return self.refresh(path[0] if len(path) == 2 else "*")
+            return self.refresh(path[0] if len(path) == 2 else "*", query)
         if len(path) == 2 and path[0] == "_index_template":
             return self.template(path[1], body)
         if not path and m in ("GET", "HEAD"):
@@ -656,10 +656,10 @@ class Handler(BaseHTTPRequestHandler):
                                       "max_score": 1.0 if hits else None,
                                       "hits": hits[:size]}}, query)
 
-    def refresh(self, expr):
+    def refresh(self, expr, query):
         st = self.server.state
         with LOCK:
-            names = self.resolve(expr)
+            names = self.resolve(expr, query.get("ignore_unavailable", ["false"])[-1] == "true")
             for name in names:
                 st.refreshed[name] = time.time()
             st.stats["refresh"] += 1
