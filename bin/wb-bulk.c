@@ -439,15 +439,15 @@ flush(struct bulk *b)
 	now = now_ms();
 	for (size_t i = 0; i < b->nissues; i++) {
 		struct issue *is = &b->issues[i];
-		struct recent *r = recent_slot(b, is->rec.number, now, &fresh);
-
-		r->number = is->rec.number;
-		r->at = now;
+		struct recent *r;
 
 		if (!is->complete) {
 			b->issues[kept++] = *is;
 			continue;
 		}
+		r = recent_slot(b, is->rec.number, now, &fresh);
+		r->number = is->rec.number;
+		r->at = now;
 		if (is->failed || !dbq_ok) {
 			if (!is->failed)
 				wb_warn("issue %ld: stale documents not removed, "

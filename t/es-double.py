@@ -46,12 +46,13 @@ class State:
         self.refreshed = {}  # name -> time of the last explicit refresh
         self.templates = {}
         self.faults = {}
-        self.stats = {"bulk": 0, "bulk_docs": 0, "bulk_bytes": 0,
+        self.stats = {"bulk": 0, "bulk_docs": 0, "bulk_bytes": 0, "bulk_max_bytes": 0,
                       "delete_by_query": 0, "deleted": 0, "refresh": 0,
                       "search": 0, "count": 0, "templates": 0,
                       "requests": 0, "rejected_413": 0, "unauthorized": 0,
                       "faults": 0}
         self.seq = 0
+        self.log = []  # "METHOD /path" of the last 10000 API requests
 
 
 class Doc:
@@ -309,12 +310,14 @@ class Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         query = parse_qs(parts.query, keep_blank_values=True)
         path = [unquote(p) for p in parts.path.split("/") if p]
-        with LOCK:
-            st.stats["requests"] += 1
         length = int(self.headers.get("Content-Length") or 0)
         body = self.read_body()
         if path[:1] == ["_double"]:
             return self.double_api(path[1:], body)
+        with LOCK:
+            st.stats["requests"] += 1
+            st.log.append("%s %s" % (self.command, parts.path))
+            del st.log[:-10000]
         if self.take_fault("drop"):
             self.close_connection = True
             self.connection.shutdown(2)
@@ -366,7 +369,13 @@ class Handler(BaseHTTPRequestHandler):
         st = self.server.state
         if path == ["stats"]:
             with LOCK:
+                if self.command == "DELETE":
+                    for k in st.stats:
+                        st.stats[k] = 0
                 return self.send_json(200, dict(st.stats))
+        if path == ["log"]:
+            with LOCK:
+                return self.send_json(200, list(st.log))
         if path == ["faults"] and self.command == "POST":
             with LOCK:
                 st.faults = json.loads(body or b"{}")
@@ -458,6 +467,7 @@ class Handler(BaseHTTPRequestHandler):
             st.stats["bulk"] += 1
             st.stats["bulk_docs"] += len(items)
             st.stats["bulk_bytes"] += len(body)
+            st.stats["bulk_max_bytes"] = max(st.stats["bulk_max_bytes"], len(body))
         took = int((time.time() - start) * 1000)
         self.send_json(200, {"took": took, "errors": errors, "items": items},
                        query)

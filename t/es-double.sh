@@ -59,3 +59,16 @@ expected_docs() {
 		fi
 	done | jq -r . | LC_ALL=C sort
 }
+
+# mk_issue DATA N K: archive issue N with K timeline events, compact JSON
+# as wb-write stores it.
+mk_issue() {
+	mkdir -p "$1/current/$2"
+	printf '{"number":%s,"title":"Issue %s \\"quoted\\" \\u00e9","state":"open","labels":[{"name":"browser-firefox"},{"name":"status-needsdiagnosis"}],"user":{"login":"u%s","id":%s},"created_at":"2021-01-01T00:00:00Z","body":"line 1\\nline 2"}' \
+		"$2" "$2" "$2" "$2" >"$1/current/$2/issue.json"
+	awk -v n="$2" -v k="$3" 'BEGIN {
+		printf "[";
+		for (i = 0; i < k; i++)
+			printf "%s{\"event\":\"labeled\",\"id\":%d,\"actor\":{\"login\":\"bot\"},\"label\":{\"name\":\"l%d\"},\"created_at\":\"2021-01-0%dT00:00:00Z\"}", (i ? "," : ""), n * 1000 + i, i, i % 9 + 1;
+		printf "]" }' >"$1/current/$2/timeline.json"
+}
