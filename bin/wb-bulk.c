@@ -196,11 +196,19 @@ post(struct bulk *b, const char *url, const char *type, const char *body,
 	const char *headers[3] = { ctype, b->headers[0], NULL };
 	long wait = BACKOFF_MIN_MS;
 
+	char shown[4096];
+	size_t n;
+
 	snprintf(ctype, sizeof ctype, "Content-Type: %s", type);
+	wb_http_redact(url, shown, sizeof shown);
+	n = strlen(shown);
 	for (;;) {
 		if (wb_http_request(b->http, "POST", url, headers, body, len,
 		    64UL << 20, r) < 0)
-			outage(b, r->error);
+			/* The error names the URL; the message has the server. */
+			outage(b, strncmp(r->error, shown, n) == 0 &&
+			    strncmp(r->error + n, ": ", 2) == 0 ?
+			    r->error + n + 2 : r->error);
 		else if (r->status == 401 || r->status == 403)
 			wb_die(WB_EXIT_USAGE, "Elasticsearch at %s refuses our "
 			    "credentials (HTTP %ld)", b->where, r->status);
