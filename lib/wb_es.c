@@ -171,16 +171,17 @@ error_reason(jv err)
 
 /* Parse 'body' as a JSON object, or explain why not. */
 static jv
-parse_object(const char *body, size_t len, char *why, size_t whylen)
+parse_object(const char *what, const char *body, size_t len, char *why,
+    size_t whylen)
 {
 	jv v;
 
 	if (body == NULL || len == 0) {
-		snprintf(why, whylen, "empty answer");
+		snprintf(why, whylen, "%s is empty", what);
 		return jv_invalid();
 	}
 	if (len > (size_t)1 << 30) {
-		snprintf(why, whylen, "answer too large");
+		snprintf(why, whylen, "%s is too large", what);
 		return jv_invalid();
 	}
 	v = jv_parse_sized(body, (int)len);
@@ -190,13 +191,13 @@ parse_object(const char *body, size_t len, char *why, size_t whylen)
 
 		clean(m, sizeof m, jv_get_kind(msg) == JV_KIND_STRING ?
 		    jv_string_value(msg) : "parse error");
-		snprintf(why, whylen, "answer is not JSON: %s", m);
+		snprintf(why, whylen, "%s is not JSON: %s", what, m);
 		jv_free(msg);
 		return jv_invalid();
 	}
 	if (jv_get_kind(v) != JV_KIND_OBJECT) {
 		jv_free(v);
-		snprintf(why, whylen, "answer is not a JSON object");
+		snprintf(why, whylen, "%s is not a JSON object", what);
 		return jv_invalid();
 	}
 	return v;
@@ -254,7 +255,7 @@ int
 wb_es_bulk_parse(const char *body, size_t len, struct wb_es_item *items,
     size_t n, char *why, size_t whylen)
 {
-	jv v = parse_object(body, len, why, whylen), list, errors;
+	jv v = parse_object("answer", body, len, why, whylen), list, errors;
 	int rc = -1, any = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -394,7 +395,7 @@ int
 wb_es_dbq_parse(const char *body, size_t len, long *deleted, char *why,
     size_t whylen)
 {
-	jv v = parse_object(body, len, why, whylen), failures;
+	jv v = parse_object("answer", body, len, why, whylen), failures;
 	double d;
 	int rc = -1;
 
@@ -440,7 +441,7 @@ wb_es_template_check(const char *name, const char *text, size_t len,
 		snprintf(why, whylen, "template name is not 1..64 of a-z 0-9 _ -");
 		return -1;
 	}
-	v = parse_object(text, len, why, whylen);
+	v = parse_object("template", text, len, why, whylen);
 	if (!jv_is_valid(v))
 		return -1;
 	pat = jv_object_get(jv_copy(v), jv_string("index_patterns"));
@@ -461,7 +462,7 @@ wb_es_template_check(const char *name, const char *text, size_t len,
 int
 wb_es_ack_parse(const char *body, size_t len, char *why, size_t whylen)
 {
-	jv v = parse_object(body, len, why, whylen), err;
+	jv v = parse_object("answer", body, len, why, whylen), err;
 	int rc = -1;
 
 	if (!jv_is_valid(v))

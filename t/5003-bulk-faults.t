@@ -7,7 +7,7 @@
 # ago.
 . "${0%/*}/lib.sh"
 . "${0%/*}/es-double.sh"
-plan 40
+plan 43
 
 D=$SCRATCH/data
 WB_DATA=$D
@@ -61,6 +61,21 @@ run sh -c 'seq 1 3 | wb-bulk'
 is "$RC:$OUT" "0:$all" "$NAME: sent again"
 like "$ERR" "^wb-bulk: warning: Elasticsearch at $W: answer is not JSON: .*; retrying until it answers\$" "$NAME: reported"
 is "$(printf '%s\n' "$ERR" | wc -l)" 2 "$NAME: once"
+
+NAME="answers that break the API"
+faults '{"bad_answer": ["short", "wrong_id", "no_status", "errors_lie", "not_object"]}'
+run sh -c 'seq 1 3 | wb-bulk'
+is "$RC:$OUT" "0:$all" "$NAME: sent again until a good one"
+is "$(printf '%s\n' "$ERR" | sed -n 1p)" "wb-bulk: warning: Elasticsearch at $W: answer has 11 items for 12 documents; retrying until it answers" "$NAME: reported once per outage"
+for lie in wrong_id no_status errors_lie not_object; do
+	faults "{\"bad_answer\": [\"$lie\"]}"
+	run sh -c 'seq 1 3 | wb-bulk'
+	printf '%s\n' "$ERR" | sed -n 1p
+done >"$SCRATCH/lies"
+is "$(sed "s|^wb-bulk: warning: Elasticsearch at $W: ||; s|; retrying until it answers\$||" "$SCRATCH/lies")" "item 11 is not about document 3-2
+item 0 (1) has no valid status
+answer says no errors but an item failed
+answer is not a JSON object" "$NAME: each named"
 
 NAME="a dropped connection"
 faults '{"drop": 2}'

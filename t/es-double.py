@@ -19,7 +19,9 @@ held to the documented formats.
 Checks Authorization (ApiKey with --api-key, Basic with --basic). Answers
 413 over --max-content-length. Fault injection through POST /_double/faults
 (JSON): {"item_429": {"ID": times}, "item_503": {"ID": times},
-"item_400": ["ID", ...], "http_503": n, "garbage": n, "drop": n}.
+"item_400": ["ID", ...], "http_503": n, "garbage": n, "drop": n,
+"bad_answer": ["short" | "wrong_id" | "no_status" | "errors_lie" |
+"not_object", ...]} (each lie told once, to one bulk request).
 GET /_double/stats counts requests. --stand-in accepts bulk requests
 (checking their format) without indexing anything, for benchmarks.
 
@@ -469,8 +471,21 @@ class Handler(BaseHTTPRequestHandler):
             st.stats["bulk_bytes"] += len(body)
             st.stats["bulk_max_bytes"] = max(st.stats["bulk_max_bytes"], len(body))
         took = int((time.time() - start) * 1000)
-        self.send_json(200, {"took": took, "errors": errors, "items": items},
-                       query)
+        answer = {"took": took, "errors": errors, "items": items}
+        with LOCK:
+            lies = st.faults.get("bad_answer", [])
+            lie = lies.pop(0) if lies else None
+        if lie == "short":
+            answer["items"] = items[:-1]
+        elif lie == "wrong_id":
+            next(iter(items[-1].values()))["_id"] = "0-0"
+        elif lie == "no_status":
+            del next(iter(items[0].values()))["status"]
+        elif lie == "errors_lie":
+            next(iter(items[0].values()))["status"] = 400
+        elif lie == "not_object":
+            answer = [answer]
+        self.send_json(200, answer, query)
 
     def bulk_item(self, op, index, _id, source_line, now):
         st = self.server.state
