@@ -628,6 +628,8 @@ add(struct bulk *b, struct wb_record *rec)
 		wb_record_free(rec);
 		return;
 	}
+	if (b->nissues == 0)
+		clock_gettime(CLOCK_MONOTONIC, &b->started);
 	is = &b->issues[b->nissues++];
 	is->rec = *rec;
 	is->nevents = got ? (long)b->spans.n : -1;
@@ -828,7 +830,7 @@ main(int argc, char **argv)
 		if (b.nissues >= MAX_ISSUES || b.ndocs >= b.max_docs ||
 		    b.body.len >= b.max_bytes)
 			flush(&b);
-		else if (now_ms() - ((long long)b.started.tv_sec * 1000 +
+		else if (b.nissues > 0 && now_ms() - ((long long)b.started.tv_sec * 1000 +
 		    b.started.tv_nsec / 1000000) >= in.idle_ms)
 			flush(&b);
 	}
