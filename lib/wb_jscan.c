@@ -12,6 +12,10 @@
 
 #include "wb_jscan.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 struct scan {
 	const unsigned char *base, *p, *end;
 	int depth;
@@ -33,10 +37,13 @@ fail(struct scan *s, const char *why)
 	return -1;
 }
 
-static void
+static inline void
 skip_ws(struct scan *s)
 {
 	const unsigned char *p = s->p;
+
+	if (p < s->end && *p > ' ')	/* the usual case: compact JSON */
+		return;
 
 	while (p < s->end && (*p == ' ' || *p == '\n' || *p == '\r' ||
 	    *p == '\t'))
@@ -106,6 +113,27 @@ string(struct scan *s, int *escaped)
 	for (;;) {
 		uint64_t w;
 
+#ifdef __SSE2__
+		/*
+		 * 16 bytes at a time: a signed compare with 0x20 catches control
+		 * bytes and non-ASCII bytes (negative) at once.
+		 */
+		const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+		const __m128i space = _mm_set1_epi8(0x20);
+
+		while (s->end - p >= 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+			int m = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+			    _mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+			    _mm_cmplt_epi8(x, space)));
+
+			if (m != 0) {
+				p += __builtin_ctz((unsigned)m);
+				break;
+			}
+			p += 16;
+		}
+#endif
 		while (s->end - p >= 8) {
 			memcpy(&w, p, 8);
 			if (special8(w))
