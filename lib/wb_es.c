@@ -225,8 +225,7 @@ bulk_item(jv item, struct wb_es_item *it, size_t i, char *why, size_t whylen)
 	}
 	wb_es_doc_id(it->number, it->pos, id);
 	got = wb_json_string(r, "_id");
-	if (got == NULL || strcmp(got, id) != 0 ||
-	    wb_json_string(r, "_index") == NULL) {
+	if (got == NULL || strcmp(got, id) != 0) {
 		jv_free(r);
 		snprintf(why, whylen, "item %zu is not about document %s", i, id);
 		return -1;

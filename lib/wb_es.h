@@ -19,10 +19,11 @@
 
 /*
  * Query string of every _bulk request: the answer then carries only what
- * is checked, which makes it several times shorter to receive and parse.
+ * is checked, which makes it several times shorter to receive and parse
+ * (not _index: with an alias it names the concrete index anyway).
  */
 #define WB_ES_BULK_PARAMS \
-	"filter_path=errors,items.*._index,items.*._id,items.*.status,items.*.error"
+	"filter_path=errors,items.*._id,items.*.status,items.*.error"
 /* Query string of the delete-by-query (see wb_es_dbq_body). */
 #define WB_ES_DBQ_PARAMS "conflicts=proceed&ignore_unavailable=true"
 
@@ -64,8 +65,8 @@ struct wb_es_item {
 
 /*
  * Read the answer to a _bulk request of the n documents items[0..n) (sent
- * with WB_ES_BULK_PARAMS): each item must name the same index and _id in
- * the same order, with a status. Sets each item's outcome and returns 0;
+ * with WB_ES_BULK_PARAMS): each item must be an "index" result with the
+ * document's _id, in the same order, and a status. Sets each item's outcome and returns 0;
  * or returns -1 with why[whylen] set when the answer is not what the API
  * documents (then no outcome is meaningful). Free the reasons with
  * wb_es_items_clear.

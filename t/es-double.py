@@ -247,6 +247,7 @@ def compile_query(q):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body leave at once
     server_version = "es-double"
     sys_version = ""
 
@@ -522,11 +523,12 @@ class Handler(BaseHTTPRequestHandler):
             one = filter_paths({"items": [sample]}, paths).get("items", [{}])[0]
             tops = [p.split(".")[0] for p in paths.split(",") if p]
             keys = [k for k in keys if any(fnmatch.fnmatchcase(k, t) for t in tops)]
-        tmpl = json.dumps(one, separators=(",", ":"))
-        tmpl = tmpl.replace("{", "{{").replace("}", "}}")
-        tmpl = tmpl.replace('"\\u0000I"', '"{0}"').replace('"\\u0000D"', '"{1}"')
-        items = ",".join([tmpl.format(m.group(1).decode(), m.group(2).decode())
-                          for m in acts])
+        tmpl = json.dumps(one, separators=(",", ":")).encode()
+        tmpl = tmpl.replace(b"\\", b"\\\\")
+        tmpl = tmpl.replace(b'"\\\\u0000I"', b'"\\1"').replace(b'"\\\\u0000D"', b'"\\2"')
+        # Every action line matched: one substitution over all of them.
+        items = self.SIMPLE_ACTION.sub(tmpl, b"\n".join(lines[0::2]))
+        items = items.replace(b"\n", b",").decode()
         head = {"took": int((time.time() - start) * 1000), "errors": False,
                 "items": 0}
         text = json.dumps({k: head[k] for k in keys}, separators=(",", ":"))
