@@ -6,11 +6,13 @@
  * documents those issues no longer have (and every document of an issue
  * whose directory is gone). A record is written out only once all of its
  * issue's documents are in, so the wb-ack after it acknowledges only what
- * was done.
+ * was done. A batch is sent by a second thread while the next one is
+ * read from the archive.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,14 +50,24 @@
 struct issue {
 	struct wb_record rec;	/* what to write out once indexed */
 	long nevents;		/* -1: gone, to be removed */
-	int complete;		/* every document is in the body (or sent) */
+	int complete;		/* every document is in a batch (or sent) */
 	int failed;		/* a document was refused for good */
+	size_t unsent;		/* documents in a batch not sent yet */
 };
 
 struct doc {
 	size_t off, len;	/* action and source lines in the body */
 	size_t slot;		/* its issue */
 	long pos;		/* -1: the issue; else the event */
+};
+
+/* One bulk request's worth of documents, and what sending it needs. */
+struct batch {
+	struct wb_es_buf body, scratch;
+	struct doc *docs;
+	size_t ndocs, capdocs;
+	struct wb_es_item *items;
+	size_t *idx;
 };
 
 struct bulk {
@@ -67,14 +79,16 @@ struct bulk {
 	const char *base;
 	char *bulk_url, *dbq_url, *where;
 	const char *headers[3];
-	/* the batch */
-	struct wb_es_buf body, scratch, query;
-	struct doc *docs;
-	size_t ndocs, capdocs;
-	struct issue *issues;
+	/*
+	 * The batch being filled, and the one being sent by the sender
+	 * thread (NULL when none is): while it is, the main thread touches
+	 * neither the HTTP client nor the order of issues[].
+	 */
+	struct batch batches[2], *fill, *flight;
+	pthread_t sender;
+	struct wb_es_buf query;
+	struct issue *issues;	/* of both batches, in input order */
 	size_t nissues;
-	struct wb_es_item *items;
-	size_t *retry;
 	struct timespec started;
 	/* reading the archive */
 	struct wb_es_buf itext, ttext;
@@ -230,25 +244,26 @@ post(struct bulk *b, const char *url, const char *type, const char *body,
 
 /* The documents idx[0..n) as one request body: in place when contiguous. */
 static const char *
-request_body(struct bulk *b, const size_t *idx, size_t n, size_t *len)
+request_body(struct batch *bt, const size_t *idx, size_t n, size_t *len)
 {
-	const struct doc *first = &b->docs[idx[0]], *last = &b->docs[idx[n - 1]];
+	const struct doc *first = &bt->docs[idx[0]], *last = &bt->docs[idx[n - 1]];
 
 	if (idx[n - 1] - idx[0] == n - 1) {
 		*len = last->off + last->len - first->off;
-		return b->body.p + first->off;
+		return bt->body.p + first->off;
 	}
-	b->scratch.len = 0;
+	bt->scratch.len = 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct doc *d = &b->docs[idx[i]];
+		const struct doc *d = &bt->docs[idx[i]];
 
-		if (wb_es_buf_reserve(&b->scratch, d->len) < 0)
+		if (wb_es_buf_reserve(&bt->scratch, d->len) < 0)
 			wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
-		memcpy(b->scratch.p + b->scratch.len, b->body.p + d->off, d->len);
-		b->scratch.len += d->len;
+		memcpy(bt->scratch.p + bt->scratch.len, bt->body.p + d->off,
+		    d->len);
+		bt->scratch.len += d->len;
 	}
-	*len = b->scratch.len;
-	return b->scratch.p;
+	*len = bt->scratch.len;
+	return bt->scratch.p;
 }
 
 static void
@@ -268,23 +283,23 @@ refuse(struct bulk *b, const struct doc *d, const char *why)
  * large for the server (413) is split in two.
  */
 static void
-send_docs(struct bulk *b, size_t *idx, size_t n)
+send_docs(struct bulk *b, struct batch *bt, size_t *idx, size_t n)
 {
 	struct wb_http_response r;
-	struct wb_es_item *items = b->items;
+	struct wb_es_item *items = bt->items;
 	long wait = BACKOFF_MIN_MS;
 	char why[512], ex[256];
 	const char *body;
 	size_t len, again;
 
 	while (n > 0) {
-		body = request_body(b, idx, n, &len);
+		body = request_body(bt, idx, n, &len);
 		b->requests++;
 		post(b, b->bulk_url, "application/x-ndjson", body, len, &r);
 		if (r.status == 413 && n > 1) {
 			wb_http_response_free(&r);
-			send_docs(b, idx, n / 2);
-			send_docs(b, idx + n / 2, n - n / 2);
+			send_docs(b, bt, idx, n / 2);
+			send_docs(b, bt, idx + n / 2, n - n / 2);
 			return;
 		}
 		if (r.status != 200) {
@@ -292,13 +307,13 @@ send_docs(struct bulk *b, size_t *idx, size_t n)
 			wb_warn("bulk request of %zu documents refused (HTTP %ld): "
 			    "%s", n, r.status, ex);
 			for (size_t i = 0; i < n; i++)
-				b->issues[b->docs[idx[i]].slot].failed = 1;
+				b->issues[bt->docs[idx[i]].slot].failed = 1;
 			wb_http_response_free(&r);
 			return;
 		}
 		for (size_t i = 0; i < n; i++) {
-			items[i].number = b->issues[b->docs[idx[i]].slot].rec.number;
-			items[i].pos = b->docs[idx[i]].pos;
+			items[i].number = b->issues[bt->docs[idx[i]].slot].rec.number;
+			items[i].pos = bt->docs[idx[i]].pos;
 		}
 		if (wb_es_bulk_parse(r.body, r.len, items, n, why, sizeof why) < 0) {
 			wb_http_response_free(&r);
@@ -313,7 +328,7 @@ send_docs(struct bulk *b, size_t *idx, size_t n)
 			if (items[i].outcome == WB_ES_OK)
 				b->sent_docs++;
 			else if (items[i].outcome == WB_ES_FAILED)
-				refuse(b, &b->docs[idx[i]], items[i].reason);
+				refuse(b, &bt->docs[idx[i]], items[i].reason);
 			else {
 				if (again == 0)
 					wb_debug("document refused for now (%ld): "
@@ -364,7 +379,7 @@ delete_stale(struct bulk *b)
 	for (size_t i = 0; i < b->nissues; i++) {
 		const struct issue *is = &b->issues[i];
 
-		if (!is->complete)
+		if (!is->complete || is->unsent > 0)
 			continue;
 		if (is->nevents < 0)
 			gone[ngone++] = is->rec.number;
@@ -409,47 +424,102 @@ out:
 	return rc;
 }
 
+/* The sender thread: the batch in flight, until each document is done. */
+static void *
+sender(void *arg)
+{
+	struct bulk *b = arg;
+	struct batch *bt = b->flight;
+
+	for (size_t i = 0; i < bt->ndocs; i++)
+		bt->idx[i] = i;
+	send_docs(b, bt, bt->idx, bt->ndocs);
+	return NULL;
+}
+
+/* The documents of bt are done with (in, or refused and reported). */
+static void
+done(struct bulk *b, struct batch *bt)
+{
+	for (size_t i = 0; i < bt->ndocs; i++)
+		b->issues[bt->docs[i].slot].unsent--;
+	bt->ndocs = 0;
+	bt->body.len = 0;
+}
+
+/* Wait for the batch in flight, if any. */
+static void
+land(struct bulk *b)
+{
+	int e;
+
+	if (b->flight == NULL)
+		return;
+	if ((e = pthread_join(b->sender, NULL)) != 0) {
+		errno = e;
+		wb_diesys(WB_EXIT_TEMP, "unable to wait for the sender thread");
+	}
+	done(b, b->flight);
+	b->flight = NULL;
+}
+
+/* Send the batch being filled: in flight while the next one fills. */
+static void
+take_off(struct bulk *b)
+{
+	struct batch *bt = b->fill;
+	int e;
+
+	if (bt->ndocs == 0)
+		return;
+	if (b->dry_run) {
+		if (fwrite(bt->body.p, 1, bt->body.len, stdout) != bt->body.len)
+			wb_diesys(WB_EXIT_TEMP, "unable to write to standard "
+			    "output");
+		b->sent_docs += bt->ndocs;
+		done(b, bt);
+		return;
+	}
+	b->flight = bt;
+	b->fill = bt == &b->batches[0] ? &b->batches[1] : &b->batches[0];
+	if ((e = pthread_create(&b->sender, NULL, sender, b)) != 0) {
+		errno = e;
+		wb_diesys(WB_EXIT_TEMP, "unable to start the sender thread");
+	}
+}
+
 /*
- * Send the batch: its documents, then the delete-by-query of its complete
- * issues, whose records are then written out. An issue still being added
- * (a timeline larger than a batch) stays for the next one.
+ * With nothing in flight: remove what the issues whose documents are all
+ * done no longer have (one delete-by-query), write their records out and
+ * forget them. The others (in the batch being filled, or still being
+ * read) keep their order; the batch's documents follow them.
  */
 static void
-flush(struct bulk *b)
+settle(struct bulk *b)
 {
 	long long now = now_ms();
-	size_t kept = 0;
+	size_t kept = 0, *moved;
 	int dbq_ok, fresh = 0;
 
 	/*
-	 * A delete-by-query sees only refreshed documents: if an issue of this
-	 * batch was indexed moments ago, its older documents may not be
+	 * A delete-by-query sees only refreshed documents: if one of these
+	 * issues was indexed moments ago, its older documents may not be
 	 * visible yet, and would escape it. Refresh first, then.
 	 */
 	for (size_t i = 0; i < b->nissues && !fresh; i++)
-		if (b->issues[i].complete)
+		if (b->issues[i].complete && b->issues[i].unsent == 0)
 			recent_slot(b, b->issues[i].rec.number, now, &fresh);
-	if (b->ndocs > 0) {
-		if (b->dry_run) {
-			if (fwrite(b->body.p, 1, b->body.len, stdout) != b->body.len)
-				wb_diesys(WB_EXIT_TEMP, "unable to write to "
-				    "standard output");
-			b->sent_docs += b->ndocs;
-		} else {
-			for (size_t i = 0; i < b->ndocs; i++)
-				b->retry[i] = i;
-			send_docs(b, b->retry, b->ndocs);
-		}
-	}
 	if (fresh && !b->dry_run)
 		refresh(b);
 	dbq_ok = delete_stale(b) == 0;
 	now = now_ms();
+	moved = xrealloc(NULL, (b->nissues + 1) * sizeof *moved);
 	for (size_t i = 0; i < b->nissues; i++) {
 		struct issue *is = &b->issues[i];
 		struct recent *r;
 
-		if (!is->complete) {
+		if (!is->complete || is->unsent > 0) {
+			moved[i] = kept;
 			b->issues[kept++] = *is;
 			continue;
 		}
@@ -467,11 +537,32 @@ flush(struct bulk *b)
 		}
 		wb_record_free(&is->rec);
 	}
+	for (size_t i = 0; i < b->fill->ndocs; i++)
+		b->fill->docs[i].slot = moved[b->fill->docs[i].slot];
+	free(moved);
 	b->nissues = kept;
-	b->ndocs = 0;
-	b->body.len = 0;
 	if (!b->dry_run)
 		wb_flush(stdout);
+}
+
+/* The batch being filled is full: send it, once the one before is done. */
+static void
+rotate(struct bulk *b)
+{
+	land(b);
+	settle(b);
+	take_off(b);
+	clock_gettime(CLOCK_MONOTONIC, &b->started);
+}
+
+/* Send everything and wait until it is done. */
+static void
+flush(struct bulk *b)
+{
+	land(b);
+	take_off(b);
+	land(b);
+	settle(b);
 	clock_gettime(CLOCK_MONOTONIC, &b->started);
 }
 
@@ -529,35 +620,38 @@ static void
 add_doc(struct bulk *b, long pos, const char *text,
     const struct wb_jscan_span *span)
 {
+	struct batch *bt = b->fill;
 	size_t slot = b->nissues - 1;
 	struct doc *d;
 	char why[256];
 	size_t off;
 
-	if (b->ndocs > 0 && (b->ndocs >= b->max_docs ||
-	    b->body.len + span->len + 100 > b->max_bytes)) {
-		flush(b);
+	if (bt->ndocs > 0 && (bt->ndocs >= b->max_docs ||
+	    bt->body.len + span->len + 100 > b->max_bytes)) {
+		rotate(b);
+		bt = b->fill;
 		slot = b->nissues - 1;
 	}
-	off = b->body.len;
-	if (wb_es_put_doc(&b->body, b->issues[slot].rec.number, pos, text, span,
+	off = bt->body.len;
+	if (wb_es_put_doc(&bt->body, b->issues[slot].rec.number, pos, text, span,
 	    why, sizeof why) < 0) {
 		struct doc tmp = { .slot = slot, .pos = pos };
 
 		refuse(b, &tmp, why);
 		return;
 	}
-	if (b->ndocs == b->capdocs) {
-		b->capdocs = b->capdocs ? b->capdocs * 2 : 1024;
-		b->docs = xrealloc(b->docs, b->capdocs * sizeof *b->docs);
-		b->items = xrealloc(b->items, b->capdocs * sizeof *b->items);
-		b->retry = xrealloc(b->retry, b->capdocs * sizeof *b->retry);
+	if (bt->ndocs == bt->capdocs) {
+		bt->capdocs = bt->capdocs ? bt->capdocs * 2 : 1024;
+		bt->docs = xrealloc(bt->docs, bt->capdocs * sizeof *bt->docs);
+		bt->items = xrealloc(bt->items, bt->capdocs * sizeof *bt->items);
+		bt->idx = xrealloc(bt->idx, bt->capdocs * sizeof *bt->idx);
 	}
-	d = &b->docs[b->ndocs++];
+	d = &bt->docs[bt->ndocs++];
 	d->off = off;
-	d->len = b->body.len - off;
+	d->len = bt->body.len - off;
 	d->slot = slot;
 	d->pos = pos;
+	b->issues[slot].unsent++;
 }
 
 /*
@@ -634,6 +728,7 @@ add(struct bulk *b, struct wb_record *rec)
 	is->rec = *rec;
 	is->nevents = got ? (long)b->spans.n : -1;
 	is->complete = is->failed = 0;
+	is->unsent = 0;
 	if (got) {
 		add_doc(b, -1, b->itext.p, &ispan);
 		for (size_t i = 0; i < b->spans.n; i++)
@@ -815,7 +910,8 @@ main(int argc, char **argv)
 	snprintf(path, sizeof path, "%s/current", cfg.data);
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 		wb_die(WB_EXIT_USAGE, "no archive at %s (WB_DATA)", path);
-	b.issues = xrealloc(NULL, MAX_ISSUES * sizeof *b.issues);
+	b.issues = xrealloc(NULL, (MAX_ISSUES + 1) * sizeof *b.issues);
+	b.fill = &b.batches[0];
 	b.recent = calloc(RECENT_SLOTS, sizeof *b.recent);
 	if (b.recent == NULL)
 		wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
@@ -827,9 +923,11 @@ main(int argc, char **argv)
 	in.idle_ms = (int)(idle * 1000 + 0.5);
 	while (wb_reader_next(&in, &rec)) {
 		add(&b, &rec);
-		if (b.nissues >= MAX_ISSUES || b.ndocs >= b.max_docs ||
-		    b.body.len >= b.max_bytes)
+		if (b.nissues >= MAX_ISSUES)
 			flush(&b);
+		else if (b.fill->ndocs >= b.max_docs ||
+		    b.fill->body.len >= b.max_bytes)
+			rotate(&b);
 		else if (b.nissues > 0 && now_ms() - ((long long)b.started.tv_sec * 1000 +
 		    b.started.tv_nsec / 1000000) >= in.idle_ms)
 			flush(&b);

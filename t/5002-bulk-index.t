@@ -90,7 +90,7 @@ run sh -c 'printf "40\n41\n42\n" | wb-bulk --batch-docs 5'
 s1=$(es GET /_double/stats)
 is "$RC:$(echo "$OUT" | wc -l)" "0:3" "all written out"
 is "$(jq -n --argjson a "$s0" --argjson b "$s1" '[$b.bulk - $a.bulk, $b.bulk_docs - $a.bulk_docs]' | jq -c .)" "[5,24]" "24 documents in 5 requests of at most 5"
-is "$(es GET /_double/log | jq -r ".[$l0:][]" | sed 's/?.*//' | uniq -c | awk '{print $1, $3}' | tr '\n' ' ')" "2 /_bulk 1 /issues,timelines/_delete_by_query 2 /_bulk 1 /issues,timelines/_delete_by_query 1 /_bulk 1 /issues,timelines/_delete_by_query " "a delete-by-query after each request that completes an issue"
+is "$(es GET /_double/log | jq -r ".[$l0:][]" | sed 's/?.*//' | uniq -c | awk '{print $1, $3}' | tr '\n' ' ')" "2 /_bulk 1 /issues,timelines/_delete_by_query 3 /_bulk 1 /issues,timelines/_delete_by_query " "a delete-by-query once the last document of an issue is in, at most one per request"
 es POST /_refresh >/dev/null
 is "$(es_docs timelines | grep '^4[012]-')" "$(expected_docs "$D" timelines 40 41 42)" "spanning issues indexed whole"
 
