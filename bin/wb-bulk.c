@@ -200,17 +200,16 @@ excerpt(char *dst, size_t dstlen, const struct wb_http_response *r)
 
 /*
  * POST body to url until an answer that is not a temporary failure comes
- * back; 401 and 403 are fatal (configuration). Returns the answer.
+ * back into *r; 401, 403 and 404 are fatal (configuration). Used by one
+ * thread at a time: the sender while a batch is in flight, else main.
  */
 static void
 post(struct bulk *b, const char *url, const char *type, const char *body,
     size_t len, struct wb_http_response *r)
 {
-	char ctype[64], ex[256];
+	char ctype[64], ex[256], shown[4096];
 	const char *headers[3] = { ctype, b->headers[0], NULL };
 	long wait = BACKOFF_MIN_MS;
-
-	char shown[4096];
 	size_t n;
 
 	snprintf(ctype, sizeof ctype, "Content-Type: %s", type);
