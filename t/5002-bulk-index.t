@@ -4,7 +4,7 @@
 # issues; records go out in order, passed through; bad files are skipped.
 . "${0%/*}/lib.sh"
 . "${0%/*}/es-double.sh"
-plan 38
+plan 42
 
 D=$SCRATCH/data
 WB_DATA=$D
@@ -99,6 +99,20 @@ s0=$(es DELETE /_double/stats)
 run sh -c 'printf "40\n41\n42\n" | wb-bulk --batch-bytes 1000'
 s1=$(es GET /_double/stats)
 is "$(jq -n --argjson a "$s0" --argjson b "$s1" '[$b.bulk - $a.bulk, $b.bulk_docs - $a.bulk_docs, $b.bulk_max_bytes <= 1000]' | jq -c .)" "[6,24,true]" "1000-byte batches: 24 documents in 6 requests, none above 1000 bytes"
+
+# The same issue twice in a row: the first is sent and settled before the
+# second is read, which refreshes before removing stale events.
+es DELETE /_double/stats >/dev/null
+run sh -c 'printf "9\n9\n" | wb-bulk'
+is "$RC:$OUT" '0:{"number":9}
+{"number":9}' "the same issue twice: written out twice"
+is "$(es GET /_double/stats | jq -c '[.bulk, .delete_by_query, .refresh]')" "[2,2,1]" "two batches, and a refresh before the second delete-by-query"
+
+# At most 1000 issues a batch, whatever their documents: 1200 gone ones.
+es DELETE /_double/stats >/dev/null
+run sh -c 'seq 1001 2200 | wb-bulk'
+is "$RC:$(printf '%s\n' "$OUT" | wc -l)" "0:1200" "1200 gone issues written out"
+is "$(es GET /_double/stats | jq -c '[.bulk, .delete_by_query]')" "[0,2]" "two delete-by-query, no bulk request"
 
 # Dry run: the bodies, nothing sent.
 s0=$(es GET /_double/stats | jq .requests)
