@@ -7,7 +7,7 @@
 # ago.
 . "${0%/*}/lib.sh"
 . "${0%/*}/es-double.sh"
-plan 43
+plan 46
 
 D=$SCRATCH/data
 WB_DATA=$D
@@ -142,6 +142,21 @@ run sh -c "seq 1 3 | WB_ES=http://elastic:wrong@127.0.0.1:$ES_PORT wb-bulk"
 is "$RC:$ERR" "100:wb-bulk: fatal: Elasticsearch at http://***@127.0.0.1:$ES_PORT refuses our credentials (HTTP 401)" "$NAME: refused, the password not printed"
 run sh -c "seq 1 3 | WB_ES=http://elastic:wrong@127.0.0.1:$(free_port) wb-bulk & p=\$!; sleep 0.5; kill \$p"
 unlike "$ERR" "wrong" "$NAME: not printed in transport errors either"
+kill "$ES_PID"
+
+NAME="HTTPS"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 -keyout "$SCRATCH/key.pem" \
+	-out "$SCRATCH/cert.pem" 2>/dev/null
+start_es --tls "$SCRATCH/cert.pem" "$SCRATCH/key.pem"
+run sh -c "seq 1 3 | CURL_CA_BUNDLE='$SCRATCH/cert.pem' WB_ES=https://127.0.0.1:$ES_PORT wb-bulk"
+is "$RC:$OUT:$ERR" "0:$all:" "$NAME: a server whose CA is in CURL_CA_BUNDLE"
+WB_ES=https://127.0.0.1:$ES_PORT wb-bulk <"$SCRATCH/in3" >"$SCRATCH/out4" 2>"$SCRATCH/err4" &
+pid=$!
+wait_for 10 grep -q 'retrying until it answers' "$SCRATCH/err4"
+ok $? "$NAME: an unknown CA is refused, and retried"
+kill $pid
+like "$(cat "$SCRATCH/err4")" "^wb-bulk: warning: Elasticsearch at https://127.0.0.1:$ES_PORT: .*certificate.*; retrying until it answers\$" "$NAME: the reason given"
 kill "$ES_PID"
 
 NAME="a lone record"

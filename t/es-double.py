@@ -818,12 +818,19 @@ def main():
     p.add_argument("--refresh-interval", type=float, default=1.0)
     p.add_argument("--stand-in", action="store_true",
                    help="check bulk requests, index nothing")
+    p.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"),
+                   help="serve HTTPS with this certificate and key")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args()
     if args.api_key is None and os.environ.get("ES_DOUBLE_API_KEY"):
         args.api_key = os.environ["ES_DOUBLE_API_KEY"]
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
+    if args.tls:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls[0], args.tls[1])
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     server.state = State(args)
     if args.port_file:
         tmp = args.port_file + ".tmp"
