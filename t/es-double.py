@@ -14,7 +14,12 @@ held to the documented formats.
   _count, _search       the same query subset, refreshed documents only
   _refresh              makes every document visible; documents also become
                         visible at the next tick of --refresh-interval
-  _index_template/NAME  PUT (checked) and GET
+  _index_template/NAME  PUT (checked) and GET; a new index takes the
+                        mappings of the matching template, and documents
+                        are mapped as Elasticsearch does (explicit types,
+                        dynamic templates, defaults): a value that does not
+                        fit is a per-item mapper_parsing_exception
+  INDEX/_mapping        GET, the mapping so far
 
 Checks Authorization (ApiKey with --api-key, Basic with --basic). Answers
 413 over --max-content-length. Fault injection through POST /_double/faults
@@ -47,6 +52,7 @@ class State:
         self.args = args
         self.indices = {}  # name -> {id: Doc}
         self.refreshed = {}  # name -> time of the last explicit refresh
+        self.mappings = {}  # name -> Mapping
         self.templates = {}
         self.faults = {}
         self.stats = {"bulk": 0, "bulk_docs": 0, "bulk_bytes": 0, "bulk_max_bytes": 0,
@@ -359,6 +365,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.search(path[0] if len(path) == 2 else "*", path[-1], query, body)
         if path and path[-1] == "_refresh" and len(path) <= 2 and m in ("GET", "POST"):
             return self.refresh(path[0] if len(path) == 2 else "*", query)
+        if len(path) == 2 and path[1] == "_mapping" and m == "GET":
+            with LOCK:
+                names = self.resolve(path[0])
+                out = {n: {"mappings": self.server.state.mappings[n].dump()}
+                       for n in names}
+            return self.send_json(200, out)
         if len(path) == 2 and path[0] == "_index_template":
             return self.template(path[1], body)
         if not path and m in ("GET", "HEAD"):
@@ -597,6 +609,7 @@ class Handler(BaseHTTPRequestHandler):
                                  "status": 404}}
                 docs = st.indices[index] = {}
                 st.refreshed[index] = 0
+                st.mappings[index] = Mapping(template_for(st.templates, index))
             if _id is None:
                 _id = "auto%d" % st.seq
             old = docs.get(_id)
@@ -611,6 +624,10 @@ class Handler(BaseHTTPRequestHandler):
                              "_version": old.version + 1, "result": "deleted",
                              "_shards": shards, "_seq_no": st.seq,
                              "_primary_term": 1, "status": 200}}
+            problem = st.mappings[index].check(source)
+            if problem:
+                return fail(400, "mapper_parsing_exception",
+                            problem + " in document with id '%s'" % _id)
             if op == "create" and old is not None:
                 return fail(409, "version_conflict_engine_exception",
                             "[%s]: version conflict, document already exists" % _id)
@@ -787,6 +804,119 @@ class Handler(BaseHTTPRequestHandler):
             st.templates[name] = req
             st.stats["templates"] += 1
         self.send_json(200, {"acknowledged": True})
+
+
+ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d{1,9})?)?)?"
+                      r"(Z|[+-]\d{2}(:?\d{2})?)?)?)?)?$")
+NUMERIC = {"long", "integer", "short", "byte", "double", "float", "scaled_float"}
+
+
+def template_for(templates, index):
+    """The mappings of the highest-priority template matching index."""
+    best = None
+    for t in templates.values():
+        pats = t["index_patterns"]
+        pats = [pats] if isinstance(pats, str) else pats
+        if any(fnmatch.fnmatchcase(index, p) for p in pats):
+            if best is None or t.get("priority", 0) > best.get("priority", 0):
+                best = t
+    return (best or {}).get("template", {}).get("mappings", {})
+
+
+class Mapping:
+    """Elasticsearch's mapping of one index, as far as wb needs it: the
+    template's explicit properties and dynamic_templates, and dynamic
+    mapping for the rest (strings as text with a keyword sub-field, numbers
+    as long or float, date_detection as configured). A value that does not
+    fit its field's type is a mapper_parsing_exception, as in
+    Elasticsearch, and a document that adds a field fixes its type."""
+
+    def __init__(self, mappings):
+        self.props = json.loads(json.dumps(mappings.get("properties", {})))
+        self.dynamic = mappings.get("dynamic_templates", [])
+        self.date_detection = mappings.get("date_detection", True)
+
+    def dump(self):
+        return {"dynamic_templates": self.dynamic,
+                "date_detection": self.date_detection,
+                "properties": self.props}
+
+    def dynamic_for(self, name, path, value):
+        kind = ("string" if isinstance(value, str) else
+                "boolean" if isinstance(value, bool) else
+                "long" if isinstance(value, int) else
+                "double" if isinstance(value, float) else "object")
+        for entry in self.dynamic:
+            (_, t), = entry.items()
+            if t.get("match_mapping_type", "*") not in ("*", kind):
+                continue
+            if "match" in t:
+                if t.get("match_pattern") == "regex":
+                    if not re.search(t["match"], name):
+                        continue
+                elif not fnmatch.fnmatchcase(name, t["match"]):
+                    continue
+            if "path_match" in t and not fnmatch.fnmatchcase(path, t["path_match"]):
+                continue
+            return json.loads(json.dumps(t["mapping"]))
+        if kind == "string":
+            if self.date_detection and ISO_DATE.match(value) and len(value) >= 10:
+                return {"type": "date"}
+            return {"type": "text", "fields": {"keyword": {"type": "keyword",
+                                                           "ignore_above": 256}}}
+        return {"type": kind if kind != "object" else "object"} \
+            if kind != "double" else {"type": "float"}
+
+    def check(self, source):
+        """None, or why 'source' does not fit (the mapping grows with it)."""
+        try:
+            self.walk(self.props, source, "")
+        except ValueError as e:
+            return str(e)
+        return None
+
+    def walk(self, props, obj, prefix):
+        for name, value in obj.items():
+            path = prefix + name
+            values = value if isinstance(value, list) else [value]
+            for v in values:
+                if v is None:
+                    continue
+                m = props.get(name)
+                if m is None:
+                    m = self.dynamic_for(name, path, v)
+                    if m.get("type") == "object" or isinstance(v, dict):
+                        m = {"properties": {}} if "type" not in m or m["type"] == "object" else m
+                    props[name] = m
+                self.fits(m, v, path)
+
+    def fits(self, m, v, path):
+        t = m.get("type", "object")
+        if t in ("object", "nested"):
+            if not isinstance(v, dict):
+                raise ValueError("object mapping for [%s] tried to parse field [%s] as object, but found a concrete value" % (path, path))
+            m.setdefault("properties", {})
+            self.walk(m["properties"], v, path + ".")
+            return
+        if isinstance(v, dict):
+            raise ValueError("failed to parse field [%s] of type [%s]: an object" % (path, t))
+        if t == "date":
+            ok = (isinstance(v, str) and ISO_DATE.match(v)) or \
+                (isinstance(v, int) and not isinstance(v, bool))
+        elif t in NUMERIC:
+            ok = isinstance(v, (int, float)) and not isinstance(v, bool)
+            if isinstance(v, str):
+                try:
+                    float(v)
+                    ok = True
+                except ValueError:
+                    ok = False
+        elif t == "boolean":
+            ok = isinstance(v, bool) or v in ("true", "false", "")
+        else:
+            ok = True
+        if not ok:
+            raise ValueError("failed to parse field [%s] of type [%s]" % (path, t))
 
 
 TYPES = {"text", "keyword", "date", "long", "integer", "short", "byte", "double",
