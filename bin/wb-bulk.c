@@ -585,10 +585,13 @@ slurp(const char *path, struct wb_es_buf *buf)
 	buf->len = 0;
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0 || (size_t)st.st_size > MAX_FILE) {
-		if (errno == 0 || (size_t)st.st_size > MAX_FILE)
-			errno = EFBIG;
+	if (fstat(fd, &st) < 0) {
 		close(fd);
+		return -1;
+	}
+	if ((size_t)st.st_size > MAX_FILE) {
+		close(fd);
+		errno = EFBIG;
 		return -1;
 	}
 	if (wb_es_buf_reserve(buf, (size_t)st.st_size + 1) < 0)
@@ -898,7 +901,7 @@ main(int argc, char **argv)
 			wb_dieusage(USAGE);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (templates != NULL && b.dry_run))
 		wb_dieusage(USAGE);
 	wb_config_load(&cfg);
 	if (!b.dry_run)

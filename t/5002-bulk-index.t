@@ -4,7 +4,7 @@
 # issues; records go out in order, passed through; bad files are skipped.
 . "${0%/*}/lib.sh"
 . "${0%/*}/es-double.sh"
-plan 42
+plan 43
 
 D=$SCRATCH/data
 WB_DATA=$D
@@ -21,6 +21,8 @@ run wb-bulk --batch-docs 0
 is "$RC:$ERR" "100:wb-bulk: fatal: --batch-docs is out of range (1..1000000): 0" "--batch-docs 0 refused"
 run wb-bulk --idle soon
 is "$RC" 100 "--idle soon refused"
+run wb-bulk --dry-run --install-templates /tmp
+is "$RC" 100 "--dry-run with --install-templates is a usage error"
 run sh -c 'echo 1 | WB_DATA=/nonexistent wb-bulk --dry-run'
 is "$RC:$ERR" "100:wb-bulk: fatal: no archive at /nonexistent/current (WB_DATA)" "no archive: 100 before anything is deleted"
 
