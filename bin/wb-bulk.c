@@ -838,6 +838,44 @@ install_templates(struct bulk *b, const char *dir)
 	return WB_EXIT_OK;
 }
 
+/* Check the archive at data/current and get ready to read it. */
+static void
+open_archive(struct bulk *b, const char *data)
+{
+	char path[4096];
+	struct stat st;
+
+	b->data = data;
+	snprintf(path, sizeof path, "%s/current", data);
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		wb_die(WB_EXIT_USAGE, "no archive at %s (WB_DATA)", path);
+	b->issues = xrealloc(NULL, (MAX_ISSUES + 1) * sizeof *b->issues);
+	b->fill = &b->batches[0];
+	b->recent = calloc(RECENT_SLOTS, sizeof *b->recent);
+	if (b->recent == NULL)
+		wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
+	clock_gettime(CLOCK_MONOTONIC, &b->started);
+}
+
+/*
+ * After each record: send the batch when it is full, everything when the
+ * batch holds MAX_ISSUES issues or its first one has waited idle_ms.
+ */
+static void
+after_add(struct bulk *b, int idle_ms)
+{
+	long long waited = now_ms() - ((long long)b->started.tv_sec * 1000 +
+	    b->started.tv_nsec / 1000000);
+
+	if (b->nissues >= MAX_ISSUES)
+		flush(b);
+	else if (b->fill->ndocs >= b->max_docs ||
+	    b->fill->body.len >= b->max_bytes)
+		rotate(b);
+	else if (b->nissues > 0 && waited >= idle_ms)
+		flush(b);
+}
+
 static size_t
 size_option(const char *name, const char *arg, unsigned long long min,
     unsigned long long max)
@@ -867,8 +905,6 @@ main(int argc, char **argv)
 	struct wb_config cfg;
 	struct wb_reader in;
 	struct wb_record rec;
-	struct stat st;
-	char path[4096];
 	double idle = 1;
 	int ch, status;
 
@@ -908,16 +944,7 @@ main(int argc, char **argv)
 		connect_es(&b, &cfg);
 	if (templates != NULL)
 		return wb_cli_end(install_templates(&b, templates));
-	b.data = cfg.data;
-	snprintf(path, sizeof path, "%s/current", cfg.data);
-	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-		wb_die(WB_EXIT_USAGE, "no archive at %s (WB_DATA)", path);
-	b.issues = xrealloc(NULL, (MAX_ISSUES + 1) * sizeof *b.issues);
-	b.fill = &b.batches[0];
-	b.recent = calloc(RECENT_SLOTS, sizeof *b.recent);
-	if (b.recent == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
-	clock_gettime(CLOCK_MONOTONIC, &b.started);
+	open_archive(&b, cfg.data);
 
 	wb_reader_init(&in, 0);
 	in.idle_fn = on_idle;
@@ -925,14 +952,7 @@ main(int argc, char **argv)
 	in.idle_ms = (int)(idle * 1000 + 0.5);
 	while (wb_reader_next(&in, &rec)) {
 		add(&b, &rec);
-		if (b.nissues >= MAX_ISSUES)
-			flush(&b);
-		else if (b.fill->ndocs >= b.max_docs ||
-		    b.fill->body.len >= b.max_bytes)
-			rotate(&b);
-		else if (b.nissues > 0 && now_ms() - ((long long)b.started.tv_sec * 1000 +
-		    b.started.tv_nsec / 1000000) >= in.idle_ms)
-			flush(&b);
+		after_add(&b, in.idle_ms);
 	}
 	flush(&b);
 	status = wb_reader_status(&in);
