@@ -437,6 +437,7 @@ class Handler(BaseHTTPRequestHandler):
         lines = body.split(b"\n")
         lines.pop()  # after the final newline
         items = []
+        actions = []
         errors = False
         i = 0
         now = time.time()
@@ -480,6 +481,9 @@ class Handler(BaseHTTPRequestHandler):
             if op == "update":
                 raise BadRequest(400, "illegal_argument_exception",
                                  "this double does not do [update]")
+            actions.append((op, index, _id, source_line))
+        # As Elasticsearch, read every action line before doing any.
+        for op, index, _id, source_line in actions:
             items.append(self.bulk_item(op, index, _id, source_line, now))
             if "error" in items[-1][op]:
                 errors = True
