@@ -3,7 +3,7 @@
 # wb-bulk's tests rely on is checked here, with curl.
 . "${0%/*}/lib.sh"
 . "${0%/*}/es-double.sh"
-plan 16
+plan 18
 start_es --api-key 'aWQ6a2V5' --refresh-interval 3600
 ES_AUTH="ApiKey aWQ6a2V5"
 
@@ -31,6 +31,8 @@ is "$OUT" 401 "no API key: 401"
 
 es POST /t/_refresh >/dev/null
 is "$(es POST /t/_count '{"query":{"bool":{"filter":[{"term":{"a":1}}],"must_not":[{"ids":{"values":["9"]}}]}}}' | jq .count)" 1 "_count over bool/term/ids"
+is "$(es GET '/t/_count?q=a:1' | jq .count):$(es GET '/t/_count?q=a:2' | jq .count)" "1:0" "_count?q=FIELD:VALUE"
+like "$(es GET '/t/_count?q=a:1%20OR%20a:2')" 'knows q=FIELD:VALUE only' "other query strings are refused"
 like "$(es POST /t/_count '{"query":{"match":{"a":1}}}')" 'unknown query \[match\]' "a query outside the subset is refused"
 bulk '{"index":{"_index":"t","_id":"4"}}\n{"a":4}\n' >/dev/null
 is "$(es POST '/t/_delete_by_query?conflicts=proceed' '{"query":{"terms":{"a":[1,4]}}}' | jq -c '[.deleted, .failures]')" '[1,[]]' "_delete_by_query sees refreshed documents only"

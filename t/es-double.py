@@ -11,7 +11,8 @@ held to the documented formats.
                         refreshed documents, as Elasticsearch does; a
                         document re-indexed since the last refresh is a
                         version conflict (skipped with conflicts=proceed)
-  _count, _search       the same query subset, refreshed documents only
+  _count, _search       the same query subset (or q=FIELD:VALUE), refreshed
+                        documents only
   _refresh              makes every document visible; documents also become
                         visible at the next tick of --refresh-interval
   _index_template/NAME  PUT (checked) and GET; a new index takes the
@@ -741,6 +742,14 @@ class Handler(BaseHTTPRequestHandler):
     def search(self, expr, what, query, body):
         st = self.server.state
         req = self.parse_query(body) or {}
+        if "q" in query:
+            # URI search, in its simplest form only: q=FIELD:VALUE, a term.
+            m = re.fullmatch(r"([A-Za-z0-9_.]+):([^\s:()\[\]{}\"*?~^\\]+)", query["q"][-1])
+            if m is None or "query" in req:
+                raise BadRequest(400, "query_shard_exception",
+                                 "this double knows q=FIELD:VALUE only")
+            value = m.group(2)
+            req["query"] = {"term": {m.group(1): int(value) if value.isdigit() else value}}
         match = compile_query(req.get("query", {"match_all": {}}))
         size = int(query.get("size", [req.get("size", 10)])[-1])
         with LOCK:
