@@ -675,11 +675,15 @@ load(struct bulk *b, long n, struct wb_jscan_span *ispan)
 
 		path[len - sizeof "/issue.json" + 1] = '\0';
 		if (e == ENOENT && stat(path, &st) < 0 && errno == ENOENT) {
+			/*
+			 * Gone, if the archive is there: without it (a fresh
+			 * system, an unmounted disk) nothing can be told.
+			 */
 			snprintf(path, sizeof path, "%s/current", b->data);
-			if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-				wb_diesys(WB_EXIT_TEMP, "the archive %s is gone",
-				    path);
-			return 0;
+			if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+				return 0;
+			wb_warn("issue %ld: no archive at %s, skipped", n, path);
+			return -1;
 		}
 		path[strlen(path)] = '/';
 		errno = e;
@@ -838,17 +842,15 @@ install_templates(struct bulk *b, const char *dir)
 	return WB_EXIT_OK;
 }
 
-/* Check the archive at data/current and get ready to read it. */
+/* Check that the archive root is a directory; get ready to read it. */
 static void
 open_archive(struct bulk *b, const char *data)
 {
-	char path[4096];
 	struct stat st;
 
 	b->data = data;
-	snprintf(path, sizeof path, "%s/current", data);
-	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-		wb_die(WB_EXIT_USAGE, "no archive at %s (WB_DATA)", path);
+	if (stat(data, &st) < 0 || !S_ISDIR(st.st_mode))
+		wb_die(WB_EXIT_USAGE, "no archive at %s (WB_DATA)", data);
 	b->issues = xrealloc(NULL, (MAX_ISSUES + 1) * sizeof *b->issues);
 	b->fill = &b->batches[0];
 	b->recent = calloc(RECENT_SLOTS, sizeof *b->recent);

@@ -4,7 +4,7 @@
 # issues; records go out in order, passed through; bad files are skipped.
 . "${0%/*}/lib.sh"
 . "${0%/*}/es-double.sh"
-plan 43
+plan 44
 
 D=$SCRATCH/data
 WB_DATA=$D
@@ -24,7 +24,12 @@ is "$RC" 100 "--idle soon refused"
 run wb-bulk --dry-run --install-templates /tmp
 is "$RC" 100 "--dry-run with --install-templates is a usage error"
 run sh -c 'echo 1 | WB_DATA=/nonexistent wb-bulk --dry-run'
-is "$RC:$ERR" "100:wb-bulk: fatal: no archive at /nonexistent/current (WB_DATA)" "no archive: 100 before anything is deleted"
+is "$RC:$ERR" "100:wb-bulk: fatal: no archive at /nonexistent (WB_DATA)" "no archive root: 100"
+mkdir -p "$SCRATCH/fresh"
+run sh -c "echo 1 | WB_DATA='$SCRATCH/fresh' WB_DEBUG=1 wb-bulk --dry-run"
+is "$RC:$ERR" "1:wb-bulk: warning: issue 1: no archive at $SCRATCH/fresh/current, skipped
+wb-bulk: warning: 1 issue was not indexed
+wb-bulk: debug: 0 documents in 0 requests, 0 delete-by-query, 0 refreshes, 0 removed, 0 records written" "no current/ yet (a fresh system): skipped, nothing deleted"
 
 start_es
 for n in $(seq 1 20); do mk_issue "$D" "$n" $((n % 7 * 3)); done
