@@ -73,6 +73,7 @@ struct wb_http *
 wb_http_new(const char *user_agent, long timeout_ms)
 {
 	struct wb_http *h;
+	const char *ca;
 
 	if (!curl_ready) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
@@ -98,6 +99,9 @@ wb_http_new(const char *user_agent, long timeout_ms)
 	curl_easy_setopt(h->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h->curl, CURLOPT_LOW_SPEED_TIME, 30L);
 	curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* As the curl command does: a private CA for HTTPS servers. */
+	if ((ca = getenv("CURL_CA_BUNDLE")) != NULL && *ca != '\0')
+		curl_easy_setopt(h->curl, CURLOPT_CAINFO, ca);
 	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
 	return h;

@@ -25,7 +25,10 @@ struct wb_http_response {
 /*
  * A new client whose requests carry 'user_agent'. Requests time out after
  * 'timeout_ms' in all (0: 5 minutes) and give up on a connection that
- * moves less than 1 byte/s for 30 s. Returns NULL only on out of memory.
+ * moves less than 1 byte/s for 30 s. HTTPS servers are checked against
+ * the system's CA certificates, or those of the file named by
+ * CURL_CA_BUNDLE when it is set (as for the curl command). Returns NULL
+ * only on out of memory.
  */
 struct wb_http *wb_http_new(const char *user_agent, long timeout_ms);
 void wb_http_free(struct wb_http *h);
