@@ -60,7 +60,7 @@ ok $? "both queues end empty: every claim acknowledged"
 s6-svscanctl -t "$WB_RUN/service"
 wait $run_pid
 ok $? "make run stops cleanly"
-left() { pgrep -f "$WB_RUN" >/dev/null; }
-wait_for 10 sh -c "! pgrep -f '$WB_RUN' >/dev/null"
+none_left() { ! pgrep -f "$WB_RUN" >/dev/null; }
+wait_for 10 none_left
 ok $? "no process of the system is left"
 done_testing
