@@ -28,7 +28,7 @@ REDIS_SOCK=$WB_RUN/redis.sock
 sh "$TOP/scripts/run" >"$SCRATCH/run.out" 2>&1 &
 run_pid=$!
 atexit "s6-svscanctl -t '$WB_RUN/service' 2>/dev/null; wait $run_pid"
-wait_for 20 test -p "$WB_RUN/service/wb-hook/supervise/control"
+wait_for 20 s6-svstat "$WB_RUN/service/wb-hook" >/dev/null
 ok $? "s6-svscan supervises the services"
 s6-svwait -U -t 20000 "$WB_RUN/service/wb-hook"
 ok $? "wb-hook signals readiness to s6"
