@@ -30,7 +30,8 @@
 struct fetcher {
 	struct wb_config cfg;
 	struct wb_github *gh;
-	int repo_checked;
+	long long repo_id;		/* WB_REPO's id, once checked */
+	char repo_etag[WB_ETAG_MAX];	/* of that check's answer */
 	unsigned long fetched, gone, failed;
 };
 
@@ -41,10 +42,20 @@ struct failure {
 
 #define FAIL(fl, ...) (snprintf((fl)->why, sizeof (fl)->why, __VA_ARGS__), -1)
 
+static void __attribute__((noreturn))
+die_moved(const struct fetcher *f)
+{
+	wb_die(WB_EXIT_USAGE, "repository %s has moved (renamed or "
+	    "transferred); set WB_REPO to its new name", f->cfg.repo);
+}
+
 /*
  * Before taking a 404 or a redirect as "this issue is gone", make sure the
  * repository itself is there under its name: a wrong WB_REPO, a token that
  * lost access or a renamed repository would otherwise empty the archive.
+ * Checked for every such answer, as the repository can change during a
+ * run; the check is conditional on its last ETag, so a repeat is a 304,
+ * which costs no rate limit.
  */
 static int
 check_repo(struct fetcher *f, struct failure *fl)
@@ -52,25 +63,32 @@ check_repo(struct fetcher *f, struct failure *fl)
 	struct wb_github_result r;
 	char url[1024];
 	const char *name;
+	double id;
 
-	if (f->repo_checked)
-		return 0;
 	snprintf(url, sizeof url, "%s/repos/%s", wb_github_base(f->gh),
 	    f->cfg.repo);
-	switch (wb_github_get(f->gh, url, NULL, NULL, &r)) {
+	switch (wb_github_get(f->gh, url, f->repo_etag[0] ? f->repo_etag : NULL,
+	    NULL, &r)) {
 	case WB_GH_OK:
 		name = wb_json_string(r.value, "full_name");
-		if (name == NULL || strcasecmp(name, f->cfg.repo) != 0) {
+		if (name == NULL || strcasecmp(name, f->cfg.repo) != 0 ||
+		    wb_json_number(r.value, "id", &id) < 0 || id < 1 ||
+		    id > 9007199254740992.0 || id != (double)(long long)id) {
 			jv_free(r.value);
 			wb_die(WB_EXIT_USAGE, "repository %s answers as another "
 			    "one; is WB_REPO right?", f->cfg.repo);
 		}
 		jv_free(r.value);
-		f->repo_checked = 1;
+		f->repo_id = (long long)id;
+		snprintf(f->repo_etag, sizeof f->repo_etag, "%s", r.etag);
+		return 0;
+	case WB_GH_NOT_MODIFIED:
+		if (f->repo_id == 0)
+			return FAIL(fl, "unable to check repository %s: 304 "
+			    "to an unconditional request", f->cfg.repo);
 		return 0;
 	case WB_GH_MOVED:
-		wb_die(WB_EXIT_USAGE, "repository %s has moved (renamed or "
-		    "transferred); set WB_REPO to its new name", f->cfg.repo);
+		die_moved(f);
 	case WB_GH_GONE:
 		wb_die(WB_EXIT_USAGE, "repository %s not found: check WB_REPO "
 		    "and the token's access", f->cfg.repo);
@@ -83,22 +101,30 @@ check_repo(struct fetcher *f, struct failure *fl)
 	}
 }
 
-/* Mark the record gone; for a redirect, find out where the issue went. */
+/*
+ * Mark the record gone; for a redirect, find out where the issue went.
+ * Returns 1, or -1 when the answer cannot be trusted to mean "gone".
+ */
 static int
 gone(struct fetcher *f, struct wb_record *rec, const struct wb_github_result *r,
     struct failure *fl)
 {
 	struct wb_github_result to;
-	char moved[300] = "";
-
+	char moved[300] = "", self[300];
 	int how = 0;
 
-	if (r->verdict == WB_GH_MOVED &&
-	    (how = wb_github_moved_location(wb_github_base(f->gh), r->location,
-	    moved, sizeof moved)) == 0)
+	if (r->verdict == WB_GH_MOVED) {
+		how = wb_github_moved_location(wb_github_base(f->gh),
+		    r->location, moved, sizeof moved);
 		/* Never taken on trust: the archive is not removed for it. */
-		return FAIL(fl, "issue %ld redirected outside WB_GITHUB_API; "
-		    "not followed", rec->number);
+		if (how == 0)
+			return FAIL(fl, "issue %ld redirected outside "
+			    "WB_GITHUB_API; not followed", rec->number);
+		/* Where GitHub sends every issue of a renamed repository. */
+		if (f->repo_id != 0 && wb_github_location_repo_id(
+		    wb_github_base(f->gh), r->location) == f->repo_id)
+			die_moved(f);
+	}
 	if (check_repo(f, fl) < 0)
 		return -1;
 	if (r->verdict == WB_GH_MOVED) {
@@ -110,6 +136,11 @@ gone(struct fetcher *f, struct wb_record *rec, const struct wb_github_result *r,
 				moved[0] = '\0';
 			jv_free(to.value);
 		}
+		/* Still here: the issue itself, not gone at all. */
+		snprintf(self, sizeof self, "%s#%ld", f->cfg.repo, rec->number);
+		if (strcasecmp(moved, self) == 0)
+			return FAIL(fl, "issue %ld redirected to itself; not taken "
+			    "as gone", rec->number);
 		if (moved[0] == '\0')
 			wb_warn("issue %ld moved to an unknown place", rec->number);
 	}

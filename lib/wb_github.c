@@ -152,6 +152,25 @@ wb_github_moved_location(const char *base, const char *location,
 	return 1;
 }
 
+long long
+wb_github_location_repo_id(const char *base, const char *location)
+{
+	unsigned long long id;
+	const char *p, *why;
+	size_t n;
+
+	if (!wb_github_url_under(base, location))
+		return 0;
+	p = location + strlen(base);
+	if (strncmp(p, "/repositories/", 14) != 0)
+		return 0;
+	p += 14;
+	n = strcspn(p, "/?#");
+	if (wb_scan_uint(p, n, 1, 1ULL << 53, &id, &why) < 0)
+		return 0;
+	return (long long)id;
+}
+
 int
 wb_github_moved_from_issue(const char *base, jv issue, char *moved,
     size_t len)

@@ -52,6 +52,13 @@ int wb_github_moved_location(const char *base, const char *location,
     char *moved, size_t len);
 
 /*
+ * The repository id of a 'location' under 'base' that points into
+ * .../repositories/ID/ (where GitHub redirects a renamed repository).
+ * Returns the id (1..2^53), or 0 for any other location.
+ */
+long long wb_github_location_repo_id(const char *base, const char *location);
+
+/*
  * "owner/name#M" into moved[len] from an issue object's repository_url
  * (under 'base') and number (borrowed). Returns 1, or 0 if they are not
  * both present and valid.

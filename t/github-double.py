@@ -19,7 +19,9 @@ X-GitHub-Api-Version.
 
 Tests steer it through POST /_double/<command> with a JSON body (never
 logged, never counted): set, events, state, private, pull, fault, faults,
-ratelimit, add; GET /_double/dump/M and /_double/stats. A fault is
+ratelimit, add, renamed ({"on": true, "to": "owner/new"}: the repository
+answers under its new name and the old name redirects to /repositories/ID,
+as GitHub does after a rename); GET /_double/dump/M and /_double/stats. A fault is
 {"match": REGEX on the request path, "kind": KIND, "times": N (-1: always)}
 with KIND one of status (+ "status", "retry_after"), drop (close without
 an answer), truncate (close in the middle of the body), cut (a complete
@@ -85,7 +87,8 @@ class World:
         self.repo_id = 17839063
         self.other = self.owner + "/web-bugs-archive"
         self.other_id = 17839064
-        self.renamed = False
+        self.renamed = False   # the repository now answers as new_name
+        self.new_name = self.owner + "/web-bugs-renamed"
         self.issues = {}       # number -> dict(issue fields) for a.repo
         self.events = {}       # number -> list of events
         self.state = {}        # number -> "ok" | "missing" | "deleted" | ("moved", M)
@@ -188,7 +191,7 @@ class World:
 
     def issue(self, n, full=None, number=None):
         d = self.issues[n]
-        full = full or self.repo
+        full = full or self.current()
         number = number or n
         u = "%s/repos/%s/issues/%d" % (self.base, full, number)
         obj = {"url": u, "repository_url": "%s/repos/%s" % (self.base, full),
@@ -211,6 +214,10 @@ class World:
                                    "diff_url": None, "patch_url": None, "merged_at": None}
         obj.update(d["extra"])
         return obj
+
+    def current(self):
+        """The repository's name now (after a rename, GitHub's new one)."""
+        return self.new_name if self.renamed else self.repo
 
     def touch(self, n):
         d = self.issues[n]
@@ -373,6 +380,7 @@ class Handler(BaseHTTPRequestHandler):
                     w.window = body["window"]
             elif cmd == "renamed":
                 w.renamed = bool(body.get("on", True))
+                w.new_name = body.get("to", w.new_name)
             else:
                 return self.send(404, {"message": "unknown command " + cmd})
         return self.send(200, {"ok": True})
@@ -578,12 +586,16 @@ class Handler(BaseHTTPRequestHandler):
         with w.lock:
             if parts[0] == "repos" and len(parts) >= 3:
                 full, rest = parts[1] + "/" + parts[2], parts[3:]
-                rid = {w.repo: w.repo_id, w.other: w.other_id}.get(full)
-                if rid is None or (full == w.repo and w.renamed):
-                    if full == w.repo and w.renamed:
-                        loc = "%s/repositories/%d%s" % (w.base, w.repo_id, "/" + "/".join(rest) if rest else "")
-                        return self.counted_error(b, 301, "Moved Permanently", [("Location", loc)])
+                if full == w.repo and w.renamed:
+                    # GitHub redirects the old name to the repository's id.
+                    loc = "%s/repositories/%d%s" % (w.base, w.repo_id, "/" + "/".join(rest) if rest else "")
+                    if u.query:
+                        loc += "?" + u.query
+                    return self.counted_error(b, 301, "Moved Permanently", [("Location", loc)])
+                rid = {w.current(): w.repo_id, w.other: w.other_id}.get(full)
+                if rid is None:
                     return self.counted_error(b, 404, "Not Found")
+                full = w.repo if rid == w.repo_id else full
             elif parts[0] == "repositories" and len(parts) >= 2 and parts[1].isdigit():
                 rid, rest = int(parts[1]), parts[2:]
                 full = {w.repo_id: w.repo, w.other_id: w.other}.get(rid)
@@ -593,7 +605,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.counted_error(b, 404, "Not Found")
             prefix = "/repositories/%d" % rid
             if not rest:
-                return self.conditional(b, 200, w.repository(full, rid))
+                return self.conditional(b, 200, w.repository(w.current() if rid == w.repo_id else full, rid))
             if rest[0] != "issues":
                 return self.counted_error(b, 404, "Not Found")
             if len(rest) == 1:
