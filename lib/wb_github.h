@@ -27,8 +27,10 @@
 /*============================ Decisions ============================*/
 
 /*
- * From a Link header value, copy the URL of rel="next" into url[len].
- * Returns 1 when there is one, 0 when not (or when it does not fit).
+ * From a Link header value (RFC 8288), copy the URL of the first link
+ * whose rel lists "next" into url[len]. Returns 1 when there is one, 0
+ * when there is none, -1 when the value is malformed or the URL does not
+ * fit (a next page may then exist: not to be taken for the last one).
  */
 int wb_github_link_next(const char *link, char *url, size_t len);
 
@@ -166,7 +168,9 @@ const char *wb_github_base(const struct wb_github *gh);
  * or else If-Modified-Since: 'since' when non-NULL. Retries transport
  * errors, 5xx and bad bodies with backoff, waits out rate limits (logging
  * each wait once, with its end), then fills *r; free r->value. Returns
- * r->verdict.
+ * r->verdict. An answer whose Link header names a next page that cannot
+ * be followed (malformed, cut short, too long, outside the base) is
+ * WB_GH_FAIL: it must not pass for the last page.
  */
 enum wb_github_verdict wb_github_get(struct wb_github *gh, const char *url,
     const char *etag, const char *since, struct wb_github_result *r);

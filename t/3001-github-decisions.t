@@ -5,7 +5,7 @@
 . "${0%/*}/lib.sh"
 command -v cc >/dev/null || skip_all "no C compiler"
 [ -f "$WB_BUILD/libwb.a" ] || skip_all "no $WB_BUILD/libwb.a (run make)"
-plan 40
+plan 45
 
 cat >"$SCRATCH/d.c" <<'EOC'
 #include <stdio.h>
@@ -17,7 +17,8 @@ int main(int argc, char **argv) {
 	char buf[2048];
 	const char *c = argv[1];
 	if (!strcmp(c, "link")) {
-		puts(wb_github_link_next(argv[2], buf, sizeof buf) ? buf : "-");
+		int rc = wb_github_link_next(argv[2], buf, sizeof buf);
+		puts(rc > 0 ? buf : rc < 0 ? "!" : "-");
 	} else if (!strcmp(c, "under")) {
 		printf("%d\n", wb_github_url_under(argv[2], argv[3]));
 	} else if (!strcmp(c, "repo")) {
@@ -77,7 +78,12 @@ is "$(d link "<$A/x?page=1>; rel=\"prev\", <$A/x?page=1>; rel=\"first\"")" "-" "
 is "$(d link "<$A/x?page=4>; rel=\"prev\", <$A/x?page=6>; rel=\"next\"")" "$A/x?page=6" "Link: next after prev"
 is "$(d link "<$A/a,b>;rel=next")" "$A/a,b" "Link: unquoted rel, comma inside the URL"
 is "$(d link "<$A/y>; rel=\"next last\"")" "$A/y" "Link: rel listing several relations"
-is "$(d link "<$A/broken; rel=\"next\"")" "-" "Link: malformed is no next"
+is "$(d link "<$A/broken; rel=\"next\"")" "!" "Link: malformed is an error, not the last page"
+is "$(d link "<$A/x>; title=\"rel=next\"")" "-" "Link: rel= inside another parameter's quoted value is no rel"
+is "$(d link "<$A/x>; title=\"a;rel=\\\"next\", <$A/y>; REL=next")" "$A/y" "Link: quoted-string with escapes and ';', then a real rel"
+is "$(d link "<$A/x>; rel=prev; rel=next")" "-" "Link: only the first rel counts"
+is "$(d link "<$A/x?$(printf '%03000d' 0)>; rel=next")" "!" "Link: a next URL too long is an error"
+is "$(d link "<$A/x>; rel=\"next\" junk")" "!" "Link: junk after a link-value is an error"
 is "$(d under "$A" "$A/repos/a/b")" 1 "URL under the base"
 is "$(d under "$A" "https://api.github.com.evil.example/repos")" 0 "look-alike host refused"
 is "$(d under "http://127.0.0.1:80" "http://127.0.0.1:8080/x")" 0 "another port refused"

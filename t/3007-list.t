@@ -3,7 +3,7 @@
 # --all, and --resume with its state in Redis, moved only by a complete run.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 26
+plan 29
 start_redis
 start_github --issues 250 --events 1 --token tok
 WB_GITHUB_TOKEN=tok WB_FETCH_BACKOFF=0.01
@@ -71,6 +71,15 @@ gh faults '{}'
 gh fault '{"match":"since=","kind":"wrongshape","times":-1}'
 run wb-list --resume
 is "$RC:$(redis_cli GET "$KEY")" "111:$newest" "a page that is not a list: 111, resume point unchanged"
+gh faults '{}'
+gh fault '{"match":"since=","kind":"link","link":"<http://127.0.0.2:9/x?page=2>; rel=\"next\"","times":-1}'
+run wb-list --resume
+is "$RC:$ERR" '111:wb-list: fatal: unable to list page 1: Link rel="next" outside WB_GITHUB_API' "a next page outside the API: 111, not the last page"
+is "$(redis_cli GET "$KEY")" "$newest" "resume point unchanged"
+gh faults '{}'
+gh fault "$(jq -cn --arg l "<$WB_GITHUB_API/repositories/17839063/issues?page=2&x=$(printf '%03000d' 0)>; rel=\"next\"" '{match:"since=",kind:"link",link:$l,times:-1}')"
+run wb-list --resume
+is "$RC:$ERR:$(redis_cli GET "$KEY")" "111:wb-list: fatal: unable to list page 1: Link header malformed, or its next URL too long:$newest" "a next URL too long: 111, resume point unchanged"
 gh faults '{}'
 run wb-list --resume
 is "$(printf '%s\n' "$OUT" | jq -c .number | tr '\n' ' ')" "12 13 " "the next good run catches up"

@@ -27,7 +27,8 @@ with KIND one of status (+ "status", "retry_after"), drop (close without
 an answer), truncate (close in the middle of the body), cut (a complete
 answer whose JSON stops short), notjson, wrongshape (+ "body"), huge
 (+ "bytes"), bomb (a gzip answer inflating to "bytes"), redirect
-(+ "location", "status"), slow (+ "seconds", then the normal answer), ratelimit (the
+(+ "location", "status"), link (the normal answer with its Link header
+replaced by "link"), slow (+ "seconds", then the normal answer), ratelimit (the
 budget is spent until "seconds" from now), secondary / secondary429
 (+ "retry_after"), forbidden. Every API request
 is appended to --log as one JSON line: method, path, status, auth
@@ -259,6 +260,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("X-GitHub-Api-Version-Selected", "2022-11-28")
         if self.gzipped:
             self.send_header("Content-Encoding", "gzip")
+        override = getattr(self, "link_override", None)
+        if override is not None:
+            headers = [(k, v) for k, v in headers if k != "Link"] + [("Link", override)]
         for k, v in headers:
             self.send_header(k, v)
         if status != 304:
@@ -465,6 +469,9 @@ class Handler(BaseHTTPRequestHandler):
             self.counted = True
             return self.error(int(f.get("status", 301)), "Moved Permanently",
                               [("Location", f["location"])] + self.rate_headers(b))
+        if kind == "link":
+            self.link_override = f["link"]
+            return None
         if kind == "slow":
             time.sleep(float(f.get("seconds", 1)))
             return None
@@ -491,6 +498,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         w = self.server.world
         self.counted = False
+        self.link_override = None
         if self.path.startswith("/_double/"):
             return self.control()
         if not self.headers.get("User-Agent"):
