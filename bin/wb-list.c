@@ -76,7 +76,9 @@ emit_page(struct listing *l, jv page)
 		struct wb_record rec;
 		const char *updated, *why;
 
-		num = jv_object_get(jv_copy(issue), jv_string("number"));
+		num = jv_get_kind(issue) == JV_KIND_OBJECT ?
+		    jv_object_get(jv_copy(issue), jv_string("number")) :
+		    jv_invalid();
 		if (jv_get_kind(issue) != JV_KIND_OBJECT ||
 		    wb_number_from_jv(num, &rec.number, &why) < 0 ||
 		    (updated = wb_json_string(issue, "updated_at")) == NULL ||

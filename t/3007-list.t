@@ -3,7 +3,7 @@
 # --all, and --resume with its state in Redis, moved only by a complete run.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 29
+plan 31
 start_redis
 start_github --issues 250 --events 1 --token tok
 WB_GITHUB_TOKEN=tok WB_FETCH_BACKOFF=0.01
@@ -71,6 +71,11 @@ gh faults '{}'
 gh fault '{"match":"since=","kind":"wrongshape","times":-1}'
 run wb-list --resume
 is "$RC:$(redis_cli GET "$KEY")" "111:$newest" "a page that is not a list: 111, resume point unchanged"
+gh faults '{}'
+gh fault '{"match":"since=","kind":"wrongshape","body":[1,"x",null,[],{"number":"12"}],"times":-1}'
+run wb-list --resume
+is "$RC:$OUT:$(redis_cli GET "$KEY")" "1::$newest" "listed items that are not issue objects: status 1, resume point unchanged"
+is "$ERR" "$(for i in 1 2 3 4 5; do echo "wb-list: warning: listed item $i is not an issue with a number and an updated_at; skipped"; done)" "each reported"
 gh faults '{}'
 gh fault '{"match":"since=","kind":"link","link":"<http://127.0.0.2:9/x?page=2>; rel=\"next\"","times":-1}'
 run wb-list --resume
