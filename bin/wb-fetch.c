@@ -233,12 +233,13 @@ again:
 		if (!jv_is_valid(archived))
 			archived = wb_archive_read(f->cfg.data, rec->number,
 			    "issue.json");
+		/* (wb_github_get never takes a 304 to an unconditional GET.) */
 		if (!is_issue(archived, rec->number) || tries > 0) {
 			/* The archived copy is unusable: ask for the full answer. */
 			jv_free(archived);
 			archived = jv_invalid();
 			if (tries++ > 0)
-				return FAIL(fl, "304 for an unconditional request");
+				return FAIL(fl, "304 to an unconditional request");
 			goto again;
 		}
 		snprintf(now->issue, sizeof now->issue, "%s",

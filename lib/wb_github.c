@@ -348,6 +348,10 @@ wb_github_decide(const struct wb_github_answer *a, long long now, jv *value,
 	}
 	switch (a->status) {
 	case 304:
+		if (!a->conditional) {
+			*why = "304 to an unconditional request";
+			return WB_GH_RETRY;
+		}
 		return WB_GH_NOT_MODIFIED;
 	case 301: case 302: case 307: case 308:
 		*why = "moved";
@@ -636,7 +640,7 @@ wb_github_get(struct wb_github *gh, const char *url, const char *etag,
 {
 	char cond[WB_ETAG_MAX + 32], remaining[32], reset[32], retry[32];
 	const char *headers[6];
-	int attempt = 0, waits = 0, h = 0;
+	int attempt = 0, waits = 0, h = 0, conditional = 0;
 
 	memset(r, 0, sizeof *r);
 	r->value = jv_null();
@@ -651,10 +655,12 @@ wb_github_get(struct wb_github *gh, const char *url, const char *etag,
 	if (etag != NULL && wb_github_etag_ok(etag)) {
 		snprintf(cond, sizeof cond, "If-None-Match: %s", etag);
 		headers[h++] = cond;
+		conditional = 1;
 	} else if (since != NULL && strpbrk(since, "\r\n") == NULL &&
 	    strlen(since) < 40) {
 		snprintf(cond, sizeof cond, "If-Modified-Since: %s", since);
 		headers[h++] = cond;
+		conditional = 1;
 	}
 	headers[h] = NULL;
 
@@ -675,6 +681,7 @@ wb_github_get(struct wb_github *gh, const char *url, const char *etag,
 		a.transport_error = wb_http_request(gh->http, "GET", url,
 		    headers, NULL, 0, WB_GITHUB_MAX_BODY, &resp) < 0;
 		a.too_big = resp.too_big;
+		a.conditional = conditional;
 		a.status = resp.status;
 		a.body = resp.body;
 		a.len = resp.len;

@@ -102,6 +102,7 @@ enum wb_github_verdict {
 struct wb_github_answer {
 	int transport_error;	/* no complete answer arrived */
 	int too_big;		/* the body was over the cap */
+	int conditional;	/* If-None-Match or If-Modified-Since sent */
 	long status;
 	const char *remaining;	/* X-RateLimit-Remaining */
 	const char *reset;	/* X-RateLimit-Reset */
@@ -116,6 +117,8 @@ struct wb_github_answer {
  * is WB_GH_RETRY instead). For WB_GH_RATE_WAIT and WB_GH_RETRY, *wait is
  * the seconds the answer asks to wait (0 if it says nothing: back off).
  * *why gets a short static reason for anything but WB_GH_OK and 304.
+ * A 304 to a request that was not conditional is a bad answer: there is
+ * no copy it could refer to (WB_GH_RETRY).
  */
 enum wb_github_verdict wb_github_decide(const struct wb_github_answer *a,
     long long now, jv *value, double *wait, const char **why);

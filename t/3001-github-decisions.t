@@ -5,7 +5,7 @@
 . "${0%/*}/lib.sh"
 command -v cc >/dev/null || skip_all "no C compiler"
 [ -f "$WB_BUILD/libwb.a" ] || skip_all "no $WB_BUILD/libwb.a (run make)"
-plan 45
+plan 46
 
 cat >"$SCRATCH/d.c" <<'EOC'
 #include <stdio.h>
@@ -42,6 +42,7 @@ int main(int argc, char **argv) {
 		if (!strcmp(argv[2], "transport")) a.transport_error = 1;
 		else if (!strcmp(argv[2], "toobig")) a.too_big = a.transport_error = 1;
 		else a.status = atol(argv[2]);
+		a.conditional = strcmp(argv[2], "304u") != 0;
 		a.remaining = nz(argv[3]); a.reset = nz(argv[4]);
 		a.retry_after = nz(argv[5]);
 		a.body = argv[6]; a.len = strlen(argv[6]);
@@ -98,6 +99,7 @@ is "$(d decide 200 4999 100 - '{"a":1}' 50)" "OK 0 -" "200 with JSON"
 is "$(d decide 200 4999 100 - '{"a":' 50)" "RETRY 0 answer is not complete JSON" "200 with truncated JSON: retry"
 is "$(d decide 200 4999 100 - '<html>' 50)" "RETRY 0 answer is not complete JSON" "200 with HTML: retry"
 is "$(d decide 304 4999 100 - '' 50)" "NOT_MODIFIED 0 -" "304"
+is "$(d decide 304u 4999 100 - '' 50)" "RETRY 0 304 to an unconditional request" "304 to an unconditional request: a bad answer"
 is "$(d decide 404 4999 100 - '{}' 50)" "GONE 0 not found" "404 gone"
 is "$(d decide 410 4999 100 - '{}' 50)" "GONE 0 gone" "410 gone"
 is "$(d decide 301 4999 100 - '{}' 50)" "MOVED 0 moved" "301 moved"

@@ -4,7 +4,7 @@
 # and ETags that no longer describe the archive are not trusted.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 22
+plan 24
 start_github --issues 4 --events 3 --token tok
 WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=tok
 export WB_DATA WB_GITHUB_TOKEN
@@ -67,6 +67,19 @@ gh_clear_log
 wb-fetch 4 | wb-write >/dev/null
 is "$(counted)" 2 "archive gone: full download"
 is "$(archive 4)" "$(served 4)" "and archived again"
+
+# A 304 to a request that named no copy (no ETag, an archived issue
+# without updated_at) is a bad answer: asked again, never taken as "use
+# the archive".
+mkdir -p "$WB_DATA/current/2"
+echo '{"number":2,"title":"stale"}' >"$WB_DATA/current/2/issue.json"
+rm -f "$WB_DATA/etags/2"
+gh fault '{"match":"issues/2$","kind":"status","status":304,"times":1}'
+gh_clear_log
+WB_FETCH_BACKOFF=0.01 run wb-fetch 2
+is "$RC:$(printf '%s' "$OUT" | jq -cS .issue)" "0:$(curl -sf "$WB_GITHUB_API/_double/dump/2" | jq -cS .issue)" "304 without a condition: retried, the stale archive not used"
+is "$(jq -r 'select(.path | endswith("issues/2")) | "\(.status) \(.inm) \(.ims)"' "$GH_LOG" | tr '\n' ' ')" "304 false false 200 false false " "no condition was sent; asked again"
+gh faults '{}'
 
 # After wb-list: no issue ETag, so If-Modified-Since (updated_at) is used.
 WB_DATA=$SCRATCH/data2
