@@ -331,6 +331,32 @@ create_temp(const char *dir, const char *name, char *tmp, size_t len)
 	return -1;
 }
 
+/*
+ * Give 'path' a second name "dir/.name.old.PID.N" (in aside[len]), so
+ * that it can be put back. Returns 0, or -1 with errno set (ENOENT: there
+ * is no 'path' to keep).
+ */
+static int
+link_aside(const char *dir, const char *name, const char *path, char *aside,
+    size_t len)
+{
+	static unsigned long seq;
+
+	for (int tries = 0; tries < 100; tries++) {
+		if (fmt(aside, len, "%s/.%s.old.%ld.%lu", dir, name,
+		    (long)getpid(), seq++) < 0) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		if (link(path, aside) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
 static void
 item_init(struct wb_archive_item *it, long number)
 {
@@ -515,7 +541,7 @@ wb_archive_prepare(const char *data, struct wb_archive_item *it)
 	 * Each value is dumped straight into its temporary file: a timeline
 	 * of thousands of events is never held twice in memory.
 	 */
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 2 && !it->failed; i++) {
 		int fd, err;
 
 		fd = create_temp(dir, files[i], it->tmp[i], sizeof it->tmp[i]);
@@ -523,13 +549,13 @@ wb_archive_prepare(const char *data, struct wb_archive_item *it)
 			err = errno;
 			it->tmp[i][0] = '\0';
 			fail(it, "create a temporary file in", dir, err);
-			return;
+			break;
 		}
 		it->fd[i] = fd;
 		if ((it->f[i] = fopencookie((void *)(intptr_t)fd, "w",
 		    fd_io)) == NULL) {
 			fail(it, "write", it->tmp[i], errno);
-			return;
+			break;
 		}
 		/*
 		 * One buffer for every stream: each is written and flushed
@@ -540,7 +566,7 @@ wb_archive_prepare(const char *data, struct wb_archive_item *it)
 		jv_dumpf(jv_copy(i == 0 ? it->issue : it->timeline), it->f[i], 0);
 		if (fflush(it->f[i]) == EOF || ferror(it->f[i])) {
 			fail(it, "write", it->tmp[i], errno ? errno : EIO);
-			return;
+			break;
 		}
 		/* Unchanged: keep the old file, and its identity. */
 		fmt(path, sizeof path, "%s/%s", dir, files[i]);
@@ -551,6 +577,12 @@ wb_archive_prepare(const char *data, struct wb_archive_item *it)
 			unlink(it->tmp[i]);
 			it->tmp[i][0] = '\0';
 		}
+	}
+	/* An empty current/N would pass for an archived issue: never leave one. */
+	if (it->failed) {
+		if (it->newdir)
+			rmdir(dir);
+		return;
 	}
 	/* The bytes are on their way to disk; the values are no longer needed. */
 	jv_free(it->issue);
@@ -576,34 +608,57 @@ fsync_path(const char *path)
 	return close(fd);
 }
 
-/* Empty and remove current/N; a missing directory is already removed. */
+/*
+ * Remove current/N ('dir'): renamed aside first, so that it disappears at
+ * once, whole, then emptied and removed. A missing directory is already
+ * removed. Returns 0, or -1 with the failing path in failed[len] and *err.
+ */
 static int
-remove_dir(const char *dir, int *err)
+remove_dir(const char *data, long number, const char *dir, char *failed,
+    size_t len, int *err)
 {
-	DIR *d = opendir(dir);
+	static unsigned long seq;
+	char aside[4096], path[4096];
 	struct dirent *de;
-	char path[4096];
+	DIR *d;
+	int rc = 0;
 
-	if (d == NULL) {
+	fmt(failed, len, "%s", dir);
+	for (int tries = 0;; tries++) {
+		if (fmt(aside, sizeof aside, "%s/current/.%ld.gone.%ld.%lu", data,
+		    number, (long)getpid(), seq++) < 0 || tries == 100) {
+			*err = tries == 100 ? EEXIST : ENAMETOOLONG;
+			return -1;
+		}
+		if (renameat2(AT_FDCWD, dir, AT_FDCWD, aside,
+		    RENAME_NOREPLACE) == 0)
+			break;
 		*err = errno;
-		return errno == ENOENT ? 0 : -1;
+		if (errno == ENOENT)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	fmt(failed, len, "%s", aside);
+	if ((d = opendir(aside)) == NULL) {
+		*err = errno;
+		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		fmt(path, sizeof path, "%s/%s", dir, de->d_name);
-		if (unlink(path) < 0) {
+		if (fmt(path, sizeof path, "%s/%s", aside, de->d_name) < 0 ||
+		    unlink(path) < 0) {
 			*err = errno;
-			closedir(d);
-			return -1;
+			rc = -1;
 		}
 	}
 	closedir(d);
-	if (rmdir(dir) < 0) {
+	if (rc == 0 && rmdir(aside) < 0) {
 		*err = errno;
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	return rc;
 }
 
 /* Store the ETags, with the stamps of the files they describe. Best effort. */
@@ -649,6 +704,59 @@ store_etags(const char *data, struct wb_archive_item *it)
 	if (!ok)
 		unlink(path);
 	free(buf);
+}
+
+/*
+ * Rename the temporary files of 'it' into 'dir': timeline.json first, the
+ * issue last. When the issue cannot follow, the previous timeline.json is
+ * put back (kept under a second name until then), so that a failure
+ * leaves the previous files as they were, never a new timeline beside an
+ * old issue. Sets *renamed when a file was replaced. Returns 0, or -1 with
+ * it->failed set.
+ */
+static int
+install(const char *dir, struct wb_archive_item *it, int *renamed)
+{
+	char path[2][4096], kept[4096] = "";
+	int err, put_back = 0;
+
+	*renamed = 0;
+	for (int i = 0; i < 2; i++)
+		fmt(path[i], sizeof path[i], "%s/%s", dir, files[i]);
+	if (it->fd[0] >= 0 && it->fd[1] >= 0 && !it->newdir &&
+	    link_aside(dir, files[1], path[1], kept, sizeof kept) < 0) {
+		if (errno != ENOENT) {
+			fail(it, "keep a copy of", path[1], errno);
+			return -1;
+		}
+		kept[0] = '\0';	/* none before: putting back is removing */
+	}
+	for (int i = 1; i >= 0; i--) {
+		if (it->fd[i] < 0)
+			continue;
+		if (rename(it->tmp[i], path[i]) < 0) {
+			err = errno;
+			put_back = i == 0 && *renamed;
+			fail(it, "replace", path[i], err);
+			break;
+		}
+		*renamed = 1;
+		fclose(it->f[i]);
+		it->f[i] = NULL;
+		it->fd[i] = -1;
+		it->tmp[i][0] = '\0';
+	}
+	if (put_back && (kept[0] != '\0' ? rename(kept, path[1]) :
+	    unlink(path[1])) < 0) {
+		fmt(it->err, sizeof it->err, "unable to replace %s, nor to put "
+		    "back %s: %s", path[0], path[1], strerror(errno));
+		return -1;
+	}
+	if (put_back)
+		kept[0] = '\0';
+	if (kept[0] != '\0')
+		unlink(kept);
+	return it->failed ? -1 : 0;
 }
 
 /*
@@ -739,8 +847,10 @@ wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
 		    wb_archive_path(dir, sizeof dir, data, it->number, NULL) < 0)
 			continue;
 		if (it->remove) {
-			if (remove_dir(dir, &err) < 0) {
-				fail(it, "remove", dir, err);
+			if (remove_dir(data, it->number, dir, path, sizeof path,
+			    &err) < 0) {
+				fail(it, "remove", path, err);
+				sync_current = 1;
 				continue;
 			}
 			if (etags_path(path, sizeof path, data, it->number) == 0)
@@ -748,23 +858,9 @@ wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
 			sync_current = 1;
 			continue;
 		}
-		for (int i = 0; i < 2 && !it->failed; i++) {
-			if (it->fd[i] < 0)
-				continue;
-			renamed = 1;
-			fmt(path, sizeof path, "%s/%s", dir, files[i]);
-			if (rename(it->tmp[i], path) < 0) {
-				fail(it, "replace", path, errno);
-				break;
-			}
-			fclose(it->f[i]);
-			it->f[i] = NULL;
-			it->fd[i] = -1;
-			it->tmp[i][0] = '\0';
-		}
 		if (it->newdir)
 			sync_current = 1;
-		if (it->failed || !renamed)
+		if (install(dir, it, &renamed) < 0 || !renamed)
 			continue;
 		if ((fds[m] = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 			fail(it, "flush the directory", dir, errno);
@@ -788,9 +884,14 @@ wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
 			if (items[k].remove || items[k].newdir)
 				fail(&items[k], "flush the directory", current, err);
 	}
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; k < n; k++) {
 		if (!items[k].failed && !items[k].remove)
 			store_etags(data, &items[k]);
+		/* An empty current/N would pass for an archived issue. */
+		if (items[k].failed && items[k].newdir && wb_archive_path(dir,
+		    sizeof dir, data, items[k].number, NULL) == 0)
+			rmdir(dir);
+	}
 out:
 	free(fds);
 	free(errs);
