@@ -160,12 +160,10 @@ static int
 http_date(jv issue, char *buf, size_t len)
 {
 	const char *iso = wb_json_string(issue, "updated_at");
-	struct tm tm = { 0 };
-	const char *end;
+	struct tm tm;
 	time_t t;
 
-	if (iso == NULL || (end = strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm)) ==
-	    NULL || *end != '\0' || (t = timegm(&tm)) == (time_t)-1)
+	if (iso == NULL || wb_scan_iso8601(iso, &t) < 0)
 		return 0;
 	gmtime_r(&t, &tm);
 	return strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0;

@@ -22,13 +22,15 @@ logged, never counted): set, events, state, private, pull, fault, faults,
 ratelimit, add, renamed ({"on": true, "to": "owner/new"}: the repository
 answers under its new name and the old name redirects to /repositories/ID,
 as GitHub does after a rename); GET /_double/dump/M and /_double/stats. A fault is
-{"match": REGEX on the request path, "kind": KIND, "times": N (-1: always)}
+{"match": REGEX on the request path, "kind": KIND, "times": N (-1: always),
+"after": N (let the first N matching requests pass, default 0)}
 with KIND one of status (+ "status", "retry_after"), drop (close without
 an answer), truncate (close in the middle of the body), cut (a complete
 answer whose JSON stops short), notjson, wrongshape (+ "body"), huge
 (+ "bytes"), bomb (a gzip answer inflating to "bytes"), redirect
 (+ "location", "status"), link (the normal answer with its Link header
-replaced by "link"), slow (+ "seconds", then the normal answer), ratelimit (the
+replaced by "link"), touch (issue "number" is edited at that moment,
+then the normal answer), slow (+ "seconds", then the normal answer), ratelimit (the
 budget is spent until "seconds" from now), secondary / secondary429
 (+ "retry_after"), forbidden. Every API request
 is appended to --log as one JSON line: method, path, status, auth
@@ -395,6 +397,9 @@ class Handler(BaseHTTPRequestHandler):
         with w.lock:
             for f in w.faults:
                 if f["times"] != 0 and re.search(f.get("match", ""), self.path):
+                    if f.get("after", 0) > 0:
+                        f["after"] -= 1
+                        continue
                     if f["times"] > 0:
                         f["times"] -= 1
                     return dict(f)
@@ -469,6 +474,10 @@ class Handler(BaseHTTPRequestHandler):
             self.counted = True
             return self.error(int(f.get("status", 301)), "Moved Permanently",
                               [("Location", f["location"])] + self.rate_headers(b))
+        if kind == "touch":
+            with w.lock:
+                w.touch(f["number"])
+            return None
         if kind == "link":
             self.link_override = f["link"]
             return None
