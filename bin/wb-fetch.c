@@ -180,12 +180,13 @@ is_issue(jv v, long n)
 }
 
 /*
- * The issue: from the record when wb-list put it there, else a
- * conditional GET. Returns 0 with *issue set, 1 when gone, -1 on failure.
+ * The issue: from the record when wb-list put it there, else a GET,
+ * conditional unless 'fresh'; *stored is set when the archived copy is
+ * used (a 304). Returns 0 with *issue set, 1 when gone, -1 on failure.
  */
 static int
 get_issue(struct fetcher *f, struct wb_record *rec, const struct wb_etags *old,
-    struct wb_etags *now, jv *issue, struct failure *fl)
+    struct wb_etags *now, int fresh, jv *issue, int *stored, struct failure *fl)
 {
 	jv given = wb_record_get(rec, "issue"), archived = jv_invalid();
 	struct wb_github_result r;
@@ -206,9 +207,12 @@ get_issue(struct fetcher *f, struct wb_record *rec, const struct wb_etags *old,
 		return FAIL(fl, "\"issue\" is not an object");
 	}
 	jv_free(given);
+	*stored = 0;
 	snprintf(url, sizeof url, "%s/repos/%s/issues/%ld",
 	    wb_github_base(f->gh), f->cfg.repo, rec->number);
-	if (old->issue[0] == '\0') {
+	if (fresh)
+		tries = 1;	/* no condition */
+	else if (old->issue[0] == '\0') {
 		archived = wb_archive_read(f->cfg.data, rec->number, "issue.json");
 		if (is_issue(archived, rec->number) &&
 		    http_date(archived, since, sizeof since))
@@ -243,6 +247,7 @@ again:
 		snprintf(now->issue, sizeof now->issue, "%s",
 		    r.etag[0] ? r.etag : old->issue);
 		*issue = archived;
+		*stored = 1;
 		return 0;
 	case WB_GH_GONE:
 	case WB_GH_MOVED:
@@ -258,12 +263,12 @@ again:
 
 /*
  * Every timeline page, conditional on the stored ETags; a 304 page is
- * taken from the archived timeline. Returns 0 with *out set, 1 when gone,
- * -1 on failure.
+ * taken from the archived timeline, and *changed is set when any page was
+ * not. Returns 0 with *out set, 1 when gone, -1 on failure.
  */
 static int
 get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
-    struct wb_etags *now, jv *out, struct failure *fl)
+    struct wb_etags *now, jv *out, int *changed, struct failure *fl)
 {
 	jv tl = jv_array(), archived = jv_invalid();
 	struct wb_github_result r;
@@ -271,6 +276,7 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 	size_t offset = 0;
 	int restarted = 0;
 
+	*changed = 0;
 	snprintf(url, sizeof url, "%s/repos/%s/issues/%ld/timeline?per_page=%d",
 	    wb_github_base(f->gh), f->cfg.repo, rec->number, WB_GITHUB_PER_PAGE);
 	for (size_t k = 0;; k++) {
@@ -296,6 +302,7 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 				    rec->number, WB_GITHUB_PER_PAGE);
 			}
 			tl = jv_array_concat(tl, r.value);
+			*changed = 1;
 			break;
 		case WB_GH_NOT_MODIFIED:
 			if (!jv_is_valid(archived))
@@ -371,15 +378,29 @@ fetch(struct fetcher *f, struct wb_record *rec, struct failure *fl)
 {
 	struct wb_etags old, now;
 	jv issue = jv_invalid(), timeline = jv_invalid();
-	int rc;
+	int rc, stored = 0, changed = 0;
 
 	wb_etags_load(f->cfg.data, rec->number, &old);
 	wb_etags_init(&now);
-	rc = get_issue(f, rec, &old, &now, &issue, fl);
+	rc = get_issue(f, rec, &old, &now, 0, &issue, &stored, fl);
 	if (rc == 0) {
-		rc = get_timeline(f, rec, &old, &now, &timeline, fl);
+		rc = get_timeline(f, rec, &old, &now, &timeline, &changed, fl);
 		if (rc != 0)
 			jv_free(issue);
+	}
+	/*
+	 * The archived issue holds the private title and body of its last
+	 * substitution, no longer the placeholder that calls for one: when
+	 * the timeline changed, they may have too, so the issue is asked
+	 * again in full to substitute afresh.
+	 */
+	if (rc == 0 && stored && changed &&
+	    wb_json_true(issue, "__WEBCOMPAT_PRIVATE_ISSUE__")) {
+		jv_free(issue);
+		issue = jv_invalid();
+		rc = get_issue(f, rec, &old, &now, 1, &issue, &stored, fl);
+		if (rc != 0)
+			jv_free(timeline);
 	}
 	if (rc == 0) {
 		issue = wb_github_substitute(issue, timeline,

@@ -4,7 +4,7 @@
 # and ETags that no longer describe the archive are not trusted.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 24
+plan 27
 start_github --issues 4 --events 3 --token tok
 WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=tok
 export WB_DATA WB_GITHUB_TOKEN
@@ -68,6 +68,21 @@ wb-fetch 4 | wb-write >/dev/null
 is "$(counted)" 2 "archive gone: full download"
 is "$(archive 4)" "$(served 4)" "and archived again"
 
+# A moderated issue whose private issue is edited: the public issue is a
+# 304, the timeline's cross-reference changed. The archived issue holds
+# the old private title, no longer the placeholder: it is asked again in
+# full and substituted afresh, never left disagreeing with its timeline.
+gh private '{"number":4,"private_title":"Old secret","private_body":"old"}'
+wb-fetch 4 | wb-write >/dev/null
+gh private '{"number":4,"edit":true,"private_title":"New secret","private_body":"new"}'
+gh_clear_log
+wb-fetch 4 | wb-write >/dev/null
+is "$(jq -c '[.title,.body,.__WEBCOMPAT_PRIVATE_ISSUE__]' "$WB_DATA/current/4/issue.json")" '["New secret","new",true]' "private edit: new title and body archived"
+is "$(jq -r '"\(.status) \(.inm)"' "$GH_LOG" | tr '\n' ' ')" "304 true 200 true 200 false " "issue 304, timeline changed, the issue asked again without condition"
+gh_clear_log
+wb-fetch 4 | wb-write >/dev/null
+is "$(counted):$(jq -r .title "$WB_DATA/current/4/issue.json")" "0:New secret" "then all 304 again, and the title stays"
+
 # A 304 to a request that named no copy (no ETag, an archived issue
 # without updated_at) is a bad answer: asked again, never taken as "use
 # the archive".
@@ -86,7 +101,7 @@ WB_DATA=$SCRATCH/data2
 gh_clear_log
 wb-list --all | wb-fetch | wb-write >/dev/null
 is "$(counted)" 6 "wb-list + wb-fetch: one listing page and the timeline pages (3 has two)"
-is "$(archive 1 2 3 4)" "$(served 1 2 3 4)" "archive from the listing is exact"
+is "$(archive 1 2 3)" "$(served 1 2 3)" "archive from the listing is exact (4, moderated, is substituted)"
 gh_clear_log
 wb-fetch 1 2 3 4 | wb-write >/dev/null
 is "$(counted):$(gh_requests '.ims and .status == 304')" "0:4" "re-run after wb-list: If-Modified-Since gives 304s"

@@ -21,7 +21,9 @@ Tests steer it through POST /_double/<command> with a JSON body (never
 logged, never counted): set, events, state, private, pull, fault, faults,
 ratelimit, add, renamed ({"on": true, "to": "owner/new"}: the repository
 answers under its new name and the old name redirects to /repositories/ID,
-as GitHub does after a rename); GET /_double/dump/M and /_double/stats. A fault is
+as GitHub does after a rename; "private" with "edit": true changes the
+private issue's title and body as its cross-reference shows them, without
+touching the public issue); GET /_double/dump/M and /_double/stats. A fault is
 {"match": REGEX on the request path, "kind": KIND, "times": N (-1: always),
 "after": N (let the first N matching requests pass, default 0)}
 with KIND one of status (+ "status", "retry_after"), drop (close without
@@ -358,6 +360,16 @@ class Handler(BaseHTTPRequestHandler):
                 w.state[num] = ("moved", body["to_number"]) if st == "transferred" else st
                 if st == "transferred":
                     w.moved[body["to_number"]] = num
+            elif cmd == "private" and body.get("edit"):
+                # The private issue edited: its cross-reference shows the
+                # new title and body; the public issue is not touched.
+                for ev in w.events[num]:
+                    src = ev.get("source", {}).get("issue", {})
+                    if ev.get("event") == "cross-referenced" and \
+                            src.get("repository", {}).get("name") == w.private_repo:
+                        src["title"] = body["private_title"]
+                        src["body"] = body.get("private_body")
+                        break
             elif cmd == "private":
                 w.issues[num]["title"] = body.get("title", MOD_TITLES[0])
                 ev = w.event(num, 0, "cross-referenced")
