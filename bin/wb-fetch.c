@@ -318,9 +318,12 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 					return FAIL(fl, "timeline of %ld: 304 "
 					    "without a usable archive", rec->number);
 				}
-				/* Start over without conditions. */
-				wb_etags_free(old);
-				wb_etags_free(now);
+				/*
+				 * Start over without conditions; the issue's
+				 * ETag, just obtained, stays.
+				 */
+				old->npages = 0;
+				now->npages = 0;
 				jv_free(tl);
 				tl = jv_array();
 				offset = 0;

@@ -4,7 +4,7 @@
 # and ETags that no longer describe the archive are not trusted.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 27
+plan 29
 start_github --issues 4 --events 3 --token tok
 WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=tok
 export WB_DATA WB_GITHUB_TOKEN
@@ -67,6 +67,15 @@ gh_clear_log
 wb-fetch 4 | wb-write >/dev/null
 is "$(counted)" 2 "archive gone: full download"
 is "$(archive 4)" "$(served 4)" "and archived again"
+
+# Page counts that do not match the archive: the timeline is asked again
+# without conditions, and the issue's ETag, just confirmed, is kept.
+sed -i 's/^page 1 /page 100 /' "$WB_DATA/etags/3"
+ietag=$(sed -n 's/^issue //p' "$WB_DATA/etags/3")
+gh_clear_log
+run wb-fetch 3
+is "$(printf '%s' "$OUT" | jq -r .etags.issue):$(printf '%s' "$OUT" | jq -c '.timeline | length')" "$ietag:101" "timeline restarted: the issue's ETag kept, 101 events"
+is "$(jq -r '"\(.status) \(.inm)"' "$GH_LOG" | tr '\n' ' ')" "304 true 304 true 304 true 200 false 200 false " "issue 304, pages 1 and 2 304 (2 unusable), then both pages in full"
 
 # A moderated issue whose private issue is edited: the public issue is a
 # 304, the timeline's cross-reference changed. The archived issue holds
