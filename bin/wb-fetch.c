@@ -8,6 +8,7 @@
  * the record's "etags" field to wb-write, which stores them.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -261,10 +262,45 @@ again:
 	}
 }
 
+/* The URLs of the pages read, so that a Link back to one is refused. */
+struct visited {
+	char **url;
+	size_t n;
+};
+
+/* 1 when 'url' was visited; else remembers it (0). */
+static int
+visited_add(struct visited *v, const char *url)
+{
+	char **p;
+
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(v->url[i], url) == 0)
+			return 1;
+	if ((p = realloc(v->url, (v->n + 1) * sizeof *p)) == NULL ||
+	    (p[v->n] = strdup(url)) == NULL)
+		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
+	v->url = p;
+	v->n++;
+	return 0;
+}
+
+static void
+visited_free(struct visited *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		free(v->url[i]);
+	free(v->url);
+	v->url = NULL;
+	v->n = 0;
+}
+
 /*
  * Every timeline page, conditional on the stored ETags; a 304 page is
  * taken from the archived timeline, and *changed is set when any page was
- * not. Returns 0 with *out set, 1 when gone, -1 on failure.
+ * not. At most WB_GITHUB_MAX_PAGES pages and WB_GITHUB_MAX_RECORD bytes,
+ * and never the same page twice. Returns 0 with *out set, 1 when gone,
+ * -1 on failure.
  */
 static int
 get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
@@ -272,9 +308,10 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 {
 	jv tl = jv_array(), archived = jv_invalid();
 	struct wb_github_result r;
+	struct visited seen = { 0 };
 	char url[2048];
-	size_t offset = 0;
-	int restarted = 0;
+	size_t offset = 0, bytes = 0;
+	int restarted = 0, rc = 0;
 
 	*changed = 0;
 	snprintf(url, sizeof url, "%s/repos/%s/issues/%ld/timeline?per_page=%d",
@@ -284,10 +321,14 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 		int count;
 
 		if (k >= WB_GITHUB_MAX_PAGES) {
-			jv_free(tl);
-			jv_free(archived);
-			return FAIL(fl, "timeline of %ld has over %d pages",
+			rc = FAIL(fl, "timeline of %ld has over %d pages",
 			    rec->number, WB_GITHUB_MAX_PAGES);
+			goto out;
+		}
+		if (visited_add(&seen, url)) {
+			rc = FAIL(fl, "timeline of %ld: page %zu links back to "
+			    "a page already read", rec->number, k);
+			goto out;
 		}
 		switch (wb_github_get(f->gh, url, etag, NULL, &r)) {
 		case WB_GH_OK:
@@ -295,11 +336,16 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 			    (count = jv_array_length(jv_copy(r.value))) >
 			    WB_GITHUB_PER_PAGE) {
 				jv_free(r.value);
-				jv_free(tl);
-				jv_free(archived);
-				return FAIL(fl, "timeline page %zu of %ld is not "
+				rc = FAIL(fl, "timeline page %zu of %ld is not "
 				    "an array of at most %d events", k + 1,
 				    rec->number, WB_GITHUB_PER_PAGE);
+				goto out;
+			}
+			if ((bytes += r.len) > WB_GITHUB_MAX_RECORD) {
+				jv_free(r.value);
+				rc = FAIL(fl, "timeline of %ld is larger than %lu "
+				    "bytes", rec->number, WB_GITHUB_MAX_RECORD);
+				goto out;
 			}
 			tl = jv_array_concat(tl, r.value);
 			*changed = 1;
@@ -313,10 +359,9 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 			    (size_t)jv_array_length(jv_copy(archived)) <
 			    offset + (size_t)count) {
 				if (restarted++) {
-					jv_free(tl);
-					jv_free(archived);
-					return FAIL(fl, "timeline of %ld: 304 "
+					rc = FAIL(fl, "timeline of %ld: 304 "
 					    "without a usable archive", rec->number);
+					goto out;
 				}
 				/*
 				 * Start over without conditions; the issue's
@@ -328,6 +373,7 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 				tl = jv_array();
 				offset = 0;
 				k = (size_t)-1;
+				visited_free(&seen);
 				snprintf(url, sizeof url, "%s/repos/%s/issues/%ld/"
 				    "timeline?per_page=%d", wb_github_base(f->gh),
 				    f->cfg.repo, rec->number, WB_GITHUB_PER_PAGE);
@@ -338,19 +384,18 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 			break;
 		case WB_GH_GONE:
 		case WB_GH_MOVED:
-			jv_free(tl);
-			jv_free(archived);
 			if (k == 0)
-				return gone(f, rec, &r, fl);
-			return FAIL(fl, "timeline page %zu of %ld vanished", k + 1,
-			    rec->number);
+				rc = gone(f, rec, &r, fl);
+			else
+				rc = FAIL(fl, "timeline page %zu of %ld vanished",
+				    k + 1, rec->number);
+			goto out;
 		case WB_GH_FATAL:
 			wb_die(WB_EXIT_USAGE, "%s", r.why);
 		default:
-			jv_free(tl);
-			jv_free(archived);
-			return FAIL(fl, "unable to get the timeline of %ld: %s",
+			rc = FAIL(fl, "unable to get the timeline of %ld: %s",
 			    rec->number, r.why);
+			goto out;
 		}
 		if (k < old->npages)
 			offset += (size_t)old->page[k].count;
@@ -370,9 +415,14 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 		else
 			break;
 	}
+out:
+	visited_free(&seen);
 	jv_free(archived);
-	*out = tl;
-	return 0;
+	if (rc == 0)
+		*out = tl;
+	else
+		jv_free(tl);
+	return rc;
 }
 
 /* Fetch one record; returns 0 when it is ready to emit, -1 on failure. */

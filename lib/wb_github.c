@@ -745,6 +745,7 @@ wb_github_get(struct wb_github *gh, const char *url, const char *etag,
 		    sizeof r->location))
 			r->location[0] = '\0';
 		r->value = value;
+		r->len = v == WB_GH_OK ? a.len : 0;
 		r->verdict = v;
 		wb_http_response_free(&resp);
 		return v;

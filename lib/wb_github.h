@@ -19,6 +19,7 @@
 #define WB_GITHUB_PER_PAGE 100
 #define WB_GITHUB_MAX_BODY (32UL << 20)	/* bytes of one answer */
 #define WB_GITHUB_MAX_PAGES 1000	/* pages of one listing */
+#define WB_GITHUB_MAX_RECORD (256UL << 20)	/* bytes of all pages of one */
 #define WB_GITHUB_ATTEMPTS 6		/* tries of one request */
 #define WB_GITHUB_RATE_WAITS 20		/* rate-limit waits of one request */
 #define WB_GITHUB_SECONDARY_WAIT 60	/* seconds, when GitHub says no more */
@@ -148,6 +149,7 @@ struct wb_github;
 struct wb_github_result {
 	enum wb_github_verdict verdict;	/* never RETRY nor RATE_WAIT */
 	jv value;			/* WB_GH_OK: the body; else jv_null() */
+	size_t len;			/* WB_GH_OK: bytes of the body */
 	char etag[WB_ETAG_MAX];		/* the answer's ETag, "" if none */
 	char next[2048];		/* Link rel="next" under the base, or "" */
 	char location[2048];		/* Location of a redirect, or "" */

@@ -5,7 +5,7 @@
 # is ever emitted.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 35
+plan 37
 start_github --issues 5 --events 3 --token tok
 WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=tok WB_FETCH_BACKOFF=0.01
 export WB_DATA WB_GITHUB_TOKEN WB_FETCH_BACKOFF
@@ -65,6 +65,12 @@ link_fault "<$WB_GITHUB_API$TL?per_page=100&page=2>; rel=\"next\"; title=\"x"
 run wb-fetch 2
 is "$RC:$OUT" '111:' "malformed Link: record fails"
 is "$(gh_requests)" 2 "the issue and page 1 only: nothing followed nor retried"
+# A Link that leads back to a page already read: refused at once, not
+# followed a thousand times (nor its pages kept in memory).
+link_fault "<$WB_GITHUB_API/repos/webcompat/web-bugs/issues/2/timeline?per_page=100>; rel=\"next\""
+run wb-fetch 2
+is "$RC:$OUT:$ERR" '111::wb-fetch: warning: timeline of 2: page 1 links back to a page already read; not emitted' "next page already read: record fails"
+is "$(gh_requests)" 2 "after one timeline request"
 
 fault '{"match":"issues/4/timeline","kind":"wrongshape","times":-1}'
 run wb-fetch 4 5
