@@ -665,8 +665,9 @@ remove_dir(const char *data, long number, const char *dir, char *failed,
 static void
 store_etags(const char *data, struct wb_archive_item *it)
 {
-	char dir[4096], path[4096], *buf;
-	size_t len = 128 + (it->etags.npages + 1) * (WB_ETAG_MAX + 16), n;
+	char dir[4096], path[4096], *buf = NULL;
+	size_t n = 0;
+	FILE *m;
 	int fd, ok;
 
 	if (etags_path(path, sizeof path, data, it->number) < 0)
@@ -676,20 +677,25 @@ store_etags(const char *data, struct wb_archive_item *it)
 		unlink(path);
 		return;
 	}
-	if ((buf = malloc(len)) == NULL) {
+	/* Built in memory that grows as needed: no length to get wrong. */
+	if ((m = open_memstream(&buf, &n)) == NULL) {
 		unlink(path);
 		return;
 	}
-	n = (size_t)snprintf(buf, len, "wb-etags 1\nfiles %llu %llu %lld %lld "
-	    "%llu %llu %lld %lld\n", it->stamp[0].ino, it->stamp[0].size,
-	    it->stamp[0].sec, it->stamp[0].nsec, it->stamp[1].ino,
-	    it->stamp[1].size, it->stamp[1].sec, it->stamp[1].nsec);
+	fprintf(m, "wb-etags 1\nfiles %llu %llu %lld %lld %llu %llu %lld %lld\n",
+	    it->stamp[0].ino, it->stamp[0].size, it->stamp[0].sec,
+	    it->stamp[0].nsec, it->stamp[1].ino, it->stamp[1].size,
+	    it->stamp[1].sec, it->stamp[1].nsec);
 	if (it->etags.issue[0] != '\0')
-		n += (size_t)snprintf(buf + n, len - n, "issue %s\n",
-		    it->etags.issue);
+		fprintf(m, "issue %s\n", it->etags.issue);
 	for (size_t i = 0; i < it->etags.npages; i++)
-		n += (size_t)snprintf(buf + n, len - n, "page %d %s\n",
-		    it->etags.page[i].count, it->etags.page[i].etag);
+		fprintf(m, "page %d %s\n", it->etags.page[i].count,
+		    it->etags.page[i].etag);
+	if ((ferror(m) | fclose(m)) != 0) {
+		free(buf);
+		unlink(path);
+		return;
+	}
 	/*
 	 * Written in place: a torn file only loses ETags (a page cut short
 	 * no longer matches, a missing line is a page asked in full), never
