@@ -698,10 +698,16 @@ wb_github_get(struct wb_github *gh, const char *url, const char *etag,
 		if (v == WB_GH_RETRY && ++attempt < WB_GITHUB_ATTEMPTS) {
 			double d = wb_github_backoff(attempt - 1, gh->backoff,
 			    (double)random() / ((double)RAND_MAX + 1));
+			char where[512];
 
-			wb_debug("%s: %s; retrying in %.3fs", url,
-			    a.transport_error ? resp.error : why,
-			    wait > d ? wait : d);
+			/* resp.error already names the URL, redacted. */
+			wb_http_redact(url, where, sizeof where);
+			if (a.transport_error)
+				wb_debug("%s; retrying in %.3fs", resp.error,
+				    wait > d ? wait : d);
+			else
+				wb_debug("%s: %s; retrying in %.3fs", where, why,
+				    wait > d ? wait : d);
 			wb_http_response_free(&resp);
 			pause_for(wait > d ? wait : d);
 			continue;

@@ -3,7 +3,7 @@
 # private substitution, gone and transferred issues, bad arguments.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 46
+plan 48
 TOKEN=ghp_s3cr3tT0kenValue1234567890
 start_github --issues 6 --events 3 --token "$TOKEN"
 WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=$TOKEN
@@ -128,6 +128,9 @@ is "$(gh_requests '.auth == "none"')" 2 "no token: anonymous"
 WB_DEBUG=1 WB_GITHUB_API=http://127.0.0.1:1 WB_FETCH_BACKOFF=0.01 run wb-fetch 5
 is "$RC" 111 "unreachable API: 111"
 like "$ERR" "wb-fetch: warning: unable to get issue 5: http://127.0.0.1:1/repos/webcompat/web-bugs/issues/5: .*\(after 6 tries\); not emitted" "unreachable API reported"
+WB_DEBUG=1 WB_GITHUB_API=http://wb:s3cretPw@127.0.0.1:1 WB_FETCH_BACKOFF=0.01 run wb-fetch 5
+is "$RC:$(printf '%s\n' "$ERR" | grep -c 'retrying')" "111:5" "debug: each retry logged"
+unlike "$ERR" "s3cretPw" "credentials of WB_GITHUB_API in no message, debug lines included"
 WB_DEBUG=1 run wb-fetch 4 5 1
 unlike "$OUT$ERR" "$TOKEN" "token in no output nor debug message"
 is "$(grep -rl -- "$TOKEN" "$SCRATCH")" "" "token in no file: archive, outputs, request log"
