@@ -32,68 +32,29 @@ fmt(char *buf, size_t len, const char *f, ...)
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-int
-wb_archive_path(char *buf, size_t len, const char *data, long number,
-    const char *file)
+/* "data/top/N[/file]": the one place paths are made from numbers. */
+static int
+number_path(char *buf, size_t len, const char *data, const char *top,
+    long number, const char *file)
 {
 	if (number < 1 || number > WB_NUMBER_MAX)
 		return -1;
 	if (file != NULL)
-		return fmt(buf, len, "%s/current/%ld/%s", data, number, file);
-	return fmt(buf, len, "%s/current/%ld", data, number);
+		return fmt(buf, len, "%s/%s/%ld/%s", data, top, number, file);
+	return fmt(buf, len, "%s/%s/%ld", data, top, number);
+}
+
+int
+wb_archive_path(char *buf, size_t len, const char *data, long number,
+    const char *file)
+{
+	return number_path(buf, len, data, "current", number, file);
 }
 
 static int
 etags_path(char *buf, size_t len, const char *data, long number)
 {
-	if (number < 1 || number > WB_NUMBER_MAX)
-		return -1;
-	return fmt(buf, len, "%s/etags/%ld", data, number);
-}
-
-/* Read a whole file (at most 'max' bytes) into a malloc'd, NUL-ended buffer. */
-static char *
-slurp(const char *path, size_t max, size_t *len, int *err)
-{
-	struct stat st;
-	char *buf;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	*err = 0;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		*err = errno;
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-		*err = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
-		close(fd);
-		return NULL;
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		*err = errno;
-		close(fd);
-		return NULL;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			*err = n < 0 ? errno : EIO;
-			free(buf);
-			close(fd);
-			return NULL;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	*len = got;
-	return buf;
+	return number_path(buf, len, data, "etags", number, NULL);
 }
 
 jv
@@ -193,26 +154,43 @@ stamp_of(const struct stat *st, struct wb_archive_stamp *s)
 	s->nsec = (long long)st->st_mtim.tv_nsec;
 }
 
+/*
+ * The next line of 'f' into *line (without its newline). Returns 1, 0 at
+ * the end, -1 for a line with a NUL byte, or past 'max' bytes in all.
+ */
+static int
+next_line(FILE *f, char **line, size_t *cap, size_t *total, size_t max)
+{
+	ssize_t n = getline(line, cap, f);
+
+	if (n < 0)
+		return 0;
+	if ((*total += (size_t)n) > max || strlen(*line) != (size_t)n)
+		return -1;
+	if (n > 0 && (*line)[n - 1] == '\n')
+		(*line)[n - 1] = '\0';
+	return 1;
+}
+
 int
 wb_etags_load(const char *data, long number, struct wb_etags *e)
 {
-	char path[4096], *buf, *line, *save;
+	char path[4096], *line = NULL;
 	struct wb_archive_stamp want[2], have;
 	struct stat st;
-	size_t len;
-	int err, ok = 0;
+	size_t cap = 0, total = 0;
+	FILE *f;
+	int ok = 0, rc;
 
 	wb_etags_init(e);
 	if (etags_path(path, sizeof path, data, number) < 0 ||
-	    (buf = slurp(path, 1UL << 20, &len, &err)) == NULL)
+	    (f = fopen(path, "re")) == NULL)
 		return -1;
-	if (strlen(buf) != len)
+	if (next_line(f, &line, &cap, &total, 1UL << 20) != 1 ||
+	    strcmp(line, "wb-etags 1") != 0)
 		goto bad;
-	line = strtok_r(buf, "\n", &save);
-	if (line == NULL || strcmp(line, "wb-etags 1") != 0)
-		goto bad;
-	line = strtok_r(NULL, "\n", &save);
-	if (line == NULL || sscanf(line, "files %llu %llu %lld %lld %llu %llu "
+	if (next_line(f, &line, &cap, &total, 1UL << 20) != 1 ||
+	    sscanf(line, "files %llu %llu %lld %lld %llu %llu "
 	    "%lld %lld", &want[0].ino, &want[0].size, &want[0].sec,
 	    &want[0].nsec, &want[1].ino, &want[1].size, &want[1].sec,
 	    &want[1].nsec) != 8)
@@ -225,7 +203,7 @@ wb_etags_load(const char *data, long number, struct wb_etags *e)
 		if (memcmp(&have, &want[i], sizeof have) != 0)
 			goto bad;
 	}
-	while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
+	while ((rc = next_line(f, &line, &cap, &total, 1UL << 20)) == 1) {
 		char etag[WB_ETAG_MAX];
 		int count;
 
@@ -240,9 +218,10 @@ wb_etags_load(const char *data, long number, struct wb_etags *e)
 		else
 			goto bad;
 	}
-	ok = 1;
+	ok = rc == 0 && !ferror(f);
 bad:
-	free(buf);
+	free(line);
+	fclose(f);
 	if (!ok)
 		wb_etags_free(e);
 	return ok ? 0 : -1;
@@ -488,19 +467,8 @@ write_all(int fd, const char *p, size_t len)
 static ssize_t
 fd_write(void *cookie, const char *buf, size_t len)
 {
-	int fd = (int)(intptr_t)cookie;
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = write(fd, buf + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return done > 0 ? (ssize_t)done : -1;
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
+	return write_all((int)(intptr_t)cookie, buf, len) < 0 ? -1 :
+	    (ssize_t)len;
 }
 
 static int

@@ -5,13 +5,14 @@
 . "${0%/*}/lib.sh"
 command -v cc >/dev/null || skip_all "no C compiler"
 [ -f "$WB_BUILD/libwb.a" ] || skip_all "no $WB_BUILD/libwb.a (run make)"
-plan 46
+plan 49
 
 cat >"$SCRATCH/d.c" <<'EOC'
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "wb_github.h"
+#include "wb_scan.h"
 static const char *nz(const char *s) { return strcmp(s, "-") ? s : NULL; }
 int main(int argc, char **argv) {
 	char buf[2048];
@@ -55,6 +56,12 @@ int main(int argc, char **argv) {
 		struct wb_github_limit l = { -1, -1 };
 		wb_github_limit_update(&l, nz(argv[2]), nz(argv[3]));
 		printf("%lld\n", wb_github_limit_wait(&l, atoll(argv[4])));
+	} else if (!strcmp(c, "iso")) {
+		time_t t;
+		if (wb_scan_iso8601(argv[2], &t) < 0) puts("-");
+		else printf("%lld\n", (long long)t);
+	} else if (!strcmp(c, "repoid")) {
+		printf("%lld\n", wb_github_location_repo_id(argv[2], argv[3]));
 	} else if (!strcmp(c, "subst")) {
 		jv tl = jv_parse(argv[3]);
 		jv out = wb_github_substitute(jv_parse(argv[2]), tl, argv[4], argv[5]);
@@ -117,6 +124,11 @@ is "$(d decide transport - - - '' 50)" "RETRY 0 no complete answer" "transport e
 is "$(d decide toobig - - - '' 50)" "FAIL 0 answer larger than the limit" "huge answer: fails, no retry"
 is "$(d backoff 0 1 0) $(d backoff 0 1 0.999) $(d backoff 3 1 0) $(d backoff 20 1 0.5)" "0.5 0.9995 4 45" "backoff doubles, jitter in [50%,100%), capped at 60s"
 is "$(d limitwait 5 100 50) $(d limitwait 0 100 50) $(d limitwait 0 40 50) $(d limitwait - - 50) $(d limitwait 0 x 50)" "0 50 0 0 0" "budget spent: wait until the reset, else not"
+
+is "$(d iso 2024-01-01T00:00:00Z) $(d iso 2024-02-29T23:59:59Z) $(d iso 1970-01-01T00:00:00Z)" "1704067200 1709251199 0" "ISO 8601: GitHub's timestamps"
+is "$(d iso 2023-02-29T00:00:00Z)$(d iso 2024-01-01T00:00:00)$(d iso 2024-01-01T00:00:00Z.)$(d iso 2024-1-01T00:00:00Z)$(d iso ' 2024-01-01T00:00:00Z')$(d iso 2024-01-01T24:00:00Z)" "------" "ISO 8601: impossible dates and other shapes refused"
+is "$(d repoid "$A" "$A/repositories/17839063/issues/5") $(d repoid "$A" "$A/repositories/17839063") $(d repoid "$A" "$A/repos/a/b/issues/5") $(d repoid "$A" "https://x/repositories/1/issues/5") $(d repoid "$A" "$A/repositories/0x1/issues/5")" \
+	"17839063 17839063 0 0 0" "repository id of a redirect into /repositories/ID/"
 
 TL='[{"event":"labeled"},{"event":"cross-referenced","source":{"issue":{"title":"public","body":"p","repository":{"name":"web-bugs"}}}},{"event":"cross-referenced","source":{"issue":{"title":"Real title","body":"Real body","repository":{"name":"web-bugs-private"}}}},{"event":"cross-referenced","source":{"issue":{"title":"second","body":"s","repository":{"name":"web-bugs-private"}}}}]'
 T='In the moderation queue.|Issue closed.'
