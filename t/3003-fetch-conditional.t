@@ -4,7 +4,7 @@
 # and ETags that no longer describe the archive are not trusted.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 29
+plan 30
 start_github --issues 4 --events 3 --token tok
 WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=tok
 export WB_DATA WB_GITHUB_TOKEN
@@ -76,6 +76,13 @@ gh_clear_log
 run wb-fetch 3
 is "$(printf '%s' "$OUT" | jq -r .etags.issue):$(printf '%s' "$OUT" | jq -c '.timeline | length')" "$ietag:101" "timeline restarted: the issue's ETag kept, 101 events"
 is "$(jq -r '"\(.status) \(.inm)"' "$GH_LOG" | tr '\n' ' ')" "304 true 304 true 304 true 200 false 200 false " "issue 304, pages 1 and 2 304 (2 unusable), then both pages in full"
+
+# An ETag too long to keep whole is not kept, never cut short and sent back.
+gh fault "$(jq -cn --arg v "W/\"$(printf '%0300d' 0)\"" '{match:"issues/2$",kind:"header",name:"ETag",value:$v}')"
+gh set '{"number":2,"title":"long etag"}'
+run wb-fetch 2
+is "$RC:$(printf '%s' "$OUT" | jq -c '[.issue.title,.etags.issue]')" '0:["long etag",null]' "ETag over 255 bytes: none kept"
+gh faults '{}'
 
 # A moderated issue whose private issue is edited: the public issue is a
 # 304, the timeline's cross-reference changed. The archived issue holds

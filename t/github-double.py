@@ -31,7 +31,8 @@ an answer), truncate (close in the middle of the body), cut (a complete
 answer whose JSON stops short), notjson, wrongshape (+ "body"), huge
 (+ "bytes"), bomb (a gzip answer inflating to "bytes"), redirect
 (+ "location", "status"), link (the normal answer with its Link header
-replaced by "link"), touch (issue "number" is edited at that moment,
+replaced by "link"), header (the normal answer with header "name" set to
+"value"), touch (issue "number" is edited at that moment,
 then the normal answer), slow (+ "seconds", then the normal answer), ratelimit (the
 budget is spent until "seconds" from now), secondary / secondary429
 (+ "retry_after"), forbidden. Every API request
@@ -264,9 +265,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("X-GitHub-Api-Version-Selected", "2022-11-28")
         if self.gzipped:
             self.send_header("Content-Encoding", "gzip")
-        override = getattr(self, "link_override", None)
-        if override is not None:
-            headers = [(k, v) for k, v in headers if k != "Link"] + [("Link", override)]
+        overrides = getattr(self, "overrides", None) or {}
+        headers = [(k, v) for k, v in headers if k not in overrides] + list(overrides.items())
         for k, v in headers:
             self.send_header(k, v)
         if status != 304:
@@ -491,7 +491,10 @@ class Handler(BaseHTTPRequestHandler):
                 w.touch(f["number"])
             return None
         if kind == "link":
-            self.link_override = f["link"]
+            self.overrides = {"Link": f["link"]}
+            return None
+        if kind == "header":
+            self.overrides = {f["name"]: f["value"]}
             return None
         if kind == "slow":
             time.sleep(float(f.get("seconds", 1)))
@@ -519,7 +522,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         w = self.server.world
         self.counted = False
-        self.link_override = None
+        self.overrides = None
         if self.path.startswith("/_double/"):
             return self.control()
         if not self.headers.get("User-Agent"):
