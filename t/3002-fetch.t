@@ -3,7 +3,7 @@
 # private substitution, gone and transferred issues, bad arguments.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 48
+plan 49
 TOKEN=ghp_s3cr3tT0kenValue1234567890
 start_github --issues 6 --events 3 --token "$TOKEN"
 WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=$TOKEN
@@ -94,6 +94,11 @@ gh_clear_log
 run wb-fetch 2
 is "$RC:$OUT:$ERR" "111::wb-fetch: warning: issue 2 redirected outside WB_GITHUB_API; not followed; not emitted" "redirect off the API host: an error, not gone"
 is "$(gh_requests)" 1 "and nothing else requested"
+gh faults '{}'
+# A redirect to the same issue of the same repository is no transfer.
+gh fault "{\"match\":\"issues/2\$\",\"kind\":\"redirect\",\"location\":\"$WB_GITHUB_API/repos/webcompat/web-bugs/issues/2\",\"times\":1}"
+run wb-fetch 2
+is "$RC:$OUT:$ERR" "111::wb-fetch: warning: issue 2 redirected to itself; not taken as gone; not emitted" "redirect to itself: an error, not gone"
 gh faults '{}'
 
 # A repository renamed during a run: every issue then redirects to
