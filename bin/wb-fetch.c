@@ -8,6 +8,7 @@
  * the record's "etags" field to wb-write, which stores them.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -30,7 +31,8 @@
 struct fetcher {
 	struct wb_config cfg;
 	struct wb_github *gh;
-	int repo_checked;
+	long long repo_id;		/* WB_REPO's id, once checked */
+	char repo_etag[WB_ETAG_MAX];	/* of that check's answer */
 	unsigned long fetched, gone, failed;
 };
 
@@ -41,10 +43,20 @@ struct failure {
 
 #define FAIL(fl, ...) (snprintf((fl)->why, sizeof (fl)->why, __VA_ARGS__), -1)
 
+static void __attribute__((noreturn))
+die_moved(const struct fetcher *f)
+{
+	wb_die(WB_EXIT_USAGE, "repository %s has moved (renamed or "
+	    "transferred); set WB_REPO to its new name", f->cfg.repo);
+}
+
 /*
  * Before taking a 404 or a redirect as "this issue is gone", make sure the
  * repository itself is there under its name: a wrong WB_REPO, a token that
  * lost access or a renamed repository would otherwise empty the archive.
+ * Checked for every such answer, as the repository can change during a
+ * run; the check is conditional on its last ETag, so a repeat is a 304,
+ * which costs no rate limit.
  */
 static int
 check_repo(struct fetcher *f, struct failure *fl)
@@ -52,25 +64,32 @@ check_repo(struct fetcher *f, struct failure *fl)
 	struct wb_github_result r;
 	char url[1024];
 	const char *name;
+	double id;
 
-	if (f->repo_checked)
-		return 0;
 	snprintf(url, sizeof url, "%s/repos/%s", wb_github_base(f->gh),
 	    f->cfg.repo);
-	switch (wb_github_get(f->gh, url, NULL, NULL, &r)) {
+	switch (wb_github_get(f->gh, url, f->repo_etag[0] ? f->repo_etag : NULL,
+	    NULL, &r)) {
 	case WB_GH_OK:
 		name = wb_json_string(r.value, "full_name");
-		if (name == NULL || strcasecmp(name, f->cfg.repo) != 0) {
+		if (name == NULL || strcasecmp(name, f->cfg.repo) != 0 ||
+		    wb_json_number(r.value, "id", &id) < 0 || id < 1 ||
+		    id > 9007199254740992.0 || id != (double)(long long)id) {
 			jv_free(r.value);
 			wb_die(WB_EXIT_USAGE, "repository %s answers as another "
 			    "one; is WB_REPO right?", f->cfg.repo);
 		}
 		jv_free(r.value);
-		f->repo_checked = 1;
+		f->repo_id = (long long)id;
+		snprintf(f->repo_etag, sizeof f->repo_etag, "%s", r.etag);
+		return 0;
+	case WB_GH_NOT_MODIFIED:
+		if (f->repo_id == 0)
+			return FAIL(fl, "unable to check repository %s: 304 "
+			    "to an unconditional request", f->cfg.repo);
 		return 0;
 	case WB_GH_MOVED:
-		wb_die(WB_EXIT_USAGE, "repository %s has moved (renamed or "
-		    "transferred); set WB_REPO to its new name", f->cfg.repo);
+		die_moved(f);
 	case WB_GH_GONE:
 		wb_die(WB_EXIT_USAGE, "repository %s not found: check WB_REPO "
 		    "and the token's access", f->cfg.repo);
@@ -83,22 +102,30 @@ check_repo(struct fetcher *f, struct failure *fl)
 	}
 }
 
-/* Mark the record gone; for a redirect, find out where the issue went. */
+/*
+ * Mark the record gone; for a redirect, find out where the issue went.
+ * Returns 1, or -1 when the answer cannot be trusted to mean "gone".
+ */
 static int
 gone(struct fetcher *f, struct wb_record *rec, const struct wb_github_result *r,
     struct failure *fl)
 {
 	struct wb_github_result to;
-	char moved[300] = "";
-
+	char moved[300] = "", self[300];
 	int how = 0;
 
-	if (r->verdict == WB_GH_MOVED &&
-	    (how = wb_github_moved_location(wb_github_base(f->gh), r->location,
-	    moved, sizeof moved)) == 0)
+	if (r->verdict == WB_GH_MOVED) {
+		how = wb_github_moved_location(wb_github_base(f->gh),
+		    r->location, moved, sizeof moved);
 		/* Never taken on trust: the archive is not removed for it. */
-		return FAIL(fl, "issue %ld redirected outside WB_GITHUB_API; "
-		    "not followed", rec->number);
+		if (how == 0)
+			return FAIL(fl, "issue %ld redirected outside "
+			    "WB_GITHUB_API; not followed", rec->number);
+		/* Where GitHub sends every issue of a renamed repository. */
+		if (f->repo_id != 0 && wb_github_location_repo_id(
+		    wb_github_base(f->gh), r->location) == f->repo_id)
+			die_moved(f);
+	}
 	if (check_repo(f, fl) < 0)
 		return -1;
 	if (r->verdict == WB_GH_MOVED) {
@@ -110,6 +137,11 @@ gone(struct fetcher *f, struct wb_record *rec, const struct wb_github_result *r,
 				moved[0] = '\0';
 			jv_free(to.value);
 		}
+		/* Still here: the issue itself, not gone at all. */
+		snprintf(self, sizeof self, "%s#%ld", f->cfg.repo, rec->number);
+		if (strcasecmp(moved, self) == 0)
+			return FAIL(fl, "issue %ld redirected to itself; not taken "
+			    "as gone", rec->number);
 		if (moved[0] == '\0')
 			wb_warn("issue %ld moved to an unknown place", rec->number);
 	}
@@ -129,12 +161,10 @@ static int
 http_date(jv issue, char *buf, size_t len)
 {
 	const char *iso = wb_json_string(issue, "updated_at");
-	struct tm tm = { 0 };
-	const char *end;
+	struct tm tm;
 	time_t t;
 
-	if (iso == NULL || (end = strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm)) ==
-	    NULL || *end != '\0' || (t = timegm(&tm)) == (time_t)-1)
+	if (iso == NULL || wb_scan_iso8601(iso, &t) < 0)
 		return 0;
 	gmtime_r(&t, &tm);
 	return strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0;
@@ -151,12 +181,13 @@ is_issue(jv v, long n)
 }
 
 /*
- * The issue: from the record when wb-list put it there, else a
- * conditional GET. Returns 0 with *issue set, 1 when gone, -1 on failure.
+ * The issue: from the record when wb-list put it there, else a GET,
+ * conditional unless 'fresh'; *stored is set when the archived copy is
+ * used (a 304). Returns 0 with *issue set, 1 when gone, -1 on failure.
  */
 static int
 get_issue(struct fetcher *f, struct wb_record *rec, const struct wb_etags *old,
-    struct wb_etags *now, jv *issue, struct failure *fl)
+    struct wb_etags *now, int fresh, jv *issue, int *stored, struct failure *fl)
 {
 	jv given = wb_record_get(rec, "issue"), archived = jv_invalid();
 	struct wb_github_result r;
@@ -177,9 +208,12 @@ get_issue(struct fetcher *f, struct wb_record *rec, const struct wb_etags *old,
 		return FAIL(fl, "\"issue\" is not an object");
 	}
 	jv_free(given);
+	*stored = 0;
 	snprintf(url, sizeof url, "%s/repos/%s/issues/%ld",
 	    wb_github_base(f->gh), f->cfg.repo, rec->number);
-	if (old->issue[0] == '\0') {
+	if (fresh)
+		tries = 1;	/* no condition */
+	else if (old->issue[0] == '\0') {
 		archived = wb_archive_read(f->cfg.data, rec->number, "issue.json");
 		if (is_issue(archived, rec->number) &&
 		    http_date(archived, since, sizeof since))
@@ -202,17 +236,19 @@ again:
 		if (!jv_is_valid(archived))
 			archived = wb_archive_read(f->cfg.data, rec->number,
 			    "issue.json");
+		/* (wb_github_get never takes a 304 to an unconditional GET.) */
 		if (!is_issue(archived, rec->number) || tries > 0) {
 			/* The archived copy is unusable: ask for the full answer. */
 			jv_free(archived);
 			archived = jv_invalid();
 			if (tries++ > 0)
-				return FAIL(fl, "304 for an unconditional request");
+				return FAIL(fl, "304 to an unconditional request");
 			goto again;
 		}
 		snprintf(now->issue, sizeof now->issue, "%s",
 		    r.etag[0] ? r.etag : old->issue);
 		*issue = archived;
+		*stored = 1;
 		return 0;
 	case WB_GH_GONE:
 	case WB_GH_MOVED:
@@ -226,21 +262,58 @@ again:
 	}
 }
 
+/* The URLs of the pages read, so that a Link back to one is refused. */
+struct visited {
+	char **url;
+	size_t n;
+};
+
+/* 1 when 'url' was visited; else remembers it (0). */
+static int
+visited_add(struct visited *v, const char *url)
+{
+	char **p;
+
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(v->url[i], url) == 0)
+			return 1;
+	if ((p = realloc(v->url, (v->n + 1) * sizeof *p)) == NULL ||
+	    (p[v->n] = strdup(url)) == NULL)
+		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
+	v->url = p;
+	v->n++;
+	return 0;
+}
+
+static void
+visited_free(struct visited *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		free(v->url[i]);
+	free(v->url);
+	v->url = NULL;
+	v->n = 0;
+}
+
 /*
  * Every timeline page, conditional on the stored ETags; a 304 page is
- * taken from the archived timeline. Returns 0 with *out set, 1 when gone,
+ * taken from the archived timeline, and *changed is set when any page was
+ * not. At most WB_GITHUB_MAX_PAGES pages and WB_GITHUB_MAX_RECORD bytes,
+ * and never the same page twice. Returns 0 with *out set, 1 when gone,
  * -1 on failure.
  */
 static int
 get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
-    struct wb_etags *now, jv *out, struct failure *fl)
+    struct wb_etags *now, jv *out, int *changed, struct failure *fl)
 {
 	jv tl = jv_array(), archived = jv_invalid();
 	struct wb_github_result r;
+	struct visited seen = { 0 };
 	char url[2048];
-	size_t offset = 0;
-	int restarted = 0;
+	size_t offset = 0, bytes = 0;
+	int restarted = 0, rc = 0;
 
+	*changed = 0;
 	snprintf(url, sizeof url, "%s/repos/%s/issues/%ld/timeline?per_page=%d",
 	    wb_github_base(f->gh), f->cfg.repo, rec->number, WB_GITHUB_PER_PAGE);
 	for (size_t k = 0;; k++) {
@@ -248,10 +321,14 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 		int count;
 
 		if (k >= WB_GITHUB_MAX_PAGES) {
-			jv_free(tl);
-			jv_free(archived);
-			return FAIL(fl, "timeline of %ld has over %d pages",
+			rc = FAIL(fl, "timeline of %ld has over %d pages",
 			    rec->number, WB_GITHUB_MAX_PAGES);
+			goto out;
+		}
+		if (visited_add(&seen, url)) {
+			rc = FAIL(fl, "timeline of %ld: page %zu links back to "
+			    "a page already read", rec->number, k);
+			goto out;
 		}
 		switch (wb_github_get(f->gh, url, etag, NULL, &r)) {
 		case WB_GH_OK:
@@ -259,13 +336,19 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 			    (count = jv_array_length(jv_copy(r.value))) >
 			    WB_GITHUB_PER_PAGE) {
 				jv_free(r.value);
-				jv_free(tl);
-				jv_free(archived);
-				return FAIL(fl, "timeline page %zu of %ld is not "
+				rc = FAIL(fl, "timeline page %zu of %ld is not "
 				    "an array of at most %d events", k + 1,
 				    rec->number, WB_GITHUB_PER_PAGE);
+				goto out;
+			}
+			if ((bytes += r.len) > WB_GITHUB_MAX_RECORD) {
+				jv_free(r.value);
+				rc = FAIL(fl, "timeline of %ld is larger than %lu "
+				    "bytes", rec->number, WB_GITHUB_MAX_RECORD);
+				goto out;
 			}
 			tl = jv_array_concat(tl, r.value);
+			*changed = 1;
 			break;
 		case WB_GH_NOT_MODIFIED:
 			if (!jv_is_valid(archived))
@@ -276,18 +359,21 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 			    (size_t)jv_array_length(jv_copy(archived)) <
 			    offset + (size_t)count) {
 				if (restarted++) {
-					jv_free(tl);
-					jv_free(archived);
-					return FAIL(fl, "timeline of %ld: 304 "
+					rc = FAIL(fl, "timeline of %ld: 304 "
 					    "without a usable archive", rec->number);
+					goto out;
 				}
-				/* Start over without conditions. */
-				wb_etags_free(old);
-				wb_etags_free(now);
+				/*
+				 * Start over without conditions; the issue's
+				 * ETag, just obtained, stays.
+				 */
+				old->npages = 0;
+				now->npages = 0;
 				jv_free(tl);
 				tl = jv_array();
 				offset = 0;
 				k = (size_t)-1;
+				visited_free(&seen);
 				snprintf(url, sizeof url, "%s/repos/%s/issues/%ld/"
 				    "timeline?per_page=%d", wb_github_base(f->gh),
 				    f->cfg.repo, rec->number, WB_GITHUB_PER_PAGE);
@@ -298,19 +384,18 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 			break;
 		case WB_GH_GONE:
 		case WB_GH_MOVED:
-			jv_free(tl);
-			jv_free(archived);
 			if (k == 0)
-				return gone(f, rec, &r, fl);
-			return FAIL(fl, "timeline page %zu of %ld vanished", k + 1,
-			    rec->number);
+				rc = gone(f, rec, &r, fl);
+			else
+				rc = FAIL(fl, "timeline page %zu of %ld vanished",
+				    k + 1, rec->number);
+			goto out;
 		case WB_GH_FATAL:
 			wb_die(WB_EXIT_USAGE, "%s", r.why);
 		default:
-			jv_free(tl);
-			jv_free(archived);
-			return FAIL(fl, "unable to get the timeline of %ld: %s",
+			rc = FAIL(fl, "unable to get the timeline of %ld: %s",
 			    rec->number, r.why);
+			goto out;
 		}
 		if (k < old->npages)
 			offset += (size_t)old->page[k].count;
@@ -330,9 +415,14 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 		else
 			break;
 	}
+out:
+	visited_free(&seen);
 	jv_free(archived);
-	*out = tl;
-	return 0;
+	if (rc == 0)
+		*out = tl;
+	else
+		jv_free(tl);
+	return rc;
 }
 
 /* Fetch one record; returns 0 when it is ready to emit, -1 on failure. */
@@ -341,15 +431,29 @@ fetch(struct fetcher *f, struct wb_record *rec, struct failure *fl)
 {
 	struct wb_etags old, now;
 	jv issue = jv_invalid(), timeline = jv_invalid();
-	int rc;
+	int rc, stored = 0, changed = 0;
 
 	wb_etags_load(f->cfg.data, rec->number, &old);
 	wb_etags_init(&now);
-	rc = get_issue(f, rec, &old, &now, &issue, fl);
+	rc = get_issue(f, rec, &old, &now, 0, &issue, &stored, fl);
 	if (rc == 0) {
-		rc = get_timeline(f, rec, &old, &now, &timeline, fl);
+		rc = get_timeline(f, rec, &old, &now, &timeline, &changed, fl);
 		if (rc != 0)
 			jv_free(issue);
+	}
+	/*
+	 * The archived issue holds the private title and body of its last
+	 * substitution, no longer the placeholder that calls for one: when
+	 * the timeline changed, they may have too, so the issue is asked
+	 * again in full to substitute afresh.
+	 */
+	if (rc == 0 && stored && changed &&
+	    wb_json_true(issue, "__WEBCOMPAT_PRIVATE_ISSUE__")) {
+		jv_free(issue);
+		issue = jv_invalid();
+		rc = get_issue(f, rec, &old, &now, 1, &issue, &stored, fl);
+		if (rc != 0)
+			jv_free(timeline);
 	}
 	if (rc == 0) {
 		issue = wb_github_substitute(issue, timeline,

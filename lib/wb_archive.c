@@ -32,68 +32,29 @@ fmt(char *buf, size_t len, const char *f, ...)
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-int
-wb_archive_path(char *buf, size_t len, const char *data, long number,
-    const char *file)
+/* "data/top/N[/file]": the one place paths are made from numbers. */
+static int
+number_path(char *buf, size_t len, const char *data, const char *top,
+    long number, const char *file)
 {
 	if (number < 1 || number > WB_NUMBER_MAX)
 		return -1;
 	if (file != NULL)
-		return fmt(buf, len, "%s/current/%ld/%s", data, number, file);
-	return fmt(buf, len, "%s/current/%ld", data, number);
+		return fmt(buf, len, "%s/%s/%ld/%s", data, top, number, file);
+	return fmt(buf, len, "%s/%s/%ld", data, top, number);
+}
+
+int
+wb_archive_path(char *buf, size_t len, const char *data, long number,
+    const char *file)
+{
+	return number_path(buf, len, data, "current", number, file);
 }
 
 static int
 etags_path(char *buf, size_t len, const char *data, long number)
 {
-	if (number < 1 || number > WB_NUMBER_MAX)
-		return -1;
-	return fmt(buf, len, "%s/etags/%ld", data, number);
-}
-
-/* Read a whole file (at most 'max' bytes) into a malloc'd, NUL-ended buffer. */
-static char *
-slurp(const char *path, size_t max, size_t *len, int *err)
-{
-	struct stat st;
-	char *buf;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	*err = 0;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		*err = errno;
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-		*err = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
-		close(fd);
-		return NULL;
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		*err = errno;
-		close(fd);
-		return NULL;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			*err = n < 0 ? errno : EIO;
-			free(buf);
-			close(fd);
-			return NULL;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	*len = got;
-	return buf;
+	return number_path(buf, len, data, "etags", number, NULL);
 }
 
 jv
@@ -193,26 +154,43 @@ stamp_of(const struct stat *st, struct wb_archive_stamp *s)
 	s->nsec = (long long)st->st_mtim.tv_nsec;
 }
 
+/*
+ * The next line of 'f' into *line (without its newline). Returns 1, 0 at
+ * the end, -1 for a line with a NUL byte, or past 'max' bytes in all.
+ */
+static int
+next_line(FILE *f, char **line, size_t *cap, size_t *total, size_t max)
+{
+	ssize_t n = getline(line, cap, f);
+
+	if (n < 0)
+		return 0;
+	if ((*total += (size_t)n) > max || strlen(*line) != (size_t)n)
+		return -1;
+	if (n > 0 && (*line)[n - 1] == '\n')
+		(*line)[n - 1] = '\0';
+	return 1;
+}
+
 int
 wb_etags_load(const char *data, long number, struct wb_etags *e)
 {
-	char path[4096], *buf, *line, *save;
+	char path[4096], *line = NULL;
 	struct wb_archive_stamp want[2], have;
 	struct stat st;
-	size_t len;
-	int err, ok = 0;
+	size_t cap = 0, total = 0;
+	FILE *f;
+	int ok = 0, rc;
 
 	wb_etags_init(e);
 	if (etags_path(path, sizeof path, data, number) < 0 ||
-	    (buf = slurp(path, 1UL << 20, &len, &err)) == NULL)
+	    (f = fopen(path, "re")) == NULL)
 		return -1;
-	if (strlen(buf) != len)
+	if (next_line(f, &line, &cap, &total, 1UL << 20) != 1 ||
+	    strcmp(line, "wb-etags 1") != 0)
 		goto bad;
-	line = strtok_r(buf, "\n", &save);
-	if (line == NULL || strcmp(line, "wb-etags 1") != 0)
-		goto bad;
-	line = strtok_r(NULL, "\n", &save);
-	if (line == NULL || sscanf(line, "files %llu %llu %lld %lld %llu %llu "
+	if (next_line(f, &line, &cap, &total, 1UL << 20) != 1 ||
+	    sscanf(line, "files %llu %llu %lld %lld %llu %llu "
 	    "%lld %lld", &want[0].ino, &want[0].size, &want[0].sec,
 	    &want[0].nsec, &want[1].ino, &want[1].size, &want[1].sec,
 	    &want[1].nsec) != 8)
@@ -225,7 +203,7 @@ wb_etags_load(const char *data, long number, struct wb_etags *e)
 		if (memcmp(&have, &want[i], sizeof have) != 0)
 			goto bad;
 	}
-	while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
+	while ((rc = next_line(f, &line, &cap, &total, 1UL << 20)) == 1) {
 		char etag[WB_ETAG_MAX];
 		int count;
 
@@ -240,9 +218,10 @@ wb_etags_load(const char *data, long number, struct wb_etags *e)
 		else
 			goto bad;
 	}
-	ok = 1;
+	ok = rc == 0 && !ferror(f);
 bad:
-	free(buf);
+	free(line);
+	fclose(f);
 	if (!ok)
 		wb_etags_free(e);
 	return ok ? 0 : -1;
@@ -326,6 +305,32 @@ create_temp(const char *dir, const char *name, char *tmp, size_t len)
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 		if (fd >= 0 || errno != EEXIST)
 			return fd;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+/*
+ * Give 'path' a second name "dir/.name.old.PID.N" (in aside[len]), so
+ * that it can be put back. Returns 0, or -1 with errno set (ENOENT: there
+ * is no 'path' to keep).
+ */
+static int
+link_aside(const char *dir, const char *name, const char *path, char *aside,
+    size_t len)
+{
+	static unsigned long seq;
+
+	for (int tries = 0; tries < 100; tries++) {
+		if (fmt(aside, len, "%s/.%s.old.%ld.%lu", dir, name,
+		    (long)getpid(), seq++) < 0) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		if (link(path, aside) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
 	}
 	errno = EEXIST;
 	return -1;
@@ -462,19 +467,8 @@ write_all(int fd, const char *p, size_t len)
 static ssize_t
 fd_write(void *cookie, const char *buf, size_t len)
 {
-	int fd = (int)(intptr_t)cookie;
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = write(fd, buf + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return done > 0 ? (ssize_t)done : -1;
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
+	return write_all((int)(intptr_t)cookie, buf, len) < 0 ? -1 :
+	    (ssize_t)len;
 }
 
 static int
@@ -515,7 +509,7 @@ wb_archive_prepare(const char *data, struct wb_archive_item *it)
 	 * Each value is dumped straight into its temporary file: a timeline
 	 * of thousands of events is never held twice in memory.
 	 */
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 2 && !it->failed; i++) {
 		int fd, err;
 
 		fd = create_temp(dir, files[i], it->tmp[i], sizeof it->tmp[i]);
@@ -523,13 +517,13 @@ wb_archive_prepare(const char *data, struct wb_archive_item *it)
 			err = errno;
 			it->tmp[i][0] = '\0';
 			fail(it, "create a temporary file in", dir, err);
-			return;
+			break;
 		}
 		it->fd[i] = fd;
 		if ((it->f[i] = fopencookie((void *)(intptr_t)fd, "w",
 		    fd_io)) == NULL) {
 			fail(it, "write", it->tmp[i], errno);
-			return;
+			break;
 		}
 		/*
 		 * One buffer for every stream: each is written and flushed
@@ -540,7 +534,7 @@ wb_archive_prepare(const char *data, struct wb_archive_item *it)
 		jv_dumpf(jv_copy(i == 0 ? it->issue : it->timeline), it->f[i], 0);
 		if (fflush(it->f[i]) == EOF || ferror(it->f[i])) {
 			fail(it, "write", it->tmp[i], errno ? errno : EIO);
-			return;
+			break;
 		}
 		/* Unchanged: keep the old file, and its identity. */
 		fmt(path, sizeof path, "%s/%s", dir, files[i]);
@@ -551,6 +545,12 @@ wb_archive_prepare(const char *data, struct wb_archive_item *it)
 			unlink(it->tmp[i]);
 			it->tmp[i][0] = '\0';
 		}
+	}
+	/* An empty current/N would pass for an archived issue: never leave one. */
+	if (it->failed) {
+		if (it->newdir)
+			rmdir(dir);
+		return;
 	}
 	/* The bytes are on their way to disk; the values are no longer needed. */
 	jv_free(it->issue);
@@ -576,42 +576,66 @@ fsync_path(const char *path)
 	return close(fd);
 }
 
-/* Empty and remove current/N; a missing directory is already removed. */
+/*
+ * Remove current/N ('dir'): renamed aside first, so that it disappears at
+ * once, whole, then emptied and removed. A missing directory is already
+ * removed. Returns 0, or -1 with the failing path in failed[len] and *err.
+ */
 static int
-remove_dir(const char *dir, int *err)
+remove_dir(const char *data, long number, const char *dir, char *failed,
+    size_t len, int *err)
 {
-	DIR *d = opendir(dir);
+	static unsigned long seq;
+	char aside[4096], path[4096];
 	struct dirent *de;
-	char path[4096];
+	DIR *d;
+	int rc = 0;
 
-	if (d == NULL) {
+	fmt(failed, len, "%s", dir);
+	for (int tries = 0;; tries++) {
+		if (fmt(aside, sizeof aside, "%s/current/.%ld.gone.%ld.%lu", data,
+		    number, (long)getpid(), seq++) < 0 || tries == 100) {
+			*err = tries == 100 ? EEXIST : ENAMETOOLONG;
+			return -1;
+		}
+		if (renameat2(AT_FDCWD, dir, AT_FDCWD, aside,
+		    RENAME_NOREPLACE) == 0)
+			break;
 		*err = errno;
-		return errno == ENOENT ? 0 : -1;
+		if (errno == ENOENT)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	fmt(failed, len, "%s", aside);
+	if ((d = opendir(aside)) == NULL) {
+		*err = errno;
+		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		fmt(path, sizeof path, "%s/%s", dir, de->d_name);
-		if (unlink(path) < 0) {
+		if (fmt(path, sizeof path, "%s/%s", aside, de->d_name) < 0 ||
+		    unlink(path) < 0) {
 			*err = errno;
-			closedir(d);
-			return -1;
+			rc = -1;
 		}
 	}
 	closedir(d);
-	if (rmdir(dir) < 0) {
+	if (rc == 0 && rmdir(aside) < 0) {
 		*err = errno;
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	return rc;
 }
 
 /* Store the ETags, with the stamps of the files they describe. Best effort. */
 static void
 store_etags(const char *data, struct wb_archive_item *it)
 {
-	char dir[4096], path[4096], *buf;
-	size_t len = 128 + (it->etags.npages + 1) * (WB_ETAG_MAX + 16), n;
+	char dir[4096], path[4096], *buf = NULL;
+	size_t n = 0;
+	FILE *m;
 	int fd, ok;
 
 	if (etags_path(path, sizeof path, data, it->number) < 0)
@@ -621,20 +645,25 @@ store_etags(const char *data, struct wb_archive_item *it)
 		unlink(path);
 		return;
 	}
-	if ((buf = malloc(len)) == NULL) {
+	/* Built in memory that grows as needed: no length to get wrong. */
+	if ((m = open_memstream(&buf, &n)) == NULL) {
 		unlink(path);
 		return;
 	}
-	n = (size_t)snprintf(buf, len, "wb-etags 1\nfiles %llu %llu %lld %lld "
-	    "%llu %llu %lld %lld\n", it->stamp[0].ino, it->stamp[0].size,
-	    it->stamp[0].sec, it->stamp[0].nsec, it->stamp[1].ino,
-	    it->stamp[1].size, it->stamp[1].sec, it->stamp[1].nsec);
+	fprintf(m, "wb-etags 1\nfiles %llu %llu %lld %lld %llu %llu %lld %lld\n",
+	    it->stamp[0].ino, it->stamp[0].size, it->stamp[0].sec,
+	    it->stamp[0].nsec, it->stamp[1].ino, it->stamp[1].size,
+	    it->stamp[1].sec, it->stamp[1].nsec);
 	if (it->etags.issue[0] != '\0')
-		n += (size_t)snprintf(buf + n, len - n, "issue %s\n",
-		    it->etags.issue);
+		fprintf(m, "issue %s\n", it->etags.issue);
 	for (size_t i = 0; i < it->etags.npages; i++)
-		n += (size_t)snprintf(buf + n, len - n, "page %d %s\n",
-		    it->etags.page[i].count, it->etags.page[i].etag);
+		fprintf(m, "page %d %s\n", it->etags.page[i].count,
+		    it->etags.page[i].etag);
+	if ((ferror(m) | fclose(m)) != 0) {
+		free(buf);
+		unlink(path);
+		return;
+	}
 	/*
 	 * Written in place: a torn file only loses ETags (a page cut short
 	 * no longer matches, a missing line is a page asked in full), never
@@ -649,6 +678,59 @@ store_etags(const char *data, struct wb_archive_item *it)
 	if (!ok)
 		unlink(path);
 	free(buf);
+}
+
+/*
+ * Rename the temporary files of 'it' into 'dir': timeline.json first, the
+ * issue last. When the issue cannot follow, the previous timeline.json is
+ * put back (kept under a second name until then), so that a failure
+ * leaves the previous files as they were, never a new timeline beside an
+ * old issue. Sets *renamed when a file was replaced. Returns 0, or -1 with
+ * it->failed set.
+ */
+static int
+install(const char *dir, struct wb_archive_item *it, int *renamed)
+{
+	char path[2][4096], kept[4096] = "";
+	int err, put_back = 0;
+
+	*renamed = 0;
+	for (int i = 0; i < 2; i++)
+		fmt(path[i], sizeof path[i], "%s/%s", dir, files[i]);
+	if (it->fd[0] >= 0 && it->fd[1] >= 0 && !it->newdir &&
+	    link_aside(dir, files[1], path[1], kept, sizeof kept) < 0) {
+		if (errno != ENOENT) {
+			fail(it, "keep a copy of", path[1], errno);
+			return -1;
+		}
+		kept[0] = '\0';	/* none before: putting back is removing */
+	}
+	for (int i = 1; i >= 0; i--) {
+		if (it->fd[i] < 0)
+			continue;
+		if (rename(it->tmp[i], path[i]) < 0) {
+			err = errno;
+			put_back = i == 0 && *renamed;
+			fail(it, "replace", path[i], err);
+			break;
+		}
+		*renamed = 1;
+		fclose(it->f[i]);
+		it->f[i] = NULL;
+		it->fd[i] = -1;
+		it->tmp[i][0] = '\0';
+	}
+	if (put_back && (kept[0] != '\0' ? rename(kept, path[1]) :
+	    unlink(path[1])) < 0) {
+		fmt(it->err, sizeof it->err, "unable to replace %s, nor to put "
+		    "back %s: %s", path[0], path[1], strerror(errno));
+		return -1;
+	}
+	if (put_back)
+		kept[0] = '\0';
+	if (kept[0] != '\0')
+		unlink(kept);
+	return it->failed ? -1 : 0;
 }
 
 /*
@@ -739,8 +821,10 @@ wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
 		    wb_archive_path(dir, sizeof dir, data, it->number, NULL) < 0)
 			continue;
 		if (it->remove) {
-			if (remove_dir(dir, &err) < 0) {
-				fail(it, "remove", dir, err);
+			if (remove_dir(data, it->number, dir, path, sizeof path,
+			    &err) < 0) {
+				fail(it, "remove", path, err);
+				sync_current = 1;
 				continue;
 			}
 			if (etags_path(path, sizeof path, data, it->number) == 0)
@@ -748,23 +832,9 @@ wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
 			sync_current = 1;
 			continue;
 		}
-		for (int i = 0; i < 2 && !it->failed; i++) {
-			if (it->fd[i] < 0)
-				continue;
-			renamed = 1;
-			fmt(path, sizeof path, "%s/%s", dir, files[i]);
-			if (rename(it->tmp[i], path) < 0) {
-				fail(it, "replace", path, errno);
-				break;
-			}
-			fclose(it->f[i]);
-			it->f[i] = NULL;
-			it->fd[i] = -1;
-			it->tmp[i][0] = '\0';
-		}
 		if (it->newdir)
 			sync_current = 1;
-		if (it->failed || !renamed)
+		if (install(dir, it, &renamed) < 0 || !renamed)
 			continue;
 		if ((fds[m] = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 			fail(it, "flush the directory", dir, errno);
@@ -788,9 +858,14 @@ wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
 			if (items[k].remove || items[k].newdir)
 				fail(&items[k], "flush the directory", current, err);
 	}
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; k < n; k++) {
 		if (!items[k].failed && !items[k].remove)
 			store_etags(data, &items[k]);
+		/* An empty current/N would pass for an archived issue. */
+		if (items[k].failed && items[k].newdir && wb_archive_path(dir,
+		    sizeof dir, data, items[k].number, NULL) == 0)
+			rmdir(dir);
+	}
 out:
 	free(fds);
 	free(errs);

@@ -99,14 +99,17 @@ void wb_archive_item_remove(struct wb_archive_item *it, long number);
 /*
  * First phase: create current/N, write the temporary files of what
  * changed (nothing is visible yet). On failure sets it->failed and
- * it->err and leaves no temporary file.
+ * it->err and leaves no temporary file, nor a current/N it created.
  */
 void wb_archive_prepare(const char *data, struct wb_archive_item *it);
 
 /*
  * Second phase, for items[0..n) prepared: fsync the temporary files,
- * rename them into place, fsync the directories, then store the ETags.
- * Items that fail get it->failed and it->err; their previous files stay.
+ * rename them into place (timeline.json first, issue.json last, the
+ * previous timeline.json kept under a second name, a hard link, until
+ * then), fsync the directories, then store the ETags. A removed issue's
+ * directory is renamed aside before it is emptied. Items that fail get
+ * it->failed and it->err; their previous files stay, both of them.
  */
 void wb_archive_commit(const char *data, struct wb_archive_item *items,
     size_t n);

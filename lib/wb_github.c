@@ -21,6 +21,68 @@
 
 /*============================ Decisions ============================*/
 
+/* RFC 9110 token characters. */
+static size_t
+token_span(const char *s)
+{
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789!#$%&'*+-.^_`|~");
+}
+
+/*
+ * A link-param value at *pp (token or quoted-string, RFC 8288) into
+ * val[len], unescaped; *pp moves past it. Returns 0, 1 when it did not
+ * fit (val holds its beginning), -1 when malformed.
+ */
+static int
+param_value(const char **pp, char *val, size_t len)
+{
+	const char *p = *pp;
+	size_t n = 0;
+	int over = 0;
+
+	if (*p != '"') {
+		size_t t = token_span(p);
+
+		if (t == 0)
+			return -1;
+		over = t >= len;
+		n = over ? len - 1 : t;
+		memcpy(val, p, n);
+		val[n] = '\0';
+		*pp = p + t;
+		return over;
+	}
+	for (p++; *p != '"'; p++) {
+		if (*p == '\\')
+			p++;
+		if (*p == '\0')
+			return -1;
+		if (n + 1 < len)
+			val[n++] = *p;
+		else
+			over = 1;
+	}
+	val[n] = '\0';
+	*pp = p + 1;
+	return over;
+}
+
+/* 1 when the space-separated relation types in 'rel' include "next". */
+static int
+rel_has_next(const char *rel)
+{
+	while (*rel != '\0') {
+		size_t n = strcspn(rel, " \t");
+
+		if (n == 4 && strncasecmp(rel, "next", 4) == 0)
+			return 1;
+		rel += n;
+		rel += strspn(rel, " \t");
+	}
+	return 0;
+}
+
 int
 wb_github_link_next(const char *link, char *url, size_t len)
 {
@@ -28,43 +90,61 @@ wb_github_link_next(const char *link, char *url, size_t len)
 
 	if (link == NULL)
 		return 0;
-	/* link-value = "<" URI ">" *( ";" param ), separated by ",". */
-	while ((p = strchr(p, '<')) != NULL) {
-		const char *end = strchr(p, '>'), *params, *stop;
+	/* Link = #link-value; link-value = "<" URI ">" *(OWS ";" OWS param) */
+	for (;;) {
+		const char *u, *ue;
+		int next = 0, seen_rel = 0;
 
-		if (end == NULL)
+		p += strspn(p, " \t,");
+		if (*p == '\0')
 			return 0;
-		params = end + 1;
-		stop = params + strcspn(params, "<");
-		for (const char *q = params; q < stop; q++) {
-			const char *v;
-			size_t n;
+		if (*p != '<' || (ue = strchr(p + 1, '>')) == NULL)
+			return -1;
+		u = p + 1;
+		p = ue + 1;
+		for (;;) {
+			char val[256];
+			const char *name;
+			size_t nlen;
+			int over = 0;
 
-			if (strncasecmp(q, "rel=", 4) != 0)
-				continue;
-			v = q + 4;
-			if (*v == '"')
-				v++;
-			/* rel may list several space-separated relations. */
-			while (v < stop && *v != '"' && *v != ';' && *v != ',') {
-				n = strcspn(v, " \";,");
-				if (n == 4 && strncasecmp(v, "next", 4) == 0) {
-					size_t ulen = (size_t)(end - p - 1);
-
-					if (ulen == 0 || ulen >= len)
-						return 0;
-					memcpy(url, p + 1, ulen);
-					url[ulen] = '\0';
-					return 1;
-				}
-				v += n;
-				while (*v == ' ')
-					v++;
+			p += strspn(p, " \t");
+			if (*p != ';')
+				break;
+			p++;
+			p += strspn(p, " \t");
+			name = p;
+			if ((nlen = token_span(p)) == 0)
+				return -1;
+			p += nlen;
+			p += strspn(p, " \t");
+			val[0] = '\0';
+			if (*p == '=') {
+				p++;
+				p += strspn(p, " \t");
+				if ((over = param_value(&p, val, sizeof val)) < 0)
+					return -1;
+			}
+			/* Only the first rel counts (RFC 8288, 3.3). */
+			if (nlen == 3 && strncasecmp(name, "rel", 3) == 0 &&
+			    !seen_rel++) {
+				if (over)
+					return -1;
+				next = rel_has_next(val);
 			}
 		}
-		p = end + 1;
+		if (*p != ',' && *p != '\0')
+			return -1;
+		if (next) {
+			size_t ulen = (size_t)(ue - u);
+
+			if (ulen == 0 || ulen >= len)
+				return -1;
+			memcpy(url, u, ulen);
+			url[ulen] = '\0';
+			return 1;
+		}
 	}
-	return 0;
 }
 
 int
@@ -150,6 +230,25 @@ wb_github_moved_location(const char *base, const char *location,
 	    len))
 		return 2;
 	return 1;
+}
+
+long long
+wb_github_location_repo_id(const char *base, const char *location)
+{
+	unsigned long long id;
+	const char *p, *why;
+	size_t n;
+
+	if (!wb_github_url_under(base, location))
+		return 0;
+	p = location + strlen(base);
+	if (strncmp(p, "/repositories/", 14) != 0)
+		return 0;
+	p += 14;
+	n = strcspn(p, "/?#");
+	if (wb_scan_uint(p, n, 1, 1ULL << 53, &id, &why) < 0)
+		return 0;
+	return (long long)id;
 }
 
 int
@@ -249,6 +348,10 @@ wb_github_decide(const struct wb_github_answer *a, long long now, jv *value,
 	}
 	switch (a->status) {
 	case 304:
+		if (!a->conditional) {
+			*why = "304 to an unconditional request";
+			return WB_GH_RETRY;
+		}
 		return WB_GH_NOT_MODIFIED;
 	case 301: case 302: case 307: case 308:
 		*why = "moved";
@@ -493,11 +596,42 @@ wait_logged(const char *what, double seconds)
 	pause_for(seconds);
 }
 
+/* 1 when header 'name' is there and fits buf[len] whole, else 0. */
 static int
 header(const struct wb_http_response *resp, const char *name, char *buf,
     size_t len)
 {
-	return resp->headers != NULL && wb_http_header(resp, name, buf, len);
+	return wb_http_header(resp, name, buf, len) == 1;
+}
+
+/*
+ * The URL of the next page into r->next, or "" on the last page. Returns
+ * NULL, or why the Link header cannot be trusted: a next page that is
+ * named but cannot be followed must not pass for the last page.
+ */
+static const char *
+next_page(const struct wb_github *gh, const struct wb_http_response *resp,
+    struct wb_github_result *r)
+{
+	char link[8192];
+	int rc;
+
+	r->next[0] = '\0';
+	switch (wb_http_header(resp, "Link", link, sizeof link)) {
+	case 0:
+		return NULL;
+	case 1:
+		break;
+	default:
+		return "Link header too long";
+	}
+	rc = wb_github_link_next(link, r->next, sizeof r->next);
+	if (rc < 0 || (rc == 1 && !wb_github_url_under(gh->base, r->next))) {
+		r->next[0] = '\0';
+		return rc < 0 ? "Link header malformed, or its next URL too long" :
+		    "Link rel=\"next\" outside WB_GITHUB_API";
+	}
+	return NULL;
 }
 
 enum wb_github_verdict
@@ -505,9 +639,8 @@ wb_github_get(struct wb_github *gh, const char *url, const char *etag,
     const char *since, struct wb_github_result *r)
 {
 	char cond[WB_ETAG_MAX + 32], remaining[32], reset[32], retry[32];
-	char link[8192];
 	const char *headers[6];
-	int attempt = 0, waits = 0, h = 0;
+	int attempt = 0, waits = 0, h = 0, conditional = 0;
 
 	memset(r, 0, sizeof *r);
 	r->value = jv_null();
@@ -522,10 +655,12 @@ wb_github_get(struct wb_github *gh, const char *url, const char *etag,
 	if (etag != NULL && wb_github_etag_ok(etag)) {
 		snprintf(cond, sizeof cond, "If-None-Match: %s", etag);
 		headers[h++] = cond;
+		conditional = 1;
 	} else if (since != NULL && strpbrk(since, "\r\n") == NULL &&
 	    strlen(since) < 40) {
 		snprintf(cond, sizeof cond, "If-Modified-Since: %s", since);
 		headers[h++] = cond;
+		conditional = 1;
 	}
 	headers[h] = NULL;
 
@@ -546,6 +681,7 @@ wb_github_get(struct wb_github *gh, const char *url, const char *etag,
 		a.transport_error = wb_http_request(gh->http, "GET", url,
 		    headers, NULL, 0, WB_GITHUB_MAX_BODY, &resp) < 0;
 		a.too_big = resp.too_big;
+		a.conditional = conditional;
 		a.status = resp.status;
 		a.body = resp.body;
 		a.len = resp.len;
@@ -562,10 +698,16 @@ wb_github_get(struct wb_github *gh, const char *url, const char *etag,
 		if (v == WB_GH_RETRY && ++attempt < WB_GITHUB_ATTEMPTS) {
 			double d = wb_github_backoff(attempt - 1, gh->backoff,
 			    (double)random() / ((double)RAND_MAX + 1));
+			char where[512];
 
-			wb_debug("%s: %s; retrying in %.3fs", url,
-			    a.transport_error ? resp.error : why,
-			    wait > d ? wait : d);
+			/* resp.error already names the URL, redacted. */
+			wb_http_redact(url, where, sizeof where);
+			if (a.transport_error)
+				wb_debug("%s; retrying in %.3fs", resp.error,
+				    wait > d ? wait : d);
+			else
+				wb_debug("%s: %s; retrying in %.3fs", where, why,
+				    wait > d ? wait : d);
 			wb_http_response_free(&resp);
 			pause_for(wait > d ? wait : d);
 			continue;
@@ -592,18 +734,24 @@ wb_github_get(struct wb_github *gh, const char *url, const char *etag,
 		if (v == WB_GH_NOT_MODIFIED)
 			gh->not_modified++;
 		if (v == WB_GH_OK || v == WB_GH_NOT_MODIFIED) {
+			const char *bad;
+
+			/* An ETag cut short would never match: none then. */
 			if (!header(&resp, "ETag", r->etag, sizeof r->etag) ||
 			    !wb_github_etag_ok(r->etag))
 				r->etag[0] = '\0';
-			if (header(&resp, "Link", link, sizeof link) &&
-			    (!wb_github_link_next(link, r->next, sizeof r->next) ||
-			    !wb_github_url_under(gh->base, r->next)))
-				r->next[0] = '\0';
+			if ((bad = next_page(gh, &resp, r)) != NULL) {
+				jv_free(value);
+				value = jv_null();
+				snprintf(r->why, sizeof r->why, "%s", bad);
+				v = WB_GH_FAIL;
+			}
 		}
 		if (v == WB_GH_MOVED && !header(&resp, "Location", r->location,
 		    sizeof r->location))
 			r->location[0] = '\0';
 		r->value = value;
+		r->len = v == WB_GH_OK ? a.len : 0;
 		r->verdict = v;
 		wb_http_response_free(&resp);
 		return v;

@@ -19,6 +19,7 @@
 #define WB_GITHUB_PER_PAGE 100
 #define WB_GITHUB_MAX_BODY (32UL << 20)	/* bytes of one answer */
 #define WB_GITHUB_MAX_PAGES 1000	/* pages of one listing */
+#define WB_GITHUB_MAX_RECORD (256UL << 20)	/* bytes of all pages of one */
 #define WB_GITHUB_ATTEMPTS 6		/* tries of one request */
 #define WB_GITHUB_RATE_WAITS 20		/* rate-limit waits of one request */
 #define WB_GITHUB_SECONDARY_WAIT 60	/* seconds, when GitHub says no more */
@@ -27,8 +28,10 @@
 /*============================ Decisions ============================*/
 
 /*
- * From a Link header value, copy the URL of rel="next" into url[len].
- * Returns 1 when there is one, 0 when not (or when it does not fit).
+ * From a Link header value (RFC 8288), copy the URL of the first link
+ * whose rel lists "next" into url[len]. Returns 1 when there is one, 0
+ * when there is none, -1 when the value is malformed or the URL does not
+ * fit (a next page may then exist: not to be taken for the last one).
  */
 int wb_github_link_next(const char *link, char *url, size_t len);
 
@@ -50,6 +53,13 @@ int wb_github_etag_ok(const char *etag);
  */
 int wb_github_moved_location(const char *base, const char *location,
     char *moved, size_t len);
+
+/*
+ * The repository id of a 'location' under 'base' that points into
+ * .../repositories/ID/ (where GitHub redirects a renamed repository).
+ * Returns the id (1..2^53), or 0 for any other location.
+ */
+long long wb_github_location_repo_id(const char *base, const char *location);
 
 /*
  * "owner/name#M" into moved[len] from an issue object's repository_url
@@ -93,6 +103,7 @@ enum wb_github_verdict {
 struct wb_github_answer {
 	int transport_error;	/* no complete answer arrived */
 	int too_big;		/* the body was over the cap */
+	int conditional;	/* If-None-Match or If-Modified-Since sent */
 	long status;
 	const char *remaining;	/* X-RateLimit-Remaining */
 	const char *reset;	/* X-RateLimit-Reset */
@@ -107,6 +118,8 @@ struct wb_github_answer {
  * is WB_GH_RETRY instead). For WB_GH_RATE_WAIT and WB_GH_RETRY, *wait is
  * the seconds the answer asks to wait (0 if it says nothing: back off).
  * *why gets a short static reason for anything but WB_GH_OK and 304.
+ * A 304 to a request that was not conditional is a bad answer: there is
+ * no copy it could refer to (WB_GH_RETRY).
  */
 enum wb_github_verdict wb_github_decide(const struct wb_github_answer *a,
     long long now, jv *value, double *wait, const char **why);
@@ -136,6 +149,7 @@ struct wb_github;
 struct wb_github_result {
 	enum wb_github_verdict verdict;	/* never RETRY nor RATE_WAIT */
 	jv value;			/* WB_GH_OK: the body; else jv_null() */
+	size_t len;			/* WB_GH_OK: bytes of the body */
 	char etag[WB_ETAG_MAX];		/* the answer's ETag, "" if none */
 	char next[2048];		/* Link rel="next" under the base, or "" */
 	char location[2048];		/* Location of a redirect, or "" */
@@ -159,7 +173,9 @@ const char *wb_github_base(const struct wb_github *gh);
  * or else If-Modified-Since: 'since' when non-NULL. Retries transport
  * errors, 5xx and bad bodies with backoff, waits out rate limits (logging
  * each wait once, with its end), then fills *r; free r->value. Returns
- * r->verdict.
+ * r->verdict. An answer whose Link header names a next page that cannot
+ * be followed (malformed, cut short, too long, outside the base) is
+ * WB_GH_FAIL: it must not pass for the last page.
  */
 enum wb_github_verdict wb_github_get(struct wb_github *gh, const char *url,
     const char *etag, const char *since, struct wb_github_result *r);

@@ -210,7 +210,7 @@ wb_http_header(const struct wb_http_response *resp, const char *name,
 			    buflen - 1;
 			memcpy(buf, v, n);
 			buf[n] = '\0';
-			return 1;
+			return n < (size_t)(e - v) ? 2 : 1;
 		}
 		if (eol == NULL)
 			break;

@@ -49,7 +49,9 @@ void wb_http_response_free(struct wb_http_response *resp);
 
 /*
  * Copy the value of header 'name' (case-insensitive, first occurrence,
- * blanks trimmed) into buf[buflen]. Returns 1 if found, 0 if not.
+ * blanks trimmed) into buf[buflen]. Returns 1 if found, 0 if not, 2 if
+ * found but longer than buflen - 1 (buf then holds its beginning, which
+ * is rarely of any use: check for 2 before trusting the value).
  */
 int wb_http_header(const struct wb_http_response *resp, const char *name,
     char *buf, size_t buflen);

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "wb_scan.h"
 
@@ -57,6 +58,26 @@ wb_scan_seconds(const char *s, double *out)
 	if (*end != '\0' || !isfinite(d) || d < 0 || d > 1e9)
 		return -1;
 	*out = d;
+	return 0;
+}
+
+int
+wb_scan_iso8601(const char *s, time_t *out)
+{
+	struct tm tm = { 0 };
+	const char *end;
+	char again[32];
+	time_t t;
+
+	if (strlen(s) != 20 || (end = strptime(s, "%Y-%m-%dT%H:%M:%SZ",
+	    &tm)) == NULL || *end != '\0' || (t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	/* strptime takes 2024-02-30 and timegm makes it March 1: refuse. */
+	gmtime_r(&t, &tm);
+	strftime(again, sizeof again, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (strcmp(again, s) != 0)
+		return -1;
+	*out = t;
 	return 0;
 }
 

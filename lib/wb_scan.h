@@ -3,6 +3,7 @@
 #define WB_SCAN_H
 
 #include <stddef.h>
+#include <time.h>
 
 #define WB_NUMBER_MAX 2147483647L	/* issue numbers are 1..2^31-1 */
 
@@ -20,6 +21,13 @@ int wb_scan_number(const char *s, long *out, const char **why);
 
 /* Parse a duration in seconds ("300", "0.5"): 0 <= d <= 10^9. */
 int wb_scan_seconds(const char *s, double *out);
+
+/*
+ * Parse 's' as exactly YYYY-MM-DDTHH:MM:SSZ (GitHub's timestamps), a real
+ * UTC time (no February 30). Returns 0 and sets *out to seconds since the
+ * epoch, or -1.
+ */
+int wb_scan_iso8601(const char *s, time_t *out);
 
 /* A queue name is 1..64 of [A-Za-z0-9_.-]; returns 1 when 'name' is one. */
 int wb_queue_name_ok(const char *name);

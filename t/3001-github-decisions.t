@@ -5,19 +5,21 @@
 . "${0%/*}/lib.sh"
 command -v cc >/dev/null || skip_all "no C compiler"
 [ -f "$WB_BUILD/libwb.a" ] || skip_all "no $WB_BUILD/libwb.a (run make)"
-plan 40
+plan 49
 
 cat >"$SCRATCH/d.c" <<'EOC'
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "wb_github.h"
+#include "wb_scan.h"
 static const char *nz(const char *s) { return strcmp(s, "-") ? s : NULL; }
 int main(int argc, char **argv) {
 	char buf[2048];
 	const char *c = argv[1];
 	if (!strcmp(c, "link")) {
-		puts(wb_github_link_next(argv[2], buf, sizeof buf) ? buf : "-");
+		int rc = wb_github_link_next(argv[2], buf, sizeof buf);
+		puts(rc > 0 ? buf : rc < 0 ? "!" : "-");
 	} else if (!strcmp(c, "under")) {
 		printf("%d\n", wb_github_url_under(argv[2], argv[3]));
 	} else if (!strcmp(c, "repo")) {
@@ -41,6 +43,7 @@ int main(int argc, char **argv) {
 		if (!strcmp(argv[2], "transport")) a.transport_error = 1;
 		else if (!strcmp(argv[2], "toobig")) a.too_big = a.transport_error = 1;
 		else a.status = atol(argv[2]);
+		a.conditional = strcmp(argv[2], "304u") != 0;
 		a.remaining = nz(argv[3]); a.reset = nz(argv[4]);
 		a.retry_after = nz(argv[5]);
 		a.body = argv[6]; a.len = strlen(argv[6]);
@@ -53,6 +56,12 @@ int main(int argc, char **argv) {
 		struct wb_github_limit l = { -1, -1 };
 		wb_github_limit_update(&l, nz(argv[2]), nz(argv[3]));
 		printf("%lld\n", wb_github_limit_wait(&l, atoll(argv[4])));
+	} else if (!strcmp(c, "iso")) {
+		time_t t;
+		if (wb_scan_iso8601(argv[2], &t) < 0) puts("-");
+		else printf("%lld\n", (long long)t);
+	} else if (!strcmp(c, "repoid")) {
+		printf("%lld\n", wb_github_location_repo_id(argv[2], argv[3]));
 	} else if (!strcmp(c, "subst")) {
 		jv tl = jv_parse(argv[3]);
 		jv out = wb_github_substitute(jv_parse(argv[2]), tl, argv[4], argv[5]);
@@ -77,7 +86,12 @@ is "$(d link "<$A/x?page=1>; rel=\"prev\", <$A/x?page=1>; rel=\"first\"")" "-" "
 is "$(d link "<$A/x?page=4>; rel=\"prev\", <$A/x?page=6>; rel=\"next\"")" "$A/x?page=6" "Link: next after prev"
 is "$(d link "<$A/a,b>;rel=next")" "$A/a,b" "Link: unquoted rel, comma inside the URL"
 is "$(d link "<$A/y>; rel=\"next last\"")" "$A/y" "Link: rel listing several relations"
-is "$(d link "<$A/broken; rel=\"next\"")" "-" "Link: malformed is no next"
+is "$(d link "<$A/broken; rel=\"next\"")" "!" "Link: malformed is an error, not the last page"
+is "$(d link "<$A/x>; title=\"rel=next\"")" "-" "Link: rel= inside another parameter's quoted value is no rel"
+is "$(d link "<$A/x>; title=\"a;rel=\\\"next\", <$A/y>; REL=next")" "$A/y" "Link: quoted-string with escapes and ';', then a real rel"
+is "$(d link "<$A/x>; rel=prev; rel=next")" "-" "Link: only the first rel counts"
+is "$(d link "<$A/x?$(printf '%03000d' 0)>; rel=next")" "!" "Link: a next URL too long is an error"
+is "$(d link "<$A/x>; rel=\"next\" junk")" "!" "Link: junk after a link-value is an error"
 is "$(d under "$A" "$A/repos/a/b")" 1 "URL under the base"
 is "$(d under "$A" "https://api.github.com.evil.example/repos")" 0 "look-alike host refused"
 is "$(d under "http://127.0.0.1:80" "http://127.0.0.1:8080/x")" 0 "another port refused"
@@ -92,6 +106,7 @@ is "$(d decide 200 4999 100 - '{"a":1}' 50)" "OK 0 -" "200 with JSON"
 is "$(d decide 200 4999 100 - '{"a":' 50)" "RETRY 0 answer is not complete JSON" "200 with truncated JSON: retry"
 is "$(d decide 200 4999 100 - '<html>' 50)" "RETRY 0 answer is not complete JSON" "200 with HTML: retry"
 is "$(d decide 304 4999 100 - '' 50)" "NOT_MODIFIED 0 -" "304"
+is "$(d decide 304u 4999 100 - '' 50)" "RETRY 0 304 to an unconditional request" "304 to an unconditional request: a bad answer"
 is "$(d decide 404 4999 100 - '{}' 50)" "GONE 0 not found" "404 gone"
 is "$(d decide 410 4999 100 - '{}' 50)" "GONE 0 gone" "410 gone"
 is "$(d decide 301 4999 100 - '{}' 50)" "MOVED 0 moved" "301 moved"
@@ -109,6 +124,11 @@ is "$(d decide transport - - - '' 50)" "RETRY 0 no complete answer" "transport e
 is "$(d decide toobig - - - '' 50)" "FAIL 0 answer larger than the limit" "huge answer: fails, no retry"
 is "$(d backoff 0 1 0) $(d backoff 0 1 0.999) $(d backoff 3 1 0) $(d backoff 20 1 0.5)" "0.5 0.9995 4 45" "backoff doubles, jitter in [50%,100%), capped at 60s"
 is "$(d limitwait 5 100 50) $(d limitwait 0 100 50) $(d limitwait 0 40 50) $(d limitwait - - 50) $(d limitwait 0 x 50)" "0 50 0 0 0" "budget spent: wait until the reset, else not"
+
+is "$(d iso 2024-01-01T00:00:00Z) $(d iso 2024-02-29T23:59:59Z) $(d iso 1970-01-01T00:00:00Z)" "1704067200 1709251199 0" "ISO 8601: GitHub's timestamps"
+is "$(d iso 2023-02-29T00:00:00Z)$(d iso 2024-01-01T00:00:00)$(d iso 2024-01-01T00:00:00Z.)$(d iso 2024-1-01T00:00:00Z)$(d iso ' 2024-01-01T00:00:00Z')$(d iso 2024-01-01T24:00:00Z)" "------" "ISO 8601: impossible dates and other shapes refused"
+is "$(d repoid "$A" "$A/repositories/17839063/issues/5") $(d repoid "$A" "$A/repositories/17839063") $(d repoid "$A" "$A/repos/a/b/issues/5") $(d repoid "$A" "https://x/repositories/1/issues/5") $(d repoid "$A" "$A/repositories/0x1/issues/5")" \
+	"17839063 17839063 0 0 0" "repository id of a redirect into /repositories/ID/"
 
 TL='[{"event":"labeled"},{"event":"cross-referenced","source":{"issue":{"title":"public","body":"p","repository":{"name":"web-bugs"}}}},{"event":"cross-referenced","source":{"issue":{"title":"Real title","body":"Real body","repository":{"name":"web-bugs-private"}}}},{"event":"cross-referenced","source":{"issue":{"title":"second","body":"s","repository":{"name":"web-bugs-private"}}}}]'
 T='In the moderation queue.|Issue closed.'

@@ -3,7 +3,7 @@
 # private substitution, gone and transferred issues, bad arguments.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 43
+plan 49
 TOKEN=ghp_s3cr3tT0kenValue1234567890
 start_github --issues 6 --events 3 --token "$TOKEN"
 WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=$TOKEN
@@ -79,7 +79,8 @@ is "$RC:$ERR" "0:" "gone issues are not errors"
 is "$OUT" '{"number":1,"claim":"5","queue":"download","gone":true}
 {"number":2,"gone":true}
 {"number":3,"gone":true,"moved_to":"webcompat/web-bugs-archive#77"}' "410, 404 and 301 give gone, with moved_to"
-is "$(gh_requests '.path == "/repos/webcompat/web-bugs"')" 1 "the repository itself checked once before trusting a 404"
+is "$(gh_requests '.path == "/repos/webcompat/web-bugs"'):$(gh_requests '.path == "/repos/webcompat/web-bugs" and .counted')" "3:1" \
+	"the repository checked before trusting each 404, 410 or 301; the repeats are free 304s"
 is "$(gh_requests '.path | startswith("/repositories/17839064/issues/77")')" 1 "the redirect followed once, on the same host"
 run wb-fetch 1000
 is "$OUT" '{"number":1000,"gone":true}' "never-existing number: gone"
@@ -94,9 +95,23 @@ run wb-fetch 2
 is "$RC:$OUT:$ERR" "111::wb-fetch: warning: issue 2 redirected outside WB_GITHUB_API; not followed; not emitted" "redirect off the API host: an error, not gone"
 is "$(gh_requests)" 1 "and nothing else requested"
 gh faults '{}'
+# A redirect to the same issue of the same repository is no transfer.
+gh fault "{\"match\":\"issues/2\$\",\"kind\":\"redirect\",\"location\":\"$WB_GITHUB_API/repos/webcompat/web-bugs/issues/2\",\"times\":1}"
+run wb-fetch 2
+is "$RC:$OUT:$ERR" "111::wb-fetch: warning: issue 2 redirected to itself; not taken as gone; not emitted" "redirect to itself: an error, not gone"
+gh faults '{}'
+
+# A repository renamed during a run: every issue then redirects to
+# /repositories/ID/issues/N, which serves it under the new name. That is
+# no transfer: fatal, and nothing marked gone.
+{ echo 1; wait_for 10 grep -q number "$SCRATCH/rn.out"; gh renamed '{"on":true}'; echo 2; } |
+	wb-fetch >"$SCRATCH/rn.out" 2>"$SCRATCH/rn.err"
+is "$?:$(cat "$SCRATCH/rn.out")" '100:{"number":1,"gone":true}' "renamed mid-run: fatal 100, issue 2 not marked gone"
+is "$(cat "$SCRATCH/rn.err")" "wb-fetch: fatal: repository webcompat/web-bugs has moved (renamed or transferred); set WB_REPO to its new name" "reported"
+WB_REPO=webcompat/web-bugs-renamed run wb-fetch 2
+is "$RC:$(printf '%s' "$OUT" | jq -r .issue.repository_url)" "0:$WB_GITHUB_API/repos/webcompat/web-bugs-renamed" "under its new name it is fetched"
 
 # A renamed repository must not empty the archive.
-gh renamed '{"on":true}'
 run wb-fetch 1
 like "$RC:$ERR" '^100:wb-fetch: fatal: repository webcompat/web-bugs has moved' "renamed repository: fatal 100, nothing marked gone"
 is "$OUT" "" "nothing emitted"
@@ -118,6 +133,9 @@ is "$(gh_requests '.auth == "none"')" 2 "no token: anonymous"
 WB_DEBUG=1 WB_GITHUB_API=http://127.0.0.1:1 WB_FETCH_BACKOFF=0.01 run wb-fetch 5
 is "$RC" 111 "unreachable API: 111"
 like "$ERR" "wb-fetch: warning: unable to get issue 5: http://127.0.0.1:1/repos/webcompat/web-bugs/issues/5: .*\(after 6 tries\); not emitted" "unreachable API reported"
+WB_DEBUG=1 WB_GITHUB_API=http://wb:s3cretPw@127.0.0.1:1 WB_FETCH_BACKOFF=0.01 run wb-fetch 5
+is "$RC:$(printf '%s\n' "$ERR" | grep -c 'retrying')" "111:5" "debug: each retry logged"
+unlike "$ERR" "s3cretPw" "credentials of WB_GITHUB_API in no message, debug lines included"
 WB_DEBUG=1 run wb-fetch 4 5 1
 unlike "$OUT$ERR" "$TOKEN" "token in no output nor debug message"
 is "$(grep -rl -- "$TOKEN" "$SCRATCH")" "" "token in no file: archive, outputs, request log"

@@ -4,7 +4,7 @@
 # and ETags that no longer describe the archive are not trusted.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 22
+plan 30
 start_github --issues 4 --events 3 --token tok
 WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=tok
 export WB_DATA WB_GITHUB_TOKEN
@@ -68,12 +68,56 @@ wb-fetch 4 | wb-write >/dev/null
 is "$(counted)" 2 "archive gone: full download"
 is "$(archive 4)" "$(served 4)" "and archived again"
 
+# Page counts that do not match the archive: the timeline is asked again
+# without conditions, and the issue's ETag, just confirmed, is kept.
+sed -i 's/^page 1 /page 100 /' "$WB_DATA/etags/3"
+ietag=$(sed -n 's/^issue //p' "$WB_DATA/etags/3")
+gh_clear_log
+run wb-fetch 3
+is "$(printf '%s' "$OUT" | jq -r .etags.issue):$(printf '%s' "$OUT" | jq -c '.timeline | length')" "$ietag:101" "timeline restarted: the issue's ETag kept, 101 events"
+is "$(jq -r '"\(.status) \(.inm)"' "$GH_LOG" | tr '\n' ' ')" "304 true 304 true 304 true 200 false 200 false " "issue 304, pages 1 and 2 304 (2 unusable), then both pages in full"
+
+# An ETag too long to keep whole is not kept, never cut short and sent back.
+gh fault "$(jq -cn --arg v "W/\"$(printf '%0300d' 0)\"" '{match:"issues/2$",kind:"header",name:"ETag",value:$v}')"
+gh set '{"number":2,"title":"long etag"}'
+run wb-fetch 2
+is "$RC:$(printf '%s' "$OUT" | jq -c '[.issue.title,.etags.issue]')" '0:["long etag",null]' "ETag over 255 bytes: none kept"
+gh faults '{}'
+
+# A moderated issue whose private issue is edited: the public issue is a
+# 304, the timeline's cross-reference changed. The archived issue holds
+# the old private title, no longer the placeholder: it is asked again in
+# full and substituted afresh, never left disagreeing with its timeline.
+gh private '{"number":4,"private_title":"Old secret","private_body":"old"}'
+wb-fetch 4 | wb-write >/dev/null
+gh private '{"number":4,"edit":true,"private_title":"New secret","private_body":"new"}'
+gh_clear_log
+wb-fetch 4 | wb-write >/dev/null
+is "$(jq -c '[.title,.body,.__WEBCOMPAT_PRIVATE_ISSUE__]' "$WB_DATA/current/4/issue.json")" '["New secret","new",true]' "private edit: new title and body archived"
+is "$(jq -r '"\(.status) \(.inm)"' "$GH_LOG" | tr '\n' ' ')" "304 true 200 true 200 false " "issue 304, timeline changed, the issue asked again without condition"
+gh_clear_log
+wb-fetch 4 | wb-write >/dev/null
+is "$(counted):$(jq -r .title "$WB_DATA/current/4/issue.json")" "0:New secret" "then all 304 again, and the title stays"
+
+# A 304 to a request that named no copy (no ETag, an archived issue
+# without updated_at) is a bad answer: asked again, never taken as "use
+# the archive".
+mkdir -p "$WB_DATA/current/2"
+echo '{"number":2,"title":"stale"}' >"$WB_DATA/current/2/issue.json"
+rm -f "$WB_DATA/etags/2"
+gh fault '{"match":"issues/2$","kind":"status","status":304,"times":1}'
+gh_clear_log
+WB_FETCH_BACKOFF=0.01 run wb-fetch 2
+is "$RC:$(printf '%s' "$OUT" | jq -cS .issue)" "0:$(curl -sf "$WB_GITHUB_API/_double/dump/2" | jq -cS .issue)" "304 without a condition: retried, the stale archive not used"
+is "$(jq -r 'select(.path | endswith("issues/2")) | "\(.status) \(.inm) \(.ims)"' "$GH_LOG" | tr '\n' ' ')" "304 false false 200 false false " "no condition was sent; asked again"
+gh faults '{}'
+
 # After wb-list: no issue ETag, so If-Modified-Since (updated_at) is used.
 WB_DATA=$SCRATCH/data2
 gh_clear_log
 wb-list --all | wb-fetch | wb-write >/dev/null
 is "$(counted)" 6 "wb-list + wb-fetch: one listing page and the timeline pages (3 has two)"
-is "$(archive 1 2 3 4)" "$(served 1 2 3 4)" "archive from the listing is exact"
+is "$(archive 1 2 3)" "$(served 1 2 3)" "archive from the listing is exact (4, moderated, is substituted)"
 gh_clear_log
 wb-fetch 1 2 3 4 | wb-write >/dev/null
 is "$(counted):$(gh_requests '.ims and .status == 304')" "0:4" "re-run after wb-list: If-Modified-Since gives 304s"

@@ -5,7 +5,7 @@
 # is ever emitted.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 30
+plan 37
 start_github --issues 5 --events 3 --token tok
 WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=tok WB_FETCH_BACKOFF=0.01
 export WB_DATA WB_GITHUB_TOKEN WB_FETCH_BACKOFF
@@ -47,6 +47,30 @@ fault '{"match":"issues/2/timeline.*page=2","kind":"status","status":500,"times"
 run wb-fetch 2
 is "$RC:$OUT" "111:" "second timeline page failing: nothing of the issue emitted"
 is "$ERR" "wb-fetch: warning: unable to get the timeline of 2: server error (after 6 tries); not emitted" "reported"
+
+# A Link that names a next page which cannot be followed is an error,
+# never the last page: nothing of the issue is emitted.
+TL=/repositories/17839063/issues/2/timeline
+link_fault() { fault "$(jq -cn --arg l "$1" '{match:"issues/2/timeline",kind:"link",link:$l,times:-1}')"; }
+link_fault '<http://127.0.0.2:9/x?page=2>; rel="next"'
+run wb-fetch 2
+is "$RC:$OUT:$ERR" '111::wb-fetch: warning: unable to get the timeline of 2: Link rel="next" outside WB_GITHUB_API; not emitted' "next page outside the API: record fails"
+link_fault "<$WB_GITHUB_API$TL?per_page=100&page=2&pad=$(printf '%03000d' 0)>; rel=\"next\""
+run wb-fetch 2
+is "$RC:$OUT:$ERR" '111::wb-fetch: warning: unable to get the timeline of 2: Link header malformed, or its next URL too long; not emitted' "next URL too long: record fails"
+link_fault "<$WB_GITHUB_API$TL?page=1>; rel=\"prev\"; title=\"$(printf '%09000d' 0)\", <$WB_GITHUB_API$TL?per_page=100&page=2>; rel=\"next\""
+run wb-fetch 2
+is "$RC:$OUT:$ERR" '111::wb-fetch: warning: unable to get the timeline of 2: Link header too long; not emitted' "Link header too long to read whole: record fails"
+link_fault "<$WB_GITHUB_API$TL?per_page=100&page=2>; rel=\"next\"; title=\"x"
+run wb-fetch 2
+is "$RC:$OUT" '111:' "malformed Link: record fails"
+is "$(gh_requests)" 2 "the issue and page 1 only: nothing followed nor retried"
+# A Link that leads back to a page already read: refused at once, not
+# followed a thousand times (nor its pages kept in memory).
+link_fault "<$WB_GITHUB_API/repos/webcompat/web-bugs/issues/2/timeline?per_page=100>; rel=\"next\""
+run wb-fetch 2
+is "$RC:$OUT:$ERR" '111::wb-fetch: warning: timeline of 2: page 1 links back to a page already read; not emitted' "next page already read: record fails"
+is "$(gh_requests)" 2 "after one timeline request"
 
 fault '{"match":"issues/4/timeline","kind":"wrongshape","times":-1}'
 run wb-fetch 4 5

@@ -3,7 +3,7 @@
 # issues, records passed on without issue/timeline/etags, bad records,
 # unchanged files left alone, failed writes that leave the old files.
 . "${0%/*}/lib.sh"
-plan 30
+plan 39
 WB_DATA=$SCRATCH/data
 export WB_DATA
 C=$WB_DATA/current
@@ -80,4 +80,33 @@ like "$ERR" "^wb-write: warning: unable to create a temporary file in $C/9: Not 
 # A number out of range never becomes a path.
 run sh -c "printf '%s\n' '{\"number\":2147483648,\"issue\":{},\"timeline\":[]}' '{\"number\":-1,\"gone\":true}' | wb-write"
 is "$RC:$OUT:$(ls "$C" | tr '\n' ' ')" "1::2 8 9 " "out-of-range numbers rejected before any path"
+# A write that fails half-way leaves both previous files as they were:
+# never a new timeline beside an old issue, nor the reverse.
+WB_DATA=$SCRATCH/d2 C=$SCRATCH/d2/current
+mkdir -p "$C/11/timeline.json/x" "$C/12/issue.json/x"
+echo '{"number":11,"title":"old"}' >"$C/11/issue.json"
+echo '[{"old":1}]' >"$C/12/timeline.json"
+{ rec 11 new '{"event":"x"}'; rec 12 new '{"event":"x"}'; } >"$SCRATCH/half"
+WB_DATA=$SCRATCH/d2 run wb-write <"$SCRATCH/half"
+is "$RC:$OUT" "111:" "timeline.json or issue.json that cannot be replaced: 111, nothing emitted"
+is "$(cat "$C/11/issue.json")" '{"number":11,"title":"old"}' "timeline.json not replaceable: issue.json not replaced either"
+is "$(cat "$C/12/timeline.json")" '[{"old":1}]' "issue.json not replaceable: the new timeline.json taken back"
+is "$(ls -A "$C/11" "$C/12" | tr '\n' ' ')" "$C/11: issue.json timeline.json  $C/12: issue.json timeline.json " "no temporary file nor kept copy left"
+
+# A new issue whose files cannot be written leaves no empty current/N,
+# which would pass for an archived issue.
+rec 13 new "$big" >"$SCRATCH/new"
+WB_DATA=$SCRATCH/d2 run sh -c "ulimit -f 100; exec wb-write <'$SCRATCH/new'"
+is "$RC:$OUT" "111:" "new issue not writable: 111"
+test -e "$C/13"
+is "$?" 1 "and no current/13 left behind"
+
+# Removing a gone issue: current/N disappears whole, at once, even when
+# it cannot be emptied (here a directory inside it).
+mkdir -p "$C/14/sub/x" && echo '{}' >"$C/14/issue.json" && echo '[]' >"$C/14/timeline.json"
+WB_DATA=$SCRATCH/d2 run sh -c 'echo "{\"number\":14,\"gone\":true}" | wb-write'
+is "$RC:$OUT" "111:" "removal not complete: 111, not emitted"
+like "$ERR" "^wb-write: warning: unable to remove $C/\\.14\\.gone\\.[0-9]+\\.[0-9]+: Is a directory; 14 not emitted\$" "reported with the path it could not empty"
+test -e "$C/14"
+is "$?" 1 "current/14 is gone all the same, not half-emptied"
 done_testing

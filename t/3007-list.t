@@ -3,7 +3,7 @@
 # --all, and --resume with its state in Redis, moved only by a complete run.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 26
+plan 33
 start_redis
 start_github --issues 250 --events 1 --token tok
 WB_GITHUB_TOKEN=tok WB_FETCH_BACKOFF=0.01
@@ -28,9 +28,10 @@ is "$(printf '%s\n' "$OUT" | jq -c .number | tr '\n' ' ' | md5sum)" \
 	"$(seq 1 250 | grep -v -x -e 7 -e 8 | tr '\n' ' ' | md5sum)" "every issue, oldest update first, pull requests skipped"
 is "$(printf '%s\n' "$OUT" | jq -c 'keys' | sort -u)" '["issue","number"]' "records hold number and issue"
 is "$(printf '%s\n' "$OUT" | sed -n 1p | jq -cS .issue)" "$(curl -sf "$WB_GITHUB_API/_double/dump/1" | jq -cS .issue)" "the issue exactly as listed"
+I='/repos/webcompat/web-bugs/issues?state=all&sort=updated&direction=asc&per_page=100'
 is "$(jq -r .path "$GH_LOG" | tr '\n' ' ')" \
-	"/repos/webcompat/web-bugs/issues?state=all&sort=updated&direction=asc&per_page=100 /repositories/17839063/issues?direction=asc&per_page=100&sort=updated&state=all&page=2 /repositories/17839063/issues?direction=asc&per_page=100&sort=updated&state=all&page=3 " \
-	"three pages of 100, Link followed"
+	"$I $I&since=2024-01-01T01:40:29Z $I&since=2024-01-01T03:19:29Z " \
+	"three pages of 100, each from the newest update of the one before (less a second)"
 
 sleep_until_next_second() { t=$(date +%s); while [ "$(date +%s)" = "$t" ]; do sleep 0.05; done; }
 gh set '{"number":5,"fields":{"state":"closed"}}'
@@ -41,23 +42,36 @@ run wb-list --since 2025-01-01T00:00:00Z
 is "$(printf '%s\n' "$OUT" | jq -c .number | tr '\n' ' ')" "5 9 " "--since: only what changed, closed ones too"
 like "$(jq -r .path "$GH_LOG")" 'since=2025-01-01T00:00:00Z' "since sent"
 
-# --resume: needs a starting point, then keeps its own.
+# --resume: needs a starting point, then keeps its own: the newest update
+# seen, or five minutes before the run began when that is earlier, so that
+# what changed during the run is listed again.
+# point_in T0 T1: the stored point is 300 s before a time in [T0, T1].
+point_in() {
+	p=$(date -u -d "$(redis_cli GET "$KEY")" +%s)
+	[ "$p" -ge $(($1 - 300)) ] && [ "$p" -le $(($2 - 300)) ]
+}
 run wb-list --resume
 is "$RC:$ERR" "100:wb-list: fatal: no resume point in $KEY yet: give --since for the first run" "first --resume needs --since"
+T0=$(date +%s)
 run wb-list --resume --since 2025-01-01T00:00:00Z
+T1=$(date +%s)
 is "$(printf '%s\n' "$OUT" | jq -c .number | tr '\n' ' ')" "5 9 " "first --resume run"
-newest=$(printf '%s\n' "$OUT" | jq -r .issue.updated_at | sort | tail -n 1)
-is "$(redis_cli GET "$KEY")" "$newest" "newest updated_at stored in Redis"
+point_in "$T0" "$T1"
+ok $? "resume point stored: five minutes before the run began (its newest update is later)"
+newest=$(redis_cli GET "$KEY")
 gh_clear_log
 run wb-list --resume
 like "$(jq -r .path "$GH_LOG")" "since=$newest" "the next run starts there"
-is "$(printf '%s\n' "$OUT" | jq -c .number | tr '\n' ' ')" "9 " "only the boundary issue again"
+is "$(printf '%s\n' "$OUT" | jq -c .number | tr '\n' ' ')" "5 9 " "the last five minutes listed again"
 sleep_until_next_second
 gh set '{"number":12,"title":"later"}'
+T0=$(date +%s)
 run wb-list --resume
-is "$(printf '%s\n' "$OUT" | jq -c .number | tr '\n' ' ')" "9 12 " "a later change is caught"
-newest=$(printf '%s\n' "$OUT" | jq -r .issue.updated_at | sort | tail -n 1)
-is "$(redis_cli GET "$KEY")" "$newest" "resume point moved forward"
+T1=$(date +%s)
+is "$(printf '%s\n' "$OUT" | jq -c .number | tr '\n' ' ')" "5 9 12 " "a later change is caught"
+point_in "$T0" "$T1"
+ok $? "resume point moved with the run's start"
+newest=$(redis_cli GET "$KEY")
 
 # An incomplete run leaves the resume point where it was.
 sleep_until_next_second
@@ -72,8 +86,31 @@ gh fault '{"match":"since=","kind":"wrongshape","times":-1}'
 run wb-list --resume
 is "$RC:$(redis_cli GET "$KEY")" "111:$newest" "a page that is not a list: 111, resume point unchanged"
 gh faults '{}'
+gh fault '{"match":"since=","kind":"wrongshape","body":[1,"x",null,[],{"number":"12"}],"times":-1}'
 run wb-list --resume
-is "$(printf '%s\n' "$OUT" | jq -c .number | tr '\n' ' ')" "12 13 " "the next good run catches up"
+is "$RC:$OUT:$(redis_cli GET "$KEY")" "1::$newest" "listed items that are not issue objects: status 1, resume point unchanged"
+is "$ERR" "$(for i in 1 2 3 4 5; do echo "wb-list: warning: listed item $i is not an issue with a number and an updated_at; skipped"; done)" "each reported"
+gh faults '{}'
+gh fault '{"match":"since=","kind":"link","link":"<http://127.0.0.2:9/x?page=2>; rel=\"next\"","times":-1}'
+run wb-list --resume
+is "$RC:$ERR" '111:wb-list: fatal: unable to list page 1: Link rel="next" outside WB_GITHUB_API' "a next page outside the API: 111, not the last page"
+is "$(redis_cli GET "$KEY")" "$newest" "resume point unchanged"
+gh faults '{}'
+gh fault "$(jq -cn --arg l "<$WB_GITHUB_API/repositories/17839063/issues?page=2&x=$(printf '%03000d' 0)>; rel=\"next\"" '{match:"since=",kind:"link",link:$l,times:-1}')"
+run wb-list --resume
+is "$RC:$ERR:$(redis_cli GET "$KEY")" "111:wb-list: fatal: unable to list page 1: Link header malformed, or its next URL too long:$newest" "a next URL too long: 111, resume point unchanged"
+gh faults '{}'
+run wb-list --resume
+is "$(printf '%s\n' "$OUT" | jq -c .number | tr '\n' ' ')" "5 9 12 13 " "the next good run catches up"
+# An issue edited while the listing is read moves to its end: no other
+# issue may be pushed back onto a page already read and missed for it.
+gh fault '{"match":"/issues\\?","kind":"touch","number":60,"after":1}'
+run wb-list --all
+gh faults '{}'
+is "$RC:$(printf '%s\n' "$OUT" | jq -c .number | sort -n -u | md5sum)" \
+	"0:$(seq 1 250 | grep -v -x -e 7 -e 8 | md5sum)" "issue edited during the run: every issue listed all the same"
+is "$(printf '%s\n' "$OUT" | jq -c .number | tail -n 1)" 60 "and the edited one again, last"
+
 WB_REDIS=unix:///nonexistent.sock run wb-list --resume
 like "$RC:$ERR" "^111:wb-list: fatal: unable to connect to Redis" "Redis unreachable: 111"
 is "$(gh_stderr)" "" "the double reported no error"

@@ -19,13 +19,21 @@ X-GitHub-Api-Version.
 
 Tests steer it through POST /_double/<command> with a JSON body (never
 logged, never counted): set, events, state, private, pull, fault, faults,
-ratelimit, add; GET /_double/dump/M and /_double/stats. A fault is
-{"match": REGEX on the request path, "kind": KIND, "times": N (-1: always)}
+ratelimit, add, renamed ({"on": true, "to": "owner/new"}: the repository
+answers under its new name and the old name redirects to /repositories/ID,
+as GitHub does after a rename; "private" with "edit": true changes the
+private issue's title and body as its cross-reference shows them, without
+touching the public issue); GET /_double/dump/M and /_double/stats. A fault is
+{"match": REGEX on the request path, "kind": KIND, "times": N (-1: always),
+"after": N (let the first N matching requests pass, default 0)}
 with KIND one of status (+ "status", "retry_after"), drop (close without
 an answer), truncate (close in the middle of the body), cut (a complete
 answer whose JSON stops short), notjson, wrongshape (+ "body"), huge
 (+ "bytes"), bomb (a gzip answer inflating to "bytes"), redirect
-(+ "location", "status"), slow (+ "seconds", then the normal answer), ratelimit (the
+(+ "location", "status"), link (the normal answer with its Link header
+replaced by "link"), header (the normal answer with header "name" set to
+"value"), touch (issue "number" is edited at that moment,
+then the normal answer), slow (+ "seconds", then the normal answer), ratelimit (the
 budget is spent until "seconds" from now), secondary / secondary429
 (+ "retry_after"), forbidden. Every API request
 is appended to --log as one JSON line: method, path, status, auth
@@ -85,7 +93,8 @@ class World:
         self.repo_id = 17839063
         self.other = self.owner + "/web-bugs-archive"
         self.other_id = 17839064
-        self.renamed = False
+        self.renamed = False   # the repository now answers as new_name
+        self.new_name = self.owner + "/web-bugs-renamed"
         self.issues = {}       # number -> dict(issue fields) for a.repo
         self.events = {}       # number -> list of events
         self.state = {}        # number -> "ok" | "missing" | "deleted" | ("moved", M)
@@ -188,7 +197,7 @@ class World:
 
     def issue(self, n, full=None, number=None):
         d = self.issues[n]
-        full = full or self.repo
+        full = full or self.current()
         number = number or n
         u = "%s/repos/%s/issues/%d" % (self.base, full, number)
         obj = {"url": u, "repository_url": "%s/repos/%s" % (self.base, full),
@@ -211,6 +220,10 @@ class World:
                                    "diff_url": None, "patch_url": None, "merged_at": None}
         obj.update(d["extra"])
         return obj
+
+    def current(self):
+        """The repository's name now (after a rename, GitHub's new one)."""
+        return self.new_name if self.renamed else self.repo
 
     def touch(self, n):
         d = self.issues[n]
@@ -252,6 +265,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("X-GitHub-Api-Version-Selected", "2022-11-28")
         if self.gzipped:
             self.send_header("Content-Encoding", "gzip")
+        overrides = getattr(self, "overrides", None) or {}
+        headers = [(k, v) for k, v in headers if k not in overrides] + list(overrides.items())
         for k, v in headers:
             self.send_header(k, v)
         if status != 304:
@@ -345,6 +360,16 @@ class Handler(BaseHTTPRequestHandler):
                 w.state[num] = ("moved", body["to_number"]) if st == "transferred" else st
                 if st == "transferred":
                     w.moved[body["to_number"]] = num
+            elif cmd == "private" and body.get("edit"):
+                # The private issue edited: its cross-reference shows the
+                # new title and body; the public issue is not touched.
+                for ev in w.events[num]:
+                    src = ev.get("source", {}).get("issue", {})
+                    if ev.get("event") == "cross-referenced" and \
+                            src.get("repository", {}).get("name") == w.private_repo:
+                        src["title"] = body["private_title"]
+                        src["body"] = body.get("private_body")
+                        break
             elif cmd == "private":
                 w.issues[num]["title"] = body.get("title", MOD_TITLES[0])
                 ev = w.event(num, 0, "cross-referenced")
@@ -373,6 +398,7 @@ class Handler(BaseHTTPRequestHandler):
                     w.window = body["window"]
             elif cmd == "renamed":
                 w.renamed = bool(body.get("on", True))
+                w.new_name = body.get("to", w.new_name)
             else:
                 return self.send(404, {"message": "unknown command " + cmd})
         return self.send(200, {"ok": True})
@@ -383,6 +409,9 @@ class Handler(BaseHTTPRequestHandler):
         with w.lock:
             for f in w.faults:
                 if f["times"] != 0 and re.search(f.get("match", ""), self.path):
+                    if f.get("after", 0) > 0:
+                        f["after"] -= 1
+                        continue
                     if f["times"] > 0:
                         f["times"] -= 1
                     return dict(f)
@@ -457,6 +486,16 @@ class Handler(BaseHTTPRequestHandler):
             self.counted = True
             return self.error(int(f.get("status", 301)), "Moved Permanently",
                               [("Location", f["location"])] + self.rate_headers(b))
+        if kind == "touch":
+            with w.lock:
+                w.touch(f["number"])
+            return None
+        if kind == "link":
+            self.overrides = {"Link": f["link"]}
+            return None
+        if kind == "header":
+            self.overrides = {f["name"]: f["value"]}
+            return None
         if kind == "slow":
             time.sleep(float(f.get("seconds", 1)))
             return None
@@ -483,6 +522,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         w = self.server.world
         self.counted = False
+        self.overrides = None
         if self.path.startswith("/_double/"):
             return self.control()
         if not self.headers.get("User-Agent"):
@@ -578,12 +618,16 @@ class Handler(BaseHTTPRequestHandler):
         with w.lock:
             if parts[0] == "repos" and len(parts) >= 3:
                 full, rest = parts[1] + "/" + parts[2], parts[3:]
-                rid = {w.repo: w.repo_id, w.other: w.other_id}.get(full)
-                if rid is None or (full == w.repo and w.renamed):
-                    if full == w.repo and w.renamed:
-                        loc = "%s/repositories/%d%s" % (w.base, w.repo_id, "/" + "/".join(rest) if rest else "")
-                        return self.counted_error(b, 301, "Moved Permanently", [("Location", loc)])
+                if full == w.repo and w.renamed:
+                    # GitHub redirects the old name to the repository's id.
+                    loc = "%s/repositories/%d%s" % (w.base, w.repo_id, "/" + "/".join(rest) if rest else "")
+                    if u.query:
+                        loc += "?" + u.query
+                    return self.counted_error(b, 301, "Moved Permanently", [("Location", loc)])
+                rid = {w.current(): w.repo_id, w.other: w.other_id}.get(full)
+                if rid is None:
                     return self.counted_error(b, 404, "Not Found")
+                full = w.repo if rid == w.repo_id else full
             elif parts[0] == "repositories" and len(parts) >= 2 and parts[1].isdigit():
                 rid, rest = int(parts[1]), parts[2:]
                 full = {w.repo_id: w.repo, w.other_id: w.other}.get(rid)
@@ -593,7 +637,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.counted_error(b, 404, "Not Found")
             prefix = "/repositories/%d" % rid
             if not rest:
-                return self.conditional(b, 200, w.repository(full, rid))
+                return self.conditional(b, 200, w.repository(w.current() if rid == w.repo_id else full, rid))
             if rest[0] != "issues":
                 return self.counted_error(b, 404, "Not Found")
             if len(rest) == 1:
