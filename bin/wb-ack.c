@@ -80,27 +80,16 @@ gather(struct pending *p, const struct wb_record *rec, const char **why)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = { WB_CLI_LONGOPTS };
 	static struct pending p;
 	struct wb_config cfg;
 	struct wb_reader in;
 	struct wb_record rec;
 	struct wb_queue q;
 	const char *why;
-	int ch, status;
+	int status;
 
 	wb_cli_start("wb-ack");
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'h':
-			wb_cli_help(USAGE, HELP);
-		case 'V':
-			wb_cli_version();
-		default:
-			wb_dieusage(USAGE);
-		}
-	}
-	if (optind != argc)
+	if (wb_cli_no_options(argc, argv, USAGE, HELP) != argc)
 		wb_dieusage(USAGE);
 	wb_config_load(&cfg);
 	wb_queue_connect(&q, cfg.redis);

@@ -191,28 +191,18 @@ take_claim(struct sender *s, const struct wb_record *rec)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = { WB_CLI_LONGOPTS };
 	static struct sender s;
 	struct wb_config cfg;
 	struct wb_reader in;
 	struct wb_record rec;
 	struct wb_queue q;
 	const char *why;
-	int ch, status = WB_EXIT_OK;
+	int first, status = WB_EXIT_OK;
 	long n;
 
 	wb_cli_start("wb-enqueue");
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'h':
-			wb_cli_help(USAGE, HELP);
-		case 'V':
-			wb_cli_version();
-		default:
-			wb_dieusage(USAGE);
-		}
-	}
-	argc -= optind, argv += optind;
+	first = wb_cli_no_options(argc, argv, USAGE, HELP);
+	argc -= first, argv += first;
 	if (argc < 1)
 		wb_dieusage(USAGE);
 	s.queue = argv[0];

@@ -487,25 +487,15 @@ process(struct fetcher *f, struct wb_record *rec)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = { WB_CLI_LONGOPTS };
 	static struct fetcher f;
 	struct wb_reader in;
 	struct wb_record rec;
 	const char *why;
-	int ch, status = WB_EXIT_OK;
+	int first, status = WB_EXIT_OK;
 
 	wb_cli_start("wb-fetch");
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'h':
-			wb_cli_help(USAGE, HELP);
-		case 'V':
-			wb_cli_version();
-		default:
-			wb_dieusage(USAGE);
-		}
-	}
-	argc -= optind, argv += optind;
+	first = wb_cli_no_options(argc, argv, USAGE, HELP);
+	argc -= first, argv += first;
 	for (int i = 0; i < argc; i++)
 		if (wb_scan_number(argv[i], &rec.number, &why) < 0)
 			wb_die(WB_EXIT_USAGE, "not an issue number (%s): %s", why,

@@ -17,6 +17,25 @@ wb_cli_help(const char *usage, const char *help)
 	exit(wb_cli_end(WB_EXIT_OK));
 }
 
+int
+wb_cli_no_options(int argc, char **argv, const char *usage, const char *help)
+{
+	static const struct option longopts[] = { WB_CLI_LONGOPTS };
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			wb_cli_help(usage, help);
+		case 'V':
+			wb_cli_version();
+		default:
+			wb_dieusage(usage);
+		}
+	}
+	return optind;
+}
+
 void
 wb_cli_version(void)
 {

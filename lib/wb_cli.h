@@ -12,6 +12,14 @@
 
 /* Print "usage: <usage>", a blank line and 'help' on stdout; exit 0. */
 void wb_cli_help(const char *usage, const char *help) __attribute__((noreturn));
+/*
+ * The whole option parsing of a tool that has no options but -h/--help and
+ * --version: handles those, exits 100 on any other option, and returns
+ * the index of the first operand in argv.
+ */
+int wb_cli_no_options(int argc, char **argv, const char *usage,
+    const char *help);
+
 /* Print "<prog> (wb) <version>" on stdout; exit 0. */
 void wb_cli_version(void) __attribute__((noreturn));
 
