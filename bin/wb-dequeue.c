@@ -130,9 +130,7 @@ main(int argc, char **argv)
 	if (argc != 1)
 		wb_dieusage(USAGE);
 	queue = argv[0];
-	if (!wb_queue_name_ok(queue))
-		wb_die(WB_EXIT_USAGE, "bad queue name (1 to 64 of A-Z a-z 0-9 _ . -): %s",
-		    queue);
+	wb_queue_name_require(queue);
 	wb_config_load(&cfg);
 	/* Draining wants big batches; a pipeline, claims close to the work. */
 	if (batch == 0)

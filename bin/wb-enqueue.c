@@ -206,9 +206,7 @@ main(int argc, char **argv)
 	if (argc < 1)
 		wb_dieusage(USAGE);
 	s.queue = argv[0];
-	if (!wb_queue_name_ok(s.queue))
-		wb_die(WB_EXIT_USAGE, "bad queue name (1 to 64 of A-Z a-z 0-9 _ . -): %s",
-		    s.queue);
+	wb_queue_name_require(s.queue);
 	for (int i = 1; i < argc; i++)
 		if (wb_scan_number(argv[i], &n, &why) < 0)
 			wb_die(WB_EXIT_USAGE, "not an issue number: %s: %s",

@@ -106,9 +106,8 @@ main(int argc, char **argv)
 		known |= strcmp(cmd, cmds[i]) == 0;
 	if (!known || (strcmp(cmd, "purge") == 0 && argc != 2))
 		wb_dieusage(USAGE);
-	if (argc == 2 && !wb_queue_name_ok(argv[1]))
-		wb_die(WB_EXIT_USAGE, "bad queue name (1 to 64 of A-Z a-z 0-9 _ . -): %s",
-		    argv[1]);
+	if (argc == 2)
+		wb_queue_name_require(argv[1]);
 	wb_config_load(&cfg);
 	if (delay != NULL && wb_scan_seconds(delay, &secs) < 0)
 		wb_die(WB_EXIT_USAGE, "--delay is not a number of seconds: %s",

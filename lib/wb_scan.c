@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "wb_err.h"
 #include "wb_scan.h"
 
 int
@@ -90,4 +91,12 @@ wb_queue_name_ok(const char *name)
 		return 0;
 	return strspn(name, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+void
+wb_queue_name_require(const char *name)
+{
+	if (!wb_queue_name_ok(name))
+		wb_die(WB_EXIT_USAGE, "bad queue name (1 to 64 of A-Z a-z 0-9 _ . -): "
+		    "%s", name);
 }

@@ -31,5 +31,7 @@ int wb_scan_iso8601(const char *s, time_t *out);
 
 /* A queue name is 1..64 of [A-Za-z0-9_.-]; returns 1 when 'name' is one. */
 int wb_queue_name_ok(const char *name);
+/* Exit 100 with a message unless 'name' is a queue name (a command-line one). */
+void wb_queue_name_require(const char *name);
 
 #endif
