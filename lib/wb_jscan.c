@@ -744,7 +744,8 @@ wb_jscan_paths(const char *text, size_t len, const char *const *paths,
 				return -1;
 			}
 			split[i].ncomp++;
-			c = dot + 1;
+			if (dot != NULL)
+				c = dot + 1;
 		} while (dot != NULL);
 	}
 	init(&s, text, len);
