@@ -73,24 +73,20 @@ special8(uint64_t x)
 	    ((x - ONES * 0x20) & ~x) | x) & HIGHS ? 1 : 0;
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+/* A hex digit's value plus one, 0 for other bytes: \u is on a hot path. */
+static const unsigned char hexv1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16
+};
 
 /* The code unit of the four hex digits at p, or -1 if one is not hex. */
-static long
+static inline long
 hex4(const unsigned char *p)
 {
-	int a = hexval(p[0]), b = hexval(p[1]), c = hexval(p[2]),
-	    d = hexval(p[3]);
+	int a = hexv1[p[0]] - 1, b = hexv1[p[1]] - 1, c = hexv1[p[2]] - 1,
+	    d = hexv1[p[3]] - 1;
 
 	if ((a | b | c | d) < 0)
 		return -1;
@@ -194,14 +190,11 @@ string(struct scan *s, int *escaped)
 					return fail(s, "bad \\u escape");
 				}
 				/* Only whole surrogate pairs (see wb_jscan.h). */
-				if (c >= 0xDC00 && c <= 0xDFFF) {
-					s->p = p;
-					return fail(s, "lone UTF-16 surrogate escape");
-				}
-				if (c >= 0xD800 && c <= 0xDBFF) {
-					lo = s->end - p < 12 || p[6] != '\\' ||
-					    p[7] != 'u' ? -1 : hex4(p + 8);
-					if (lo < 0xDC00 || lo > 0xDFFF) {
+				if ((c & 0xF800) == 0xD800) {
+					lo = c >= 0xDC00 || s->end - p < 12 ||
+					    p[6] != '\\' || p[7] != 'u' ? -1 :
+					    hex4(p + 8);
+					if ((lo & ~0x3FFL) != 0xDC00) {
 						s->p = p;
 						return fail(s,
 						    "lone UTF-16 surrogate escape");
@@ -277,7 +270,8 @@ literal(struct scan *s, const char *word, size_t n)
 	return 0;
 }
 
-static int value(struct scan *s, unsigned *flags, unsigned want, int level);
+static int value(struct scan *s, unsigned *flags);
+static int object_paths(struct scan *s, unsigned want, int level);
 static int key_eq(const unsigned char *k, size_t n, int escaped,
     const char *want, size_t wl);
 
@@ -335,11 +329,14 @@ keep(struct scan *s, unsigned leaves, const unsigned char *v)
 /*
  * An object, s->p at '{'. When 'flags' is not NULL this is a document's
  * top level: note an empty object and keys that need the slow path.
- * 'want' holds the wanted paths that lead into this object, whose keys
- * are their component 'level'.
+ * When 'track' (a constant: this body is compiled twice, the plain
+ * object() that wb-bulk runs paying nothing for paths) 'want' holds the
+ * wanted paths that lead into this object, whose keys are their
+ * component 'level'.
  */
-static int
-object(struct scan *s, unsigned *flags, unsigned want, int level)
+static inline __attribute__((always_inline)) int
+object_body(struct scan *s, unsigned *flags, unsigned want, int level,
+    const int track)
 {
 	int first = 1;
 
@@ -372,7 +369,7 @@ object(struct scan *s, unsigned *flags, unsigned want, int level)
 		if (flags != NULL && (escaped || (s->p - 1 - key == 10 &&
 		    memcmp(key, "bug_number", 10) == 0)))
 			*flags |= WB_JSCAN_ODDKEY;
-		if (want != 0 && (inner = match_key(s, want, level, key,
+		if (track && (inner = match_key(s, want, level, key,
 		    (size_t)(s->p - 1 - key), escaped)) != 0) {
 			/* The last of duplicate keys wins, whole: a new
 			 * "issue" forgets what the one before held. */
@@ -392,9 +389,12 @@ object(struct scan *s, unsigned *flags, unsigned want, int level)
 		s->p++;
 		skip_ws(s);
 		v = s->p;
-		if (value(s, NULL, inner, level + 1) < 0)
+		if (track && inner != 0 && v < s->end && *v == '{') {
+			if (object_paths(s, inner, level + 1) < 0)
+				return -1;
+		} else if (value(s, NULL) < 0)
 			return -1;
-		if (leaves != 0)
+		if (track && leaves != 0)
 			keep(s, leaves, v);
 		skip_ws(s);
 		if (s->p < s->end && *s->p == ',') {
@@ -412,6 +412,18 @@ object(struct scan *s, unsigned *flags, unsigned want, int level)
 }
 
 static int
+object(struct scan *s, unsigned *flags)
+{
+	return object_body(s, flags, 0, 0, 0);
+}
+
+static int
+object_paths(struct scan *s, unsigned want, int level)
+{
+	return object_body(s, NULL, want, level, 1);
+}
+
+static int
 array(struct scan *s)
 {
 	if (deeper(s, 1) < 0)
@@ -425,7 +437,7 @@ array(struct scan *s)
 	}
 	for (;;) {
 		skip_ws(s);
-		if (value(s, NULL, 0, 0) < 0)
+		if (value(s, NULL) < 0)
 			return -1;
 		skip_ws(s);
 		if (s->p < s->end && *s->p == ',') {
@@ -442,9 +454,9 @@ array(struct scan *s)
 	}
 }
 
-/* Any value at s->p (no leading whitespace); 'want', 'level' as object's. */
+/* Any value at s->p (no leading whitespace). */
 static int
-value(struct scan *s, unsigned *flags, unsigned want, int level)
+value(struct scan *s, unsigned *flags)
 {
 	int escaped = 0;
 
@@ -452,7 +464,7 @@ value(struct scan *s, unsigned *flags, unsigned want, int level)
 		return fail(s, "unexpected end of input");
 	switch (*s->p) {
 	case '{':
-		return object(s, flags, want, level);
+		return object(s, flags);
 	case '[':
 		return array(s);
 	case '"':
@@ -492,7 +504,7 @@ document(struct scan *s, struct wb_jscan_span *span)
 	span->off = (size_t)(s->p - s->base);
 	span->flags = 0;
 	s->ws = 0;
-	if (object(s, &span->flags, 0, 0) < 0)
+	if (object(s, &span->flags) < 0)
 		return -1;
 	span->len = (size_t)(s->p - s->base) - span->off;
 	if (s->ws)
@@ -756,7 +768,7 @@ wb_jscan_paths(const char *text, size_t len, const char *const *paths,
 		fail(&s, s.p >= s.end ? "empty" : "not a JSON object");
 		return report(&s, why, whylen);
 	}
-	if (object(&s, NULL, npaths == 0 ? 0 :
+	if (object_paths(&s, npaths == 0 ? 0 :
 	    ~0u >> (sizeof(unsigned) * 8 - npaths), 0) < 0)
 		return report(&s, why, whylen);
 	skip_ws(&s);
@@ -794,12 +806,12 @@ wb_jscan_without_key(char *dst, const char *src, size_t len, const char *key,
 			skip_ws(&s);
 			s.p++;
 			skip_ws(&s);
-			value(&s, NULL, 0, 0);
+			value(&s, NULL);
 		} else {
 			skip_ws(&s);
 			s.p++;
 			skip_ws(&s);
-			value(&s, NULL, 0, 0);
+			value(&s, NULL);
 			if (!*empty)
 				dst[o++] = ',';
 			*empty = 0;
