@@ -78,8 +78,9 @@ bench: deps all
 run: deps all
 	sh scripts/run
 
-# make fuzz: the libFuzzer target of the webhook decision (fuzz/), built
-# with clang apart from the normal build; runs FUZZ_TIME seconds.
+# make fuzz: the libFuzzer target of the webhook decision and of the JSON
+# scanner, lib/wb_jscan (fuzz/), built with clang apart from the normal
+# build; runs FUZZ_TIME seconds.
 FUZZ_TIME ?= 60
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -DWB_VERSION='"$(VERSION)"' -Ilib -g -O1 \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -91,7 +92,7 @@ build/fuzz/webhook_fuzz: fuzz/webhook_fuzz.c lib/*.c lib/*.h
 
 fuzz: build/fuzz/webhook_fuzz
 	build/fuzz/webhook_fuzz -max_total_time=$(FUZZ_TIME) -max_len=65536 \
-		-timeout=10 build/fuzz/corpus fuzz/corpus
+		-timeout=10 -dict=fuzz/json.dict build/fuzz/corpus fuzz/corpus
 .PHONY: fuzz
 
 install: all

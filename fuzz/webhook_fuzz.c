@@ -1,4 +1,5 @@
-/* libFuzzer target for lib/wb_webhook.c: arbitrary headers and bodies.
+/* libFuzzer target for lib/wb_webhook.c and lib/wb_jscan.c, the one JSON
+ * scanner: arbitrary headers and bodies.
  *
  * Input: one flag byte, then "event\nsignature\ndelivery\ncontent-length\n"
  * and the body (the rest). Flag bits: 1 a secret is set, 2 sign the body
@@ -6,7 +7,13 @@
  * 8 send no Content-Length. Besides crashes and sanitizer reports, it
  * aborts when a decision is wrong: anything queued that libjq would not
  * read as an issue number of the repository, or a body the scanner
- * accepts that libjq reads differently. Run by `make fuzz`.
+ * accepts that libjq reads differently. The body is also given to every
+ * entry of wb_jscan, each checked against libjq: whatever the scanner
+ * accepts, libjq must accept and read the same way (the elements of an
+ * array, the values at the paths, the compacted copy, the copy without
+ * "bug_number"); the scanner may refuse more than libjq (libjq 1.6 takes
+ * leading zeros, "nan", invalid UTF-8 and lone low surrogate escapes),
+ * never less, and its two object entries must agree. Run by `make fuzz`.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +25,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "wb_jscan.h"
 #include "wb_json.h"
 #include "wb_record.h"
 #include "wb_webhook.h"
@@ -73,6 +81,145 @@ jq_decision(const char *body, size_t len, long *number)
 	jv_free(num);
 	jv_free(v);
 	return status;
+}
+
+/* libjq's reading of text[0..len), or an invalid jv. */
+static jv
+jq_parse(const char *text, size_t len)
+{
+	return jv_parse_sized(text, (int)len);
+}
+
+/* Abort unless the copy dst[0..n) reads as 'want' (consumed) in libjq. */
+static void
+same_as_jq(const char *what, const char *dst, size_t n, jv want)
+{
+	jv got = jq_parse(dst, n);
+
+	if (!jv_equal(got, want)) {
+		fprintf(stderr, "wb_jscan %s: libjq reads the copy differently\n",
+		    what);
+		abort();
+	}
+}
+
+/* The element spans and their copies, against libjq's reading. */
+static void
+check_spans(const char *text, const struct wb_jscan_span *span, jv elem)
+{
+	char *dst = malloc(span->len + 1);
+	const char *src = text + span->off;
+	int empty;
+	size_t n;
+
+	if (dst == NULL)
+		abort();
+	if (jv_get_kind(elem) != JV_KIND_OBJECT || src[0] != '{' ||
+	    src[span->len - 1] != '}')
+		abort();
+	same_as_jq("span", src, span->len, jv_copy(elem));
+	if ((jv_object_length(jv_copy(elem)) == 0) !=
+	    ((span->flags & WB_JSCAN_EMPTY) != 0))
+		abort();
+	if (!(span->flags & WB_JSCAN_ODDKEY) &&
+	    jv_object_has(jv_copy(elem), jv_string("bug_number")))
+		abort();	/* wb-bulk would copy it without removing it */
+	n = wb_jscan_compact(dst, src, span->len);
+	if (!(span->flags & WB_JSCAN_WS) && (n != span->len ||
+	    memcmp(dst, src, n) != 0))
+		abort();	/* wb-bulk copies it as it is */
+	same_as_jq("compact", dst, n, jv_copy(elem));
+	n = wb_jscan_without_key(dst, src, span->len, "bug_number", &empty);
+	elem = jv_object_delete(elem, jv_string("bug_number"));
+	if (empty != (jv_object_length(jv_copy(elem)) == 0))
+		abort();
+	same_as_jq("without_key", dst, n, elem);
+	free(dst);
+}
+
+/* Every entry of the scanner on one text, against libjq. */
+static void
+check_scanner(const char *text, size_t len)
+{
+	static const char *const paths[] = { "action", "issue.number",
+	    "repository.full_name", "a.b.c", "\xc3\xa9" };
+	struct wb_jscan_value vals[5];
+	struct wb_jscan_spans spans = { 0 };
+	struct wb_jscan_span span;
+	char why[128];
+	int obj, pth, arr;
+	jv v;
+
+	obj = wb_jscan_object(text, len, &span, why, sizeof why);
+	pth = wb_jscan_paths(text, len, paths, 5, vals, why, sizeof why);
+	arr = wb_jscan_array(text, len, &spans, why, sizeof why);
+	if (obj != pth)
+		abort();
+	if (obj != 0 && arr != 0) {
+		/* Refused: nothing to compare (libjq 1.6 leaks on some
+		 * invalid texts, so it is not asked). */
+		wb_jscan_spans_free(&spans);
+		return;
+	}
+	v = jq_parse(text, len);
+	if (obj == 0) {
+		if (jv_get_kind(v) != JV_KIND_OBJECT) {
+			fprintf(stderr, "wb_jscan accepts an object libjq does not\n");
+			abort();
+		}
+		check_spans(text, &span, jv_copy(v));
+		for (int i = 0; i < 5; i++) {
+			jv want = wb_json_path(v, paths[i]);	/* v borrowed */
+			char buf[256];
+			size_t n;
+
+			switch (vals[i].kind) {
+			case WB_JSCAN_ABSENT:
+				if (jv_is_valid(want))
+					abort();
+				break;
+			case WB_JSCAN_STRING:
+				if (jv_get_kind(want) != JV_KIND_STRING)
+					abort();
+				if (wb_jscan_unescape(text + vals[i].off,
+				    vals[i].len, buf, sizeof buf, &n) == 0 &&
+				    (n != (size_t)jv_string_length_bytes(jv_copy(want)) ||
+				    memcmp(buf, jv_string_value(want), n) != 0))
+					abort();
+				break;
+			case WB_JSCAN_NUMBER: {
+				char *tok = strndup(text + vals[i].off, vals[i].len);
+
+				if (tok == NULL)
+					abort();
+				if (jv_get_kind(want) != JV_KIND_NUMBER ||
+				    strtod(tok, NULL) != jv_number_value(want))
+					abort();
+				free(tok);
+				break;
+			}
+			case WB_JSCAN_OTHER:
+				if (!jv_is_valid(want) ||
+				    jv_get_kind(want) == JV_KIND_STRING ||
+				    jv_get_kind(want) == JV_KIND_NUMBER)
+					abort();
+				break;
+			}
+			jv_free(want);
+		}
+	}
+	if (arr == 0) {
+		if (jv_get_kind(v) != JV_KIND_ARRAY ||
+		    (size_t)jv_array_length(jv_copy(v)) != spans.n) {
+			fprintf(stderr, "wb_jscan accepts an array libjq does not\n");
+			abort();
+		}
+		for (size_t i = 0; i < spans.n; i++)
+			check_spans(text, &spans.v[i],
+			    jv_array_get(jv_copy(v), (int)i));
+	}
+	wb_jscan_spans_free(&spans);
+	jv_free(v);
 }
 
 int
@@ -146,6 +293,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		}
 	}
+	check_scanner(req.body, req.len);
 	free(event);
 	free(sig);
 	free(delivery);

@@ -22,6 +22,16 @@ struct scan {
 	int ws;			/* whitespace seen since it was last cleared */
 	const char *err;	/* static reason, set at the first error */
 	size_t err_at;
+	/* wb_jscan_paths: the paths wanted, split, and where their values are */
+	const struct path *paths;
+	struct wb_jscan_value *vals;
+};
+
+/* A wanted member path, split at its dots. */
+struct path {
+	const char *comp[WB_JSCAN_PATH_DEPTH];
+	size_t complen[WB_JSCAN_PATH_DEPTH];
+	int ncomp;
 };
 
 #define ONES 0x0101010101010101ULL
@@ -63,11 +73,24 @@ special8(uint64_t x)
 	    ((x - ONES * 0x20) & ~x) | x) & HIGHS ? 1 : 0;
 }
 
-static int
-hexdigit(unsigned char c)
+/* A hex digit's value plus one, 0 for other bytes: \u is on a hot path. */
+static const unsigned char hexv1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16
+};
+
+/* The code unit of the four hex digits at p, or -1 if one is not hex. */
+static inline long
+hex4(const unsigned char *p)
 {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	    (c >= 'A' && c <= 'F');
+	int a = hexv1[p[0]] - 1, b = hexv1[p[1]] - 1, c = hexv1[p[2]] - 1,
+	    d = hexv1[p[3]] - 1;
+
+	if ((a | b | c | d) < 0)
+		return -1;
+	return (long)a << 12 | b << 8 | c << 4 | d;
 }
 
 /* One UTF-8 sequence starting with the byte >= 0x80 at s->p. */
@@ -159,15 +182,28 @@ string(struct scan *s, int *escaped)
 			case 'n': case 'r': case 't':
 				p += 2;
 				break;
-			case 'u':
-				if (s->end - p < 6 || !hexdigit(p[2]) ||
-				    !hexdigit(p[3]) || !hexdigit(p[4]) ||
-				    !hexdigit(p[5])) {
+			case 'u': {
+				long c = s->end - p < 6 ? -1 : hex4(p + 2), lo;
+
+				if (c < 0) {
 					s->p = p;
 					return fail(s, "bad \\u escape");
 				}
+				/* Only whole surrogate pairs (see wb_jscan.h). */
+				if ((c & 0xF800) == 0xD800) {
+					lo = c >= 0xDC00 || s->end - p < 12 ||
+					    p[6] != '\\' || p[7] != 'u' ? -1 :
+					    hex4(p + 8);
+					if ((lo & ~0x3FFL) != 0xDC00) {
+						s->p = p;
+						return fail(s,
+						    "lone UTF-16 surrogate escape");
+					}
+					p += 6;
+				}
 				p += 6;
 				break;
+			}
 			default:
 				s->p = p;
 				return fail(s, "bad escape in a string");
@@ -235,29 +271,89 @@ literal(struct scan *s, const char *word, size_t n)
 }
 
 static int value(struct scan *s, unsigned *flags);
+static int object_paths(struct scan *s, unsigned want, int level);
+static int key_eq(const unsigned char *k, size_t n, int escaped,
+    const char *want, size_t wl);
+
+/*
+ * jq 1.6's depth rule: a '[' or '{' is refused when the open arrays plus
+ * twice the open objects (an object and its pending key) reach 256.
+ */
+static inline int
+deeper(struct scan *s, int by)
+{
+	if (s->depth >= WB_JSCAN_MAX_DEPTH)
+		return fail(s, "nested too deeply");
+	s->depth += by;
+	return 0;
+}
+
+/*
+ * The wanted paths of 'want' (a bit per path, at component 'level') that
+ * the key k[0..n) (raw, quotes excluded) continues.
+ */
+static unsigned
+match_key(const struct scan *s, unsigned want, int level,
+    const unsigned char *k, size_t n, int escaped)
+{
+	unsigned got = 0;
+
+	for (unsigned i = 0; want >> i != 0; i++)
+		if (want >> i & 1 && key_eq(k, n, escaped,
+		    s->paths[i].comp[level], s->paths[i].complen[level]))
+			got |= 1u << i;
+	return got;
+}
+
+/* Record the value just scanned from 'v' for every path of 'leaves'. */
+static void
+keep(struct scan *s, unsigned leaves, const unsigned char *v)
+{
+	struct wb_jscan_value val;
+
+	val.off = (size_t)(v - s->base);
+	val.len = (size_t)(s->p - v);
+	if (*v == '"') {
+		val.kind = WB_JSCAN_STRING;
+		val.off++;
+		val.len -= 2;
+	} else if (*v == '-' || (*v >= '0' && *v <= '9'))
+		val.kind = WB_JSCAN_NUMBER;
+	else
+		val.kind = WB_JSCAN_OTHER;
+	for (unsigned i = 0; leaves >> i != 0; i++)
+		if (leaves >> i & 1)
+			s->vals[i] = val;
+}
 
 /*
  * An object, s->p at '{'. When 'flags' is not NULL this is a document's
  * top level: note an empty object and keys that need the slow path.
+ * When 'track' (a constant: this body is compiled twice, the plain
+ * object() that wb-bulk runs paying nothing for paths) 'want' holds the
+ * wanted paths that lead into this object, whose keys are their
+ * component 'level'.
  */
-static int
-object(struct scan *s, unsigned *flags)
+static inline __attribute__((always_inline)) int
+object_body(struct scan *s, unsigned *flags, unsigned want, int level,
+    const int track)
 {
 	int first = 1;
 
-	if (++s->depth > WB_JSCAN_MAX_DEPTH)
-		return fail(s, "nested too deeply");
+	if (deeper(s, 2) < 0)
+		return -1;
 	s->p++;
 	skip_ws(s);
 	if (s->p < s->end && *s->p == '}') {
 		s->p++;
-		s->depth--;
+		s->depth -= 2;
 		if (flags != NULL)
 			*flags |= WB_JSCAN_EMPTY;
 		return 0;
 	}
 	for (;;) {
-		const unsigned char *key;
+		const unsigned char *key, *v;
+		unsigned inner = 0, leaves = 0;
 		int escaped = 0;
 
 		if (!first)
@@ -273,6 +369,18 @@ object(struct scan *s, unsigned *flags)
 		if (flags != NULL && (escaped || (s->p - 1 - key == 10 &&
 		    memcmp(key, "bug_number", 10) == 0)))
 			*flags |= WB_JSCAN_ODDKEY;
+		if (track && (inner = match_key(s, want, level, key,
+		    (size_t)(s->p - 1 - key), escaped)) != 0) {
+			/* The last of duplicate keys wins, whole: a new
+			 * "issue" forgets what the one before held. */
+			for (unsigned i = 0; inner >> i != 0; i++)
+				if (inner >> i & 1) {
+					s->vals[i].kind = WB_JSCAN_ABSENT;
+					if (s->paths[i].ncomp == level + 1)
+						leaves |= 1u << i;
+				}
+			inner &= ~leaves;
+		}
 		skip_ws(s);
 		if (s->p >= s->end)
 			return fail(s, "unexpected end of input");
@@ -280,8 +388,14 @@ object(struct scan *s, unsigned *flags)
 			return fail(s, "expected ':'");
 		s->p++;
 		skip_ws(s);
-		if (value(s, NULL) < 0)
+		v = s->p;
+		if (track && inner != 0 && v < s->end && *v == '{') {
+			if (object_paths(s, inner, level + 1) < 0)
+				return -1;
+		} else if (value(s, NULL) < 0)
 			return -1;
+		if (track && leaves != 0)
+			keep(s, leaves, v);
 		skip_ws(s);
 		if (s->p < s->end && *s->p == ',') {
 			s->p++;
@@ -289,7 +403,7 @@ object(struct scan *s, unsigned *flags)
 		}
 		if (s->p < s->end && *s->p == '}') {
 			s->p++;
-			s->depth--;
+			s->depth -= 2;
 			return 0;
 		}
 		return fail(s, s->p >= s->end ? "unexpected end of input" :
@@ -298,10 +412,22 @@ object(struct scan *s, unsigned *flags)
 }
 
 static int
+object(struct scan *s, unsigned *flags)
+{
+	return object_body(s, flags, 0, 0, 0);
+}
+
+static int
+object_paths(struct scan *s, unsigned want, int level)
+{
+	return object_body(s, NULL, want, level, 1);
+}
+
+static int
 array(struct scan *s)
 {
-	if (++s->depth > WB_JSCAN_MAX_DEPTH)
-		return fail(s, "nested too deeply");
+	if (deeper(s, 1) < 0)
+		return -1;
 	s->p++;
 	skip_ws(s);
 	if (s->p < s->end && *s->p == ']') {
@@ -439,7 +565,7 @@ wb_jscan_array(const char *text, size_t len, struct wb_jscan_spans *out,
 		return report(&s, why, whylen);
 	}
 	s.p++;
-	s.depth = 1;
+	s.depth = 1;	/* the array */
 	skip_ws(&s);
 	if (s.p < s.end && *s.p == ']')
 		s.p++;
@@ -515,41 +641,142 @@ wb_jscan_compact(char *dst, const char *src, size_t len)
 	return o;
 }
 
-static int
-hexval(unsigned char c)
+/* Append code point 'c' as UTF-8; returns the bytes written. */
+static size_t
+put_utf8(unsigned char *o, unsigned long c)
 {
-	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+	if (c < 0x80) {
+		o[0] = (unsigned char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		o[0] = (unsigned char)(0xC0 | c >> 6);
+		o[1] = (unsigned char)(0x80 | (c & 0x3F));
+		return 2;
+	}
+	if (c < 0x10000) {
+		o[0] = (unsigned char)(0xE0 | c >> 12);
+		o[1] = (unsigned char)(0x80 | (c >> 6 & 0x3F));
+		o[2] = (unsigned char)(0x80 | (c & 0x3F));
+		return 3;
+	}
+	o[0] = (unsigned char)(0xF0 | c >> 18);
+	o[1] = (unsigned char)(0x80 | (c >> 12 & 0x3F));
+	o[2] = (unsigned char)(0x80 | (c >> 6 & 0x3F));
+	o[3] = (unsigned char)(0x80 | (c & 0x3F));
+	return 4;
 }
 
-/* Whether the raw string k[0..n) (quotes excluded) unescapes to 'want'. */
-static int
-key_is(const unsigned char *k, size_t n, const char *want)
+int
+wb_jscan_unescape(const char *raw, size_t len, char *out, size_t cap,
+    size_t *n)
 {
-	size_t i = 0, w = 0, wl = strlen(want);
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	const unsigned char *p = (const unsigned char *)raw, *end = p + len;
+	unsigned char tmp[4];
+	size_t o = 0, k;
 
-	while (i < n) {
-		unsigned c = k[i++];
+	while (p < end) {
+		if (*p != '\\') {
+			tmp[0] = *p++;
+			k = 1;
+		} else if (p[1] != 'u') {
+			tmp[0] = (unsigned char)to[strchr(from, p[1]) - from];
+			k = 1;
+			p += 2;
+		} else {
+			unsigned long c = (unsigned long)hex4(p + 2);
 
-		if (c == '\\') {
-			c = k[i++];
-			switch (c) {
-			case 'b': c = '\b'; break;
-			case 'f': c = '\f'; break;
-			case 'n': c = '\n'; break;
-			case 'r': c = '\r'; break;
-			case 't': c = '\t'; break;
-			case 'u':
-				c = (unsigned)(hexval(k[i]) << 12 | hexval(k[i + 1]) << 8 |
-				    hexval(k[i + 2]) << 4 | hexval(k[i + 3]));
-				i += 4;
-				break;
-			default: break;	/* '"', '\\', '/' */
+			p += 6;
+			if (c >= 0xD800 && c <= 0xDBFF) {	/* a pair: scanned */
+				c = 0x10000 + ((c - 0xD800) << 10) +
+				    ((unsigned long)hex4(p + 2) - 0xDC00);
+				p += 6;
 			}
+			k = put_utf8(tmp, c);
 		}
-		if (w >= wl || c != (unsigned char)want[w++])
-			return 0;
+		if (o + k > cap) {
+			*n = o;
+			return -1;
+		}
+		memcpy(out + o, tmp, k);
+		o += k;
 	}
-	return w == wl;
+	*n = o;
+	return 0;
+}
+
+/* Whether the raw key k[0..n) (quotes excluded) unescapes to want[0..wl). */
+static int
+key_eq(const unsigned char *k, size_t n, int escaped, const char *want,
+    size_t wl)
+{
+	char buf[WB_JSCAN_KEY_MAX];
+	size_t got;
+
+	if (!escaped)
+		return n == wl && memcmp(k, want, wl) == 0;
+	if (n < wl)	/* an escape is longer than what it stands for */
+		return 0;
+	return wb_jscan_unescape((const char *)k, n, buf, wl, &got) == 0 &&
+	    got == wl && memcmp(buf, want, wl) == 0;
+}
+
+int
+wb_jscan_paths(const char *text, size_t len, const char *const *paths,
+    size_t npaths, struct wb_jscan_value *vals, char *why, size_t whylen)
+{
+	struct path split[WB_JSCAN_PATHS_MAX];
+	struct scan s;
+
+	if (npaths > WB_JSCAN_PATHS_MAX) {
+		snprintf(why, whylen, "too many paths");
+		return -1;
+	}
+	for (size_t i = 0; i < npaths; i++) {
+		const char *c = paths[i], *dot;
+
+		vals[i].kind = WB_JSCAN_ABSENT;
+		vals[i].off = vals[i].len = 0;
+		split[i].ncomp = 0;
+		do {
+			dot = strchr(c, '.');
+			if (split[i].ncomp == WB_JSCAN_PATH_DEPTH) {
+				snprintf(why, whylen, "path too deep: %s",
+				    paths[i]);
+				return -1;
+			}
+			split[i].comp[split[i].ncomp] = c;
+			split[i].complen[split[i].ncomp] = dot != NULL ?
+			    (size_t)(dot - c) : strlen(c);
+			if (split[i].complen[split[i].ncomp] >=
+			    WB_JSCAN_KEY_MAX) {
+				snprintf(why, whylen, "path key too long: %s",
+				    paths[i]);
+				return -1;
+			}
+			split[i].ncomp++;
+			if (dot != NULL)
+				c = dot + 1;
+		} while (dot != NULL);
+	}
+	init(&s, text, len);
+	s.paths = split;
+	s.vals = vals;
+	skip_ws(&s);
+	if (s.p >= s.end || *s.p != '{') {
+		fail(&s, s.p >= s.end ? "empty" : "not a JSON object");
+		return report(&s, why, whylen);
+	}
+	if (object_paths(&s, npaths == 0 ? 0 :
+	    ~0u >> (sizeof(unsigned) * 8 - npaths), 0) < 0)
+		return report(&s, why, whylen);
+	skip_ws(&s);
+	if (s.p != s.end) {
+		fail(&s, "trailing data after the object");
+		return report(&s, why, whylen);
+	}
+	return 0;
 }
 
 size_t
@@ -557,7 +784,7 @@ wb_jscan_without_key(char *dst, const char *src, size_t len, const char *key,
     int *empty)
 {
 	struct scan s;
-	size_t o = 0;
+	size_t o = 0, kl = strlen(key);
 	int escaped;
 
 	init(&s, src, len);
@@ -573,8 +800,9 @@ wb_jscan_without_key(char *dst, const char *src, size_t len, const char *key,
 			break;
 		start = s.p;
 		k = s.p + 1;
+		escaped = 0;
 		string(&s, &escaped);
-		if (key_is(k, (size_t)(s.p - 1 - k), key)) {
+		if (key_eq(k, (size_t)(s.p - 1 - k), escaped, key, kl)) {
 			skip_ws(&s);
 			s.p++;
 			skip_ws(&s);

@@ -1,18 +1,55 @@
 /* wb — a validating JSON scanner that finds values without building them.
  *
- * wb-bulk turns archive files into bulk bodies by copying bytes, not by
- * parsing every event into a tree and printing it again. This file is what
- * makes that safe: it checks the whole text against RFC 8259 (strings with
- * their escapes and UTF-8, numbers, literals, nesting) and reports where
- * each top-level element starts and ends, so that a corrupt file is refused
- * before any of it is copied.
+ * The one JSON scanner of wb, for its two hot paths, where libjq's parser
+ * (about 110 us per 8 KB, jansson twice that) would be the cost:
+ *   - wb-bulk turns archive files into bulk bodies by copying bytes, not by
+ *     parsing every event into a tree and printing it again; the scanner
+ *     checks the whole text and reports where each top-level element
+ *     starts and ends, so that a corrupt file is refused before any of it
+ *     is copied (wb_jscan_object, wb_jscan_array);
+ *   - wb-hook checks a webhook body and reads three values from it
+ *     (wb_jscan_paths, wb_jscan_unescape).
+ *
+ * What is accepted: RFC 8259's grammar (strings with their escapes and
+ * strict UTF-8: no overlong forms, no encoded surrogates, nothing above
+ * U+10FFFF; numbers; literals; whitespace), and of that exactly what both
+ * consumers read the way the text says: libjq 1.6, whose reading the
+ * webhook decision must equal (the fuzz target checks it), and Jackson,
+ * Elasticsearch's parser, for the bulk documents. Where RFC 8259 leaves
+ * room, two rules:
+ *
+ *   - Nesting: jq 1.6's own limit, exactly. A '[' or '{' is refused when
+ *     the arrays open around it plus twice the objects open around it (jq
+ *     keeps an object and its pending key on its stack) reach 256: 256
+ *     nested arrays pass, 257 do not; 128 nested objects pass, 129 do not.
+ *     Jackson takes up to 1,000 levels (its default), so this is the
+ *     smaller of the two, and jq reads every text accepted here. (The two
+ *     scanners before this one said 255 and 256 levels: both were wrong
+ *     for objects.)
+ *   - UTF-16 surrogate escapes: only a high one (\uD800-\uDBFF) directly
+ *     followed by a low one (\uDC00-\uDFFF) is accepted; any lone
+ *     surrogate escape is refused. jq 1.6 refuses a lone high one and
+ *     silently turns a lone low one into U+FFFD, while Jackson keeps
+ *     either as a lone UTF-16 unit in a Java string (which Lucene turns
+ *     into U+FFFD only in the index, not in _source): the same text would
+ *     mean different strings to the two, which is what RFC 8259 section 8.2
+ *     calls unpredictable and I-JSON (RFC 7493) forbids. GitHub does not
+ *     send them, and the archive is written by jq. This is the one place
+ *     where the scanner refuses a text jq accepts.
+ *
+ * Duplicate keys are accepted (RFC 8259 allows them); wb_jscan_paths
+ * reads them as jq does: the last one wins, whole.
  */
 #ifndef WB_JSCAN_H
 #define WB_JSCAN_H
 
 #include <stddef.h>
 
-#define WB_JSCAN_MAX_DEPTH 256	/* deeper nesting is refused, as jq does */
+/* The nesting limit: open arrays + 2 x open objects, as jq 1.6 counts. */
+#define WB_JSCAN_MAX_DEPTH 256
+#define WB_JSCAN_PATHS_MAX 8	/* paths one wb_jscan_paths call can want */
+#define WB_JSCAN_PATH_DEPTH 4	/* keys in one path */
+#define WB_JSCAN_KEY_MAX 64	/* bytes in one key of a path, and more */
 
 /* What the scanner learnt about one object. */
 enum {
@@ -51,6 +88,44 @@ int wb_jscan_array(const char *text, size_t len, struct wb_jscan_spans *out,
 
 void wb_jscan_spans_free(struct wb_jscan_spans *s);
 
+/* The value found at a wanted path. */
+enum wb_jscan_kind {
+	WB_JSCAN_ABSENT,	/* no such member (or a parent is not an object) */
+	WB_JSCAN_STRING,	/* off/len: its raw inside, quotes excluded */
+	WB_JSCAN_NUMBER,	/* off/len: its token */
+	WB_JSCAN_OTHER		/* an object, an array, true, false or null */
+};
+
+struct wb_jscan_value {
+	enum wb_jscan_kind kind;
+	size_t off, len;	/* in the text; off 0, len 0 when ABSENT */
+};
+
+/*
+ * Check that the 'len' bytes at 'text' are one JSON object, with only
+ * whitespace around it, and set vals[i] to the value at paths[i] for each
+ * of the 'npaths' (at most WB_JSCAN_PATHS_MAX) member paths: keys joined
+ * with dots, e.g. "issue.number" (at most WB_JSCAN_PATH_DEPTH keys, each
+ * shorter than WB_JSCAN_KEY_MAX bytes, none holding a dot). Keys are
+ * compared once unescaped; of duplicate keys the last wins, whole: in
+ * {"issue":{"number":1},"issue":{}} "issue.number" is ABSENT, as jq reads
+ * it. A string's raw inside is read with wb_jscan_unescape. Returns 0, or
+ * -1 with a reason naming the byte offset in why[whylen] (vals are then
+ * meaningless).
+ */
+int wb_jscan_paths(const char *text, size_t len, const char *const *paths,
+    size_t npaths, struct wb_jscan_value *vals, char *why, size_t whylen);
+
+/*
+ * Decode the raw inside raw[0..len) of a string this scanner accepted
+ * (escapes, surrogate pairs) into out[0..cap) as UTF-8, no NUL added.
+ * Sets *n to the bytes written; returns 0, or -1 when the rest did not
+ * fit (out then holds the first *n bytes of the decoded string, which
+ * may end inside a UTF-8 sequence).
+ */
+int wb_jscan_unescape(const char *raw, size_t len, char *out, size_t cap,
+    size_t *n);
+
 /*
  * Copy the valid JSON text src[0..len) to dst without the whitespace
  * between tokens; dst needs room for 'len' bytes. Returns the bytes
@@ -60,7 +135,8 @@ size_t wb_jscan_compact(char *dst, const char *src, size_t len);
 
 /*
  * Copy the valid JSON object src[0..len) to dst, compacted, without its
- * top-level members whose key, once unescaped, is 'key' (ASCII). dst
+ * top-level members whose key, once unescaped, is 'key' (shorter than
+ * WB_JSCAN_KEY_MAX bytes). dst
  * needs room for 'len' bytes. Sets *empty when no member is left; returns
  * the bytes written.
  */

@@ -2,7 +2,7 @@
 # wb-hook: every answer, with GitHub-shaped payloads and real signatures.
 . "${0%/*}/lib.sh"
 . "$T_DIR/lib-hook.sh"
-plan 84
+plan 100
 start_redis
 
 run wb-hook --help
@@ -118,6 +118,13 @@ bad "no issue" "{\"action\":\"opened\",$repo}" "no issue.number"
 bad "no repository" '{"issue":{"number":3}}' "no repository.full_name"
 bad "lone UTF-16 high surrogate" '{"issue":{"number":3},"repository":{"full_name":"webcompat/web-bugs\ud800"}}' "body is not a JSON object"
 bad "duplicate key, last one wins" "{\"issue\":{\"number\":3},\"issue\":{\"title\":\"x\"},$repo}" "no issue.number"
+bad "a later repository that is not an object" "{$repo,\"issue\":{\"number\":3},\"repository\":5}" "no repository.full_name"
+bad "a later repository without a name" "{$repo,\"issue\":{\"number\":3},\"repository\":{}}" "no repository.full_name"
+bad "a later number that is a string" "{\"issue\":{\"number\":3,\"number\":\"3\"},$repo}" "issue.number is not a number"
+bad "lone UTF-16 low surrogate" '{"issue":{"number":3},"repository":{"full_name":"webcompat/web-bugs\udc00"}}' "body is not a JSON object"
+bad "lone UTF-16 surrogate in a key" '{"issue":{"number":3,"\udfff":1},"repository":{"full_name":"webcompat/web-bugs"}}' "body is not a JSON object"
+nest() { awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) printf "{\"a\":"; printf "1"; for (i = 0; i < n; i++) printf "}" }'; }
+bad "objects nested 129 deep, over jq's limit" "{\"issue\":{\"number\":3},\"x\":$(nest 128),$repo}" "body is not a JSON object"
 printf '{"issue":{"number":3,"title":"caf\351"},%s}' "$repo" >"$SCRATCH/latin1.json"
 deliver issues "$SCRATCH/latin1.json" "$(sign "$SCRATCH/latin1.json")"
 is "$CODE" 400 "invalid UTF-8: 400"
@@ -131,6 +138,10 @@ bad_ok() {
 	is "$CODE:$(redis_cli ZSCORE 'wb:{download}:pending' "$3" | grep -c .)" "202:1" "$1"
 }
 bad_ok "number written 1.2e2 is 120" "{\"issue\":{\"number\":1.2e2},$repo}" 120
+bad_ok "a later duplicate number wins" "{\"issue\":{\"number\":\"x\",\"number\":122},$repo}" 122
+bad_ok "a later duplicate issue wins" "{\"issue\":{\"number\":1},\"issue\":{\"number\":123},$repo}" 123
+bad_ok "objects nested 128 deep, jq's limit" "{\"issue\":{\"number\":124},\"x\":$(nest 127),$repo}" 124
+bad_ok "a surrogate pair in the name" '{"issue":{"number":125,"t":"\ud83d\ude00"},"repository":{"full_name":"webcompat/web-bugs"}}' 125
 bad_ok "escaped keys and values read as JSON means" \
 	'{"\u0069ssue":{"numb\u0065r":121},"repository":{"full_name":"webcompat\/web-bugs"}}' 121
 

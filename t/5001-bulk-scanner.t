@@ -4,8 +4,10 @@
 # flipped, inserted or deleted), in every whitespace and escape style. A
 # valid file must give exactly its documents plus "bug_number", one line
 # each; an invalid one must be reported with its path and give nothing.
+# "Valid" is Python's reading plus the two rules of lib/wb_jscan.h: no
+# lone UTF-16 surrogate escape, and jq 1.6's nesting limit.
 . "${0%/*}/lib.sh"
-plan 12
+plan 23
 
 cat >"$SCRATCH/fuzz.py" <<'PY'
 import json, os, random, re, sys
@@ -18,10 +20,22 @@ class Obj:
 
 def bad_constant(name): raise ValueError("constant " + name)
 
+def no_surrogates(v):
+    # json turns a "\\ud83d\\ude00" pair into one character; a lone
+    # surrogate escape stays a surrogate, which wb_jscan refuses.
+    if isinstance(v, str):
+        if re.search("[\ud800-\udfff]", v): raise ValueError("lone surrogate")
+    elif isinstance(v, Obj):
+        for k, x in v.pairs: no_surrogates(k); no_surrogates(x)
+    elif isinstance(v, list):
+        for x in v: no_surrogates(x)
+
 def parse(data, hook=Obj):
     text = data.decode("utf-8")          # strict: invalid UTF-8 raises
-    return json.loads(text, object_pairs_hook=hook, parse_float=Decimal,
-                      parse_int=int, parse_constant=bad_constant)
+    v = json.loads(text, object_pairs_hook=hook, parse_float=Decimal,
+                   parse_int=int, parse_constant=bad_constant)
+    no_surrogates(v)
+    return v
 
 WS = ["", "", "", " ", "\n", "\t", "\r\n", "  \n "]
 def ws(r): return r.choice(WS) if r.random() < 0.3 else ""
@@ -29,9 +43,11 @@ def ws(r): return r.choice(WS) if r.random() < 0.3 else ""
 STR_PIECES = ["a", "plain text ", "é", "漢字", "😀", "\\n", "\\\"", "\\\\",
               "\\/", "\\u00e9", "\\ud83d\\ude00", "\\u0000", "\\t", "\\b\\f\\r",
               "https://example.com/a?b=c", "}", "{", "]", "[", ",", ":", "'",
-              "bug_number", "x" * 40, "\\u005f"]
+              "bug_number", "x" * 40, "\\u005f", "\\uDBFF\\uDFFF"]
+LONE = ["\\ud83d", "\\udE00", "\\udbff\\u0041", "\\udc00\\ud800"]  # refused
 def gen_string(r):
-    return '"' + "".join(r.choice(STR_PIECES) for _ in range(r.randint(0, 6))) + '"'
+    lone = r.choice(LONE) if r.random() < 0.01 else ""
+    return '"' + "".join(r.choice(STR_PIECES) for _ in range(r.randint(0, 6))) + lone + '"'
 
 NUMS = ["0", "-0", "1", "-1", "42", "123456789012", "1.5", "-0.25", "1e5",
         "1E+5", "2e-3", "-1.0E-10", "0.000001", "9007199254740993", "3.141592653589793"]
@@ -48,7 +64,7 @@ KEYS = ["id", "event", "actor", "created_at", "body", "label", "a\\u0062",
 def gen_object(r, depth, top=False):
     n = r.randint(0, 5)
     keys = KEYS if not top or r.random() < 0.1 else KEYS[:6]
-    members = [ws(r) + '"' + r.choice(keys) + '"' + ws(r) + ":" + ws(r) +
+    members = [ws(r) + '"' + r.choice(keys) + (r.choice(LONE) if r.random() < 0.002 else "") + '"' + ws(r) + ":" + ws(r) +
                gen_value(r, depth) + ws(r) for _ in range(n)]
     return "{" + ",".join(members) + (ws(r) if not members else "") + "}"
 def gen_array(r, depth):
@@ -170,6 +186,27 @@ refuse() {
 }
 deep=$(awk 'BEGIN { for (i = 0; i < 300; i++) printf "["; for (i = 0; i < 300; i++) printf "]" }')
 refuse "nested deeper than 256" "[{\"a\":$deep}]"
+# jq 1.6's limit: arrays count one, objects two (the object and its key).
+nest() { awk -v n="$2" -v o="$1" -v c="$3" 'BEGIN { for (i = 0; i < n; i++) printf "%s", o; printf "1"; for (i = 0; i < n; i++) printf "%s", c }'; }
+accept() {
+	rm -rf "$SCRATCH/h"
+	mkdir -p "$SCRATCH/h/current/9"
+	printf '{}' >"$SCRATCH/h/current/9/issue.json"
+	printf '%b' "$2" >"$SCRATCH/h/current/9/timeline.json"
+	run sh -c "echo 9 | WB_DATA='$SCRATCH/h' wb-bulk --dry-run"
+	is "$RC:$(echo "$OUT" | grep -c '^{"index"')" "0:2" "$1: accepted"
+}
+accept "[{ and 253 arrays: 256 in jq's count" "[{\"a\":$(nest '[' 253 ']')}]"
+refuse "[{ and 254 arrays: 257 in jq's count" "[{\"a\":$(nest '[' 254 ']')}]"
+accept "[ and 128 nested objects" "[$(nest '{"a":' 127 '}' | sed 's/1/{}/')]"
+refuse "[ and 129 nested objects" "[$(nest '{"a":' 128 '}' | sed 's/1/{}/')]"
+refuse "a lone high surrogate escape" '[{"a":"\\ud800"}]'
+refuse "a high surrogate escape and no low one" '[{"a":"\\ud800\\u0041"}]'
+refuse "a lone low surrogate escape" '[{"a":"\\udc00"}]'
+refuse "a pair the wrong way round" '[{"a":"\\udc00\\ud800"}]'
+refuse "a lone surrogate escape in a key" '[{"\\udfff":1}]'
+refuse "a high surrogate escape cut at the end" '[{"a":"\\uD83D'
+accept "a surrogate pair escape" '[{"a":"\\uD83D\\uDE00 \\udbff\\udfff"}]'
 refuse "a NaN" '[{"a":NaN}]'
 refuse "a leading zero" '[{"a":01}]'
 refuse "a surrogate in UTF-8" '[{"a":"\355\240\200"}]'
