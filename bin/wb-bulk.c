@@ -45,6 +45,10 @@
 #define RECENT_SLOTS (1 << 16)	/* issues remembered as recently indexed */
 #define RECENT_MS 3000		/* beyond the 1 s refresh of our templates */
 #define BACKOFF_MIN_MS 50
+/* The API paths, as messages name them (never the URL: it may hold a password). */
+#define BULK_PATH "/_bulk"
+#define DBQ_PATH "/" WB_ES_ISSUES "," WB_ES_TIMELINES "/_delete_by_query"
+#define REFRESH_PATH "/" WB_ES_ISSUES "," WB_ES_TIMELINES "/_refresh"
 #define BACKOFF_MAX_MS 5000
 
 struct issue {
@@ -199,13 +203,14 @@ excerpt(char *dst, size_t dstlen, const struct wb_http_response *r)
 }
 
 /*
- * POST body to url until an answer that is not a temporary failure comes
- * back into *r; 401, 403 and 404 are fatal (configuration). Used by one
- * thread at a time: the sender while a batch is in flight, else main.
+ * POST body to url (the API 'path' of the base URL, for messages) until an
+ * answer that is not a temporary failure comes back into *r; 401, 403 and
+ * 404 are fatal (configuration). Used by one thread at a time: the sender
+ * while a batch is in flight, else main.
  */
 static void
-post(struct bulk *b, const char *url, const char *type, const char *body,
-    size_t len, struct wb_http_response *r)
+post(struct bulk *b, const char *url, const char *path, const char *type,
+    const char *body, size_t len, struct wb_http_response *r)
 {
 	char ctype[64], ex[256], shown[4096];
 	const char *headers[3] = { ctype, b->headers[0], NULL };
@@ -227,8 +232,7 @@ post(struct bulk *b, const char *url, const char *type, const char *body,
 			    "credentials (HTTP %ld)", b->where, r->status);
 		else if (r->status == 404)
 			wb_die(WB_EXIT_USAGE, "no Elasticsearch API at %s (HTTP "
-			    "404 for %s)", b->where, strchr(url + strlen(b->base),
-			    '/') ? strchr(url + strlen(b->base), '/') : url);
+			    "404 for %s)", b->where, path);
 		else if (r->status == 429 || r->status >= 500) {
 			excerpt(ex, sizeof ex, r);
 			snprintf(r->error, sizeof r->error, "HTTP %ld: %s",
@@ -294,7 +298,7 @@ send_docs(struct bulk *b, struct batch *bt, size_t *idx, size_t n)
 	while (n > 0) {
 		body = request_body(bt, idx, n, &len);
 		b->requests++;
-		post(b, b->bulk_url, "application/x-ndjson", body, len, &r);
+		post(b, b->bulk_url, BULK_PATH, "application/x-ndjson", body, len, &r);
 		if (r.status == 413 && n > 1) {
 			wb_http_response_free(&r);
 			send_docs(b, bt, idx, n / 2);
@@ -351,7 +355,7 @@ refresh(struct bulk *b)
 
 	for (;;) {
 		b->refreshes++;
-		post(b, b->refresh_url, "application/json", "", 0, &r);
+		post(b, b->refresh_url, REFRESH_PATH, "application/json", "", 0, &r);
 		if (r.status == 200) {
 			wb_http_response_free(&r);
 			recovered(b);
@@ -397,8 +401,8 @@ delete_stale(struct bulk *b)
 	}
 	for (;;) {
 		b->dbqs++;
-		post(b, b->dbq_url, "application/json", b->query.p, b->query.len,
-		    &r);
+		post(b, b->dbq_url, DBQ_PATH, "application/json", b->query.p,
+		    b->query.len, &r);
 		if (r.status != 200) {
 			excerpt(ex, sizeof ex, &r);
 			wb_warn("_delete_by_query refused (HTTP %ld): %s", r.status,
@@ -769,11 +773,9 @@ connect_es(struct bulk *b, const struct wb_config *cfg)
 		wb_die(WB_EXIT_TEMP, "unable to start the HTTP client");
 	b->where = xrealloc(NULL, strlen(cfg->es) + 8);
 	wb_http_redact(cfg->es, b->where, strlen(cfg->es) + 8);
-	b->bulk_url = url(cfg->es, "/_bulk?" WB_ES_BULK_PARAMS);
-	b->dbq_url = url(cfg->es, "/" WB_ES_ISSUES "," WB_ES_TIMELINES
-	    "/_delete_by_query?" WB_ES_DBQ_PARAMS);
-	b->refresh_url = url(cfg->es, "/" WB_ES_ISSUES "," WB_ES_TIMELINES
-	    "/_refresh?ignore_unavailable=true");
+	b->bulk_url = url(cfg->es, BULK_PATH "?" WB_ES_BULK_PARAMS);
+	b->dbq_url = url(cfg->es, DBQ_PATH "?" WB_ES_DBQ_PARAMS);
+	b->refresh_url = url(cfg->es, REFRESH_PATH "?ignore_unavailable=true");
 	if (key != NULL) {
 		size_t n = strlen(key);
 
