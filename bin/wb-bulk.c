@@ -202,15 +202,20 @@ excerpt(char *dst, size_t dstlen, const struct wb_http_response *r)
 	dst[i] = '\0';
 }
 
+/* What post() hands back instead of retrying it. */
+#define POST_TRANSPORT 1	/* a transport error: returns -1, unsaid */
+
 /*
  * POST body to url (the API 'path' of the base URL, for messages) until an
- * answer that is not a temporary failure comes back into *r; 401, 403 and
- * 404 are fatal (configuration). Used by one thread at a time: the sender
- * while a batch is in flight, else main.
+ * answer that is not a temporary failure comes back into *r, and return 0;
+ * with POST_TRANSPORT in 'flags', return -1 at the first transport error
+ * (not said: the caller splits the request, and a request of one document
+ * says an outage). 401, 403 and 404 are fatal (configuration). Used
+ * by one thread at a time: the sender while a batch is in flight, else main.
  */
-static void
+static int
 post(struct bulk *b, const char *url, const char *path, const char *type,
-    const char *body, size_t len, struct wb_http_response *r)
+    const char *body, size_t len, int flags, struct wb_http_response *r)
 {
 	char ctype[64], ex[256], shown[4096];
 	const char *headers[3] = { ctype, b->headers[0], NULL };
@@ -222,12 +227,19 @@ post(struct bulk *b, const char *url, const char *path, const char *type,
 	n = strlen(shown);
 	for (;;) {
 		if (wb_http_request(b->http, "POST", url, headers, body, len,
-		    64UL << 20, r) < 0)
+		    64UL << 20, r) < 0) {
 			/* The error names the URL; the message has the server. */
-			outage(b, strncmp(r->error, shown, n) == 0 &&
+			const char *e = strncmp(r->error, shown, n) == 0 &&
 			    strncmp(r->error + n, ": ", 2) == 0 ?
-			    r->error + n + 2 : r->error);
-		else if (r->status == 401 || r->status == 403)
+			    r->error + n + 2 : r->error;
+
+			if (flags & POST_TRANSPORT) {
+				wb_debug("%s: %s; sending smaller requests", path,
+				    e);
+				return -1;
+			}
+			outage(b, e);
+		} else if (r->status == 401 || r->status == 403)
 			wb_die(WB_EXIT_USAGE, "Elasticsearch at %s refuses our "
 			    "credentials (HTTP %ld)", b->where, r->status);
 		else if (r->status == 404)
@@ -239,7 +251,7 @@ post(struct bulk *b, const char *url, const char *path, const char *type,
 			    r->status, ex);
 			outage(b, r->error);
 		} else
-			return;
+			return 0;
 		wb_http_response_free(r);
 		wait = backoff(wait);
 	}
@@ -283,7 +295,12 @@ refuse(struct bulk *b, const struct doc *d, const char *why)
 /*
  * Send the documents idx[0..n) until each is in or refused for good:
  * items refused with 429 or 5xx go again after a pause; a request too
- * large for the server (413) is split in two.
+ * large for the server (413) is split in two. So is a request of several
+ * documents that met a transport error: a server refusing a body too
+ * large answers and closes without reading it, and a client still
+ * sending often sees a reset instead of the 413. Halving bounds this (a
+ * real outage costs one failed request per halving), and a request of
+ * one document is retried as an outage.
  */
 static void
 send_docs(struct bulk *b, struct batch *bt, size_t *idx, size_t n)
@@ -298,8 +315,9 @@ send_docs(struct bulk *b, struct batch *bt, size_t *idx, size_t n)
 	while (n > 0) {
 		body = request_body(bt, idx, n, &len);
 		b->requests++;
-		post(b, b->bulk_url, BULK_PATH, "application/x-ndjson", body, len, &r);
-		if (r.status == 413 && n > 1) {
+		if (post(b, b->bulk_url, BULK_PATH, "application/x-ndjson", body,
+		    len, n > 1 ? POST_TRANSPORT : 0, &r) < 0 ||
+		    (r.status == 413 && n > 1)) {
 			wb_http_response_free(&r);
 			send_docs(b, bt, idx, n / 2);
 			send_docs(b, bt, idx + n / 2, n - n / 2);
@@ -355,7 +373,8 @@ refresh(struct bulk *b)
 
 	for (;;) {
 		b->refreshes++;
-		post(b, b->refresh_url, REFRESH_PATH, "application/json", "", 0, &r);
+		post(b, b->refresh_url, REFRESH_PATH, "application/json", "", 0, 0,
+		    &r);
 		if (r.status == 200) {
 			wb_http_response_free(&r);
 			recovered(b);
@@ -402,7 +421,7 @@ delete_stale(struct bulk *b)
 	for (;;) {
 		b->dbqs++;
 		post(b, b->dbq_url, DBQ_PATH, "application/json", b->query.p,
-		    b->query.len, &r);
+		    b->query.len, 0, &r);
 		if (r.status != 200) {
 			excerpt(ex, sizeof ex, &r);
 			wb_warn("_delete_by_query refused (HTTP %ld): %s", r.status,

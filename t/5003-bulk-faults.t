@@ -1,13 +1,13 @@
 #!/bin/sh
 # wb-bulk when Elasticsearch misbehaves: items refused for now (429, 5xx)
 # or for good, whole requests failing, garbage answers, dropped and refused
-# connections, 413 above the content length; credentials; a record alone
+# connections (a request of one document retried, one of several split), 413 above the content length; credentials; a record alone
 # in a pipeline indexed at once, and held back until all its documents are
 # in; the refresh before removing stale events of an issue indexed moments
 # ago.
 . "${0%/*}/lib.sh"
 . "${0%/*}/es-double.sh"
-plan 46
+plan 47
 
 D=$SCRATCH/data
 WB_DATA=$D
@@ -79,11 +79,14 @@ answer is not a JSON object" "$NAME: each named"
 
 NAME="a dropped connection"
 faults '{"drop": 2}'
-run sh -c 'seq 1 3 | wb-bulk'
+run sh -c 'seq 1 3 | wb-bulk --batch-docs 1'
 is "$RC:$OUT" "0:$all" "$NAME: sent again"
 like "$ERR" "^wb-bulk: warning: Elasticsearch at $W: [A-Z][^:]*; retrying until it answers\$" "$NAME: reported once, the cause without the URL"
 is "$(printf '%s\n' "$ERR" | wc -l)" 2 "$NAME: one outage, one recovery"
 index_is_archive 1 2 3
+faults '{"drop": 2}'
+run sh -c 'seq 1 3 | wb-bulk'
+is "$RC:$OUT:$ERR" "0:$all:" "$NAME: a request of several documents is split instead, unsaid"
 
 NAME="unreachable"
 port=$(free_port)

@@ -23,9 +23,12 @@ held to the documented formats.
   INDEX/_mapping        GET, the mapping so far
 
 Checks Authorization (ApiKey with --api-key, Basic with --basic). Answers
-413 over --max-content-length. Fault injection through POST /_double/faults
-(JSON): {"item_429": {"ID": times}, "item_503": {"ID": times},
+413 as soon as the declared Content-Length is over --max-content-length,
+and closes the connection without reading the body, as Elasticsearch does.
+Fault injection through POST /_double/faults (JSON): {"item_429": {"ID": times}, "item_503": {"ID": times},
 "item_400": ["ID", ...], "http_503": n, "garbage": n, "drop": n,
+"reset_413": n (the next n requests over --max-content-length see their
+connection reset, as when the reset overtakes the 413 answer),
 "bad_answer": ["short" | "wrong_id" | "no_status" | "errors_lie" |
 "not_object", ...]} (each lie told once, to one bulk request).
 GET /_double/stats counts requests. --stand-in accepts bulk requests
@@ -39,6 +42,8 @@ import fnmatch
 import json
 import os
 import re
+import socket
+import struct
 import sys
 import threading
 import time
@@ -316,30 +321,69 @@ class Handler(BaseHTTPRequestHandler):
                 return True
         return False
 
+    def count_request(self):
+        st = self.server.state
+        with LOCK:
+            st.stats["requests"] += 1
+            st.log.append("%s %s" % (self.command, urlsplit(self.path).path))
+            del st.log[:-10000]
+
+    def too_large(self):
+        """The declared Content-Length is over http.max_content_length."""
+        limit = self.server.state.args.max_content_length
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return False
+        return bool(limit) and length > limit
+
+    def refuse_too_large(self, counted=False):
+        """As Elasticsearch (Netty's HttpObjectAggregator) does: 413 as soon
+        as the declared length is over the limit, then close the connection
+        without reading the body. A client still uploading then often sees
+        its connection reset instead of the answer."""
+        st = self.server.state
+        if not counted:
+            self.count_request()
+        with LOCK:
+            st.stats["rejected_413"] += 1
+        self.close_connection = True
+        if self.take_fault("reset_413"):
+            # The reset won the race: the client never sees the answer.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            return
+        self.send_response(413)
+        self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.flush()
+
+    def handle_expect_100(self):
+        # Elasticsearch answers 413 instead of 100 Continue, too.
+        if not self.path.startswith("/_double") and self.too_large():
+            self.refuse_too_large()
+            return False
+        return super().handle_expect_100()
+
     def handle_any(self):
         st = self.server.state
         parts = urlsplit(self.path)
         query = parse_qs(parts.query, keep_blank_values=True)
         path = [unquote(p) for p in parts.path.split("/") if p]
-        length = int(self.headers.get("Content-Length") or 0)
+        if path[:1] != ["_double"] and self.too_large():
+            return self.refuse_too_large()
         body = self.read_body()
         if path[:1] == ["_double"]:
             return self.double_api(path[1:], body)
-        with LOCK:
-            st.stats["requests"] += 1
-            st.log.append("%s %s" % (self.command, parts.path))
-            del st.log[:-10000]
+        self.count_request()
         if self.take_fault("drop"):
             self.close_connection = True
             self.connection.shutdown(2)
             return
-        if st.args.max_content_length and max(length, len(body)) > st.args.max_content_length:
-            with LOCK:
-                st.stats["rejected_413"] += 1
-            self.send_response(413)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
+        if st.args.max_content_length and len(body) > st.args.max_content_length:
+            # A chunked body, whose length is known once read.
+            return self.refuse_too_large(counted=True)
         if not self.authorized():
             with LOCK:
                 st.stats["unauthorized"] += 1
