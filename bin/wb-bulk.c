@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,7 @@
 #define DBQ_PATH "/" WB_ES_ISSUES "," WB_ES_TIMELINES "/_delete_by_query"
 #define REFRESH_PATH "/" WB_ES_ISSUES "," WB_ES_TIMELINES "/_refresh"
 #define BACKOFF_MAX_MS 5000
+#define TRIES 3			/* of a refresh or delete-by-query that fails */
 
 struct issue {
 	struct wb_record rec;	/* what to write out once indexed */
@@ -105,6 +107,7 @@ struct bulk {
 	} *recent;
 	/* the state of the server, for messages */
 	int down;
+	int stuck;		/* stale documents cannot be removed */
 	/* counts for the final message */
 	unsigned long long sent_docs, requests, dbqs, refreshes, emitted, removed,
 	    skipped;
@@ -204,13 +207,14 @@ excerpt(char *dst, size_t dstlen, const struct wb_http_response *r)
 
 /* What post() hands back instead of retrying it. */
 #define POST_TRANSPORT 1	/* a transport error: returns -1, unsaid */
+#define POST_5XX 2		/* an answer 429 or 5xx: returns 0 */
 
 /*
  * POST body to url (the API 'path' of the base URL, for messages) until an
  * answer that is not a temporary failure comes back into *r, and return 0;
  * with POST_TRANSPORT in 'flags', return -1 at the first transport error
  * (not said: the caller splits the request, and a request of one document
- * says an outage). 401, 403 and 404 are fatal (configuration). Used
+ * says an outage); with POST_5XX, return 429 and 5xx answers too. 401, 403 and 404 are fatal (configuration). Used
  * by one thread at a time: the sender while a batch is in flight, else main.
  */
 static int
@@ -245,7 +249,8 @@ post(struct bulk *b, const char *url, const char *path, const char *type,
 		else if (r->status == 404)
 			wb_die(WB_EXIT_USAGE, "no Elasticsearch API at %s (HTTP "
 			    "404 for %s)", b->where, path);
-		else if (r->status == 429 || r->status >= 500) {
+		else if ((r->status == 429 || r->status >= 500) &&
+		    !(flags & POST_5XX)) {
 			excerpt(ex, sizeof ex, r);
 			snprintf(r->error, sizeof r->error, "HTTP %ld: %s",
 			    r->status, ex);
@@ -364,24 +369,66 @@ send_docs(struct bulk *b, struct batch *bt, size_t *idx, size_t n)
 	}
 }
 
-/* Make every document indexed so far visible to searches. */
+/*
+ * Stale documents cannot be removed, for now: said once until they can
+ * again. The issues concerned are not written out (their claims come
+ * back to be tried later) and the pipeline goes on.
+ */
 static void
+stuck(struct bulk *b, const char *fmt, ...)
+{
+	char why[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	if (!b->stuck)
+		wb_warn("%s; stale documents not removed, their issues not "
+		    "acknowledged until it works", why);
+	else
+		wb_debug("%s", why);
+	b->stuck = 1;
+}
+
+static void
+unstuck(struct bulk *b)
+{
+	if (b->stuck)
+		wb_info("stale documents are removed again");
+	b->stuck = 0;
+}
+
+/*
+ * Make every document indexed so far visible to searches. Returns 0, or
+ * -1 when the server refused TRIES times (it is retried for as long as it
+ * is unreachable or answers 429 or 5xx, as an outage).
+ */
+static int
 refresh(struct bulk *b)
 {
 	struct wb_http_response r;
 	long wait = BACKOFF_MIN_MS;
+	char ex[256];
 
-	for (;;) {
+	for (int tries = 1;; tries++) {
 		b->refreshes++;
 		post(b, b->refresh_url, REFRESH_PATH, "application/json", "", 0, 0,
 		    &r);
 		if (r.status == 200) {
 			wb_http_response_free(&r);
 			recovered(b);
-			return;
+			return 0;
 		}
-		wb_warn("_refresh refused (HTTP %ld)", r.status);
+		recovered(b);
+		excerpt(ex, sizeof ex, &r);
 		wb_http_response_free(&r);
+		if (tries == TRIES) {
+			stuck(b, "_refresh refused %d times (HTTP %ld): %s",
+			    TRIES, r.status, ex);
+			return -1;
+		}
+		wb_debug("_refresh refused (HTTP %ld): %s", r.status, ex);
 		wait = backoff(wait);
 	}
 }
@@ -396,7 +443,7 @@ delete_stale(struct bulk *b)
 	struct wb_http_response r;
 	long wait = BACKOFF_MIN_MS;
 	char why[512], ex[256];
-	int rc = 0;
+	int rc = 0, got;
 
 	for (size_t i = 0; i < b->nissues; i++) {
 		const struct issue *is = &b->issues[i];
@@ -418,27 +465,41 @@ delete_stale(struct bulk *b)
 		wb_debug("_delete_by_query %s", b->query.p);
 		goto out;
 	}
-	for (;;) {
+	for (int tries = 1;; tries++) {
 		b->dbqs++;
 		post(b, b->dbq_url, DBQ_PATH, "application/json", b->query.p,
-		    b->query.len, 0, &r);
-		if (r.status != 200) {
-			excerpt(ex, sizeof ex, &r);
-			wb_warn("_delete_by_query refused (HTTP %ld): %s", r.status,
-			    ex);
-			rc = -1;
-		} else if (wb_es_dbq_parse(r.body, r.len, &deleted, why,
-		    sizeof why) < 0) {
-			wb_http_response_free(&r);
-			outage(b, why);
-			wait = backoff(wait);
-			continue;
-		} else {
-			recovered(b);
-			b->removed += (unsigned long long)deleted;
-		}
+		    b->query.len, POST_5XX, &r);
+		got = wb_es_dbq_parse(r.body, r.len, &deleted, why, sizeof why);
+		excerpt(ex, sizeof ex, &r);
 		wb_http_response_free(&r);
-		break;
+		if (got == 0 && r.status == 200) {
+			recovered(b);
+			unstuck(b);
+			b->removed += (unsigned long long)deleted;
+			break;
+		}
+		if (got < 0 && (r.status == 429 || r.status >= 500)) {
+			/* Not an answer of the API: the server's trouble. */
+			snprintf(why, sizeof why, "HTTP %ld: %s", r.status, ex);
+			outage(b, why);
+			tries--;
+		} else if (got < 0 && r.status != 200) {
+			recovered(b);
+			stuck(b, "_delete_by_query refused (HTTP %ld): %s",
+			    r.status, ex);
+			rc = -1;
+			break;
+		} else if (tries == TRIES) {
+			/* Failures, a timeout, an answer unlike the API's. */
+			recovered(b);
+			stuck(b, "_delete_by_query failed %d times (HTTP %ld): %s",
+			    TRIES, r.status, why);
+			rc = -1;
+			break;
+		} else
+			wb_debug("_delete_by_query failed (HTTP %ld): %s",
+			    r.status, why);
+		wait = backoff(wait);
 	}
 out:
 	free(keep);
@@ -531,9 +592,10 @@ settle(struct bulk *b)
 	for (size_t i = 0; i < b->nissues && !fresh; i++)
 		if (b->issues[i].complete && b->issues[i].unsent == 0)
 			recent_slot(b, b->issues[i].rec.number, now, &fresh);
-	if (fresh && !b->dry_run)
-		refresh(b);
-	dbq_ok = delete_stale(b) == 0;
+	if (fresh && !b->dry_run && refresh(b) < 0)
+		dbq_ok = 0;
+	else
+		dbq_ok = delete_stale(b) == 0;
 	now = now_ms();
 	moved = xrealloc(NULL, (b->nissues + 1) * sizeof *moved);
 	for (size_t i = 0; i < b->nissues; i++) {
@@ -550,7 +612,7 @@ settle(struct bulk *b)
 		r->at = now;
 		if (is->failed || !dbq_ok) {
 			if (!is->failed)
-				wb_warn("issue %ld: stale documents not removed, "
+				wb_debug("issue %ld: stale documents not removed, "
 				    "not acknowledged", is->rec.number);
 			b->skipped++;
 		} else if (!b->dry_run) {

@@ -416,9 +416,11 @@ wb_es_dbq_parse(const char *body, size_t len, long *deleted, char *why,
 		free(r);
 		jv_free(cause);
 		jv_free(first);
-	} else if (wb_json_true(v, "timed_out"))
+		rc = 1;
+	} else if (wb_json_true(v, "timed_out")) {
 		snprintf(why, whylen, "timed out");
-	else {
+		rc = 1;
+	} else {
 		*deleted = (long)d;
 		rc = 0;
 	}

@@ -30,7 +30,10 @@ Fault injection through POST /_double/faults (JSON): {"item_429": {"ID": times},
 "reset_413": n (the next n requests over --max-content-length see their
 connection reset, as when the reset overtakes the 413 answer),
 "bad_answer": ["short" | "wrong_id" | "no_status" | "errors_lie" |
-"not_object", ...]} (each lie told once, to one bulk request).
+"not_object", ...] (each lie told once, to one bulk request),
+"dbq_failure": n (the next n _delete_by_query fail: 429 with a rejected
+delete in "failures", nothing deleted), "dbq_timeout": n (408, timed_out),
+"refresh_400": n (the next n _refresh: 400 index_closed_exception)}.
 GET /_double/stats counts requests. --stand-in accepts bulk requests
 (checking their format) without indexing anything, for benchmarks.
 
@@ -750,6 +753,17 @@ class Handler(BaseHTTPRequestHandler):
                 raise BadRequest(400, "parsing_exception", "Unknown key [%s]" % key)
         match = compile_query(req["query"])
         start = time.time()
+        # Elasticsearch answers with the highest status among the
+        # failures, 408 when it timed out (and failures then carry the
+        # documents it could not delete).
+        if self.take_fault("dbq_timeout"):
+            return self.send_json(408, self.dbq_answer(start, 0, 0, 0, [], True), query)
+        if self.take_fault("dbq_failure"):
+            return self.send_json(429, self.dbq_answer(start, 1, 0, 0, [
+                {"index": "timelines", "id": "0-0", "status": 429,
+                 "cause": {"type": "es_rejected_execution_exception",
+                           "reason": "injected: rejected execution of delete",
+                           "index": "timelines"}}], False), query)
         with LOCK:
             names = self.resolve(expr, query.get("ignore_unavailable", ["false"])[-1] == "true")
             deleted = conflicts_n = total = 0
@@ -775,13 +789,17 @@ class Handler(BaseHTTPRequestHandler):
                     deleted += 1
             st.stats["delete_by_query"] += 1
             st.stats["deleted"] += deleted
-        out = {"took": int((time.time() - start) * 1000), "timed_out": False,
-               "total": total, "deleted": deleted, "batches": 1,
-               "version_conflicts": conflicts_n, "noops": 0,
-               "retries": {"bulk": 0, "search": 0}, "throttled_millis": 0,
-               "requests_per_second": -1.0, "throttled_until_millis": 0,
-               "failures": failures}
+        out = self.dbq_answer(start, total, deleted, conflicts_n, failures, False)
         self.send_json(409 if failures else 200, out, query)
+
+    @staticmethod
+    def dbq_answer(start, total, deleted, conflicts_n, failures, timed_out):
+        return {"took": int((time.time() - start) * 1000), "timed_out": timed_out,
+                "total": total, "deleted": deleted, "batches": 1,
+                "version_conflicts": conflicts_n, "noops": 0,
+                "retries": {"bulk": 0, "search": 0}, "throttled_millis": 0,
+                "requests_per_second": -1.0, "throttled_until_millis": 0,
+                "failures": failures}
 
     def search(self, expr, what, query, body):
         st = self.server.state
@@ -817,6 +835,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def refresh(self, expr, query):
         st = self.server.state
+        if self.take_fault("refresh_400"):
+            raise BadRequest(400, "index_closed_exception", "injected: closed")
         with LOCK:
             names = self.resolve(expr, query.get("ignore_unavailable", ["false"])[-1] == "true")
             for name in names:
