@@ -298,9 +298,42 @@ refuse(struct bulk *b, const struct doc *d, const char *why)
 }
 
 /*
+ * The request of the documents idx[0..n) was refused whole with 'status':
+ * one document alone is refused for that reason; of several, each issue
+ * concerned is named, once.
+ */
+static void
+refuse_all(struct bulk *b, struct batch *bt, const size_t *idx, size_t n,
+    const struct wb_http_response *r)
+{
+	char ex[512], why[600];
+
+	if (r->status == 413)
+		snprintf(ex, sizeof ex, "larger than the server's "
+		    "http.max_content_length");
+	else
+		wb_es_error_text(r->body, r->len, ex, sizeof ex);
+	snprintf(why, sizeof why, "HTTP %ld: %s", r->status, ex);
+	if (n == 1) {
+		refuse(b, &bt->docs[idx[0]], why);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct issue *is = &b->issues[bt->docs[idx[i]].slot];
+
+		if (!is->failed)
+			wb_warn("issue %ld: bulk request refused: %s",
+			    is->rec.number, why);
+		is->failed = 1;
+	}
+}
+
+/*
  * Send the documents idx[0..n) until each is in or refused for good:
  * items refused with 429 or 5xx go again after a pause; a request too
- * large for the server (413) is split in two. So is a request of several
+ * large for the server (413), or refused whole as malformed (400: the
+ * fault of one document, which is thus isolated and named), is split in
+ * two. So is a request of several
  * documents that met a transport error: a server refusing a body too
  * large answers and closes without reading it, and a client still
  * sending often sees a reset instead of the 413. Halving bounds this (a
@@ -313,7 +346,7 @@ send_docs(struct bulk *b, struct batch *bt, size_t *idx, size_t n)
 	struct wb_http_response r;
 	struct wb_es_item *items = bt->items;
 	long wait = BACKOFF_MIN_MS;
-	char why[512], ex[256];
+	char why[512];
 	const char *body;
 	size_t len, again;
 
@@ -322,18 +355,14 @@ send_docs(struct bulk *b, struct batch *bt, size_t *idx, size_t n)
 		b->requests++;
 		if (post(b, b->bulk_url, BULK_PATH, "application/x-ndjson", body,
 		    len, n > 1 ? POST_TRANSPORT : 0, &r) < 0 ||
-		    (r.status == 413 && n > 1)) {
+		    ((r.status == 413 || r.status == 400) && n > 1)) {
 			wb_http_response_free(&r);
 			send_docs(b, bt, idx, n / 2);
 			send_docs(b, bt, idx + n / 2, n - n / 2);
 			return;
 		}
 		if (r.status != 200) {
-			excerpt(ex, sizeof ex, &r);
-			wb_warn("bulk request of %zu documents refused (HTTP %ld): "
-			    "%s", n, r.status, ex);
-			for (size_t i = 0; i < n; i++)
-				b->issues[bt->docs[idx[i]].slot].failed = 1;
+			refuse_all(b, bt, idx, n, &r);
 			wb_http_response_free(&r);
 			return;
 		}

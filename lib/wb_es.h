@@ -116,4 +116,11 @@ int wb_es_template_check(const char *name, const char *text, size_t len,
  */
 int wb_es_ack_parse(const char *body, size_t len, char *why, size_t whylen);
 
+/*
+ * The reason an error answer body[0..len) gives, as "type: reason" (with
+ * the cause when there is one), into why[whylen]; an excerpt of the body
+ * when it holds no "error", "no reason given" when it is empty.
+ */
+void wb_es_error_text(const char *body, size_t len, char *why, size_t whylen);
+
 #endif

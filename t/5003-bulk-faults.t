@@ -118,7 +118,7 @@ run sh -c 'seq 11 14 | wb-bulk'
 is "$RC:$OUT" '1:{"number":11}
 {"number":12}
 {"number":13}' "$NAME: requests split until they fit"
-is "$ERR" "wb-bulk: warning: bulk request of 1 documents refused (HTTP 413): 
+is "$ERR" "wb-bulk: warning: issue 14: document 14 refused: HTTP 413: larger than the server's http.max_content_length
 wb-bulk: warning: 1 issue was not indexed" "$NAME: a document too large alone is reported"
 is "$(es GET /_double/stats | jq '.rejected_413 > 0 and .bulk_max_bytes <= 1500')" true "$NAME: no request above the limit was taken"
 index_is_archive 11 12 13

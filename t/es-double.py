@@ -26,7 +26,8 @@ Checks Authorization (ApiKey with --api-key, Basic with --basic). Answers
 413 as soon as the declared Content-Length is over --max-content-length,
 and closes the connection without reading the body, as Elasticsearch does.
 Fault injection through POST /_double/faults (JSON): {"item_429": {"ID": times}, "item_503": {"ID": times},
-"item_400": ["ID", ...], "http_503": n, "garbage": n, "drop": n,
+"item_400": ["ID", ...], "bulk_400": ["ID", ...] (a bulk request
+holding one of these documents is refused whole, 400), "http_503": n, "garbage": n, "drop": n,
 "reset_413": n (the next n requests over --max-content-length see their
 connection reset, as when the reset overtakes the 413 answer),
 "bad_answer": ["short" | "wrong_id" | "no_status" | "errors_lie" |
@@ -530,6 +531,15 @@ class Handler(BaseHTTPRequestHandler):
                 raise BadRequest(400, "illegal_argument_exception",
                                  "this double does not do [update]")
             actions.append((op, index, _id, source_line))
+            with LOCK:
+                bad = _id in st.faults.get("bulk_400", [])
+                if bad:
+                    st.stats["faults"] += 1
+            if bad:
+                # As for an action line Elasticsearch cannot parse.
+                raise BadRequest(400, "illegal_argument_exception",
+                                 "Malformed action/metadata line [%d], injected for [%s]"
+                                 % (i - (2 if source_line is not None else 1) + 1, _id))
         # As Elasticsearch, read every action line before doing any.
         for op, index, _id, source_line in actions:
             items.append(self.bulk_item(op, index, _id, source_line, now))
