@@ -6,7 +6,7 @@
 # works again, and the pipeline goes on (review findings 9 and 10).
 . "${0%/*}/lib.sh"
 . "${0%/*}/es-double.sh"
-plan 10
+plan 16
 
 D=$SCRATCH/data
 WB_DATA=$D
@@ -54,4 +54,28 @@ run sh -c 'seq 1 3 | wb-bulk'
 is "$RC:$OUT:$ERR" '0:{"number":1}
 {"number":2}
 {"number":3}:' "once it works, every issue is written out"
+
+NAME="the documents in, the delete failed, in the indexer pipeline"
+start_redis
+mk_issue "$D" 5 4
+run sh -c 'echo 5 | wb-bulk'
+is "$RC:$OUT" '0:{"number":5}' "$NAME: an issue of 4 events indexed"
+mk_issue "$D" 5 2
+sed 's/"bot"/"bot2"/g' "$D/current/5/timeline.json" >"$SCRATCH/t" && mv "$SCRATCH/t" "$D/current/5/timeline.json"
+faults '{"dbq_timeout": 1000000}'
+echo 5 | wb-enqueue index 2>/dev/null
+run sh -c 'wb-dequeue --delay 0 --once --lease 1 index | wb-bulk | wb-ack'
+is "$ERR" "wb-bulk: warning: _delete_by_query failed 3 times (HTTP 408): timed out; $stuck
+wb-bulk: warning: 1 issue was not indexed" "$NAME: said"
+es POST /_refresh >/dev/null
+is "$(es_docs timelines | grep '^5-' | jq -Rr 'split("\t") | "\(.[0]) \(.[1] | fromjson | .actor.login)"')" "5-0 bot2
+5-1 bot2
+5-2 bot
+5-3 bot" "$NAME: the new documents are in, the stale ones are not removed"
+is "$(wb-queue length index)" 1 "$NAME: its claim is not acknowledged: still queued"
+faults '{}'
+wait_for 10 sh -c 'wb-dequeue --delay 0 --once index | wb-bulk | wb-ack; [ "$(wb-queue length index)" = 0 ]'
+ok $? "$NAME: done once the delete works, when the lease expires"
+es POST /_refresh >/dev/null
+is "$(es_docs timelines | grep '^5-')" "$(expected_docs "$D" timelines 5)" "$NAME: the index equals the archive"
 done_testing
