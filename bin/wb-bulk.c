@@ -46,12 +46,13 @@
 #define RECENT_SLOTS (1 << 16)	/* issues remembered as recently indexed */
 #define RECENT_MS 3000		/* beyond the 1 s refresh of our templates */
 #define BACKOFF_MIN_MS 50
-/* The API paths, as messages name them (never the URL: it may hold a password). */
+#define BACKOFF_MAX_MS 5000
+#define TRIES 3			/* of a refresh or delete-by-query that fails */
+
+/* The API paths, as messages name them (not the URL: it may hold a password). */
 #define BULK_PATH "/_bulk"
 #define DBQ_PATH "/" WB_ES_ISSUES "," WB_ES_TIMELINES "/_delete_by_query"
 #define REFRESH_PATH "/" WB_ES_ISSUES "," WB_ES_TIMELINES "/_refresh"
-#define BACKOFF_MAX_MS 5000
-#define TRIES 3			/* of a refresh or delete-by-query that fails */
 
 struct issue {
 	struct wb_record rec;	/* what to write out once indexed */
@@ -214,8 +215,9 @@ excerpt(char *dst, size_t dstlen, const struct wb_http_response *r)
  * answer that is not a temporary failure comes back into *r, and return 0;
  * with POST_TRANSPORT in 'flags', return -1 at the first transport error
  * (not said: the caller splits the request, and a request of one document
- * says an outage); with POST_5XX, return 429 and 5xx answers too. 401, 403 and 404 are fatal (configuration). Used
- * by one thread at a time: the sender while a batch is in flight, else main.
+ * says an outage); with POST_5XX, return 429 and 5xx answers too. 401,
+ * 403 and 404 are fatal (configuration). Used by one thread at a time:
+ * the sender while a batch is in flight, else main.
  */
 static int
 post(struct bulk *b, const char *url, const char *path, const char *type,
@@ -298,9 +300,9 @@ refuse(struct bulk *b, const struct doc *d, const char *why)
 }
 
 /*
- * The request of the documents idx[0..n) was refused whole with 'status':
- * one document alone is refused for that reason; of several, each issue
- * concerned is named, once.
+ * The request of the documents idx[0..n) was refused whole with the
+ * answer *r: one document alone is refused for its reason; of several,
+ * each issue concerned is named, once.
  */
 static void
 refuse_all(struct bulk *b, struct batch *bt, const size_t *idx, size_t n,
@@ -333,12 +335,11 @@ refuse_all(struct bulk *b, struct batch *bt, const size_t *idx, size_t n,
  * items refused with 429 or 5xx go again after a pause; a request too
  * large for the server (413), or refused whole as malformed (400: the
  * fault of one document, which is thus isolated and named), is split in
- * two. So is a request of several
- * documents that met a transport error: a server refusing a body too
- * large answers and closes without reading it, and a client still
- * sending often sees a reset instead of the 413. Halving bounds this (a
- * real outage costs one failed request per halving), and a request of
- * one document is retried as an outage.
+ * two. So is a request of several documents that met a transport error:
+ * a server refusing a body too large answers and closes without reading
+ * it, and a client still sending often sees a reset instead of the 413.
+ * Halving bounds this (a real outage costs one failed request per
+ * halving), and a request of one document is retried as an outage.
  */
 static void
 send_docs(struct bulk *b, struct batch *bt, size_t *idx, size_t n)
