@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,12 @@
 #define RECENT_MS 3000		/* beyond the 1 s refresh of our templates */
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 5000
+#define TRIES 3			/* of a refresh or delete-by-query that fails */
+
+/* The API paths, as messages name them (not the URL: it may hold a password). */
+#define BULK_PATH "/_bulk"
+#define DBQ_PATH "/" WB_ES_ISSUES "," WB_ES_TIMELINES "/_delete_by_query"
+#define REFRESH_PATH "/" WB_ES_ISSUES "," WB_ES_TIMELINES "/_refresh"
 
 struct issue {
 	struct wb_record rec;	/* what to write out once indexed */
@@ -101,6 +108,7 @@ struct bulk {
 	} *recent;
 	/* the state of the server, for messages */
 	int down;
+	int stuck;		/* stale documents cannot be removed */
 	/* counts for the final message */
 	unsigned long long sent_docs, requests, dbqs, refreshes, emitted, removed,
 	    skipped;
@@ -198,14 +206,22 @@ excerpt(char *dst, size_t dstlen, const struct wb_http_response *r)
 	dst[i] = '\0';
 }
 
+/* What post() hands back instead of retrying it. */
+#define POST_TRANSPORT 1	/* a transport error: returns -1, unsaid */
+#define POST_5XX 2		/* an answer 429 or 5xx: returns 0 */
+
 /*
- * POST body to url until an answer that is not a temporary failure comes
- * back into *r; 401, 403 and 404 are fatal (configuration). Used by one
- * thread at a time: the sender while a batch is in flight, else main.
+ * POST body to url (the API 'path' of the base URL, for messages) until an
+ * answer that is not a temporary failure comes back into *r, and return 0;
+ * with POST_TRANSPORT in 'flags', return -1 at the first transport error
+ * (not said: the caller splits the request, and a request of one document
+ * says an outage); with POST_5XX, return 429 and 5xx answers too. 401,
+ * 403 and 404 are fatal (configuration). Used by one thread at a time:
+ * the sender while a batch is in flight, else main.
  */
-static void
-post(struct bulk *b, const char *url, const char *type, const char *body,
-    size_t len, struct wb_http_response *r)
+static int
+post(struct bulk *b, const char *url, const char *path, const char *type,
+    const char *body, size_t len, int flags, struct wb_http_response *r)
 {
 	char ctype[64], ex[256], shown[4096];
 	const char *headers[3] = { ctype, b->headers[0], NULL };
@@ -217,25 +233,32 @@ post(struct bulk *b, const char *url, const char *type, const char *body,
 	n = strlen(shown);
 	for (;;) {
 		if (wb_http_request(b->http, "POST", url, headers, body, len,
-		    64UL << 20, r) < 0)
+		    64UL << 20, r) < 0) {
 			/* The error names the URL; the message has the server. */
-			outage(b, strncmp(r->error, shown, n) == 0 &&
+			const char *e = strncmp(r->error, shown, n) == 0 &&
 			    strncmp(r->error + n, ": ", 2) == 0 ?
-			    r->error + n + 2 : r->error);
-		else if (r->status == 401 || r->status == 403)
+			    r->error + n + 2 : r->error;
+
+			if (flags & POST_TRANSPORT) {
+				wb_debug("%s: %s; sending smaller requests", path,
+				    e);
+				return -1;
+			}
+			outage(b, e);
+		} else if (r->status == 401 || r->status == 403)
 			wb_die(WB_EXIT_USAGE, "Elasticsearch at %s refuses our "
 			    "credentials (HTTP %ld)", b->where, r->status);
 		else if (r->status == 404)
 			wb_die(WB_EXIT_USAGE, "no Elasticsearch API at %s (HTTP "
-			    "404 for %s)", b->where, strchr(url + strlen(b->base),
-			    '/') ? strchr(url + strlen(b->base), '/') : url);
-		else if (r->status == 429 || r->status >= 500) {
+			    "404 for %s)", b->where, path);
+		else if ((r->status == 429 || r->status >= 500) &&
+		    !(flags & POST_5XX)) {
 			excerpt(ex, sizeof ex, r);
 			snprintf(r->error, sizeof r->error, "HTTP %ld: %s",
 			    r->status, ex);
 			outage(b, r->error);
 		} else
-			return;
+			return 0;
 		wb_http_response_free(r);
 		wait = backoff(wait);
 	}
@@ -277,9 +300,46 @@ refuse(struct bulk *b, const struct doc *d, const char *why)
 }
 
 /*
+ * The request of the documents idx[0..n) was refused whole with the
+ * answer *r: one document alone is refused for its reason; of several,
+ * each issue concerned is named, once.
+ */
+static void
+refuse_all(struct bulk *b, struct batch *bt, const size_t *idx, size_t n,
+    const struct wb_http_response *r)
+{
+	char ex[512], why[600];
+
+	if (r->status == 413)
+		snprintf(ex, sizeof ex, "larger than the server's "
+		    "http.max_content_length");
+	else
+		wb_es_error_text(r->body, r->len, ex, sizeof ex);
+	snprintf(why, sizeof why, "HTTP %ld: %s", r->status, ex);
+	if (n == 1) {
+		refuse(b, &bt->docs[idx[0]], why);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct issue *is = &b->issues[bt->docs[idx[i]].slot];
+
+		if (!is->failed)
+			wb_warn("issue %ld: bulk request refused: %s",
+			    is->rec.number, why);
+		is->failed = 1;
+	}
+}
+
+/*
  * Send the documents idx[0..n) until each is in or refused for good:
  * items refused with 429 or 5xx go again after a pause; a request too
- * large for the server (413) is split in two.
+ * large for the server (413), or refused whole as malformed (400: the
+ * fault of one document, which is thus isolated and named), is split in
+ * two. So is a request of several documents that met a transport error:
+ * a server refusing a body too large answers and closes without reading
+ * it, and a client still sending often sees a reset instead of the 413.
+ * Halving bounds this (a real outage costs one failed request per
+ * halving), and a request of one document is retried as an outage.
  */
 static void
 send_docs(struct bulk *b, struct batch *bt, size_t *idx, size_t n)
@@ -287,26 +347,23 @@ send_docs(struct bulk *b, struct batch *bt, size_t *idx, size_t n)
 	struct wb_http_response r;
 	struct wb_es_item *items = bt->items;
 	long wait = BACKOFF_MIN_MS;
-	char why[512], ex[256];
+	char why[512];
 	const char *body;
 	size_t len, again;
 
 	while (n > 0) {
 		body = request_body(bt, idx, n, &len);
 		b->requests++;
-		post(b, b->bulk_url, "application/x-ndjson", body, len, &r);
-		if (r.status == 413 && n > 1) {
+		if (post(b, b->bulk_url, BULK_PATH, "application/x-ndjson", body,
+		    len, n > 1 ? POST_TRANSPORT : 0, &r) < 0 ||
+		    ((r.status == 413 || r.status == 400) && n > 1)) {
 			wb_http_response_free(&r);
 			send_docs(b, bt, idx, n / 2);
 			send_docs(b, bt, idx + n / 2, n - n / 2);
 			return;
 		}
 		if (r.status != 200) {
-			excerpt(ex, sizeof ex, &r);
-			wb_warn("bulk request of %zu documents refused (HTTP %ld): "
-			    "%s", n, r.status, ex);
-			for (size_t i = 0; i < n; i++)
-				b->issues[bt->docs[idx[i]].slot].failed = 1;
+			refuse_all(b, bt, idx, n, &r);
 			wb_http_response_free(&r);
 			return;
 		}
@@ -342,23 +399,66 @@ send_docs(struct bulk *b, struct batch *bt, size_t *idx, size_t n)
 	}
 }
 
-/* Make every document indexed so far visible to searches. */
+/*
+ * Stale documents cannot be removed, for now: said once until they can
+ * again. The issues concerned are not written out (their claims come
+ * back to be tried later) and the pipeline goes on.
+ */
 static void
+stuck(struct bulk *b, const char *fmt, ...)
+{
+	char why[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	if (!b->stuck)
+		wb_warn("%s; stale documents not removed, their issues not "
+		    "acknowledged until it works", why);
+	else
+		wb_debug("%s", why);
+	b->stuck = 1;
+}
+
+static void
+unstuck(struct bulk *b)
+{
+	if (b->stuck)
+		wb_info("stale documents are removed again");
+	b->stuck = 0;
+}
+
+/*
+ * Make every document indexed so far visible to searches. Returns 0, or
+ * -1 when the server refused TRIES times (it is retried for as long as it
+ * is unreachable or answers 429 or 5xx, as an outage).
+ */
+static int
 refresh(struct bulk *b)
 {
 	struct wb_http_response r;
 	long wait = BACKOFF_MIN_MS;
+	char ex[256];
 
-	for (;;) {
+	for (int tries = 1;; tries++) {
 		b->refreshes++;
-		post(b, b->refresh_url, "application/json", "", 0, &r);
+		post(b, b->refresh_url, REFRESH_PATH, "application/json", "", 0, 0,
+		    &r);
 		if (r.status == 200) {
 			wb_http_response_free(&r);
 			recovered(b);
-			return;
+			return 0;
 		}
-		wb_warn("_refresh refused (HTTP %ld)", r.status);
+		recovered(b);
+		excerpt(ex, sizeof ex, &r);
 		wb_http_response_free(&r);
+		if (tries == TRIES) {
+			stuck(b, "_refresh refused %d times (HTTP %ld): %s",
+			    TRIES, r.status, ex);
+			return -1;
+		}
+		wb_debug("_refresh refused (HTTP %ld): %s", r.status, ex);
 		wait = backoff(wait);
 	}
 }
@@ -373,7 +473,7 @@ delete_stale(struct bulk *b)
 	struct wb_http_response r;
 	long wait = BACKOFF_MIN_MS;
 	char why[512], ex[256];
-	int rc = 0;
+	int rc = 0, got;
 
 	for (size_t i = 0; i < b->nissues; i++) {
 		const struct issue *is = &b->issues[i];
@@ -395,27 +495,41 @@ delete_stale(struct bulk *b)
 		wb_debug("_delete_by_query %s", b->query.p);
 		goto out;
 	}
-	for (;;) {
+	for (int tries = 1;; tries++) {
 		b->dbqs++;
-		post(b, b->dbq_url, "application/json", b->query.p, b->query.len,
-		    &r);
-		if (r.status != 200) {
-			excerpt(ex, sizeof ex, &r);
-			wb_warn("_delete_by_query refused (HTTP %ld): %s", r.status,
-			    ex);
-			rc = -1;
-		} else if (wb_es_dbq_parse(r.body, r.len, &deleted, why,
-		    sizeof why) < 0) {
-			wb_http_response_free(&r);
-			outage(b, why);
-			wait = backoff(wait);
-			continue;
-		} else {
-			recovered(b);
-			b->removed += (unsigned long long)deleted;
-		}
+		post(b, b->dbq_url, DBQ_PATH, "application/json", b->query.p,
+		    b->query.len, POST_5XX, &r);
+		got = wb_es_dbq_parse(r.body, r.len, &deleted, why, sizeof why);
+		excerpt(ex, sizeof ex, &r);
 		wb_http_response_free(&r);
-		break;
+		if (got == 0 && r.status == 200) {
+			recovered(b);
+			unstuck(b);
+			b->removed += (unsigned long long)deleted;
+			break;
+		}
+		if (got < 0 && (r.status == 429 || r.status >= 500)) {
+			/* Not an answer of the API: the server's trouble. */
+			snprintf(why, sizeof why, "HTTP %ld: %s", r.status, ex);
+			outage(b, why);
+			tries--;
+		} else if (got < 0 && r.status != 200) {
+			recovered(b);
+			stuck(b, "_delete_by_query refused (HTTP %ld): %s",
+			    r.status, ex);
+			rc = -1;
+			break;
+		} else if (tries == TRIES) {
+			/* Failures, a timeout, an answer unlike the API's. */
+			recovered(b);
+			stuck(b, "_delete_by_query failed %d times (HTTP %ld): %s",
+			    TRIES, r.status, why);
+			rc = -1;
+			break;
+		} else
+			wb_debug("_delete_by_query failed (HTTP %ld): %s",
+			    r.status, why);
+		wait = backoff(wait);
 	}
 out:
 	free(keep);
@@ -508,9 +622,10 @@ settle(struct bulk *b)
 	for (size_t i = 0; i < b->nissues && !fresh; i++)
 		if (b->issues[i].complete && b->issues[i].unsent == 0)
 			recent_slot(b, b->issues[i].rec.number, now, &fresh);
-	if (fresh && !b->dry_run)
-		refresh(b);
-	dbq_ok = delete_stale(b) == 0;
+	if (fresh && !b->dry_run && refresh(b) < 0)
+		dbq_ok = 0;
+	else
+		dbq_ok = delete_stale(b) == 0;
 	now = now_ms();
 	moved = xrealloc(NULL, (b->nissues + 1) * sizeof *moved);
 	for (size_t i = 0; i < b->nissues; i++) {
@@ -527,7 +642,7 @@ settle(struct bulk *b)
 		r->at = now;
 		if (is->failed || !dbq_ok) {
 			if (!is->failed)
-				wb_warn("issue %ld: stale documents not removed, "
+				wb_debug("issue %ld: stale documents not removed, "
 				    "not acknowledged", is->rec.number);
 			b->skipped++;
 		} else if (!b->dry_run) {
@@ -769,11 +884,9 @@ connect_es(struct bulk *b, const struct wb_config *cfg)
 		wb_die(WB_EXIT_TEMP, "unable to start the HTTP client");
 	b->where = xrealloc(NULL, strlen(cfg->es) + 8);
 	wb_http_redact(cfg->es, b->where, strlen(cfg->es) + 8);
-	b->bulk_url = url(cfg->es, "/_bulk?" WB_ES_BULK_PARAMS);
-	b->dbq_url = url(cfg->es, "/" WB_ES_ISSUES "," WB_ES_TIMELINES
-	    "/_delete_by_query?" WB_ES_DBQ_PARAMS);
-	b->refresh_url = url(cfg->es, "/" WB_ES_ISSUES "," WB_ES_TIMELINES
-	    "/_refresh?ignore_unavailable=true");
+	b->bulk_url = url(cfg->es, BULK_PATH "?" WB_ES_BULK_PARAMS);
+	b->dbq_url = url(cfg->es, DBQ_PATH "?" WB_ES_DBQ_PARAMS);
+	b->refresh_url = url(cfg->es, REFRESH_PATH "?ignore_unavailable=true");
 	if (key != NULL) {
 		size_t n = strlen(key);
 

@@ -416,9 +416,11 @@ wb_es_dbq_parse(const char *body, size_t len, long *deleted, char *why,
 		free(r);
 		jv_free(cause);
 		jv_free(first);
-	} else if (wb_json_true(v, "timed_out"))
+		rc = 1;
+	} else if (wb_json_true(v, "timed_out")) {
 		snprintf(why, whylen, "timed out");
-	else {
+		rc = 1;
+	} else {
 		*deleted = (long)d;
 		rc = 0;
 	}
@@ -481,4 +483,34 @@ wb_es_ack_parse(const char *body, size_t len, char *why, size_t whylen)
 	}
 	jv_free(v);
 	return rc;
+}
+
+void
+wb_es_error_text(const char *body, size_t len, char *why, size_t whylen)
+{
+	jv v = parse_object("answer", body, len, why, whylen), err;
+	char *r = NULL;
+	size_t i;
+
+	if (body == NULL || len == 0) {
+		snprintf(why, whylen, "no reason given");
+		return;
+	}
+	if (jv_is_valid(v)) {
+		err = jv_object_get(jv_copy(v), jv_string("error"));
+		if (jv_get_kind(err) == JV_KIND_OBJECT ||
+		    jv_get_kind(err) == JV_KIND_STRING)
+			r = error_reason(err);
+		jv_free(err);
+		jv_free(v);
+	}
+	if (r != NULL) {
+		snprintf(why, whylen, "%s", r);
+		free(r);
+		return;
+	}
+	for (i = 0; i < len && i + 1 < whylen && i < 200; i++)
+		why[i] = (unsigned char)body[i] < 0x20 || body[i] == 0x7f ?
+		    ' ' : body[i];
+	why[i] = '\0';
 }

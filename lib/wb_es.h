@@ -92,8 +92,11 @@ int wb_es_dbq_body(struct wb_es_buf *b, const struct wb_es_keep *keep,
     size_t nkeep, const long *gone, size_t ngone);
 
 /*
- * Read the answer to a _delete_by_query: returns 0 and sets *deleted when
- * it completed without failures, or -1 with why[whylen] set.
+ * Read the answer to a _delete_by_query (whatever its HTTP status): returns
+ * 0 and sets *deleted when it completed without failures; 1 with why[whylen]
+ * set when it is an answer of the API that reports failures or a timeout
+ * (some documents may have been deleted); -1 with why[whylen] set when it
+ * is not such an answer at all.
  */
 int wb_es_dbq_parse(const char *body, size_t len, long *deleted, char *why,
     size_t whylen);
@@ -112,5 +115,12 @@ int wb_es_template_check(const char *name, const char *text, size_t len,
  * (quoting the error's type and reason when the answer holds one).
  */
 int wb_es_ack_parse(const char *body, size_t len, char *why, size_t whylen);
+
+/*
+ * The reason an error answer body[0..len) gives, as "type: reason" (with
+ * the cause when there is one), into why[whylen]; an excerpt of the body
+ * when it holds no "error", "no reason given" when it is empty.
+ */
+void wb_es_error_text(const char *body, size_t len, char *why, size_t whylen);
 
 #endif

@@ -1,13 +1,13 @@
 #!/bin/sh
 # wb-bulk when Elasticsearch misbehaves: items refused for now (429, 5xx)
 # or for good, whole requests failing, garbage answers, dropped and refused
-# connections, 413 above the content length; credentials; a record alone
+# connections (a request of one document retried, one of several split), 413 above the content length; credentials; a record alone
 # in a pipeline indexed at once, and held back until all its documents are
 # in; the refresh before removing stale events of an issue indexed moments
 # ago.
 . "${0%/*}/lib.sh"
 . "${0%/*}/es-double.sh"
-plan 46
+plan 47
 
 D=$SCRATCH/data
 WB_DATA=$D
@@ -79,11 +79,14 @@ answer is not a JSON object" "$NAME: each named"
 
 NAME="a dropped connection"
 faults '{"drop": 2}'
-run sh -c 'seq 1 3 | wb-bulk'
+run sh -c 'seq 1 3 | wb-bulk --batch-docs 1'
 is "$RC:$OUT" "0:$all" "$NAME: sent again"
 like "$ERR" "^wb-bulk: warning: Elasticsearch at $W: [A-Z][^:]*; retrying until it answers\$" "$NAME: reported once, the cause without the URL"
 is "$(printf '%s\n' "$ERR" | wc -l)" 2 "$NAME: one outage, one recovery"
 index_is_archive 1 2 3
+faults '{"drop": 2}'
+run sh -c 'seq 1 3 | wb-bulk'
+is "$RC:$OUT:$ERR" "0:$all:" "$NAME: a request of several documents is split instead, unsaid"
 
 NAME="unreachable"
 port=$(free_port)
@@ -115,7 +118,7 @@ run sh -c 'seq 11 14 | wb-bulk'
 is "$RC:$OUT" '1:{"number":11}
 {"number":12}
 {"number":13}' "$NAME: requests split until they fit"
-is "$ERR" "wb-bulk: warning: bulk request of 1 documents refused (HTTP 413): 
+is "$ERR" "wb-bulk: warning: issue 14: document 14 refused: HTTP 413: larger than the server's http.max_content_length
 wb-bulk: warning: 1 issue was not indexed" "$NAME: a document too large alone is reported"
 is "$(es GET /_double/stats | jq '.rejected_413 > 0 and .bulk_max_bytes <= 1500')" true "$NAME: no request above the limit was taken"
 index_is_archive 11 12 13

@@ -23,11 +23,18 @@ held to the documented formats.
   INDEX/_mapping        GET, the mapping so far
 
 Checks Authorization (ApiKey with --api-key, Basic with --basic). Answers
-413 over --max-content-length. Fault injection through POST /_double/faults
-(JSON): {"item_429": {"ID": times}, "item_503": {"ID": times},
-"item_400": ["ID", ...], "http_503": n, "garbage": n, "drop": n,
+413 as soon as the declared Content-Length is over --max-content-length,
+and closes the connection without reading the body, as Elasticsearch does.
+Fault injection through POST /_double/faults (JSON): {"item_429": {"ID": times}, "item_503": {"ID": times},
+"item_400": ["ID", ...], "bulk_400": ["ID", ...] (a bulk request
+holding one of these documents is refused whole, 400), "http_503": n, "garbage": n, "drop": n,
+"reset_413": n (the next n requests over --max-content-length see their
+connection reset, as when the reset overtakes the 413 answer),
 "bad_answer": ["short" | "wrong_id" | "no_status" | "errors_lie" |
-"not_object", ...]} (each lie told once, to one bulk request).
+"not_object", ...] (each lie told once, to one bulk request),
+"dbq_failure": n (the next n _delete_by_query fail: 429 with a rejected
+delete in "failures", nothing deleted), "dbq_timeout": n (408, timed_out),
+"refresh_400": n (the next n _refresh: 400 index_closed_exception)}.
 GET /_double/stats counts requests. --stand-in accepts bulk requests
 (checking their format) without indexing anything, for benchmarks.
 
@@ -39,6 +46,8 @@ import fnmatch
 import json
 import os
 import re
+import socket
+import struct
 import sys
 import threading
 import time
@@ -316,30 +325,69 @@ class Handler(BaseHTTPRequestHandler):
                 return True
         return False
 
+    def count_request(self):
+        st = self.server.state
+        with LOCK:
+            st.stats["requests"] += 1
+            st.log.append("%s %s" % (self.command, urlsplit(self.path).path))
+            del st.log[:-10000]
+
+    def too_large(self):
+        """The declared Content-Length is over http.max_content_length."""
+        limit = self.server.state.args.max_content_length
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return False
+        return bool(limit) and length > limit
+
+    def refuse_too_large(self, counted=False):
+        """As Elasticsearch (Netty's HttpObjectAggregator) does: 413 as soon
+        as the declared length is over the limit, then close the connection
+        without reading the body. A client still uploading then often sees
+        its connection reset instead of the answer."""
+        st = self.server.state
+        if not counted:
+            self.count_request()
+        with LOCK:
+            st.stats["rejected_413"] += 1
+        self.close_connection = True
+        if self.take_fault("reset_413"):
+            # The reset won the race: the client never sees the answer.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            return
+        self.send_response(413)
+        self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.flush()
+
+    def handle_expect_100(self):
+        # Elasticsearch answers 413 instead of 100 Continue, too.
+        if not self.path.startswith("/_double") and self.too_large():
+            self.refuse_too_large()
+            return False
+        return super().handle_expect_100()
+
     def handle_any(self):
         st = self.server.state
         parts = urlsplit(self.path)
         query = parse_qs(parts.query, keep_blank_values=True)
         path = [unquote(p) for p in parts.path.split("/") if p]
-        length = int(self.headers.get("Content-Length") or 0)
+        if path[:1] != ["_double"] and self.too_large():
+            return self.refuse_too_large()
         body = self.read_body()
         if path[:1] == ["_double"]:
             return self.double_api(path[1:], body)
-        with LOCK:
-            st.stats["requests"] += 1
-            st.log.append("%s %s" % (self.command, parts.path))
-            del st.log[:-10000]
+        self.count_request()
         if self.take_fault("drop"):
             self.close_connection = True
             self.connection.shutdown(2)
             return
-        if st.args.max_content_length and max(length, len(body)) > st.args.max_content_length:
-            with LOCK:
-                st.stats["rejected_413"] += 1
-            self.send_response(413)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
+        if st.args.max_content_length and len(body) > st.args.max_content_length:
+            # A chunked body, whose length is known once read.
+            return self.refuse_too_large(counted=True)
         if not self.authorized():
             with LOCK:
                 st.stats["unauthorized"] += 1
@@ -483,6 +531,15 @@ class Handler(BaseHTTPRequestHandler):
                 raise BadRequest(400, "illegal_argument_exception",
                                  "this double does not do [update]")
             actions.append((op, index, _id, source_line))
+            with LOCK:
+                bad = _id in st.faults.get("bulk_400", [])
+                if bad:
+                    st.stats["faults"] += 1
+            if bad:
+                # As for an action line Elasticsearch cannot parse.
+                raise BadRequest(400, "illegal_argument_exception",
+                                 "Malformed action/metadata line [%d], injected for [%s]"
+                                 % (i - (2 if source_line is not None else 1) + 1, _id))
         # As Elasticsearch, read every action line before doing any.
         for op, index, _id, source_line in actions:
             items.append(self.bulk_item(op, index, _id, source_line, now))
@@ -706,6 +763,17 @@ class Handler(BaseHTTPRequestHandler):
                 raise BadRequest(400, "parsing_exception", "Unknown key [%s]" % key)
         match = compile_query(req["query"])
         start = time.time()
+        # Elasticsearch answers with the highest status among the
+        # failures, 408 when it timed out (and failures then carry the
+        # documents it could not delete).
+        if self.take_fault("dbq_timeout"):
+            return self.send_json(408, self.dbq_answer(start, 0, 0, 0, [], True), query)
+        if self.take_fault("dbq_failure"):
+            return self.send_json(429, self.dbq_answer(start, 1, 0, 0, [
+                {"index": "timelines", "id": "0-0", "status": 429,
+                 "cause": {"type": "es_rejected_execution_exception",
+                           "reason": "injected: rejected execution of delete",
+                           "index": "timelines"}}], False), query)
         with LOCK:
             names = self.resolve(expr, query.get("ignore_unavailable", ["false"])[-1] == "true")
             deleted = conflicts_n = total = 0
@@ -731,13 +799,17 @@ class Handler(BaseHTTPRequestHandler):
                     deleted += 1
             st.stats["delete_by_query"] += 1
             st.stats["deleted"] += deleted
-        out = {"took": int((time.time() - start) * 1000), "timed_out": False,
-               "total": total, "deleted": deleted, "batches": 1,
-               "version_conflicts": conflicts_n, "noops": 0,
-               "retries": {"bulk": 0, "search": 0}, "throttled_millis": 0,
-               "requests_per_second": -1.0, "throttled_until_millis": 0,
-               "failures": failures}
+        out = self.dbq_answer(start, total, deleted, conflicts_n, failures, False)
         self.send_json(409 if failures else 200, out, query)
+
+    @staticmethod
+    def dbq_answer(start, total, deleted, conflicts_n, failures, timed_out):
+        return {"took": int((time.time() - start) * 1000), "timed_out": timed_out,
+                "total": total, "deleted": deleted, "batches": 1,
+                "version_conflicts": conflicts_n, "noops": 0,
+                "retries": {"bulk": 0, "search": 0}, "throttled_millis": 0,
+                "requests_per_second": -1.0, "throttled_until_millis": 0,
+                "failures": failures}
 
     def search(self, expr, what, query, body):
         st = self.server.state
@@ -773,6 +845,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def refresh(self, expr, query):
         st = self.server.state
+        if self.take_fault("refresh_400"):
+            raise BadRequest(400, "index_closed_exception", "injected: closed")
         with LOCK:
             names = self.resolve(expr, query.get("ignore_unavailable", ["false"])[-1] == "true")
             for name in names:
