@@ -205,14 +205,18 @@ reconnect(char *err, size_t errlen)
 static void
 batch_failed(const char *err)
 {
-	struct req *r = sent, **tail = &sent;
+	struct req *r = sent, **tail = &r;
 
 	drop_redis();
 	sent = NULL;
+	if (r == NULL)
+		return;
 	if (sent_fresh || stopping == 2) {
 		settle(r, 1, err);
 		return;
 	}
+	/* The failed batch goes back in front of the requests that arrived
+	 * meanwhile; the next pass of the loop sends it. */
 	while (*tail != NULL)
 		tail = &(*tail)->next;
 	*tail = queued;
@@ -272,6 +276,7 @@ send_batch(void)
 	sent_n = unique(numbers, n);
 	sent_fresh = fresh;
 	sent_at = now_ms();
+	wb_debug("asking Redis to queue %zu numbers", sent_n);
 	if (sent_n > 0)
 		wb_queue_append_push(&queue, QUEUE, numbers, sent_n);
 	else
