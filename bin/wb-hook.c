@@ -933,15 +933,22 @@ serve(void)
 		if (stopping && inflight == 0 && sent == NULL && queued == NULL)
 			break;
 		if (stopping && now_ms() >= stop_deadline) {
-			if (stopping == 2)
-				break;
 			/* Out of time: answer 503 to what still waits for
 			 * Redis, and give that one more second. */
-			stopping = 2;
-			stop_deadline = now_ms() + 1000;
 			if (sent != NULL)
 				batch_failed("shutting down");
 			fail_queued("shutting down");
+			if (stopping == 2) {
+				/* No connection may stay suspended when MHD
+				 * stops: the ones just resumed get their 503. */
+				MHD_run(daemon_);
+				break;
+			}
+			wb_warn("still %d requests in flight after %d s: "
+			    "answering 503 to those waiting for Redis",
+			    inflight, SHUTDOWN_GRACE);
+			stopping = 2;
+			stop_deadline = now_ms() + 1000;
 		}
 	}
 }
