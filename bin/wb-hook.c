@@ -57,6 +57,9 @@
 
 #define QUEUE "download"
 #define REDIS_TIMEOUT_MS 2000	/* a stuck Redis makes a 503, not a hang */
+#define SLOW_CONNECT_MS 50	/* a failed attempt this slow is backed off */
+#define BACKOFF_MIN_MS 1000	/* from the next attempt, doubling */
+#define BACKOFF_MAX_MS 16000
 #define CONN_LIMIT 512		/* connections in all */
 #define CONN_PER_IP 128		/* connections from one address */
 #define IDLE_TIMEOUT 10		/* seconds without a byte: closed */
@@ -138,6 +141,10 @@ static _Thread_local struct req *sent;
 static _Thread_local size_t sent_n;	/* numbers sent; 0: a PING */
 static _Thread_local int sent_fresh;	/* sent on a connection made for it */
 static _Thread_local long long sent_at;
+/* After a slow failed connection attempt: no other before retry_at, and
+ * 503 at once with the reason meanwhile. */
+static _Thread_local long long retry_at, backoff_ms;
+static _Thread_local char retry_err[256];
 
 static long long
 now_ms(void)
@@ -197,22 +204,42 @@ drop_redis(void)
 	wb_queue_close(&queue);
 }
 
-/* (Re)open the connection; returns 0, or -1 with 'err' set. */
+/*
+ * (Re)open the connection; returns 0, or -1 with 'err' set. It blocks
+ * the loop, for REDIS_TIMEOUT_MS at most per step; an attempt that
+ * failed slowly (an address that does not answer, a frozen Redis) is
+ * not repeated before a backoff, so the loop mostly goes on serving.
+ */
 static int
 reconnect(char *err, size_t errlen)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
+	long long t0 = now_ms();
 	redisContext *c;
 	int permanent;
 
 	drop_redis();
-	c = wb_redis_open(cfg.redis, REDIS_TIMEOUT_MS, err, errlen, &permanent);
-	if (c == NULL)
-		return -1;
-	if (wb_queue_init(&queue, c, err, errlen) < 0) {
-		wb_queue_close(&queue);
+	if (t0 < retry_at) {
+		snprintf(err, errlen, "%s", retry_err);
 		return -1;
 	}
+	wb_debug("connecting to Redis");
+	c = wb_redis_open_within(cfg.redis, REDIS_TIMEOUT_MS, REDIS_TIMEOUT_MS,
+	    err, errlen, &permanent);
+	if (c == NULL || wb_queue_init(&queue, c, err, errlen) < 0) {
+		if (c != NULL)
+			wb_queue_close(&queue);
+		if (now_ms() - t0 >= SLOW_CONNECT_MS) {
+			backoff_ms = backoff_ms == 0 ? BACKOFF_MIN_MS :
+			    backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+			    backoff_ms * 2;
+			retry_at = now_ms() + backoff_ms;
+			snprintf(retry_err, sizeof retry_err, "%.200s (next attempt "
+			    "in %lld ms)", err, backoff_ms);
+		}
+		return -1;
+	}
+	backoff_ms = 0;
 	ev.data.fd = redis_fd = c->fd;
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, redis_fd, &ev) < 0)
 		wb_diesys(WB_EXIT_TEMP, "unable to watch the Redis connection");
