@@ -741,11 +741,13 @@ sweep(void)
 			    "within %lld s", header_ms / 1000);
 			shutdown(k->fd, SHUT_RDWR);
 			k->since = now;	/* once is enough */
-		} else if (r != NULL && !r->answered && !r->waiting &&
-		    r->route == WB_HOOK_RECEIVE &&
+		} else if (r != NULL && !r->waiting &&
 		    now - r->start > BODY_TIMES * header_ms) {
-			log_delivery(&r->d, 408, "body too slow, connection "
-			    "closed");
+			/* Also a body still trickling after an early answer
+			 * (MHD reads it to the end). */
+			if (!r->answered && r->route == WB_HOOK_RECEIVE)
+				log_delivery(&r->d, 408, "body too slow, "
+				    "connection closed");
 			shutdown(k->fd, SHUT_RDWR);
 			r->answered = 1;
 		}

@@ -52,7 +52,8 @@ is "$CODE:$(redis_cli ZSCORE 'wb:{download}:pending' 51 | grep -c .)" "202:1" \
 stop_hook
 
 # Deadlines, shortened to 1 s for headers (6 s for a body): 20
-# connections trickling their headers, one trickling its body, each a
+# connections trickling their headers, two trickling their bodies (one
+# already answered 401), each a
 # byte every 0.2 s (MHD's idle timeout never fires), are all closed.
 WB_HOOK_HEADER_TIMEOUT=1 start_hook -t 1
 python3 - "$HOOK_PORT" >"$SCRATCH/slow.out" <<'EOP'
@@ -70,8 +71,14 @@ body.sendall(b"POST /github/receive HTTP/1.1\r\nHost: hook\r\n"
     b"X-GitHub-Event: issues\r\nX-GitHub-Delivery: slow-body\r\n"
     b"X-Hub-Signature-256: sha256=" + b"0" * 64 +
     b"\r\nContent-Length: 1000\r\n\r\n")
+# Refused from its headers alone (401), its body still trickling in.
+early = socket.create_connection(("127.0.0.1", port))
+early.sendall(b"POST /github/receive HTTP/1.1\r\nHost: hook\r\n"
+    b"X-GitHub-Event: issues\r\nX-Hub-Signature-256: nope\r\n"
+    b"Content-Length: 1000\r\n\r\n")
 open_ = {s: "head" for s in heads}
 open_[body] = "body"
+open_[early] = "body"
 end = time.time() + 20
 while open_ and time.time() < end:
     for s in list(open_):
@@ -92,7 +99,7 @@ print(sum(1 for v in open_.values() if v == "head"),
       sum(1 for v in open_.values() if v == "body"))
 EOP
 is "$(cat "$SCRATCH/slow.out")" "0 0" \
-	"headers and a body sent a byte at a time are cut off at their deadlines"
+	"headers and bodies sent a byte at a time are cut off at their deadlines"
 like "$(cat "$SCRATCH/hook.err")" '^wb-hook: warning: delivery slow-body event issues action - number -: 408 body too slow, connection closed$' \
 	"the slow body is logged"
 is "$(curl -s -m 10 "$HOOK_URL/healthz")" ok "and new clients are served"
