@@ -57,12 +57,19 @@
 
 #define QUEUE "download"
 #define REDIS_TIMEOUT_MS 2000	/* a stuck Redis makes a 503, not a hang */
+#define SLOW_CONNECT_MS 50	/* a failed attempt this slow is backed off */
+#define BACKOFF_MIN_MS 1000	/* from the next attempt, doubling */
+#define BACKOFF_MAX_MS 16000
 #define CONN_LIMIT 512		/* connections in all */
 #define CONN_PER_IP 128		/* connections from one address */
 #define IDLE_TIMEOUT 10		/* seconds without a byte: closed */
-#define REQUEST_TIMEOUT 60	/* seconds to send a whole body */
+#define HEADER_TIMEOUT 10	/* seconds to send the headers (default) */
+#define BODY_TIMES 6		/* a whole body gets 6 times as long */
 #define SHUTDOWN_GRACE 10	/* seconds in-flight requests get on SIGTERM */
 #define BODY_BUDGET (128ULL << 20)	/* bytes of bodies held at once */
+#define ADDR_BUDGET (32ULL << 20)	/* of which from one address */
+#define ADDR_SLOTS 1024			/* addresses are hashed into these */
+#define FIRST_BUFFER 65536		/* a body's first buffer; it grows */
 #define HEADER_MAX 16384	/* per connection: request line, headers and
 				   read buffer; GitHub's headers take ~1.5 KB */
 
@@ -74,9 +81,10 @@ struct req {
 	struct wb_hook_decision d;
 	char *body;
 	size_t cap;
-	size_t expect;		/* Content-Length up to 1 MB: the first buffer */
-	size_t reserved;	/* bytes of BODY_BUDGET held */
-	time_t start;
+	size_t declared;	/* Content-Length, 0 when absent */
+	size_t reserved;	/* bytes of BODY_BUDGET held (= cap) */
+	long long start;	/* ms: headers complete */
+	struct conn *cs;	/* its connection, NULL once that closed */
 	/* Suspended while Redis is asked; 'done' once it answered. */
 	struct MHD_Connection *conn;
 	struct req *next;
@@ -86,6 +94,20 @@ struct req {
 	char err[256];
 };
 
+/*
+ * A connection, from accept to close: when it began waiting for the
+ * headers of its next request, and that request once they came. The loop
+ * shuts down the socket of one that is out of time (MHD's own timeout
+ * only closes connections that send nothing at all).
+ */
+struct conn {
+	int fd;
+	unsigned slot;		/* its address's share of the body budget */
+	long long since;	/* ms: accepted, or its last request ended */
+	struct req *r;		/* the request in progress, NULL: headers */
+	struct conn *prev, *next;
+};
+
 /* Shared by the loops, set before they start. */
 static struct wb_config cfg;
 static struct wb_hook_config hook;
@@ -93,6 +115,8 @@ static unsigned nloops;
 static int stop_fd = -1;	/* eventfd: readable once SIGTERM arrived */
 static int stop_sig;
 static atomic_ullong buffered;	/* bytes of bodies reserved, all loops */
+static atomic_ullong addr_held[ADDR_SLOTS];	/* the same, per address */
+static long long header_ms = HEADER_TIMEOUT * 1000;
 static sem_t started;		/* posted by each loop once it serves */
 
 /* Each loop's own state: one set per serving thread. */
@@ -102,6 +126,8 @@ static _Thread_local int stopping;	/* 1 finishing, 2 out of time */
 static _Thread_local long long stop_deadline;
 static _Thread_local int ep = -1;	/* the epoll set */
 static _Thread_local int resumed_some;	/* MHD must run again at once */
+static _Thread_local struct conn *conns;	/* every open connection */
+static _Thread_local long long next_sweep;
 
 /*
  * Redis: requests waiting for the next batch, and the batch Redis is
@@ -115,6 +141,10 @@ static _Thread_local struct req *sent;
 static _Thread_local size_t sent_n;	/* numbers sent; 0: a PING */
 static _Thread_local int sent_fresh;	/* sent on a connection made for it */
 static _Thread_local long long sent_at;
+/* After a slow failed connection attempt: no other before retry_at, and
+ * 503 at once with the reason meanwhile. */
+static _Thread_local long long retry_at, backoff_ms;
+static _Thread_local char retry_err[256];
 
 static long long
 now_ms(void)
@@ -174,22 +204,42 @@ drop_redis(void)
 	wb_queue_close(&queue);
 }
 
-/* (Re)open the connection; returns 0, or -1 with 'err' set. */
+/*
+ * (Re)open the connection; returns 0, or -1 with 'err' set. It blocks
+ * the loop, for REDIS_TIMEOUT_MS at most per step; an attempt that
+ * failed slowly (an address that does not answer, a frozen Redis) is
+ * not repeated before a backoff, so the loop mostly goes on serving.
+ */
 static int
 reconnect(char *err, size_t errlen)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
+	long long t0 = now_ms();
 	redisContext *c;
 	int permanent;
 
 	drop_redis();
-	c = wb_redis_open(cfg.redis, REDIS_TIMEOUT_MS, err, errlen, &permanent);
-	if (c == NULL)
-		return -1;
-	if (wb_queue_init(&queue, c, err, errlen) < 0) {
-		wb_queue_close(&queue);
+	if (t0 < retry_at) {
+		snprintf(err, errlen, "%s", retry_err);
 		return -1;
 	}
+	wb_debug("connecting to Redis");
+	c = wb_redis_open_within(cfg.redis, REDIS_TIMEOUT_MS, REDIS_TIMEOUT_MS,
+	    err, errlen, &permanent);
+	if (c == NULL || wb_queue_init(&queue, c, err, errlen) < 0) {
+		if (c != NULL)
+			wb_queue_close(&queue);
+		if (now_ms() - t0 >= SLOW_CONNECT_MS) {
+			backoff_ms = backoff_ms == 0 ? BACKOFF_MIN_MS :
+			    backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+			    backoff_ms * 2;
+			retry_at = now_ms() + backoff_ms;
+			snprintf(retry_err, sizeof retry_err, "%.200s (next attempt "
+			    "in %lld ms)", err, backoff_ms);
+		}
+		return -1;
+	}
+	backoff_ms = 0;
 	ev.data.fd = redis_fd = c->fd;
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, redis_fd, &ev) < 0)
 		wb_diesys(WB_EXIT_TEMP, "unable to watch the Redis connection");
@@ -205,14 +255,18 @@ reconnect(char *err, size_t errlen)
 static void
 batch_failed(const char *err)
 {
-	struct req *r = sent, **tail = &sent;
+	struct req *r = sent, **tail = &r;
 
 	drop_redis();
 	sent = NULL;
+	if (r == NULL)
+		return;
 	if (sent_fresh || stopping == 2) {
 		settle(r, 1, err);
 		return;
 	}
+	/* The failed batch goes back in front of the requests that arrived
+	 * meanwhile; the next pass of the loop sends it. */
 	while (*tail != NULL)
 		tail = &(*tail)->next;
 	*tail = queued;
@@ -272,6 +326,7 @@ send_batch(void)
 	sent_n = unique(numbers, n);
 	sent_fresh = fresh;
 	sent_at = now_ms();
+	wb_debug("asking Redis to queue %zu numbers", sent_n);
 	if (sent_n > 0)
 		wb_queue_append_push(&queue, QUEUE, numbers, sent_n);
 	else
@@ -401,19 +456,37 @@ header(struct MHD_Connection *c, const char *name)
 }
 
 /*
- * Hold 'more' bytes of BODY_BUDGET for 'r': a few deliveries of GitHub's
- * largest size fit, a flood of them does not exhaust memory. Returns 0,
- * or -1 when the budget is spent.
+ * Hold 'more' bytes of BODY_BUDGET, and of its address's ADDR_BUDGET, for
+ * 'r', as its body arrives: a few deliveries of GitHub's largest size
+ * fit, a flood of them does not exhaust memory, and one address cannot
+ * take it all. Returns 0, or -1 when a budget is spent.
  */
 static int
 reserve(struct req *r, size_t more)
 {
+	atomic_ullong *mine = &addr_held[r->cs != NULL ? r->cs->slot : 0];
+
 	if (atomic_fetch_add(&buffered, more) + more > BODY_BUDGET) {
+		atomic_fetch_sub(&buffered, more);
+		return -1;
+	}
+	if (atomic_fetch_add(mine, more) + more > ADDR_BUDGET) {
+		atomic_fetch_sub(mine, more);
 		atomic_fetch_sub(&buffered, more);
 		return -1;
 	}
 	r->reserved += more;
 	return 0;
+}
+
+/* Give back what reserve() held for 'r'. */
+static void
+release(struct req *r)
+{
+	atomic_fetch_sub(&buffered, r->reserved);
+	atomic_fetch_sub(&addr_held[r->cs != NULL ? r->cs->slot : 0],
+	    r->reserved);
+	r->reserved = 0;
 }
 
 /* First call: route, and refuse what the headers alone condemn. */
@@ -442,16 +515,10 @@ begin(struct MHD_Connection *c, struct req *r, const char *method,
 		log_delivery(&r->d, r->d.status, r->d.outcome);
 		return reply(c, r, r->d.status, NULL);
 	}
-	/* Checked by wb_webhook_headers(): at most WB_HOOK_BODY_MAX. */
-	if (r->in.content_length != NULL) {
-		r->expect = strtoul(r->in.content_length, NULL, 10);
-		if (reserve(r, r->expect) < 0) {
-			log_delivery(&r->d, 503, "too many large bodies at once");
-			return reply(c, r, 503, NULL);
-		}
-	}
-	if (r->expect > 1048576)
-		r->expect = 1048576;	/* the first buffer; it grows */
+	/* Checked by wb_webhook_headers(): at most WB_HOOK_BODY_MAX. Only
+	 * bytes that arrive are held (gather()), never a promise. */
+	if (r->in.content_length != NULL)
+		r->declared = strtoul(r->in.content_length, NULL, 10);
 	wb_debug("delivery %s event %s: reading the body", r->d.delivery,
 	    r->d.event);
 	return MHD_YES;
@@ -466,10 +533,6 @@ gather(struct MHD_Connection *c, struct req *r, const char *data, size_t *size)
 	*size = 0;
 	if (r->answered)
 		return MHD_YES;
-	if (time(NULL) - r->start > REQUEST_TIMEOUT) {
-		log_delivery(&r->d, 408, "body too slow, connection closed");
-		return MHD_NO;
-	}
 	if (n > WB_HOOK_BODY_MAX - r->in.len) {
 		/*
 		 * Only a body without Content-Length gets here (a declared
@@ -479,20 +542,22 @@ gather(struct MHD_Connection *c, struct req *r, const char *data, size_t *size)
 		log_delivery(&r->d, 413, "body over 25 MB, connection closed");
 		return MHD_NO;
 	}
-	if (r->in.len + n > r->reserved &&
-	    reserve(r, r->in.len + n - r->reserved) < 0) {
-		log_delivery(&r->d, 503, "too many large bodies at once, "
-		    "connection closed");
-		return MHD_NO;
-	}
 	if (r->in.len + n > r->cap) {
-		size_t cap = r->cap ? r->cap : r->expect ? r->expect : 16384;
+		size_t cap = r->cap ? r->cap : FIRST_BUFFER;
+		size_t most = r->declared ? r->declared : WB_HOOK_BODY_MAX;
 		char *p;
 
 		while (cap < r->in.len + n)
 			cap *= 2;
-		if (cap > WB_HOOK_BODY_MAX)
-			cap = WB_HOOK_BODY_MAX;
+		if (cap > most)
+			cap = most;
+		if (cap < r->in.len + n)
+			cap = r->in.len + n;
+		if (reserve(r, cap - r->cap) < 0) {
+			log_delivery(&r->d, 503, "too many large bodies at once, "
+			    "connection closed");
+			return MHD_NO;
+		}
 		if ((p = realloc(r->body, cap)) == NULL) {
 			log_delivery(&r->d, 503, "out of memory");
 			return reply(c, r, 503, NULL);
@@ -554,7 +619,11 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	if (r == NULL) {
 		if ((r = calloc(1, sizeof *r)) == NULL)
 			return MHD_NO;
-		r->start = time(NULL);
+		r->start = now_ms();
+		r->cs = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_SOCKET_CONTEXT)->socket_context;
+		if (r->cs != NULL)
+			r->cs->r = r;
 		*req_cls = r;
 		inflight++;
 		return begin(c, r, method, url);
@@ -581,11 +650,108 @@ completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	    r->route == WB_HOOK_RECEIVE)
 		wb_debug("delivery %s: connection ended before an answer (%d)",
 		    r->d.delivery, (int)toe);
-	atomic_fetch_sub(&buffered, r->reserved);
+	release(r);
+	if (r->cs != NULL) {
+		r->cs->r = NULL;
+		r->cs->since = now_ms();
+	}
 	free(r->body);
 	free(r);
 	*req_cls = NULL;
 	inflight--;
+}
+
+/* Which ADDR_SLOTS slot the client address of 'c' counts against. */
+static unsigned
+addr_slot(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *i =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = i != NULL ? i->client_addr : NULL;
+	const unsigned char *p = NULL;
+	size_t n = 0;
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	if (sa != NULL && sa->sa_family == AF_INET) {
+		p = (const unsigned char *)&((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr;
+		n = 4;
+	} else if (sa != NULL && sa->sa_family == AF_INET6) {
+		p = (const unsigned char *)&((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr;
+		n = 16;
+	}
+	for (size_t k = 0; k < n; k++)
+		h = (h ^ p[k]) * 16777619u;
+	return h % ADDR_SLOTS;
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: keep 'conns' up to date. */
+static void
+notify_conn(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct conn *k = *socket_context;
+
+	(void)cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		if ((k = calloc(1, sizeof *k)) == NULL)
+			return;	/* not tracked: MHD's idle timeout still holds */
+		k->fd = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_FD)->connect_fd;
+		k->slot = addr_slot(c);
+		k->since = now_ms();
+		if ((k->next = conns) != NULL)
+			conns->prev = k;
+		conns = k;
+		*socket_context = k;
+		return;
+	}
+	if (k == NULL)
+		return;
+	if (k->r != NULL) {
+		release(k->r);	/* while its slot is known */
+		k->r->cs = NULL;
+	}
+	if (k->prev != NULL)
+		k->prev->next = k->next;
+	else
+		conns = k->next;
+	if (k->next != NULL)
+		k->next->prev = k->prev;
+	free(k);
+	*socket_context = NULL;
+}
+
+/*
+ * Shut down the connections out of time: headers not complete within
+ * header_ms of accept (or of the previous request's end), or a body not
+ * complete within BODY_TIMES times that. MHD then closes them.
+ */
+static void
+sweep(void)
+{
+	long long now = now_ms();
+
+	for (struct conn *k = conns; k != NULL; k = k->next) {
+		struct req *r = k->r;
+
+		if (r == NULL && now - k->since > header_ms) {
+			wb_debug("closing a connection: no request headers "
+			    "within %lld s", header_ms / 1000);
+			shutdown(k->fd, SHUT_RDWR);
+			k->since = now;	/* once is enough */
+		} else if (r != NULL && !r->waiting &&
+		    now - r->start > BODY_TIMES * header_ms) {
+			/* Also a body still trickling after an early answer
+			 * (MHD reads it to the end). */
+			if (!r->answered && r->route == WB_HOOK_RECEIVE)
+				log_delivery(&r->d, 408, "body too slow, "
+				    "connection closed");
+			shutdown(k->fd, SHUT_RDWR);
+			r->answered = 1;
+		}
+	}
 }
 
 static void
@@ -726,6 +892,7 @@ start_daemon(int fd)
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MAX,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, notify_conn, NULL,
 	    MHD_OPTION_END);
 	if (d == NULL)
 		wb_die(WB_EXIT_TEMP, "unable to start the HTTP server");
@@ -785,21 +952,32 @@ serve(void)
 		}
 		if (sent != NULL && now_ms() - sent_at >= REDIS_TIMEOUT_MS)
 			batch_failed("Redis did not answer within 2 s");
+		if (now_ms() >= next_sweep) {
+			sweep();
+			next_sweep = now_ms() + 250;
+		}
 		MHD_run(daemon_);
 		if (sent == NULL && queued != NULL)
 			send_batch();
 		if (stopping && inflight == 0 && sent == NULL && queued == NULL)
 			break;
 		if (stopping && now_ms() >= stop_deadline) {
-			if (stopping == 2)
-				break;
 			/* Out of time: answer 503 to what still waits for
 			 * Redis, and give that one more second. */
-			stopping = 2;
-			stop_deadline = now_ms() + 1000;
 			if (sent != NULL)
 				batch_failed("shutting down");
 			fail_queued("shutting down");
+			if (stopping == 2) {
+				/* No connection may stay suspended when MHD
+				 * stops: the ones just resumed get their 503. */
+				MHD_run(daemon_);
+				break;
+			}
+			wb_warn("still %d requests in flight after %d s: "
+			    "answering 503 to those waiting for Redis",
+			    inflight, SHUTDOWN_GRACE);
+			stopping = 2;
+			stop_deadline = now_ms() + 1000;
 		}
 	}
 }
@@ -828,7 +1006,7 @@ main(int argc, char **argv)
 	struct sockaddr_storage ss;
 	unsigned long long v;
 	pthread_t tid[64];
-	const char *why;
+	const char *why, *env;
 	char where[300];
 	sigset_t stop;
 	socklen_t len;
@@ -863,6 +1041,12 @@ main(int argc, char **argv)
 	if (argc != optind)
 		wb_dieusage(USAGE);
 	wb_config_load(&cfg);
+	if ((env = getenv("WB_HOOK_HEADER_TIMEOUT")) != NULL) {
+		if (wb_scan_uint(env, strlen(env), 1, 3600, &v, &why) < 0)
+			wb_die(WB_EXIT_USAGE, "WB_HOOK_HEADER_TIMEOUT is %s "
+			    "(1..3600 seconds): %s", why, env);
+		header_ms = (long long)v * 1000;
+	}
 	hook.repo = cfg.repo;
 	hook.secret = cfg.hook_secret;
 	hook.secret_len = hook.secret != NULL ? strlen(hook.secret) : 0;

@@ -128,7 +128,15 @@ redisContext *
 wb_redis_open(const char *url, int timeout_ms, char *err, size_t errlen,
     int *permanent)
 {
-	struct timeval ctv = { 5, 0 };
+	return wb_redis_open_within(url, 5000, timeout_ms, err, errlen,
+	    permanent);
+}
+
+redisContext *
+wb_redis_open_within(const char *url, int connect_ms, int timeout_ms,
+    char *err, size_t errlen, int *permanent)
+{
+	struct timeval ctv = { connect_ms / 1000, (connect_ms % 1000) * 1000 };
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	struct endpoint ep;
 	char where[300];

@@ -20,6 +20,13 @@
 redisContext *wb_redis_open(const char *url, int timeout_ms, char *err,
     size_t errlen, int *permanent);
 
+/*
+ * As wb_redis_open, but the connection itself (not only each command)
+ * is given at most 'connect_ms' (wb_redis_open gives it 5 s).
+ */
+redisContext *wb_redis_open_within(const char *url, int connect_ms,
+    int timeout_ms, char *err, size_t errlen, int *permanent);
+
 /* As wb_redis_open, but exits 100 (bad URL) or 111 (unreachable). */
 redisContext *wb_redis_connect(const char *url);
 
