@@ -22,7 +22,8 @@ _t_atexit=""
 # Never let the caller's configuration leak into a test.
 unset WB_REPO WB_PRIVATE_REPO WB_PRIVATE_TITLES WB_GITHUB_TOKEN GITHUB_TOKEN \
 	WB_GITHUB_API WB_REDIS WB_DATA WB_DELAY WB_ES WB_ES_API_KEY \
-	WB_HOOK_LISTEN WB_HOOK_SECRET WB_MAX_LINE WB_DEBUG
+	WB_HOOK_LISTEN WB_HOOK_SECRET WB_MAX_LINE WB_DEBUG \
+	WB_HOOK_HEADER_TIMEOUT WB_FETCH_BACKOFF WB_FETCH_TIMEOUT WB_RUN
 
 # atexit CMD: run CMD (a string, eval'd) when the test exits, last first.
 atexit() {
