@@ -284,7 +284,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (d.status == 202 || (d.status == 400 &&
 	    strcmp(d.outcome, "body is not a JSON object") != 0 &&
 	    strcmp(d.outcome, "bad Content-Length") != 0 &&
-	    strcmp(d.outcome, "no X-GitHub-Event") != 0))) {
+	    strcmp(d.outcome, "no X-GitHub-Event") != 0 &&
+	    /* libjq cannot see how a number was written: 1.2e2 is 120. */
+	    strcmp(d.outcome, "issue.number is not a decimal integer in "
+	    "1..2147483647") != 0))) {
 		int st = jq_decision(req.body, req.len, &n);
 
 		if (st != d.status || n != d.number) {
