@@ -23,7 +23,11 @@ ratelimit, add, renamed ({"on": true, "to": "owner/new"}: the repository
 answers under its new name and the old name redirects to /repositories/ID,
 as GitHub does after a rename; "private" with "edit": true changes the
 private issue's title and body as its cross-reference shows them, without
-touching the public issue); GET /_double/dump/M and /_double/stats. A fault is
+touching the public issue), bulk ({"from": A, "to": B, "fields": {...}}:
+issues A..B edited in one go, as a bulk label edit, milestone move or
+transfer does, so that they all share one updated_at: now, or "at", a
+time in the past no earlier than any of their updates; GitHub's times
+only move forward); GET /_double/dump/M and /_double/stats. A fault is
 {"match": REGEX on the request path, "kind": KIND, "times": N (-1: always),
 "after": N (let the first N matching requests pass, default 0)}
 with KIND one of status (+ "status", "retry_after"), drop (close without
@@ -32,8 +36,10 @@ answer whose JSON stops short), notjson, wrongshape (+ "body"), huge
 (+ "bytes"), bomb (a gzip answer inflating to "bytes"), redirect
 (+ "location", "status"), link (the normal answer with its Link header
 replaced by "link"), header (the normal answer with header "name" set to
-"value"), touch (issue "number" is edited at that moment,
-then the normal answer), slow (+ "seconds", then the normal answer), ratelimit (the
+"value"), touch (issue "number" is edited at that moment, then the
+normal answer; with "numbers": [N, ...] instead, the next of them at each
+firing: with "match" and "after", "edit issue N after the Kth listing
+request"), slow (+ "seconds", then the normal answer), ratelimit (the
 budget is spent until "seconds" from now), secondary / secondary429
 (+ "retry_after"), forbidden. Every API request
 is appended to --log as one JSON line: method, path, status, auth
@@ -378,6 +384,10 @@ class Handler(BaseHTTPRequestHandler):
                                                      body.get("private_body"))
                 w.events[num].insert(body.get("at", 1), ev)
                 w.touch(num)
+            elif cmd == "bulk":
+                bad = self.bulk(body)
+                if bad:
+                    return self.send(400, {"message": bad})
             elif cmd == "pull":
                 w.issues[num]["pull"] = True
             elif cmd == "add":
@@ -402,6 +412,27 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 return self.send(404, {"message": "unknown command " + cmd})
         return self.send(200, {"ok": True})
+
+    def bulk(self, body):
+        """Edit issues from..to at one second; returns why not, or None."""
+        w = self.server.world
+        a, z = body.get("from"), body.get("to")
+        if not (type(a) is int and type(z) is int and 1 <= a <= z):
+            return "bulk needs integers 1 <= from <= to"
+        ns = range(a, z + 1)
+        if any(w.state.get(n) != "ok" for n in ns):
+            return "bulk: some issue of %d..%d does not exist here" % (a, z)
+        now = int(time.time())
+        t = now if "at" not in body else parse_iso(str(body["at"]))
+        if t is None or t > now:
+            return "bulk: \"at\" must be a time, not in the future"
+        if any(w.issues[n]["updated"] > t for n in ns):
+            return "bulk: \"at\" is earlier than an update of one of these issues"
+        for n in ns:
+            w.issues[n]["extra"].update(body.get("fields", {}))
+            w.issues[n]["updated"] = int(t)
+        w.version += 1
+        return None
 
     # ---- faults -------------------------------------------------------
     def fault(self):
@@ -488,7 +519,13 @@ class Handler(BaseHTTPRequestHandler):
                               [("Location", f["location"])] + self.rate_headers(b))
         if kind == "touch":
             with w.lock:
-                w.touch(f["number"])
+                if "numbers" in f:
+                    # f is a copy of the armed fault, its list the same
+                    # one: each firing takes the next number.
+                    if f["numbers"]:
+                        w.touch(f["numbers"].pop(0))
+                else:
+                    w.touch(f["number"])
             return None
         if kind == "link":
             self.overrides = {"Link": f["link"]}
