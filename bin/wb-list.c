@@ -6,10 +6,12 @@
  * asked by time, not by number: each request starts from the newest
  * update the previous page reached, so that an issue edited during the
  * run, which moves to the end of the listing, cannot push another one
- * back onto a page already read. --resume starts from where the previous
- * complete --resume run began (or the newest "updated_at" it saw, if
- * older), kept in Redis: the periodic catch-up for webhooks that never
- * arrived.
+ * back onto a page already read. Where more than a page shares one
+ * second, those pages go by number, and that second is read again when
+ * one of its issues moved meanwhile (see list()). --resume starts from
+ * where the previous complete --resume run began (or the newest
+ * "updated_at" it saw, if older), kept in Redis: the periodic catch-up
+ * for webhooks that never arrived.
  */
 #include <stdio.h>
 #include <stdlib.h>
