@@ -135,12 +135,13 @@ cmp_long(const void *a, const void *b)
 static int
 numbers_has(struct numbers *s, long n)
 {
+	if (s->n == 0)
+		return 0;
 	if (!s->sorted) {
 		qsort(s->v, s->n, sizeof *s->v, cmp_long);
 		s->sorted = 1;
 	}
-	return s->n > 0 && bsearch(&n, s->v, s->n, sizeof *s->v,
-	    cmp_long) != NULL;
+	return bsearch(&n, s->v, s->n, sizeof *s->v, cmp_long) != NULL;
 }
 
 /* 1 when (number, updated) was written already; else remembers it. */
