@@ -7,8 +7,8 @@
  * update the previous page reached, so that an issue edited during the
  * run, which moves to the end of the listing, cannot push another one
  * back onto a page already read. Where more than a page shares one
- * second, those pages go by number, and that second is read again when
- * one of its issues moved meanwhile (see list()). --resume starts from
+ * second, those pages go by number, and that second is read again until
+ * a pass over it is known to have missed nothing (see list()). --resume starts from
  * where the previous complete --resume run began (or the newest
  * "updated_at" it saw, if older), kept in Redis: the periodic catch-up
  * for webhooks that never arrived.
@@ -59,29 +59,14 @@ struct numbers {
 	int sorted;
 };
 
-/*
- * A second whose items filled a whole page, so that its pages went by
- * number: the items updated at 'since' or the second after.
- */
-struct second {
-	time_t since;
-	struct numbers read;	/* listed there by its latest pass */
-	struct numbers known;	/* listed there by any pass */
-	int passes;
-	int moved;		/* one of 'read' was listed since, updated */
-	int given_up;
-};
-
 struct listing {
 	unsigned long issues, pulls, bad, pages;
 	time_t newest;		/* newest updated_at written, or -1 */
 	time_t last;		/* newest updated_at of the page, or -1 */
 	struct seen *seen;
 	size_t nseen, cap;
-	struct numbers here;	/* the current pass's items of [since, since+1] */
-	int here_moved;
-	struct second *seconds;
-	size_t nseconds;
+	struct numbers here;	/* what the pages since 'since' listed of
+				   [since, since+1] */
 	int incomplete;		/* a second was given up */
 };
 
@@ -142,6 +127,16 @@ numbers_has(struct numbers *s, long n)
 		s->sorted = 1;
 	}
 	return bsearch(&n, s->v, s->n, sizeof *s->v, cmp_long) != NULL;
+}
+
+/* 1 when every number of 'a' is in 'b'. */
+static int
+numbers_within(struct numbers *a, struct numbers *b)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (!numbers_has(b, a->v[i]))
+			return 0;
+	return 1;
 }
 
 /* 1 when (number, updated) was written already; else remembers it. */
@@ -254,9 +249,8 @@ fetch(struct wb_github *gh, const char *repo, time_t since, long page,
 
 /*
  * A page of the listing since 'since' (consumed): write what was not
- * written yet, note its newest update in l->last, the items of [since,
- * since+1] in l->here, and whether an item of a second's latest pass
- * shows up updated since.
+ * written yet, note its newest update in l->last and its items of
+ * [since, since+1] in l->here.
  */
 static void
 take_page(struct listing *l, jv page, time_t since)
@@ -274,15 +268,6 @@ take_page(struct listing *l, jv page, time_t since)
 				l->last = t;
 			if (t <= since + 1)
 				numbers_add(&l->here, number);
-			else if (numbers_has(&l->here, number))
-				l->here_moved = 1;
-			for (size_t k = 0; k < l->nseconds; k++) {
-				struct second *s = &l->seconds[k];
-
-				if (t > s->since + 1 && !s->given_up &&
-				    numbers_has(&s->read, number))
-					s->moved = 1;
-			}
 			if (!seen_before(l, number, t))
 				put(l, issue, number, t);
 		}
@@ -292,55 +277,23 @@ take_page(struct listing *l, jv page, time_t since)
 	wb_flush(stdout);
 }
 
-/* The pages since 'since' just went by number: keep that pass. */
-static void
-keep_second(struct listing *l, time_t since)
-{
-	struct second *s = NULL;
-	struct numbers tmp;
-
-	for (size_t k = 0; k < l->nseconds && s == NULL; k++)
-		if (l->seconds[k].since == since)
-			s = &l->seconds[k];
-	if (s == NULL) {
-		struct second *p = realloc(l->seconds,
-		    (l->nseconds + 1) * sizeof *p);
-
-		if (p == NULL)
-			wb_diesys(WB_EXIT_TEMP, "unable to allocate");
-		l->seconds = p;
-		s = &p[l->nseconds++];
-		memset(s, 0, sizeof *s);
-		s->since = since;
-	}
-	for (size_t k = 0; k < l->here.n; k++)
-		numbers_add(&s->known, l->here.v[k]);
-	tmp = s->read;
-	s->read = l->here;
-	l->here = tmp;
-	l->here.n = 0;
-	s->passes++;
-	s->moved = l->here_moved;
-	l->here_moved = 0;
-}
-
 /*
- * Read second 's' again, from its first page to the first item updated
- * later, and write what no pass listed. What is listed after it was
- * listed before, or changed during the run and is listed when the run
- * goes on from where it ended.
+ * Read the items of [since, since+1] again, from the first page since
+ * 'since' to the first item updated later, into 'pass'; write those not
+ * written yet. Later items are left to the listing, which goes on from
+ * the newest of them it has read: they were listed there, or were
+ * updated since, and are at its end.
  */
 static void
-repass(struct wb_github *gh, const char *repo, struct listing *l,
-    struct second *s)
+reread(struct wb_github *gh, const char *repo, time_t since,
+    struct listing *l, struct numbers *pass)
 {
 	long page = 1;
 	int more, past = 0;
 
-	s->read.n = 0;
-	s->passes++;
+	pass->n = 0;
 	do {
-		jv items = fetch(gh, repo, s->since, page++, l, &more);
+		jv items = fetch(gh, repo, since, page++, l, &more);
 		int n = jv_array_length(jv_copy(items));
 
 		for (int i = 0; i < n; i++) {
@@ -350,15 +303,12 @@ repass(struct wb_github *gh, const char *repo, struct listing *l,
 
 			if (item(l, issue, i, &number, &t) < 0) {
 				/* Reported. */
-			} else if (t > s->since + 1) {
+			} else if (t > since + 1) {
 				past = 1;
 			} else {
-				numbers_add(&s->read, number);
-				if (!numbers_has(&s->known, number)) {
-					numbers_add(&s->known, number);
-					if (!seen_before(l, number, t))
-						put(l, issue, number, t);
-				}
+				numbers_add(pass, number);
+				if (!seen_before(l, number, t))
+					put(l, issue, number, t);
 			}
 			jv_free(issue);
 		}
@@ -368,45 +318,44 @@ repass(struct wb_github *gh, const char *repo, struct listing *l,
 }
 
 /*
- * Read again every second one of whose issues moved after its latest
- * pass read it (see list()); give up on one after MAX_SECOND_PASSES.
- * Returns 1 if any was read again.
+ * The pages since 'since' went by number, and l->here holds what they
+ * listed of [since, since+1]. Read those again until a pass is known to
+ * have missed nothing: when every item it listed is listed by the next
+ * one too (see list()). Gives up after MAX_SECOND_PASSES passes.
  */
-static int
-repair(struct wb_github *gh, const char *repo, struct listing *l)
+static void
+settle(struct wb_github *gh, const char *repo, time_t since,
+    struct listing *l)
 {
+	struct numbers prev = l->here, pass = { 0 }, tmp;
 	char when[32];
-	int again = 0;
+	int passes = 1;
 
-	for (size_t k = 0; k < l->nseconds; k++) {
-		struct second *s = &l->seconds[k];
-
-		if (!s->moved || s->given_up)
-			continue;
-		s->moved = 0;
-		if (s->passes >= MAX_SECOND_PASSES) {
-			iso(s->since + 1, when, sizeof when);
+	for (;;) {
+		if (passes == MAX_SECOND_PASSES) {
+			iso(since + 1, when, sizeof when);
 			wb_warn("the issues updated at %s kept moving during %d "
 			    "passes over them: some may be missed; this run is "
-			    "incomplete", when, s->passes);
-			s->given_up = 1;
+			    "incomplete", when, passes);
 			l->incomplete = 1;
-			continue;
+			break;
 		}
-		repass(gh, repo, l, s);
-		again = 1;
+		reread(gh, repo, since, l, &pass);
+		passes++;
+		if (numbers_within(&prev, &pass))
+			break;
+		tmp = prev;
+		prev = pass;
+		pass = tmp;
 	}
-	return again;
+	free(pass.v);
+	l->here = prev;
+	l->here.n = 0;
 }
 
 static void
 listing_free(struct listing *l)
 {
-	for (size_t k = 0; k < l->nseconds; k++) {
-		free(l->seconds[k].read.v);
-		free(l->seconds[k].known.v);
-	}
-	free(l->seconds);
 	free(l->here.v);
 	free(l->seen);
 }
@@ -419,21 +368,28 @@ listing_free(struct listing *l)
  *
  * Only when a whole page shares that second (a bulk label edit, milestone
  * move or transfer updates hundreds of issues at once) must the next
- * request ask for the following page number with the same "since", and
- * there an issue of that second updated during the run moves every later
- * one up one place: the first of the next page slips onto the page just
- * read, and its updated_at, still in that second, is behind every later
- * "since". Such a move is seen, because the moved issue is listed again
- * at its new time: it was updated after its second's pass began, so it
- * is at the end of the listing, which the run reads to its last page.
- * So the second is read again only then (an ordinary run spends no more
- * requests), from page 1, writing what no pass listed; and since a pass
- * can be shifted too, the run then goes on from where it ended, to see
- * whether an issue that pass read has moved during it. A second only
- * loses issues (none can be updated into the past), so this ends; after
- * MAX_SECOND_PASSES it is given up, the run goes on, and ends with 111.
- * (This relies on GitHub keeping the order of equal times from one
- * request to the next, as page numbers themselves do.)
+ * request ask for the following page number with the same "since". There
+ * an issue of that second that leaves its place (it is updated, so moves
+ * to the end, or is transferred or deleted) moves every later one up one
+ * place: the first of the next page slips onto the page just read, and
+ * its updated_at, still in that second, is behind every later "since".
+ * So that second is read again from its first page, and what no pass
+ * listed is written, until a pass is known to have missed nothing: when
+ * every item it listed is still there for the next pass. Indeed, the
+ * first slip of a pass needs an item it had already listed to leave
+ * (until then, the items before the next page are exactly those it
+ * listed), and an item that left a past second cannot come back (updates
+ * go forward in time). When nothing moves, the second pass shows it: a
+ * second of more than a page costs its pages twice, and a run without
+ * one no request more. A second that keeps moving is given up after
+ * MAX_SECOND_PASSES: the run goes on and ends with 111.
+ *
+ * Waiting to see a moved issue listed again at its new time would spare
+ * the second pass, but a transferred or deleted issue is never listed
+ * again. An issue updated into the very second being read is updated
+ * during the run, and the next --resume lists it, as any such. This
+ * relies on GitHub keeping the order of equal times from one request to
+ * the next, as paging by number itself does.
  */
 static void
 list(struct wb_github *gh, const char *repo, time_t since, struct listing *l)
@@ -441,27 +397,19 @@ list(struct wb_github *gh, const char *repo, time_t since, struct listing *l)
 	long page = 1;
 	int more, past;
 
-	for (;;) {
+	do {
 		take_page(l, fetch(gh, repo, since, page, l, &more), since);
 		past = l->last - 1 > since;
-		if (past || !more) {
-			if (page > 1)
-				keep_second(l, since);
-			l->here.n = 0;
-			l->here_moved = 0;
-		}
+		if ((past || !more) && page > 1)
+			settle(gh, repo, since, l);
 		if (past) {
 			since = l->last - 1;
 			page = 1;
 			seen_prune(l, since);
+			l->here.n = 0;
 		} else
 			page++;
-		if (!more) {
-			if (!repair(gh, repo, l))
-				return;
-			page = 1;
-		}
-	}
+	} while (more);
 }
 
 int
@@ -531,9 +479,8 @@ main(int argc, char **argv)
 
 	list(gh, cfg.repo, from, &l);
 	wb_flush(stdout);
-	wb_debug("%lu issues, %lu pull requests skipped, %lu bad; %lu requests; "
-	    "%zu seconds listed by page number", l.issues, l.pulls, l.bad,
-	    wb_github_requests(gh), l.nseconds);
+	wb_debug("%lu issues, %lu pull requests skipped, %lu bad; %lu requests",
+	    l.issues, l.pulls, l.bad, wb_github_requests(gh));
 	/*
 	 * Only a complete run moves the resume point, and only forward: to
 	 * the newest update it saw, or, when that is later, to shortly before

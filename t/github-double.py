@@ -39,7 +39,9 @@ replaced by "link"), header (the normal answer with header "name" set to
 "value"), touch (issue "number" is edited at that moment, then the
 normal answer; with "numbers": [N, ...] instead, the next of them at each
 firing: with "match" and "after", "edit issue N after the Kth listing
-request"), slow (+ "seconds", then the normal answer), ratelimit (the
+request"), state (issue "number" gets "state" at that moment, as the
+state command gives it: deleted, or transferred to "to_number"; then the
+normal answer), slow (+ "seconds", then the normal answer), ratelimit (the
 budget is spent until "seconds" from now), secondary / secondary429
 (+ "retry_after"), forbidden. Every API request
 is appended to --log as one JSON line: method, path, status, auth
@@ -231,6 +233,13 @@ class World:
         """The repository's name now (after a rename, GitHub's new one)."""
         return self.new_name if self.renamed else self.repo
 
+    def set_state(self, n, body):
+        st = body["state"]
+        self.state[n] = ("moved", body["to_number"]) if st == "transferred" else st
+        if st == "transferred":
+            self.moved[body["to_number"]] = n
+        self.version += 1
+
     def touch(self, n):
         d = self.issues[n]
         # GitHub's times have whole seconds.
@@ -362,10 +371,7 @@ class Handler(BaseHTTPRequestHandler):
                     w.events[num] = [w.event(num, i) for i in range(body["count"])]
                 w.touch(num)
             elif cmd == "state":
-                st = body["state"]
-                w.state[num] = ("moved", body["to_number"]) if st == "transferred" else st
-                if st == "transferred":
-                    w.moved[body["to_number"]] = num
+                w.set_state(num, body)
             elif cmd == "private" and body.get("edit"):
                 # The private issue edited: its cross-reference shows the
                 # new title and body; the public issue is not touched.
@@ -526,6 +532,10 @@ class Handler(BaseHTTPRequestHandler):
                         w.touch(f["numbers"].pop(0))
                 else:
                     w.touch(f["number"])
+            return None
+        if kind == "state":
+            with w.lock:
+                w.set_state(f["number"], f)
             return None
         if kind == "link":
             self.overrides = {"Link": f["link"]}
