@@ -32,6 +32,7 @@ struct fetcher {
 	struct wb_config cfg;
 	struct wb_github *gh;
 	long long repo_id;		/* WB_REPO's id, once checked */
+	size_t max_line;		/* the next stage's WB_MAX_LINE */
 	char repo_etag[WB_ETAG_MAX];	/* of that check's answer */
 	unsigned long fetched, gone, failed;
 };
@@ -475,8 +476,20 @@ process(struct fetcher *f, struct wb_record *rec)
 {
 	struct failure fl;
 
+	size_t size;
+
 	if (fetch(f, rec, &fl) < 0) {
 		wb_warn("%s; not emitted", fl.why);
+		f->failed++;
+		return;
+	}
+	/*
+	 * A line the next stage would refuse is not written: that would lose
+	 * the record there, in silence, claim after claim.
+	 */
+	if ((size = wb_record_size(rec)) > f->max_line) {
+		wb_warn("the record of %ld is %zu bytes, more than WB_MAX_LINE "
+		    "(%zu) allows; not emitted", rec->number, size, f->max_line);
 		f->failed++;
 		return;
 	}
@@ -501,6 +514,7 @@ main(int argc, char **argv)
 			wb_die(WB_EXIT_USAGE, "not an issue number (%s): %s", why,
 			    argv[i]);
 	wb_config_load(&f.cfg);
+	f.max_line = wb_max_line();
 	f.gh = wb_github_new(&f.cfg, "wb-fetch");
 
 	if (argc > 0) {

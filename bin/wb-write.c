@@ -5,19 +5,24 @@
  * removes current/N of a record marked "gone", and emits the record
  * without "issue", "timeline" and "etags" once its files are durable.
  * Records are stored in batches (as many as arrive without waiting, up
- * to 256) so that they share the waits for the disk.
+ * to 256) so that they share the waits for the disk. The texts of the
+ * issue and timeline are checked and copied from the line as libjq would
+ * print them, never parsed into values: that was most of the time.
  */
 #include <signal.h>
 #include <sys/resource.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "wb_archive.h"
 #include "wb_cli.h"
 #include "wb_config.h"
 #include "wb_err.h"
+#include "wb_jscan.h"
 #include "wb_json.h"
 #include "wb_record.h"
+#include "wb_scan.h"
 
 #define USAGE "wb-write"
 #define HELP \
@@ -31,6 +36,8 @@ struct batch {
 	struct wb_archive_item items[BATCH];
 	struct wb_record recs[BATCH];
 	size_t n;
+	char *rest;		/* a line without its texts */
+	size_t restcap;
 	unsigned long written, removed, failed;
 };
 
@@ -74,59 +81,115 @@ commit(void *arg)
 	wb_flush(stdout);
 }
 
+/* Where the texts of a record are: the values of these member paths. */
+enum { ISSUE, TIMELINE, ETAGS, ISSUE_NUMBER, NPATHS };
+static const char *const paths[NPATHS] = { "issue", "timeline", "etags",
+    "issue.number" };
+
 /*
- * Take one record into the batch. Returns 0, or -1 with *why set when the
+ * Split a line: *rec gets the record without its texts ("issue",
+ * "timeline", "etags"), v[] where they are in the line. The line is
+ * checked whole by the scanner, and the texts are never parsed into
+ * values: they are copied to the files as they are. Returns 0, or -1 with
+ * a reason in why[whylen].
+ */
+static int
+split(struct batch *b, const char *line, size_t len, struct wb_record *rec,
+    struct wb_jscan_value v[NPATHS], char *why, size_t whylen)
+{
+	char refused[200];
+	size_t n;
+	int empty;
+
+	if (wb_jscan_paths(line, len, paths, NPATHS, v, refused,
+	    sizeof refused) < 0) {
+		/* A bare number, or what libjq does not read either. */
+		if (wb_record_parse(line, len, rec, why, whylen) < 0)
+			return -1;
+		if (jv_get_kind(rec->value) == JV_KIND_NULL)
+			return 0;	/* v[] all absent */
+		wb_record_free(rec);
+		snprintf(why, whylen, "not storable JSON: %s", refused);
+		return -1;
+	}
+	if (len >= b->restcap) {
+		char *p = realloc(b->rest, len + 1);
+
+		if (p == NULL)
+			wb_diesys(WB_EXIT_TEMP, "unable to allocate");
+		b->rest = p;
+		b->restcap = len + 1;
+	}
+	n = wb_jscan_without_keys(b->rest, line, len, paths, ETAGS + 1, &empty);
+	return wb_record_parse(b->rest, n, rec, why, whylen);
+}
+
+/* Whether the token at v (issue.number) is the record's number, in decimal. */
+static int
+same_number(const char *line, const struct wb_jscan_value *v, long number)
+{
+	unsigned long long n;
+	const char *why;
+
+	return v->kind == WB_JSCAN_NUMBER && wb_scan_uint(line + v->off, v->len,
+	    1, WB_NUMBER_MAX, &n, &why) == 0 && (long)n == number;
+}
+
+/*
+ * Take one line into the batch. Returns 0, or -1 with *why set when the
  * record is not storable (it is then left to the caller).
  */
 static int
-gather(struct batch *b, struct wb_record *rec, const char **why)
+gather(struct batch *b, const char *line, size_t len, char *why,
+    size_t whylen)
 {
+	struct wb_jscan_value v[NPATHS];
 	struct wb_archive_item *it;
 	struct wb_etags etags;
-	jv issue, timeline, e;
-	double num;
+	struct wb_record rec;
 
+	if (split(b, line, len, &rec, v, why, whylen) < 0)
+		return -1;
 	/* One number at most once per batch, so that the order holds. */
 	for (size_t i = 0; i < b->n; i++)
-		if (b->recs[i].number == rec->number) {
+		if (b->recs[i].number == rec.number) {
 			commit(b);
 			break;
 		}
 	it = &b->items[b->n];
-	if (wb_json_true(rec->value, "gone")) {
-		wb_archive_item_remove(it, rec->number);
+	if (wb_json_true(rec.value, "gone")) {
+		wb_archive_item_remove(it, rec.number);
+	} else if (v[ISSUE].kind != WB_JSCAN_OTHER || line[v[ISSUE].off] != '{' ||
+	    v[TIMELINE].kind != WB_JSCAN_OTHER ||
+	    line[v[TIMELINE].off] != '[' ||
+	    !same_number(line, &v[ISSUE_NUMBER], rec.number)) {
+		wb_record_free(&rec);
+		snprintf(why, whylen, "no \"issue\" object of this number and "
+		    "\"timeline\" array, nor \"gone\"");
+		return -1;
 	} else {
-		issue = wb_record_get(rec, "issue");
-		timeline = wb_record_get(rec, "timeline");
-		if (jv_get_kind(issue) != JV_KIND_OBJECT ||
-		    jv_get_kind(timeline) != JV_KIND_ARRAY ||
-		    wb_json_number(issue, "number", &num) < 0 ||
-		    num != (double)rec->number) {
-			jv_free(issue);
-			jv_free(timeline);
-			*why = "no \"issue\" object of this number and \"timeline\" "
-			    "array, nor \"gone\"";
-			return -1;
+		wb_etags_init(&etags);
+		if (v[ETAGS].kind == WB_JSCAN_OTHER) {
+			jv e = jv_parse_sized(line + v[ETAGS].off,
+			    (int)v[ETAGS].len);
+
+			if (wb_etags_from_jv(e, &etags) < 0)
+				wb_etags_init(&etags);
+			jv_free(e);
 		}
-		e = wb_record_get(rec, "etags");
-		if (wb_etags_from_jv(e, &etags) < 0)
-			wb_etags_init(&etags);
-		jv_free(e);
-		wb_archive_item_set(it, rec->number, issue, timeline, &etags);
+		wb_archive_item_set(it, rec.number, line + v[ISSUE].off,
+		    v[ISSUE].len, line + v[TIMELINE].off, v[TIMELINE].len,
+		    &etags);
 	}
-	wb_record_del(rec, "issue");
-	wb_record_del(rec, "timeline");
-	wb_record_del(rec, "etags");
 	wb_archive_prepare(b->data, it);
 	if (it->failed) {
-		wb_warn("%s; %ld not emitted", it->err, rec->number);
+		wb_warn("%s; %ld not emitted", it->err, rec.number);
 		wb_archive_item_free(it);
-		wb_record_free(rec);
+		wb_record_free(&rec);
 		b->failed++;
 		return 0;
 	}
-	b->recs[b->n++] = *rec;
-	rec->value = jv_null();
+	b->recs[b->n++] = rec;
 	if (b->n == BATCH)
 		commit(b);
 	return 0;
@@ -138,8 +201,8 @@ main(int argc, char **argv)
 	static struct batch b;
 	struct wb_config cfg;
 	struct wb_reader in;
-	struct wb_record rec;
-	const char *why;
+	char why[256], *line;
+	size_t len;
 	int status;
 
 	wb_cli_start("wb-write");
@@ -154,16 +217,16 @@ main(int argc, char **argv)
 	wb_reader_init(&in, 0);
 	in.idle_fn = commit;
 	in.idle_arg = &b;
-	while (wb_reader_next(&in, &rec)) {
-		if (gather(&b, &rec, &why) < 0) {
+	while (wb_reader_line(&in, &line, &len)) {
+		if (gather(&b, line, len, why, sizeof why) < 0) {
 			wb_warn("line %lu: %s, skipped", in.lineno, why);
 			in.rejected++;
-			wb_record_free(&rec);
 		}
 	}
 	commit(&b);
 	status = wb_reader_status(&in);
 	wb_reader_free(&in);
+	free(b.rest);
 	wb_debug("%lu written, %lu removed, %lu failed", b.written, b.removed,
 	    b.failed);
 	if (b.failed > 0)

@@ -11,7 +11,8 @@
  * entry of wb_jscan, each checked against libjq: whatever the scanner
  * accepts, libjq must accept and read the same way (the elements of an
  * array, the values at the paths, the compacted copy, the copy without
- * "bug_number"); the scanner may refuse more than libjq (libjq 1.6 takes
+ * "bug_number"; the canonical copy is byte for byte what libjq prints,
+ * unless the text has duplicate keys); the scanner may refuse more than libjq (libjq 1.6 takes
  * leading zeros, "nan", invalid UTF-8 and lone low surrogate escapes),
  * never less, and its two object entries must agree. Run by `make fuzz`.
  */
@@ -107,6 +108,7 @@ same_as_jq(const char *what, const char *dst, size_t n, jv want)
 static void
 check_spans(const char *text, const struct wb_jscan_span *span, jv elem)
 {
+	static const char *const bug_number = "bug_number";
 	char *dst = malloc(span->len + 1);
 	const char *src = text + span->off;
 	int empty;
@@ -129,12 +131,103 @@ check_spans(const char *text, const struct wb_jscan_span *span, jv elem)
 	    memcmp(dst, src, n) != 0))
 		abort();	/* wb-bulk copies it as it is */
 	same_as_jq("compact", dst, n, jv_copy(elem));
-	n = wb_jscan_without_key(dst, src, span->len, "bug_number", &empty);
+	n = wb_jscan_without_keys(dst, src, span->len, &bug_number, 1, &empty);
 	elem = jv_object_delete(elem, jv_string("bug_number"));
 	if (empty != (jv_object_length(jv_copy(elem)) == 0))
 		abort();
 	same_as_jq("without_key", dst, n, elem);
 	free(dst);
+}
+
+/* A growing buffer, the sink of wb_jscan_canonical. */
+struct out {
+	char *p;
+	size_t n, cap;
+};
+
+static int
+out_put(void *arg, const char *p, size_t n)
+{
+	struct out *o = arg;
+
+	if (o->n + n > o->cap) {
+		o->cap = (o->n + n) * 2;
+		if ((o->p = realloc(o->p, o->cap)) == NULL)
+			abort();
+	}
+	memcpy(o->p + o->n, p, n);
+	o->n += n;
+	return 0;
+}
+
+/* The members of every object in 'v' (borrowed), as libjq kept them. */
+static size_t
+jq_members(jv v)
+{
+	size_t n = 0;
+
+	if (jv_get_kind(v) == JV_KIND_ARRAY) {
+		jv_array_foreach(v, i, e) {
+			n += jq_members(e);
+			jv_free(e);
+		}
+	} else if (jv_get_kind(v) == JV_KIND_OBJECT) {
+		jv_object_foreach(v, k, e) {
+			n += 1 + jq_members(e);
+			jv_free(k);
+			jv_free(e);
+		}
+	}
+	return n;
+}
+
+/* The members written in the compact text t[0..n): its ':' outside strings. */
+static size_t
+text_members(const char *t, size_t n)
+{
+	size_t m = 0;
+	int in = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (in && t[i] == '\\')
+			i++;
+		else if (t[i] == '"')
+			in = !in;
+		else if (!in && t[i] == ':')
+			m++;
+	return m;
+}
+
+/*
+ * The canonical copy is what libjq prints: byte for byte unless the text
+ * has duplicate keys (then it reads as the same value), and unchanged
+ * when the text is jq's own printing.
+ */
+static void
+check_canonical(const char *text, size_t len, jv v)
+{
+	struct out c = { 0 }, again = { 0 };
+	jv dump = jv_dump_string(jv_copy(v), 0);
+	const char *d = jv_string_value(dump);
+	size_t dn = (size_t)jv_string_length_bytes(jv_copy(dump));
+
+	if (wb_jscan_canonical(text, len, out_put, &c) < 0)
+		abort();
+	if (text_members(c.p, c.n) == jq_members(v)) {
+		if (c.n != dn || memcmp(c.p, d, dn) != 0) {
+			fprintf(stderr, "wb_jscan_canonical: %.*s\nlibjq:  %s\n",
+			    (int)c.n, c.p, d);
+			abort();
+		}
+	} else	/* against jq's printing: it reads 1e999 as inf, prints DBL_MAX */
+		same_as_jq("canonical", c.p, c.n, jq_parse(d, dn));
+	if (wb_jscan_canonical(d, dn, out_put, &again) < 0 || again.n != dn ||
+	    memcmp(again.p, d, dn) != 0)
+		abort();	/* jq's printing is copied unchanged */
+	free(c.p);
+	free(again.p);
+	jv_free(dump);
+	jv_free(v);
 }
 
 /* Every entry of the scanner on one text, against libjq. */
@@ -162,6 +255,7 @@ check_scanner(const char *text, size_t len)
 		return;
 	}
 	v = jq_parse(text, len);
+	check_canonical(text, len, jv_copy(v));
 	if (obj == 0) {
 		if (jv_get_kind(v) != JV_KIND_OBJECT) {
 			fprintf(stderr, "wb_jscan accepts an object libjq does not\n");

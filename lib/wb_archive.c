@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "wb_archive.h"
+#include "wb_jscan.h"
 #include "wb_scan.h"
 
 #define SYNC_THREADS 16
@@ -342,18 +343,19 @@ item_init(struct wb_archive_item *it, long number)
 	memset(it, 0, sizeof *it);
 	it->number = number;
 	it->fd[0] = it->fd[1] = -1;
-	it->issue = jv_null();
-	it->timeline = jv_null();
 	wb_etags_init(&it->etags);
 }
 
 void
-wb_archive_item_set(struct wb_archive_item *it, long number, jv issue,
-    jv timeline, struct wb_etags *etags)
+wb_archive_item_set(struct wb_archive_item *it, long number,
+    const char *issue, size_t issue_len, const char *timeline,
+    size_t timeline_len, struct wb_etags *etags)
 {
 	item_init(it, number);
-	it->issue = issue;
-	it->timeline = timeline;
+	it->text[0] = issue;
+	it->len[0] = issue_len;
+	it->text[1] = timeline;
+	it->len[1] = timeline_len;
 	if (etags != NULL) {
 		it->etags = *etags;
 		wb_etags_init(etags);
@@ -371,11 +373,8 @@ static void
 drop_temps(struct wb_archive_item *it)
 {
 	for (int i = 0; i < 2; i++) {
-		if (it->f[i] != NULL)
-			fclose(it->f[i]);
-		else if (it->fd[i] >= 0)
+		if (it->fd[i] >= 0)
 			close(it->fd[i]);
-		it->f[i] = NULL;
 		it->fd[i] = -1;
 		if (it->tmp[i][0] != '\0')
 			unlink(it->tmp[i]);
@@ -397,9 +396,7 @@ void
 wb_archive_item_free(struct wb_archive_item *it)
 {
 	drop_temps(it);
-	jv_free(it->issue);
-	jv_free(it->timeline);
-	it->issue = it->timeline = jv_null();
+	it->text[0] = it->text[1] = NULL;
 	wb_etags_free(&it->etags);
 }
 
@@ -412,39 +409,6 @@ mkdir_one(const char *path, int *created)
 		return 0;
 	}
 	return errno == EEXIST ? 0 : -1;
-}
-
-/*
- * 1 when files 'a' and 'b' hold the same bytes; then *stamp gets b's
- * identity.
- */
-static int
-same_file(const char *a, const char *b, struct wb_archive_stamp *stamp)
-{
-	struct stat sa, sb;
-	char ba[65536], bb[65536];
-	int fa = -1, fb = -1, same = 0;
-	ssize_t na, nb;
-
-	if (stat(a, &sa) < 0 || stat(b, &sb) < 0 || !S_ISREG(sb.st_mode) ||
-	    sa.st_size != sb.st_size ||
-	    (fa = open(a, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    (fb = open(b, O_RDONLY | O_CLOEXEC)) < 0)
-		goto out;
-	do {
-		na = read(fa, ba, sizeof ba);
-		nb = read(fb, bb, sizeof bb);
-		if (na < 0 || na != nb || memcmp(ba, bb, (size_t)na) != 0)
-			goto out;
-	} while (na > 0);
-	same = 1;
-	stamp_of(&sb, stamp);
-out:
-	if (fa >= 0)
-		close(fa);
-	if (fb >= 0)
-		close(fb);
-	return same;
 }
 
 static int
@@ -463,27 +427,73 @@ write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-/* A stdio stream over a descriptor, without fdopen's extra system call. */
-static ssize_t
-fd_write(void *cookie, const char *buf, size_t len)
+/* The sink of wb_jscan_canonical that writes to a descriptor. */
+static int
+put_fd(void *arg, const char *p, size_t n)
 {
-	return write_all((int)(intptr_t)cookie, buf, len) < 0 ? -1 :
-	    (ssize_t)len;
+	return write_all(*(int *)arg, p, n);
 }
+
+/* The sink that compares with what a file holds, read as it goes. */
+struct compare {
+	int fd;
+	char buf[65536];
+	size_t pos, have;
+};
 
 static int
-fd_close(void *cookie)
+put_compare(void *arg, const char *p, size_t n)
 {
-	return close((int)(intptr_t)cookie);
+	struct compare *c = arg;
+
+	while (n > 0) {
+		size_t k;
+
+		if (c->pos == c->have) {
+			ssize_t got = read(c->fd, c->buf, sizeof c->buf);
+
+			if (got <= 0)
+				return -1;	/* shorter, or unreadable */
+			c->pos = 0;
+			c->have = (size_t)got;
+		}
+		k = c->have - c->pos < n ? c->have - c->pos : n;
+		if (memcmp(c->buf + c->pos, p, k) != 0)
+			return -1;
+		c->pos += k;
+		p += k;
+		n -= k;
+	}
+	return 0;
 }
 
-static const cookie_io_functions_t fd_io = { .write = fd_write,
-    .close = fd_close };
+/*
+ * 1 when the file 'path' already holds what text[0..len) is written as;
+ * then *stamp gets the file's identity. Nothing is created to find out.
+ */
+static int
+unchanged(const char *path, const char *text, size_t len,
+    struct wb_archive_stamp *stamp)
+{
+	static struct compare c;
+	struct stat st;
+	int same;
+
+	if ((c.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	c.pos = c.have = 0;
+	same = fstat(c.fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    wb_jscan_canonical(text, len, put_compare, &c) == 0 &&
+	    c.pos == c.have && read(c.fd, c.buf, 1) == 0;
+	if (same)
+		stamp_of(&st, stamp);
+	close(c.fd);
+	return same;
+}
 
 void
 wb_archive_prepare(const char *data, struct wb_archive_item *it)
 {
-	static char iobuf[1 << 16];
 	char dir[4096], path[4096], current[4096];
 
 	if (wb_archive_path(dir, sizeof dir, data, it->number, NULL) < 0) {
@@ -506,12 +516,17 @@ wb_archive_prepare(const char *data, struct wb_archive_item *it)
 		}
 	}
 	/*
-	 * Each value is dumped straight into its temporary file: a timeline
-	 * of thousands of events is never held twice in memory.
+	 * Each text goes straight from the record into its temporary file,
+	 * printed as jq prints it; an unchanged one is left alone, file and
+	 * identity, without a temporary file made to find out.
 	 */
 	for (int i = 0; i < 2 && !it->failed; i++) {
 		int fd, err;
 
+		fmt(path, sizeof path, "%s/%s", dir, files[i]);
+		if (!it->newdir && unchanged(path, it->text[i], it->len[i],
+		    &it->stamp[i]))
+			continue;
 		fd = create_temp(dir, files[i], it->tmp[i], sizeof it->tmp[i]);
 		if (fd < 0) {
 			err = errno;
@@ -520,42 +535,16 @@ wb_archive_prepare(const char *data, struct wb_archive_item *it)
 			break;
 		}
 		it->fd[i] = fd;
-		if ((it->f[i] = fopencookie((void *)(intptr_t)fd, "w",
-		    fd_io)) == NULL) {
-			fail(it, "write", it->tmp[i], errno);
-			break;
-		}
-		/*
-		 * One buffer for every stream: each is written and flushed
-		 * before the next, and never written again.
-		 */
-		setvbuf(it->f[i], iobuf, _IOFBF, sizeof iobuf);
 		errno = 0;
-		jv_dumpf(jv_copy(i == 0 ? it->issue : it->timeline), it->f[i], 0);
-		if (fflush(it->f[i]) == EOF || ferror(it->f[i])) {
+		if (wb_jscan_canonical(it->text[i], it->len[i], put_fd,
+		    &it->fd[i]) < 0)
 			fail(it, "write", it->tmp[i], errno ? errno : EIO);
-			break;
-		}
-		/* Unchanged: keep the old file, and its identity. */
-		fmt(path, sizeof path, "%s/%s", dir, files[i]);
-		if (!it->newdir && same_file(it->tmp[i], path, &it->stamp[i])) {
-			fclose(it->f[i]);
-			it->f[i] = NULL;
-			it->fd[i] = -1;
-			unlink(it->tmp[i]);
-			it->tmp[i][0] = '\0';
-		}
 	}
 	/* An empty current/N would pass for an archived issue: never leave one. */
-	if (it->failed) {
-		if (it->newdir)
-			rmdir(dir);
-		return;
-	}
-	/* The bytes are on their way to disk; the values are no longer needed. */
-	jv_free(it->issue);
-	jv_free(it->timeline);
-	it->issue = it->timeline = jv_null();
+	if (it->failed && it->newdir)
+		rmdir(dir);
+	/* The texts belong to the caller's record, which moves on. */
+	it->text[0] = it->text[1] = NULL;
 }
 
 static int
@@ -715,8 +704,7 @@ install(const char *dir, struct wb_archive_item *it, int *renamed)
 			break;
 		}
 		*renamed = 1;
-		fclose(it->f[i]);
-		it->f[i] = NULL;
+		close(it->fd[i]);
 		it->fd[i] = -1;
 		it->tmp[i][0] = '\0';
 	}

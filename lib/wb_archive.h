@@ -72,13 +72,18 @@ int wb_etags_from_jv(jv v, struct wb_etags *e);
 struct wb_archive_item {
 	long number;
 	int remove;		/* remove current/N and etags/N */
-	jv issue, timeline;	/* owned; to store unless 'remove' */
+	/*
+	 * What to store unless 'remove': the JSON texts of the issue and its
+	 * timeline (valid: checked by wb_jscan), borrowed until
+	 * wb_archive_prepare returns.
+	 */
+	const char *text[2];
+	size_t len[2];
 	struct wb_etags etags;	/* owned */
 	int failed;
 	char err[512];		/* why, when failed */
 	/* private */
 	int fd[2];
-	FILE *f[2];		/* over fd[i] while it is written */
 	char tmp[2][4096];
 	int newdir;
 	struct wb_archive_stamp {
@@ -88,17 +93,21 @@ struct wb_archive_item {
 };
 
 /*
- * Take 'issue' and 'timeline' (consumed) and 'etags' (moved into the
- * item; *etags is left empty) for issue 'number' into *it.
+ * Set *it to store issue 'number': the JSON texts issue[0..issue_len) (an
+ * object) and timeline[0..timeline_len) (an array), both accepted by
+ * wb_jscan and borrowed until wb_archive_prepare returns, and 'etags'
+ * (moved into the item; *etags is left empty).
  */
-void wb_archive_item_set(struct wb_archive_item *it, long number, jv issue,
-    jv timeline, struct wb_etags *etags);
+void wb_archive_item_set(struct wb_archive_item *it, long number,
+    const char *issue, size_t issue_len, const char *timeline,
+    size_t timeline_len, struct wb_etags *etags);
 /* An item that removes issue 'number'. */
 void wb_archive_item_remove(struct wb_archive_item *it, long number);
 
 /*
  * First phase: create current/N, write the temporary files of what
- * changed (nothing is visible yet). On failure sets it->failed and
+ * changed (nothing is visible yet), each text printed as libjq prints
+ * it (wb_jscan_canonical: compact, jq's escapes). On failure sets it->failed and
  * it->err and leaves no temporary file, nor a current/N it created.
  */
 void wb_archive_prepare(const char *data, struct wb_archive_item *it);

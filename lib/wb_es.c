@@ -96,6 +96,7 @@ int
 wb_es_put_doc(struct wb_es_buf *b, long number, long pos, const char *text,
     const struct wb_jscan_span *span, char *why, size_t whylen)
 {
+	static const char *const bug_number_key = BUG_NUMBER_KEY;
 	const char *src = text + span->off;
 	size_t n;
 	char *d;
@@ -110,7 +111,7 @@ wb_es_put_doc(struct wb_es_buf *b, long number, long pos, const char *text,
 	d = b->p + b->len;
 	/* Everything but the closing brace, then our member and the brace. */
 	if (span->flags & WB_JSCAN_ODDKEY)
-		n = wb_jscan_without_key(d, src, span->len, BUG_NUMBER_KEY,
+		n = wb_jscan_without_keys(d, src, span->len, &bug_number_key, 1,
 		    &empty) - 1;
 	else if (span->flags & WB_JSCAN_WS)
 		n = wb_jscan_compact(d, src, span->len) - 1;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jv.h>
+
 #include "wb_jscan.h"
 
 #ifdef __SSE2__
@@ -667,11 +669,35 @@ put_utf8(unsigned char *o, unsigned long c)
 	return 4;
 }
 
+/*
+ * The code point of the escape at *p (a backslash, in a string the
+ * scanner accepted: a surrogate pair is one escape); *p moves past it.
+ */
+static unsigned long
+escape(const unsigned char **p)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	const unsigned char *e = *p;
+	unsigned long c;
+
+	if (e[1] != 'u') {
+		*p = e + 2;
+		return (unsigned char)to[strchr(from, e[1]) - from];
+	}
+	c = (unsigned long)hex4(e + 2);
+	*p = e + 6;
+	if (c >= 0xD800 && c <= 0xDBFF) {	/* a pair: scanned */
+		c = 0x10000 + ((c - 0xD800) << 10) +
+		    ((unsigned long)hex4(e + 8) - 0xDC00);
+		*p = e + 12;
+	}
+	return c;
+}
+
 int
 wb_jscan_unescape(const char *raw, size_t len, char *out, size_t cap,
     size_t *n)
 {
-	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
 	const unsigned char *p = (const unsigned char *)raw, *end = p + len;
 	unsigned char tmp[4];
 	size_t o = 0, k;
@@ -680,21 +706,8 @@ wb_jscan_unescape(const char *raw, size_t len, char *out, size_t cap,
 		if (*p != '\\') {
 			tmp[0] = *p++;
 			k = 1;
-		} else if (p[1] != 'u') {
-			tmp[0] = (unsigned char)to[strchr(from, p[1]) - from];
-			k = 1;
-			p += 2;
-		} else {
-			unsigned long c = (unsigned long)hex4(p + 2);
-
-			p += 6;
-			if (c >= 0xD800 && c <= 0xDBFF) {	/* a pair: scanned */
-				c = 0x10000 + ((c - 0xD800) << 10) +
-				    ((unsigned long)hex4(p + 2) - 0xDC00);
-				p += 6;
-			}
-			k = put_utf8(tmp, c);
-		}
+		} else
+			k = put_utf8(tmp, escape(&p));
 		if (o + k > cap) {
 			*n = o;
 			return -1;
@@ -780,13 +793,15 @@ wb_jscan_paths(const char *text, size_t len, const char *const *paths,
 }
 
 size_t
-wb_jscan_without_key(char *dst, const char *src, size_t len, const char *key,
-    int *empty)
+wb_jscan_without_keys(char *dst, const char *src, size_t len,
+    const char *const *keys, size_t nkeys, int *empty)
 {
+	size_t kl[WB_JSCAN_PATHS_MAX];
 	struct scan s;
-	size_t o = 0, kl = strlen(key);
-	int escaped;
+	size_t o = 0;
 
+	for (size_t i = 0; i < nkeys && i < WB_JSCAN_PATHS_MAX; i++)
+		kl[i] = strlen(keys[i]);
 	init(&s, src, len);
 	skip_ws(&s);
 	s.p++;
@@ -794,6 +809,7 @@ wb_jscan_without_key(char *dst, const char *src, size_t len, const char *key,
 	*empty = 1;
 	for (;;) {
 		const unsigned char *start, *k;
+		int escaped, drop = 0;
 
 		skip_ws(&s);
 		if (*s.p == '}')
@@ -802,16 +818,15 @@ wb_jscan_without_key(char *dst, const char *src, size_t len, const char *key,
 		k = s.p + 1;
 		escaped = 0;
 		string(&s, &escaped);
-		if (key_eq(k, (size_t)(s.p - 1 - k), escaped, key, kl)) {
-			skip_ws(&s);
-			s.p++;
-			skip_ws(&s);
-			value(&s, NULL);
-		} else {
-			skip_ws(&s);
-			s.p++;
-			skip_ws(&s);
-			value(&s, NULL);
+		for (size_t i = 0; i < nkeys && i < WB_JSCAN_PATHS_MAX && !drop;
+		    i++)
+			drop = key_eq(k, (size_t)(s.p - 1 - k), escaped, keys[i],
+			    kl[i]);
+		skip_ws(&s);
+		s.p++;
+		skip_ws(&s);
+		value(&s, NULL);
+		if (!drop) {
 			if (!*empty)
 				dst[o++] = ',';
 			*empty = 0;
@@ -824,4 +839,168 @@ wb_jscan_without_key(char *dst, const char *src, size_t len, const char *key,
 	}
 	dst[o++] = '}';
 	return o;
+}
+
+/*============================ jq's printing ============================*/
+
+/*
+ * The canonical copy: what libjq 1.6 prints (jv_dumpf, flags 0) for the
+ * value it reads from the text, made from the bytes, without building
+ * the value. Output goes through a small buffer to the caller's sink.
+ */
+struct canon {
+	int (*put)(void *arg, const char *p, size_t n);
+	void *arg;
+	char buf[4096];
+	size_t n;
+	int failed;
+};
+
+static void
+canon_flush(struct canon *c)
+{
+	if (c->n > 0 && !c->failed && c->put(c->arg, c->buf, c->n) < 0)
+		c->failed = 1;
+	c->n = 0;
+}
+
+static void
+canon_put(struct canon *c, const void *p, size_t n)
+{
+	if (c->failed)
+		return;
+	if (c->n + n > sizeof c->buf) {
+		canon_flush(c);
+		if (n > sizeof c->buf) {	/* a long run: straight through */
+			if (!c->failed && c->put(c->arg, p, n) < 0)
+				c->failed = 1;
+			return;
+		}
+	}
+	memcpy(c->buf + c->n, p, n);
+	c->n += n;
+}
+
+/* Code point 'u' inside a string, as jq prints it. */
+static void
+canon_char(struct canon *c, unsigned long u)
+{
+	static const char esc[] = "\"\\\b\f\n\r\t", by[] = "\"\\bfnrt";
+	unsigned char o[8];
+	const char *e;
+
+	if (u > 0 && u < 0x80 &&
+	    (e = memchr(esc, (int)u, sizeof esc - 1)) != NULL) {
+		o[0] = '\\';
+		o[1] = (unsigned char)by[e - esc];
+		canon_put(c, o, 2);
+	} else if (u < 0x20 || u == 0x7F) {
+		char hex[8];
+
+		snprintf(hex, sizeof hex, "\\u%04lx", u);
+		canon_put(c, hex, 6);
+	} else
+		canon_put(c, o, put_utf8(o, u));
+}
+
+/* The string whose inside is p[0..n) (valid), as jq prints it. */
+static void
+canon_string(struct canon *c, const unsigned char *p, size_t n)
+{
+	const unsigned char *end = p + n;
+
+	canon_put(c, "\"", 1);
+	while (p < end) {
+		const unsigned char *run = p;
+
+		while (p < end && *p != '\\' && *p != 0x7F)
+			p++;
+		canon_put(c, run, (size_t)(p - run));
+		if (p == end)
+			break;
+		canon_char(c, *p == 0x7F ? *p++ : escape(&p));
+	}
+	canon_put(c, "\"", 1);
+}
+
+/*
+ * The number token p[0..n), as jq prints it: an integer of up to 15
+ * digits is printed as written (it is exact, and jq uses no exponent
+ * below 10^16); any other goes through libjq's own printing.
+ */
+static void
+canon_number(struct canon *c, const unsigned char *p, size_t n)
+{
+	size_t i = *p == '-';
+	char *tok;
+	jv text;
+
+	while (i < n && p[i] >= '0' && p[i] <= '9')
+		i++;
+	if (i == n && n - (*p == '-') <= 15) {
+		canon_put(c, p, n);
+		return;
+	}
+	if ((tok = strndup((const char *)p, n)) == NULL) {
+		c->failed = 1;
+		return;
+	}
+	text = jv_dump_string(jv_number(strtod(tok, NULL)), 0);
+	free(tok);
+	canon_put(c, jv_string_value(text),
+	    (size_t)jv_string_length_bytes(jv_copy(text)));
+	jv_free(text);
+}
+
+int
+wb_jscan_canonical(const char *src, size_t len,
+    int (*put)(void *arg, const char *p, size_t n), void *arg)
+{
+	static struct canon zero;
+	const unsigned char *p = (const unsigned char *)src, *end = p + len;
+	const unsigned char *run = p;
+	struct canon c = zero;
+
+	c.put = put;
+	c.arg = arg;
+	while (p < end && !c.failed) {
+		const unsigned char *q;
+		int plain = 1;
+
+		switch (*p) {
+		case '"':
+			for (q = p + 1; *q != '"'; q++)
+				if (*q == '\\') {
+					plain = 0;
+					q++;
+				} else if (*q == 0x7F)
+					plain = 0;
+			if (!plain) {
+				canon_put(&c, run, (size_t)(p - run));
+				canon_string(&c, p + 1, (size_t)(q - p - 1));
+				run = q + 1;
+			}
+			p = q + 1;
+			break;
+		case ' ': case '\n': case '\r': case '\t':
+			canon_put(&c, run, (size_t)(p - run));
+			run = ++p;
+			break;
+		case '-': case '0': case '1': case '2': case '3': case '4':
+		case '5': case '6': case '7': case '8': case '9':
+			for (q = p + 1; q < end && ((*q >= '0' && *q <= '9') ||
+			    *q == '.' || *q == 'e' || *q == 'E' || *q == '+' ||
+			    *q == '-'); q++)
+				;
+			canon_put(&c, run, (size_t)(p - run));
+			canon_number(&c, p, (size_t)(q - p));
+			run = p = q;
+			break;
+		default:
+			p++;
+		}
+	}
+	canon_put(&c, run, (size_t)(p - run));
+	canon_flush(&c);
+	return c.failed ? -1 : 0;
 }

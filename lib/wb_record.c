@@ -13,21 +13,26 @@
 
 #define READ_CHUNK (64UL << 10)
 
-void
-wb_reader_init(struct wb_reader *r, int fd)
+size_t
+wb_max_line(void)
 {
 	const char *cap = getenv("WB_MAX_LINE");
 	unsigned long long v;
 	const char *why;
 
+	if (cap == NULL || *cap == '\0')
+		return WB_MAX_LINE_DEFAULT;
+	if (wb_scan_uint(cap, strlen(cap), 1, 1UL << 30, &v, &why) < 0)
+		wb_die(WB_EXIT_USAGE, "WB_MAX_LINE is %s: %s", why, cap);
+	return (size_t)v;
+}
+
+void
+wb_reader_init(struct wb_reader *r, int fd)
+{
 	memset(r, 0, sizeof *r);
 	r->fd = fd;
-	r->max_line = WB_MAX_LINE_DEFAULT;
-	if (cap != NULL && *cap != '\0') {
-		if (wb_scan_uint(cap, strlen(cap), 1, 1UL << 30, &v, &why) < 0)
-			wb_die(WB_EXIT_USAGE, "WB_MAX_LINE is %s: %s", why, cap);
-		r->max_line = v;
-	}
+	r->max_line = wb_max_line();
 	r->cap = READ_CHUNK + 1;
 	r->buf = malloc(r->cap);
 	if (r->buf == NULL)
@@ -335,6 +340,34 @@ wb_record_put(FILE *f, const struct wb_record *rec)
 		fprintf(f, "{\"number\":%ld}", rec->number);
 	if (putc('\n', f) == EOF || ferror(f))
 		wb_diesys(WB_EXIT_TEMP, "unable to write to standard output");
+}
+
+/* A stream that only counts what is written to it. */
+static ssize_t
+count_write(void *cookie, const char *buf, size_t len)
+{
+	(void)buf;
+	*(size_t *)cookie += len;
+	return (ssize_t)len;
+}
+
+size_t
+wb_record_size(const struct wb_record *rec)
+{
+	static const cookie_io_functions_t counter = { .write = count_write };
+	static char buf[1 << 16];
+	size_t n = 0;
+	FILE *f;
+
+	if (jv_get_kind(rec->value) != JV_KIND_OBJECT)
+		return (size_t)snprintf(NULL, 0, "{\"number\":%ld}",
+		    rec->number);
+	if ((f = fopencookie(&n, "w", counter)) == NULL)
+		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
+	setvbuf(f, buf, _IOFBF, sizeof buf);
+	jv_dumpf(jv_copy(rec->value), f, 0);
+	fclose(f);
+	return n;
 }
 
 void

@@ -39,6 +39,12 @@ struct wb_reader {
 	int idle_ms;
 };
 
+/*
+ * The longest line a tool reads: WB_MAX_LINE, or its default. A malformed
+ * WB_MAX_LINE exits 100.
+ */
+size_t wb_max_line(void);
+
 /* Start reading 'fd'. The line cap comes from WB_MAX_LINE, if set. */
 void wb_reader_init(struct wb_reader *r, int fd);
 void wb_reader_free(struct wb_reader *r);
@@ -95,6 +101,11 @@ void wb_record_free(struct wb_record *rec);
  * A write error exits 111. Does not flush: see wb_flush().
  */
 void wb_record_put(FILE *f, const struct wb_record *rec);
+/*
+ * The length of the line wb_record_put writes for 'rec', without its
+ * newline (what WB_MAX_LINE bounds), counted without holding the line.
+ */
+size_t wb_record_size(const struct wb_record *rec);
 /* Flush 'f'; a write error exits 111. */
 void wb_flush(FILE *f);
 

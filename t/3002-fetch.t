@@ -3,7 +3,7 @@
 # private substitution, gone and transferred issues, bad arguments.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 49
+plan 52
 TOKEN=ghp_s3cr3tT0kenValue1234567890
 start_github --issues 6 --events 3 --token "$TOKEN"
 WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=$TOKEN
@@ -51,6 +51,15 @@ is "$(printf '%s' "$OUT" | jq -cS .timeline)" "$(curl -sf "$WB_GITHUB_API/_doubl
 is "$(gh_requests '.path | test("timeline")')" 3 "three timeline pages"
 is "$(jq -r .path "$GH_LOG" | sed -n 4p)" "/repositories/17839063/issues/4/timeline?per_page=100&page=3" "Link rel=next followed"
 is "$(jq -r .conn "$GH_LOG" | sort -u | wc -l | tr -d ' ')" 1 "one kept-alive connection for every request"
+
+# A record longer than the next stage reads (WB_MAX_LINE) is not written:
+# it would be lost there, claim after claim, without a word.
+len=$(printf '%s' "$OUT" | wc -c)
+WB_MAX_LINE=$((len - 1)) run wb-fetch 4 3
+is "$RC:$(printf '%s\n' "$OUT" | jq -c .number)" "111:3" "over WB_MAX_LINE: not emitted, 111; the next record is"
+is "$ERR" "wb-fetch: warning: the record of 4 is $len bytes, more than WB_MAX_LINE ($((len - 1))) allows; not emitted" "reported with both sizes"
+WB_MAX_LINE=$len run sh -c 'wb-fetch 4 | wb-write'
+is "$RC:$OUT:$ERR" '0:{"number":4}:' "a record of exactly WB_MAX_LINE bytes is emitted, and read by wb-write"
 
 # Private substitution.
 gh private '{"number":5,"title":"In the moderation queue.","private_title":"Real title","private_body":"Real body"}'

@@ -3,7 +3,7 @@
 # issues, records passed on without issue/timeline/etags, bad records,
 # unchanged files left alone, failed writes that leave the old files.
 . "${0%/*}/lib.sh"
-plan 39
+plan 46
 WB_DATA=$SCRATCH/data
 export WB_DATA
 C=$WB_DATA/current
@@ -56,6 +56,34 @@ is "$RC:$OUT" '1:{"number":8,"queue":"download","claim":"9"}' "only the good rec
 is "$(printf '%s\n' "$ERR" | grep -c 'skipped$')" 4 "each bad record reported"
 like "$ERR" '^wb-write: warning: line 3: no "issue" object of this number and "timeline" array, nor "gone", skipped$' "another number's issue refused"
 is "$(ls "$C" | tr '\n' ' ')" "2 8 " "nothing written for them"
+
+# The texts are copied as libjq prints them, whatever their spelling:
+# whitespace dropped, jq's escapes, numbers as jq writes them; checked
+# against jq itself.
+del=$(printf '\177')
+printf '{"number":20, "queue":"download", "issue" : {"number":20, "t":"\\u00e9\\/\\u007f\\u001f\\ud83d\\ude00\\"\\\\\\b\\f\\n\\r\\t%s", "n":[1.0,1E2,1.50,-0,0.1,1e400,1e16,1e-5,12345678901234567890,123456789012345,-123456789012345], "o":{ "k" : [ true, false, null ] } },\t "timeline":[ {"event" : "x", "x":0.5e1} ] }\n' "$del" >"$SCRATCH/spelled"
+run wb-write <"$SCRATCH/spelled"
+is "$RC:$OUT" '0:{"number":20,"queue":"download"}' "spelled record stored and passed on"
+is "$(cat "$C/20/issue.json")" "$(jq -c .issue "$SCRATCH/spelled")" "issue.json byte for byte what jq prints"
+is "$(cat "$C/20/timeline.json")" "$(jq -c .timeline "$SCRATCH/spelled")" "timeline.json byte for byte what jq prints"
+# What libjq reads but the scanner does not (a lone surrogate escape), and
+# an issue.number that is not written as a decimal integer: refused.
+printf '%s\n' '{"number":21,"issue":{"number":21,"t":"\udc00"},"timeline":[]}' '{"number":120,"issue":{"number":1.2e2},"timeline":[]}' >"$SCRATCH/odd"
+run wb-write <"$SCRATCH/odd"
+is "$RC:$OUT" "1:" "both refused, nothing emitted"
+is "$ERR" 'wb-write: warning: line 1: not storable JSON: lone UTF-16 surrogate escape at byte 39, skipped
+wb-write: warning: line 2: no "issue" object of this number and "timeline" array, nor "gone", skipped
+wb-write: warning: 2 input lines were rejected' "each reported with its reason"
+# A file that holds more than the text (a newline added by hand) is not
+# "unchanged": it is replaced.
+rec 2 two '' | wb-write >/dev/null
+printf '\n' >>"$C/2/timeline.json"
+i2=$(stat -c %i "$C/2/timeline.json")
+rec 2 two '' | wb-write >/dev/null
+is "$(cat "$C/2/timeline.json"):$(wc -c <"$C/2/timeline.json")" "[]:2" "the longer file rewritten"
+test "$(stat -c %i "$C/2/timeline.json")" != "$i2"
+ok $? "by a new file"
+rm -rf "$C/20"
 
 # A failed write (file size limit: EFBIG) keeps the old files, leaves no
 # temporary file, emits nothing for that record and exits 111.
