@@ -8,10 +8,10 @@
  * run, which moves to the end of the listing, cannot push another one
  * back onto a page already read. Where more than a page shares one
  * second, those pages go by number, and that second is read again until
- * a pass over it is known to have missed nothing (see list()). --resume starts from
- * where the previous complete --resume run began (or the newest
- * "updated_at" it saw, if older), kept in Redis: the periodic catch-up
- * for webhooks that never arrived.
+ * a pass over it is known to have missed nothing (see list()). --resume
+ * starts from where the previous complete --resume run began (or the
+ * newest "updated_at" it saw, if older), kept in Redis: the periodic
+ * catch-up for webhooks that never arrived.
  */
 #include <stdio.h>
 #include <stdlib.h>
