@@ -103,11 +103,19 @@ split(struct batch *b, const char *line, size_t len, struct wb_record *rec,
 
 	if (wb_jscan_paths(line, len, paths, NPATHS, v, refused,
 	    sizeof refused) < 0) {
-		/* A bare number, or what libjq does not read either. */
+		/*
+		 * Not strict JSON (RFC 8259): a bare number, what libjq does
+		 * not read either, or what it reads its own way (leading
+		 * zeros, nan, invalid UTF-8, lone surrogate escapes). That
+		 * cannot be stored as it is; a removal needs no text.
+		 */
+		for (int i = 0; i < NPATHS; i++)
+			v[i].kind = WB_JSCAN_ABSENT;
 		if (wb_record_parse(line, len, rec, why, whylen) < 0)
 			return -1;
-		if (jv_get_kind(rec->value) == JV_KIND_NULL)
-			return 0;	/* v[] all absent */
+		if (jv_get_kind(rec->value) == JV_KIND_NULL ||
+		    wb_json_true(rec->value, "gone"))
+			return 0;
 		wb_record_free(rec);
 		snprintf(why, whylen, "not storable JSON: %s", refused);
 		return -1;
@@ -133,6 +141,27 @@ same_number(const char *line, const struct wb_jscan_value *v, long number)
 
 	return v->kind == WB_JSCAN_NUMBER && wb_scan_uint(line + v->off, v->len,
 	    1, WB_NUMBER_MAX, &n, &why) == 0 && (long)n == number;
+}
+
+/*
+ * 1 when the issue or the timeline has an object with a key twice (set
+ * in why[whylen]): jq would keep one, and Elasticsearch refuses such a
+ * document, so it is not stored as it is.
+ */
+static int
+duplicate_key(const char *line, const struct wb_jscan_value v[NPATHS],
+    char *why, size_t whylen)
+{
+	for (int i = ISSUE; i <= TIMELINE; i++) {
+		size_t at;
+
+		if (wb_jscan_unique_keys(line + v[i].off, v[i].len, &at) < 0) {
+			snprintf(why, whylen, "not storable JSON: duplicate key "
+			    "at byte %zu", v[i].off + at);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -166,6 +195,9 @@ gather(struct batch *b, const char *line, size_t len, char *why,
 		wb_record_free(&rec);
 		snprintf(why, whylen, "no \"issue\" object of this number and "
 		    "\"timeline\" array, nor \"gone\"");
+		return -1;
+	} else if (duplicate_key(line, v, why, whylen)) {
+		wb_record_free(&rec);
 		return -1;
 	} else {
 		wb_etags_init(&etags);

@@ -209,11 +209,18 @@ check_canonical(const char *text, size_t len, jv v)
 	struct out c = { 0 }, again = { 0 };
 	jv dump = jv_dump_string(jv_copy(v), 0);
 	const char *d = jv_string_value(dump);
-	size_t dn = (size_t)jv_string_length_bytes(jv_copy(dump));
+	size_t dn = (size_t)jv_string_length_bytes(jv_copy(dump)), at;
+	int unique;
 
 	if (wb_jscan_canonical(text, len, out_put, &c) < 0)
 		abort();
-	if (text_members(c.p, c.n) == jq_members(v)) {
+	unique = text_members(c.p, c.n) == jq_members(v);
+	if ((wb_jscan_unique_keys(text, len, &at) == 0) != unique) {
+		fprintf(stderr, "wb_jscan_unique_keys says %s\n", unique ?
+		    "duplicate" : "unique");
+		abort();
+	}
+	if (unique) {
 		if (c.n != dn || memcmp(c.p, d, dn) != 0) {
 			fprintf(stderr, "wb_jscan_canonical: %.*s\nlibjq:  %s\n",
 			    (int)c.n, c.p, d);
@@ -230,6 +237,37 @@ check_canonical(const char *text, size_t len, jv v)
 	jv_free(v);
 }
 
+/*
+ * Any JSON value, not only objects and arrays of them, as wb-write takes
+ * a timeline: scanned as the value of a member, then its canonical copy
+ * checked.
+ */
+static void
+check_value(const char *text, size_t len)
+{
+	static const char *const path[] = { "v" };
+	struct wb_jscan_value val;
+	char why[128], *wrapped = malloc(len + 7);
+	jv v;
+
+	if (wrapped == NULL)
+		abort();
+	memcpy(wrapped, "{\"v\":", 5);
+	memcpy(wrapped + 5, text, len);
+	wrapped[len + 5] = '}';
+	if (wb_jscan_paths(wrapped, len + 6, path, 1, &val, why,
+	    sizeof why) == 0 && val.kind != WB_JSCAN_ABSENT) {
+		v = jq_parse(wrapped + val.off - (val.kind == WB_JSCAN_STRING),
+		    val.len + 2 * (val.kind == WB_JSCAN_STRING));
+		if (!jv_is_valid(v))
+			abort();	/* the scanner took what jq does not */
+		check_canonical(wrapped + val.off - (val.kind ==
+		    WB_JSCAN_STRING), val.len + 2 * (val.kind ==
+		    WB_JSCAN_STRING), v);
+	}
+	free(wrapped);
+}
+
 /* Every entry of the scanner on one text, against libjq. */
 static void
 check_scanner(const char *text, size_t len)
@@ -243,6 +281,7 @@ check_scanner(const char *text, size_t len)
 	int obj, pth, arr;
 	jv v;
 
+	check_value(text, len);
 	obj = wb_jscan_object(text, len, &span, why, sizeof why);
 	pth = wb_jscan_paths(text, len, paths, 5, vals, why, sizeof why);
 	arr = wb_jscan_array(text, len, &spans, why, sizeof why);

@@ -479,7 +479,8 @@ unchanged(const char *path, const char *text, size_t len,
 	struct stat st;
 	int same;
 
-	if ((c.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	/* Not blocking: a FIFO in its place must not stall the batch. */
+	if ((c.fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
 		return 0;
 	c.pos = c.have = 0;
 	same = fstat(c.fd, &st) == 0 && S_ISREG(st.st_mode) &&

@@ -39,7 +39,9 @@
  *     mean different strings to the two, which is what RFC 8259 section 8.2
  *     calls unpredictable and I-JSON (RFC 7493) forbids. GitHub does not
  *     send them, and the archive is written by jq. This is the one place
- *     where the scanner refuses a text jq accepts.
+ *     where the scanner refuses an RFC 8259 text jq accepts (jq also
+ *     takes texts outside RFC 8259, which the scanner refuses: leading
+ *     zeros, "nan", ".5", invalid UTF-8).
  *
  * Duplicate keys are accepted (RFC 8259 allows them); wb_jscan_paths
  * reads them as jq does: the last one wins, whole.
@@ -148,6 +150,15 @@ size_t wb_jscan_without_keys(char *dst, const char *src, size_t len,
     const char *const *keys, size_t nkeys, int *empty);
 
 /*
+ * Check that no object of the valid JSON text[0..len) (one the scanner
+ * accepted) has two members whose keys, once unescaped, are the same.
+ * Returns 0, or -1 with the offset of the later key's opening quote in
+ * *at (or of where the text is not valid). Objects of many keys are
+ * checked in k log k.
+ */
+int wb_jscan_unique_keys(const char *text, size_t len, size_t *at);
+
+/*
  * Write the valid JSON text src[0..len) (one the scanner accepted) to
  * put(arg, bytes, n) exactly as libjq 1.6 prints (jv_dumpf, flags 0) the
  * value it reads from that text: no whitespace between tokens; strings
@@ -157,8 +168,8 @@ size_t wb_jscan_without_keys(char *dst, const char *src, size_t len,
  * becomes "1", "1E2" "100"). Made from the bytes, in one pass, without
  * building the value: copying jq's own output is copying it unchanged.
  * The one difference: duplicate keys are all kept, in order (jq keeps
- * the first one's place and the last one's value; any reader of JSON
- * that takes the last, as jq and JavaScript do, reads the same value).
+ * the first one's place and the last one's value); wb_jscan_unique_keys
+ * tells whether a text has any.
  * Returns 0, or -1 as soon as put returns -1 (errno is put's).
  */
 int wb_jscan_canonical(const char *src, size_t len,

@@ -3,7 +3,7 @@
 # issues, records passed on without issue/timeline/etags, bad records,
 # unchanged files left alone, failed writes that leave the old files.
 . "${0%/*}/lib.sh"
-plan 46
+plan 48
 WB_DATA=$SCRATCH/data
 export WB_DATA
 C=$WB_DATA/current
@@ -66,14 +66,32 @@ run wb-write <"$SCRATCH/spelled"
 is "$RC:$OUT" '0:{"number":20,"queue":"download"}' "spelled record stored and passed on"
 is "$(cat "$C/20/issue.json")" "$(jq -c .issue "$SCRATCH/spelled")" "issue.json byte for byte what jq prints"
 is "$(cat "$C/20/timeline.json")" "$(jq -c .timeline "$SCRATCH/spelled")" "timeline.json byte for byte what jq prints"
-# What libjq reads but the scanner does not (a lone surrogate escape), and
-# an issue.number that is not written as a decimal integer: refused.
-printf '%s\n' '{"number":21,"issue":{"number":21,"t":"\udc00"},"timeline":[]}' '{"number":120,"issue":{"number":1.2e2},"timeline":[]}' >"$SCRATCH/odd"
+# What libjq reads but the scanner does not (a lone surrogate escape), an
+# issue.number that is not written as a decimal integer, and duplicate
+# keys (which jq would merge and Elasticsearch refuses): refused. A
+# removal needs no text: it is done even when another field is not strict
+# JSON.
+mkdir -p "$C/25" && echo '{}' >"$C/25/issue.json"
+printf '%s\n' '{"number":21,"issue":{"number":21,"t":"\udc00"},"timeline":[]}' '{"number":120,"issue":{"number":1.2e2},"timeline":[]}' \
+	'{"number":22,"issue":{"number":22,"a":1,"\u0061":2},"timeline":[]}' '{"number":23,"issue":{"number":23},"timeline":[{"o":{"b":1,"c":2,"d":3,"e":4,"f":5,"g":6,"h":7,"i":8,"j":9,"b":0}}]}' \
+	'{"number":24,"issue":{"number":24,"o":{"a":1},"p":{"a":1}},"timeline":[{"a":1},{"a":2}]}' '{"number":25,"gone":true,"x":nan}' >"$SCRATCH/odd"
 run wb-write <"$SCRATCH/odd"
-is "$RC:$OUT" "1:" "both refused, nothing emitted"
+is "$RC:$OUT" '1:{"number":24}
+{"number":25,"gone":true,"x":null}' "refused ones not emitted; the same key in different objects is fine; the removal done"
 is "$ERR" 'wb-write: warning: line 1: not storable JSON: lone UTF-16 surrogate escape at byte 39, skipped
 wb-write: warning: line 2: no "issue" object of this number and "timeline" array, nor "gone", skipped
-wb-write: warning: 2 input lines were rejected' "each reported with its reason"
+wb-write: warning: line 3: not storable JSON: duplicate key at byte 40, skipped
+wb-write: warning: line 4: not storable JSON: duplicate key at byte 107, skipped
+wb-write: warning: 4 input lines were rejected' "each reported with its reason"
+is "$(ls "$C" | tr '\n' ' ')" "2 20 24 8 " "nothing written for the refused ones, 25 removed"
+rm -rf "$C/24"
+# Something other than a file where an archived file belongs (a FIFO,
+# which would block a reader): replaced, without waiting on it.
+rec 2 two '' | wb-write >/dev/null
+rm "$C/2/issue.json" && mkfifo "$C/2/issue.json"
+rec 2 two '' >"$SCRATCH/two"
+run timeout 20 wb-write <"$SCRATCH/two"
+is "$RC:$(stat -c %F "$C/2/issue.json")" "0:regular file" "a FIFO in place of issue.json: replaced at once"
 # A file that holds more than the text (a newline added by hand) is not
 # "unchanged": it is replaced.
 rec 2 two '' | wb-write >/dev/null
