@@ -120,7 +120,9 @@ refuse_all(struct wb_esbatch *bt, struct wb_esissue *issues, const size_t *idx,
  * a server refusing a body too large answers and closes without reading
  * it, and a client still sending often sees a reset instead of the 413.
  * Halving bounds this (a real outage costs one failed request per
- * halving), and a request of one document is retried as an outage.
+ * halving). A request of one document that met a transport error goes
+ * again with "Expect: 100-continue", so that the server can answer 413
+ * before the body is sent; if it still fails, it is an outage.
  */
 static void
 send_docs(struct wb_esconn *es, struct wb_esbatch *bt,
@@ -132,14 +134,20 @@ send_docs(struct wb_esconn *es, struct wb_esbatch *bt,
 	char why[512];
 	const char *body;
 	size_t len, again;
+	int got, expect = 0;
 
 	while (n > 0) {
 		body = request_body(bt, idx, n, &len);
 		bt->requests++;
-		if (wb_esconn_post(es, es->bulk_url, WB_ESCONN_BULK,
-		    "application/x-ndjson", body, len,
-		    n > 1 ? WB_ESCONN_TRANSPORT : 0, &r) < 0 ||
-		    ((r.status == 413 || r.status == 400) && n > 1)) {
+		got = wb_esconn_post(es, es->bulk_url, WB_ESCONN_BULK,
+		    "application/x-ndjson", body, len, expect ?
+		    WB_ESCONN_EXPECT : WB_ESCONN_TRANSPORT, &r);
+		if (got < 0 && n == 1) {
+			wb_http_response_free(&r);
+			expect = 1;
+			continue;
+		}
+		if (got < 0 || ((r.status == 413 || r.status == 400) && n > 1)) {
 			wb_http_response_free(&r);
 			send_docs(es, bt, issues, idx, n / 2);
 			send_docs(es, bt, issues, idx + n / 2, n - n / 2);

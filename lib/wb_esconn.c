@@ -99,11 +99,14 @@ wb_esconn_post(struct wb_esconn *c, const char *url, const char *path,
     struct wb_http_response *r)
 {
 	char ctype[64], ex[256], shown[4096];
-	const char *headers[3] = { ctype, c->auth, NULL };
+	const char *headers[4] = { ctype, NULL, NULL, NULL }, **h = headers + 1;
 	long wait = WB_ESCONN_BACKOFF_MIN_MS;
 	size_t n;
 
 	snprintf(ctype, sizeof ctype, "Content-Type: %s", type);
+	if (flags & WB_ESCONN_EXPECT)
+		*h++ = "Expect: 100-continue";
+	*h = c->auth;
 	wb_http_redact(url, shown, sizeof shown);
 	n = strlen(shown);
 	for (;;) {
@@ -115,7 +118,7 @@ wb_esconn_post(struct wb_esconn *c, const char *url, const char *path,
 			    r->error + n + 2 : r->error;
 
 			if (flags & WB_ESCONN_TRANSPORT) {
-				wb_debug("%s: %s; sending smaller requests", path,
+				wb_debug("%s: %s", path,
 				    e);
 				return -1;
 			}

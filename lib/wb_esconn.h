@@ -50,6 +50,8 @@ char *wb_esconn_url(const struct wb_esconn *c, const char *path);
 /* What wb_esconn_post hands back instead of retrying it. */
 #define WB_ESCONN_TRANSPORT 1	/* a transport error: returns -1, unsaid */
 #define WB_ESCONN_5XX 2		/* an answer 429 or 5xx: returns 0 */
+#define WB_ESCONN_EXPECT 4	/* "Expect: 100-continue": the server may
+				   answer (413) before the body is sent */
 
 /*
  * POST body[0..len) of Content-Type 'type' to 'url' (the API 'path', for
@@ -58,7 +60,8 @@ char *wb_esconn_url(const struct wb_esconn *c, const char *path);
  * errors, and 429 and 5xx answers, are an outage: said once, retried
  * after a pause that grows. With WB_ESCONN_TRANSPORT in 'flags', return
  * -1 at the first transport error instead (not said: the caller decides
- * what it means); with WB_ESCONN_5XX, return 429 and 5xx answers too.
+ * what it means); with WB_ESCONN_5XX, return 429 and 5xx answers too;
+ * with WB_ESCONN_EXPECT, send the body only once the server agreed.
  * 401 and 403 (credentials) and 404 (no API there) are fatal, 100.
  */
 int wb_esconn_post(struct wb_esconn *c, const char *url, const char *path,
