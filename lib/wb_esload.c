@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "wb_archive.h"
 #include "wb_err.h"
 #include "wb_esload.h"
 
@@ -23,7 +24,7 @@ wb_esload_file(const char *path, struct wb_es_buf *buf)
 		close(fd);
 		return -1;
 	}
-	if ((size_t)st.st_size > WB_ESLOAD_MAX_FILE) {
+	if ((size_t)st.st_size > WB_ARCHIVE_MAX_FILE) {
 		close(fd);
 		errno = EFBIG;
 		return -1;
@@ -37,7 +38,7 @@ wb_esload_file(const char *path, struct wb_es_buf *buf)
 		n = read(fd, buf->p + buf->len, buf->cap - buf->len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0 || buf->len + (size_t)n > WB_ESLOAD_MAX_FILE)
+		if (n <= 0 || buf->len + (size_t)n > WB_ARCHIVE_MAX_FILE)
 			break;
 		buf->len += (size_t)n;
 	}
@@ -52,32 +53,40 @@ wb_esload_file(const char *path, struct wb_es_buf *buf)
 	return 0;
 }
 
+/*
+ * Issue 'number' has no directory: gone (0) if the archive is there;
+ * without it (a fresh system, an unmounted disk) nothing can be told
+ * (-1, said).
+ */
+static int
+gone(const char *data, long number)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s/current", data);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	wb_warn("issue %ld: no archive at %s, skipped", number, path);
+	return -1;
+}
+
 int
 wb_esload_issue(struct wb_esload *ld, const char *data, long n)
 {
 	char path[4096], why[256];
 	struct stat st;
-	int len;
+	int e;
 
-	len = snprintf(path, sizeof path, "%s/current/%ld/issue.json", data, n);
-	if (len < 0 || (size_t)len + 8 >= sizeof path)
+	if (wb_archive_path(path, sizeof path, data, n, "timeline.json") < 0 ||
+	    wb_archive_path(path, sizeof path, data, n, "issue.json") < 0)
 		wb_die(WB_EXIT_USAGE, "WB_DATA is too long");
 	if (wb_esload_file(path, &ld->itext) < 0) {
-		int e = errno;
-
-		path[len - sizeof "/issue.json" + 1] = '\0';
-		if (e == ENOENT && stat(path, &st) < 0 && errno == ENOENT) {
-			/*
-			 * Gone, if the archive is there: without it (a fresh
-			 * system, an unmounted disk) nothing can be told.
-			 */
-			snprintf(path, sizeof path, "%s/current", data);
-			if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-				return 0;
-			wb_warn("issue %ld: no archive at %s, skipped", n, path);
-			return -1;
-		}
-		path[strlen(path)] = '/';
+		e = errno;
+		wb_archive_path(path, sizeof path, data, n, NULL);
+		if (e == ENOENT && stat(path, &st) < 0 && errno == ENOENT)
+			return gone(data, n);
+		wb_archive_path(path, sizeof path, data, n, "issue.json");
 		errno = e;
 		wb_warnsys("issue %ld: unable to read %s, skipped", n, path);
 		return -1;
@@ -88,7 +97,7 @@ wb_esload_issue(struct wb_esload *ld, const char *data, long n)
 		    path, why);
 		return -1;
 	}
-	memcpy(path + len - sizeof "issue.json" + 1, "timeline.json", 14);
+	wb_archive_path(path, sizeof path, data, n, "timeline.json");
 	if (wb_esload_file(path, &ld->ttext) < 0) {
 		wb_warnsys("issue %ld: unable to read %s, skipped", n, path);
 		return -1;

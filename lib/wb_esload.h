@@ -1,17 +1,16 @@
 /* wb — the archived files of an issue, read and checked for indexing.
  *
- * $WB_DATA/current/N/issue.json must be a JSON object and timeline.json a
- * JSON array of objects, both checked whole by lib/wb_jscan.c; their text
- * is kept as read, with the spans of the objects, so that documents are
- * copied from it rather than parsed into values.
+ * $WB_DATA/current/N/issue.json (the path from lib/wb_archive.c) must be
+ * a JSON object and timeline.json a JSON array of objects, both checked
+ * whole by lib/wb_jscan.c; their text is kept as read, with the spans of
+ * the objects, so that documents are copied from it rather than parsed
+ * into values.
  */
 #ifndef WB_ESLOAD_H
 #define WB_ESLOAD_H
 
 #include "wb_es.h"
 #include "wb_jscan.h"
-
-#define WB_ESLOAD_MAX_FILE (256UL << 20)	/* a larger file is refused */
 
 /* One issue's files; zero-initialise it, reuse it from issue to issue. */
 struct wb_esload {
@@ -23,7 +22,7 @@ struct wb_esload {
 /*
  * Read the file at 'path' into buf->p[0..len), NUL-terminated (the
  * buffer is reused). Returns 0, or -1 with errno set (EFBIG above
- * WB_ESLOAD_MAX_FILE). Dies 111 out of memory.
+ * WB_ARCHIVE_MAX_FILE). Dies 111 out of memory.
  */
 int wb_esload_file(const char *path, struct wb_es_buf *buf);
 
