@@ -46,6 +46,7 @@ void wb_esclean_init(struct wb_esclean *cl, struct wb_esconn *es);
 int wb_esclean_run(struct wb_esclean *cl, const struct wb_es_keep *issues,
     size_t n);
 
+/* Free what 'cl' holds (not its connection). */
 void wb_esclean_free(struct wb_esclean *cl);
 
 #endif

@@ -42,6 +42,7 @@ struct wb_esconn {
  */
 void wb_esconn_open(struct wb_esconn *c, const char *es, const char *api_key);
 
+/* Close the connection and free what 'c' holds. */
 void wb_esconn_close(struct wb_esconn *c);
 
 /* The URL of the API 'path' (may hold a query) on the server, a new string. */

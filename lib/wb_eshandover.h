@@ -12,7 +12,7 @@
 
 #include <pthread.h>
 
-#include "wb_esbulk.h"
+#include "wb_esbatch.h"
 #include "wb_esconn.h"
 
 struct wb_eshandover {
@@ -49,6 +49,7 @@ void wb_eshandover_wait(struct wb_eshandover *h);
 unsigned long long wb_eshandover_sent(const struct wb_eshandover *h);
 unsigned long long wb_eshandover_requests(const struct wb_eshandover *h);
 
+/* Wait for the batch in flight, then free both batches. */
 void wb_eshandover_free(struct wb_eshandover *h);
 
 #endif

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "wb_esbulk.h"
+#include "wb_esbatch.h"
 #include "wb_esclean.h"
 #include "wb_esconn.h"
 #include "wb_eshandover.h"
@@ -50,11 +50,12 @@ void wb_esindexer_open(struct wb_esindexer *ix, const char *data,
     struct wb_esconn *es, size_t max_bytes, size_t max_docs);
 
 /*
- * Take the record 'rec' (its issue is read and its documents batched, or
- * it is skipped, said) and send what is due: a full batch; everything
- * when the batches hold WB_ESINDEXER_MAX_ISSUES issues, or when the first
- * of them has waited 'idle_ms'. An issue already pending is sent first,
- * so that an issue's records keep their order.
+ * Take the record 'rec' (the indexer owns what it holds from then on):
+ * its issue is read and its documents batched, or it is skipped, said.
+ * Then send what is due: a full batch; everything when the batches hold
+ * WB_ESINDEXER_MAX_ISSUES issues, or when the first of them has waited
+ * 'idle_ms'. An issue already pending is sent first, so that an issue's
+ * records keep their order.
  */
 void wb_esindexer_add(struct wb_esindexer *ix, struct wb_record *rec,
     int idle_ms);
@@ -71,6 +72,10 @@ void wb_esindexer_idle(void *arg);
  */
 unsigned long long wb_esindexer_report(const struct wb_esindexer *ix);
 
+/*
+ * Free what 'ix' holds, with the records of any issue still pending (not
+ * written out); not the connection.
+ */
 void wb_esindexer_free(struct wb_esindexer *ix);
 
 #endif

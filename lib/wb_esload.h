@@ -36,6 +36,7 @@ int wb_esload_file(const char *path, struct wb_es_buf *buf);
  */
 int wb_esload_issue(struct wb_esload *ld, const char *data, long number);
 
+/* Free what 'ld' holds. */
 void wb_esload_free(struct wb_esload *ld);
 
 #endif

@@ -1,4 +1,5 @@
-/* wb — one bulk request's worth of documents, and sending it to _bulk.
+/* wb — a batch of documents (one bulk request's worth), and sending it
+ * to _bulk.
  *
  * A batch holds the NDJSON body of its documents (lib/wb_es.c makes each
  * one) and, for each, where it lies in the body and whose it is: an
@@ -8,8 +9,8 @@
  * is split to find and name the document at fault. A refused document
  * marks its issue failed, said on stderr with the issue number.
  */
-#ifndef WB_ESBULK_H
-#define WB_ESBULK_H
+#ifndef WB_ESBATCH_H
+#define WB_ESBATCH_H
 
 #include <stddef.h>
 
@@ -77,6 +78,7 @@ void wb_esbatch_done(struct wb_esbatch *bt, struct wb_esissue *issues);
 void wb_esbatch_refuse(struct wb_esissue *issues, size_t slot, long pos,
     const char *why);
 
+/* Free what 'bt' holds and zero it; it must not be in flight. */
 void wb_esbatch_free(struct wb_esbatch *bt);
 
 #endif

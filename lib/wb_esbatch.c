@@ -1,10 +1,10 @@
-/* wb — one bulk request's worth of documents, and sending it to _bulk. */
+/* wb — a batch of documents, and sending it to _bulk. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "wb_err.h"
-#include "wb_esbulk.h"
+#include "wb_esbatch.h"
 
 static void *
 xrealloc(void *p, size_t n)
