@@ -462,28 +462,32 @@ wb_es_template_check(const char *name, const char *text, size_t len,
 }
 
 int
-wb_es_ack_parse(const char *body, size_t len, char *why, size_t whylen)
+wb_es_acknowledged(const char *body, size_t len)
 {
-	jv v = parse_object("answer", body, len, why, whylen), err;
-	int rc = -1;
+	char why[320];
+	jv v = parse_object("answer", body, len, why, sizeof why);
+	int ack;
 
 	if (!jv_is_valid(v))
-		return -1;
-	if (wb_json_true(v, "acknowledged"))
-		rc = 0;
-	else {
-		err = jv_object_get(jv_copy(v), jv_string("error"));
-		if (jv_is_valid(err)) {
-			char *r = error_reason(err);
-
-			snprintf(why, whylen, "%s", r ? r : "error");
-			free(r);
-		} else
-			snprintf(why, whylen, "not acknowledged");
-		jv_free(err);
-	}
+		return 0;
+	ack = wb_json_true(v, "acknowledged");
 	jv_free(v);
-	return rc;
+	return ack;
+}
+
+void
+wb_es_excerpt(const char *body, size_t len, char *dst, size_t dstlen)
+{
+	size_t i, n = body != NULL ? len : 0;
+
+	if (n > 200)
+		n = 200;
+	if (n > dstlen - 1)
+		n = dstlen - 1;
+	for (i = 0; i < n; i++)
+		dst[i] = (unsigned char)body[i] < 0x20 || body[i] == 0x7f ?
+		    ' ' : body[i];
+	dst[i] = '\0';
 }
 
 void
@@ -491,7 +495,6 @@ wb_es_error_text(const char *body, size_t len, char *why, size_t whylen)
 {
 	jv v = parse_object("answer", body, len, why, whylen), err;
 	char *r = NULL;
-	size_t i;
 
 	if (body == NULL || len == 0) {
 		snprintf(why, whylen, "no reason given");
@@ -508,10 +511,6 @@ wb_es_error_text(const char *body, size_t len, char *why, size_t whylen)
 	if (r != NULL) {
 		snprintf(why, whylen, "%s", r);
 		free(r);
-		return;
-	}
-	for (i = 0; i < len && i + 1 < whylen && i < 200; i++)
-		why[i] = (unsigned char)body[i] < 0x20 || body[i] == 0x7f ?
-		    ' ' : body[i];
-	why[i] = '\0';
+	} else
+		wb_es_excerpt(body, len, why, whylen);
 }

@@ -110,17 +110,24 @@ int wb_es_template_check(const char *name, const char *text, size_t len,
     char *why, size_t whylen);
 
 /*
- * Read the answer to a request that acknowledges ({"acknowledged":true}),
- * such as PUT _index_template. Returns 0, or -1 with why[whylen] set
- * (quoting the error's type and reason when the answer holds one).
+ * Whether the answer body[0..len) to a request that acknowledges (such as
+ * PUT _index_template) is {"acknowledged":true}: 1 if so, else 0 (the
+ * reason is then wb_es_error_text's).
  */
-int wb_es_ack_parse(const char *body, size_t len, char *why, size_t whylen);
+int wb_es_acknowledged(const char *body, size_t len);
 
 /*
  * The reason an error answer body[0..len) gives, as "type: reason" (with
  * the cause when there is one), into why[whylen]; an excerpt of the body
- * when it holds no "error", "no reason given" when it is empty.
+ * (wb_es_excerpt) when it holds no "error", "no reason given" when it is
+ * empty.
  */
 void wb_es_error_text(const char *body, size_t len, char *why, size_t whylen);
+
+/*
+ * An excerpt of the answer body[0..len) (NULL: empty) for a message into
+ * dst[dstlen]: its first 200 bytes at most, control bytes as spaces.
+ */
+void wb_es_excerpt(const char *body, size_t len, char *dst, size_t dstlen);
 
 #endif

@@ -124,16 +124,19 @@ wb_http_request(struct wb_http *h, const char *method, const char *url,
 	struct sink b = { .max = max_body }, hd = { .max = 1 << 20 };
 	struct curl_slist *list = NULL, *l;
 	char where[512];
+	int expect = 0;
 	CURLcode rc;
 
 	memset(resp, 0, sizeof *resp);
 	for (; headers != NULL && *headers != NULL; headers++) {
+		if (strncasecmp(*headers, "Expect:", 7) == 0)
+			expect = 1;
 		if ((l = curl_slist_append(list, *headers)) == NULL)
 			goto oom;
 		list = l;
 	}
-	/* No "Expect: 100-continue" round trip before a body. */
-	if (body != NULL) {
+	/* No "Expect: 100-continue" round trip before a body, unless asked. */
+	if (body != NULL && !expect) {
 		if ((l = curl_slist_append(list, "Expect:")) == NULL)
 			goto oom;
 		list = l;

@@ -35,7 +35,9 @@ void wb_http_free(struct wb_http *h);
 
 /*
  * Send 'method' to 'url' with the extra 'headers' (NULL-terminated array
- * of "Name: value", may be NULL) and 'body' (may be NULL). The answer's
+ * of "Name: value", may be NULL) and 'body' (may be NULL). A body is
+ * sent at once, without waiting for "100 Continue", unless 'headers'
+ * holds an "Expect:" header of the caller's. The answer's
  * body is kept up to 'max_body' bytes; beyond, the transfer is aborted
  * and resp->too_big set. Returns 0 when an HTTP answer arrived (whatever
  * its status), -1 on a transport error (resp->error says which, with any

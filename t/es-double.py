@@ -29,7 +29,8 @@ Fault injection through POST /_double/faults (JSON): {"item_429": {"ID": times},
 "item_400": ["ID", ...], "bulk_400": ["ID", ...] (a bulk request
 holding one of these documents is refused whole, 400), "http_503": n, "garbage": n, "drop": n,
 "reset_413": n (the next n requests over --max-content-length see their
-connection reset, as when the reset overtakes the 413 answer),
+connection reset, as when the reset overtakes the 413 answer; not those
+sent with "Expect: 100-continue", answered before any body is sent),
 "bad_answer": ["short" | "wrong_id" | "no_status" | "errors_lie" |
 "not_object", ...] (each lie told once, to one bulk request),
 "dbq_failure": n (the next n _delete_by_query fail: 429 with a rejected
@@ -341,18 +342,20 @@ class Handler(BaseHTTPRequestHandler):
             return False
         return bool(limit) and length > limit
 
-    def refuse_too_large(self, counted=False):
+    def refuse_too_large(self, counted=False, body_sent=True):
         """As Elasticsearch (Netty's HttpObjectAggregator) does: 413 as soon
         as the declared length is over the limit, then close the connection
         without reading the body. A client still uploading then often sees
-        its connection reset instead of the answer."""
+        its connection reset instead of the answer. Not one that waits for
+        100 Continue (body_sent False): it has sent no body, so the close
+        leaves nothing unread and cannot reset the connection."""
         st = self.server.state
         if not counted:
             self.count_request()
         with LOCK:
             st.stats["rejected_413"] += 1
         self.close_connection = True
-        if self.take_fault("reset_413"):
+        if body_sent and self.take_fault("reset_413"):
             # The reset won the race: the client never sees the answer.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                        struct.pack("ii", 1, 0))
@@ -366,7 +369,7 @@ class Handler(BaseHTTPRequestHandler):
     def handle_expect_100(self):
         # Elasticsearch answers 413 instead of 100 Continue, too.
         if not self.path.startswith("/_double") and self.too_large():
-            self.refuse_too_large()
+            self.refuse_too_large(body_sent=False)
             return False
         return super().handle_expect_100()
 

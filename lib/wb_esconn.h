@@ -1,0 +1,81 @@
+/* wb — a connection to Elasticsearch: the API's URLs, the credentials,
+ * and POST requests retried through outages.
+ *
+ * One kept-alive HTTP client on WB_ES, with WB_ES_API_KEY sent as
+ * "Authorization: ApiKey …" (or user:password@ in WB_ES). Messages name
+ * the server without its password, and the API path, never the URL. An
+ * outage (the server unreachable, or answering 429 or 5xx) is said once,
+ * and its end once. Used by one thread at a time.
+ */
+#ifndef WB_ESCONN_H
+#define WB_ESCONN_H
+
+#include <stddef.h>
+
+#include "wb_es.h"
+#include "wb_http.h"
+
+/* The API paths, as messages name them. */
+#define WB_ESCONN_BULK "/_bulk"
+#define WB_ESCONN_DBQ "/" WB_ES_ISSUES "," WB_ES_TIMELINES "/_delete_by_query"
+#define WB_ESCONN_REFRESH "/" WB_ES_ISSUES "," WB_ES_TIMELINES "/_refresh"
+
+/* Pauses between tries, doubling from the first to the last. */
+#define WB_ESCONN_BACKOFF_MIN_MS 50
+#define WB_ESCONN_BACKOFF_MAX_MS 5000
+
+struct wb_esconn {
+	struct wb_http *http;
+	const char *base;	/* WB_ES, borrowed; may hold a password */
+	char *where;		/* WB_ES without its password */
+	const char *auth;	/* the Authorization header, or NULL */
+	char *bulk_url, *dbq_url, *refresh_url;
+	int down;		/* an outage was said, its end not yet */
+	char authbuf[4200];
+};
+
+/*
+ * Set up 'c' for the server at 'es' (kept, not copied) with the API key
+ * 'api_key' (NULL: none). Dies 100 when the key holds a character that
+ * is not base64's (it would break the header), 111 when the HTTP client
+ * cannot start.
+ */
+void wb_esconn_open(struct wb_esconn *c, const char *es, const char *api_key);
+
+/* Close the connection and free what 'c' holds. */
+void wb_esconn_close(struct wb_esconn *c);
+
+/* The URL of the API 'path' (may hold a query) on the server, a new string. */
+char *wb_esconn_url(const struct wb_esconn *c, const char *path);
+
+/* What wb_esconn_post hands back instead of retrying it. */
+#define WB_ESCONN_TRANSPORT 1	/* a transport error: returns -1, unsaid */
+#define WB_ESCONN_5XX 2		/* an answer 429 or 5xx: returns 0 */
+#define WB_ESCONN_EXPECT 4	/* "Expect: 100-continue": the server may
+				   answer (413) before the body is sent */
+
+/*
+ * POST body[0..len) of Content-Type 'type' to 'url' (the API 'path', for
+ * messages) until an answer that is not a temporary failure comes back
+ * into *r, and return 0 (free *r with wb_http_response_free). Transport
+ * errors, and 429 and 5xx answers, are an outage: said once, retried
+ * after a pause that grows. With WB_ESCONN_TRANSPORT in 'flags', return
+ * -1 at the first transport error instead (not said: the caller decides
+ * what it means); with WB_ESCONN_5XX, return 429 and 5xx answers too;
+ * with WB_ESCONN_EXPECT, send the body only once the server agreed.
+ * 401 and 403 (credentials) and 404 (no API there) are fatal, 100.
+ */
+int wb_esconn_post(struct wb_esconn *c, const char *url, const char *path,
+    const char *type, const char *body, size_t len, int flags,
+    struct wb_http_response *r);
+
+/* A temporary trouble with the server, 'what': said once per outage. */
+void wb_esconn_outage(struct wb_esconn *c, const char *what);
+
+/* The server answered as it should: the end of an outage is said once. */
+void wb_esconn_recovered(struct wb_esconn *c);
+
+/* Pause 'ms' milliseconds; returns the next pause (doubled, bounded). */
+long wb_esconn_backoff(long ms);
+
+#endif

@@ -1,0 +1,42 @@
+/* wb — the archived files of an issue, read and checked for indexing.
+ *
+ * $WB_DATA/current/N/issue.json (the path from lib/wb_archive.c) must be
+ * a JSON object and timeline.json a JSON array of objects, both checked
+ * whole by lib/wb_jscan.c; their text is kept as read, with the spans of
+ * the objects, so that documents are copied from it rather than parsed
+ * into values.
+ */
+#ifndef WB_ESLOAD_H
+#define WB_ESLOAD_H
+
+#include "wb_es.h"
+#include "wb_jscan.h"
+
+/* One issue's files; zero-initialise it, reuse it from issue to issue. */
+struct wb_esload {
+	struct wb_es_buf itext, ttext;	/* issue.json, timeline.json */
+	struct wb_jscan_span ispan;	/* the issue object in itext */
+	struct wb_jscan_spans spans;	/* each event object in ttext */
+};
+
+/*
+ * Read the file at 'path' into buf->p[0..len), NUL-terminated (the
+ * buffer is reused). Returns 0, or -1 with errno set (EFBIG above
+ * WB_ARCHIVE_MAX_FILE). Dies 111 out of memory.
+ */
+int wb_esload_file(const char *path, struct wb_es_buf *buf);
+
+/*
+ * Read and check both files of issue 'number' under the archive root
+ * 'data' into 'ld'. Returns 1 when they are good; 0 when the issue is
+ * gone (no directory, while current/ is there); -1 when it must be
+ * skipped (a file unreadable or malformed, or no archive at all), said
+ * on stderr with the issue number and the path. Dies 100 when 'data' is
+ * too long for a path.
+ */
+int wb_esload_issue(struct wb_esload *ld, const char *data, long number);
+
+/* Free what 'ld' holds. */
+void wb_esload_free(struct wb_esload *ld);
+
+#endif
