@@ -1,6 +1,9 @@
 /* wb — requests waiting for Redis, their numbers queued in batches. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <sys/epoll.h>
 
 #include "wb_batcher.h"
@@ -79,50 +82,148 @@ wb_batcher_close(struct wb_batcher *b)
 	if (b->fd >= 0)
 		epoll_ctl(b->ep, EPOLL_CTL_DEL, b->fd, NULL);
 	b->fd = -1;
+	b->connecting = 0;
 	wb_queue_close(&b->q);
 }
 
+/* Watch the socket for 'events' (it is watched already when 'mod'). */
+static void
+watch(struct wb_batcher *b, unsigned events, int mod)
+{
+	struct epoll_event ev = { .events = events, .data.fd = b->fd };
+
+	if (epoll_ctl(b->ep, mod ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, b->fd,
+	    &ev) < 0)
+		wb_diesys(WB_EXIT_TEMP, "unable to watch the Redis connection");
+}
+
 /*
- * (Re)open the connection; returns 0, or -1 with 'err' set. It blocks
- * the loop, for WB_BATCHER_TIMEOUT_MS at most per step; an attempt that
- * failed slowly (an address that does not answer, a frozen Redis) is
- * not repeated before a backoff, so the loop mostly goes on serving.
+ * A connection attempt failed with 'err': if it failed slowly (an
+ * address that does not answer, a frozen Redis), no other is made before
+ * a backoff, during which items fail at once with the reason, so that
+ * requests do not each wait 2 s in vain.
+ */
+static void
+back_off(struct wb_batcher *b, const char *err)
+{
+	if (wb_clock_ms() - b->conn_at < SLOW_CONNECT_MS)
+		return;
+	b->backoff_ms = b->backoff_ms == 0 ? BACKOFF_MIN_MS :
+	    b->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+	    b->backoff_ms * 2;
+	b->retry_at = wb_clock_ms() + b->backoff_ms;
+	snprintf(b->retry_err, sizeof b->retry_err, "%.200s (next attempt "
+	    "in %lld ms)", err, b->backoff_ms);
+}
+
+/* The attempt in progress failed with 'err': the waiting items fail. */
+static void
+connect_failed(struct wb_batcher *b, const char *err)
+{
+	wb_batcher_close(b);
+	back_off(b, err);
+	fail_queued(b, err);
+}
+
+/*
+ * Begin a connection attempt without waiting: connect, and pipeline the
+ * set-up (AUTH, SELECT, the queue's TIME and scripts); the socket is
+ * watched until it is writable, then the replies are read as they come
+ * (connecting()). Returns 0, or -1 with 'err' set when it failed at once.
  */
 static int
-reconnect(struct wb_batcher *b, char *err, size_t errlen)
+start_connect(struct wb_batcher *b, char *err, size_t errlen)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
-	long long t0 = wb_clock_ms();
 	redisContext *c;
 	int permanent;
 
 	wb_batcher_close(b);
-	if (t0 < b->retry_at) {
+	if (wb_clock_ms() < b->retry_at) {
 		snprintf(err, errlen, "%s", b->retry_err);
 		return -1;
 	}
+	b->conn_at = wb_clock_ms();
 	wb_debug("connecting to Redis");
-	c = wb_redis_open_within(b->url, WB_BATCHER_TIMEOUT_MS,
-	    WB_BATCHER_TIMEOUT_MS, err, errlen, &permanent);
-	if (c == NULL || wb_queue_init(&b->q, c, err, errlen) < 0) {
-		if (c != NULL)
-			wb_queue_close(&b->q);
-		if (wb_clock_ms() - t0 >= SLOW_CONNECT_MS) {
-			b->backoff_ms = b->backoff_ms == 0 ? BACKOFF_MIN_MS :
-			    b->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-			    b->backoff_ms * 2;
-			b->retry_at = wb_clock_ms() + b->backoff_ms;
-			snprintf(b->retry_err, sizeof b->retry_err, "%.200s "
-			    "(next attempt in %lld ms)", err, b->backoff_ms);
-		}
+	/* Resolving a host name, if WB_REDIS has one, still blocks. */
+	c = wb_redis_start(b->url, b->where, sizeof b->where, &b->setup_n,
+	    err, errlen, &permanent);
+	if (c == NULL) {
+		back_off(b, err);
 		return -1;
 	}
-	b->backoff_ms = 0;
-	ev.data.fd = b->fd = c->fd;
-	if (epoll_ctl(b->ep, EPOLL_CTL_ADD, b->fd, &ev) < 0)
-		wb_diesys(WB_EXIT_TEMP, "unable to watch the Redis connection");
-	b->fresh = 1;
+	wb_queue_append_init(&b->q, c);
+	b->replies_n = b->setup_n + WB_QUEUE_INIT_REPLIES;
+	b->got = 0;
+	b->written = 0;
+	b->connecting = 1;
+	b->fd = c->fd;
+	watch(b, EPOLLOUT, 0);
 	return 0;
+}
+
+/* Check set-up reply 'i' ('r' borrowed, NULL: none); 0, or -1 and 'err'. */
+static int
+check_setup(struct wb_batcher *b, int i, const redisReply *r, char *err,
+    size_t errlen)
+{
+	int permanent;
+
+	if (i < b->setup_n)
+		return wb_redis_start_reply(b->q.c, b->url, i, r, err, errlen,
+		    &permanent);
+	return wb_queue_init_reply(&b->q, i - b->setup_n, r, err, errlen);
+}
+
+/* The socket of a connection attempt is ready: write, or read replies. */
+static void
+connecting(struct wb_batcher *b)
+{
+	redisContext *c = b->q.c;
+	socklen_t len = sizeof(int);
+	int done = 0, lost, soerr = 0;
+	char err[512];
+
+	if (!b->written) {
+		if (getsockopt(b->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+			soerr = errno;
+		if (soerr != 0 || redisBufferWrite(c, &done) != REDIS_OK) {
+			snprintf(err, sizeof err, "unable to connect to Redis at "
+			    "%s: %s", b->where, soerr ? strerror(soerr) :
+			    c->errstr);
+			connect_failed(b, err);
+		} else if (done) {
+			b->written = 1;
+			watch(b, EPOLLIN, 1);
+		}
+		return;
+	}
+	lost = redisBufferRead(c) != REDIS_OK;
+	while (b->got < b->replies_n) {
+		void *r = NULL;
+		int rc;
+
+		if (redisGetReply(c, &r) != REDIS_OK)
+			lost = 1;
+		if (r == NULL && !lost)
+			return;		/* the rest later */
+		rc = check_setup(b, b->got, r, err, sizeof err);
+		if (r != NULL)
+			freeReplyObject(r);
+		if (rc < 0) {
+			connect_failed(b, err);
+			return;
+		}
+		b->got++;
+	}
+	if (wb_redis_block(c, WB_BATCHER_TIMEOUT_MS) < 0) {
+		snprintf(err, sizeof err, "unable to set up the connection to "
+		    "Redis at %s: %s", b->where, strerror(errno));
+		connect_failed(b, err);
+		return;
+	}
+	b->connecting = 0;
+	b->backoff_ms = 0;
+	b->fresh = 1;
 }
 
 /*
@@ -183,10 +284,12 @@ wb_batcher_send(struct wb_batcher *b)
 	size_t n = 0;
 	int done = 0;
 
-	if (b->sent != NULL || b->queued == NULL)
+	if (b->sent != NULL || b->queued == NULL || b->connecting)
 		return;
-	if (b->q.c == NULL && reconnect(b, err, sizeof err) < 0) {
-		fail_queued(b, err);
+	if (b->q.c == NULL) {
+		/* Sent once connected: the next call after connecting(). */
+		if (start_connect(b, err, sizeof err) < 0)
+			fail_queued(b, err);
 		return;
 	}
 	for (tail = &b->queued; *tail != NULL && n < WB_QUEUE_BATCH_MAX;
@@ -222,13 +325,17 @@ wb_batcher_fd(const struct wb_batcher *b)
 }
 
 void
-wb_batcher_readable(struct wb_batcher *b)
+wb_batcher_event(struct wb_batcher *b)
 {
 	struct wb_batch_item *done;
 	char err[256];
 	redisReply *r;
 	void *v = NULL;
 
+	if (b->connecting) {
+		connecting(b);
+		return;
+	}
 	if (b->sent == NULL) {
 		/* Nothing asked: Redis closed or restarted. */
 		wb_batcher_close(b);
@@ -262,6 +369,13 @@ wb_batcher_readable(struct wb_batcher *b)
 void
 wb_batcher_expire(struct wb_batcher *b, long long now)
 {
+	char err[400];
+
+	if (b->connecting && now - b->conn_at >= WB_BATCHER_TIMEOUT_MS) {
+		snprintf(err, sizeof err, "unable to connect to Redis at %s: "
+		    "no answer within 2 s", b->where);
+		connect_failed(b, err);
+	}
 	if (b->sent != NULL && now - b->sent_at >= WB_BATCHER_TIMEOUT_MS)
 		batch_failed(b, "Redis did not answer within 2 s");
 }
@@ -271,6 +385,8 @@ wb_batcher_wait_ms(const struct wb_batcher *b, long long now, long long ms)
 {
 	if (b->sent != NULL && b->sent_at + WB_BATCHER_TIMEOUT_MS - now < ms)
 		ms = b->sent_at + WB_BATCHER_TIMEOUT_MS - now;
+	if (b->connecting && b->conn_at + WB_BATCHER_TIMEOUT_MS - now < ms)
+		ms = b->conn_at + WB_BATCHER_TIMEOUT_MS - now;
 	return ms;
 }
 

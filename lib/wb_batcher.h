@@ -7,11 +7,15 @@
  * so replies need no matching), and each request is settled (the
  * 'settled' callback) once Redis confirmed, or failed, or did not answer
  * within WB_BATCHER_TIMEOUT_MS. The connection is made when needed and
- * made again after it broke; a failed attempt that was slow is not
- * repeated before a backoff (1 s, doubling up to 16 s), the requests
- * meanwhile fail at once with the reason. The socket is watched in the
- * owner's epoll set: call wb_batcher_readable() when wb_batcher_fd() is
- * readable. Not thread-safe: one batcher per loop.
+ * made again after it broke, without blocking (hiredis' non-blocking
+ * connect, the set-up pipelined and its replies read as they come); a
+ * failed attempt that was slow is not repeated before a backoff (1 s,
+ * doubling up to 16 s), the requests meanwhile fail at once with the
+ * reason. Once set up, the connection is a blocking one with
+ * WB_BATCHER_TIMEOUT_MS per command: a batch is written at once, its
+ * reply read once the socket is readable. The socket is watched in the owner's epoll set: call
+ * wb_batcher_event() whenever wb_batcher_fd() is ready. Not thread-safe:
+ * one batcher per loop.
  */
 #ifndef WB_BATCHER_H
 #define WB_BATCHER_H
@@ -44,6 +48,12 @@ struct wb_batcher {
 	/* The rest is the batcher's own. */
 	struct wb_queue q;	/* q.c NULL: disconnected */
 	int fd;			/* q.c's socket, watched in 'ep'; -1 */
+	int connecting;		/* q.c is being set up: */
+	int written;		/* the set-up commands are all sent */
+	int setup_n, replies_n, got;	/* replies to AUTH and SELECT, to
+					   the set-up in all, read so far */
+	long long conn_at;	/* the attempt began */
+	char where[300];	/* the Redis it is made to, for messages */
 	int fresh;		/* connected, not answered on it yet */
 	struct wb_batch_item *queued, **queued_tail;	/* the next batch */
 	struct wb_batch_item *sent;	/* the batch Redis is answering */
@@ -74,10 +84,13 @@ void wb_batcher_probe(const char *url);
 void wb_batcher_add(struct wb_batcher *b, struct wb_batch_item *item);
 
 /*
- * When no batch is in flight and items wait: (re)connect if needed and
- * send them, up to WB_QUEUE_BATCH_MAX numbers (repeats sent once), or a
- * PING when none carries a number. A failed (re)connection settles every
- * waiting item as failed.
+ * When no batch is in flight and items wait: send them, up to
+ * WB_QUEUE_BATCH_MAX numbers (repeats sent once), or a PING when none
+ * carries a number; when disconnected, begin connecting instead (without
+ * waiting: the connection is made as its socket gets ready, see
+ * wb_batcher_event(), and the items are sent by the next call once it
+ * is). A connection that fails, or is not made within
+ * WB_BATCHER_TIMEOUT_MS, settles every waiting item as failed.
  */
 void wb_batcher_send(struct wb_batcher *b);
 
@@ -85,18 +98,21 @@ void wb_batcher_send(struct wb_batcher *b);
 int wb_batcher_fd(const struct wb_batcher *b);
 
 /*
- * Its socket is readable: read Redis's answer and settle the batch, or,
- * when nothing was asked (Redis closed the connection), disconnect.
+ * Its socket is ready: go on with the connection being made, or read
+ * Redis's answer and settle the batch, or, when nothing was asked (Redis
+ * closed the connection), disconnect.
  */
-void wb_batcher_readable(struct wb_batcher *b);
+void wb_batcher_event(struct wb_batcher *b);
 
 /*
- * A batch unanswered for WB_BATCHER_TIMEOUT_MS at 'now' (ms, monotonic)
- * fails; see wb_batcher_fail() for what becomes of it.
+ * A connection not made, or a batch not answered, within
+ * WB_BATCHER_TIMEOUT_MS at 'now' (ms, monotonic) fails. A batch that
+ * failed on a connection that had worked before is sent again once on a
+ * new one; otherwise its items are settled as failed.
  */
 void wb_batcher_expire(struct wb_batcher *b, long long now);
 
-/* 'ms' or less: how long until the batch in flight times out. */
+/* 'ms' or less: how long until the attempt or batch in flight times out. */
 long long wb_batcher_wait_ms(const struct wb_batcher *b, long long now,
     long long ms);
 

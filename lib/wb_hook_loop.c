@@ -64,7 +64,7 @@ serve(struct wb_hook_loop *l)
 		h->resumed_some = 0;
 		for (int i = 0; i < n; i++) {
 			if (ev[i].data.fd == wb_batcher_fd(b))
-				wb_batcher_readable(b);
+				wb_batcher_event(b);
 			else if (ev[i].data.fd == stop_fd && !h->stopping) {
 				/* Left readable for the other loops. */
 				epoll_ctl(l->ep, EPOLL_CTL_DEL, stop_fd, NULL);
