@@ -39,7 +39,7 @@ struct req {
 	size_t declared;	/* Content-Length, 0 when absent */
 	size_t reserved;	/* bytes of the body budget held (= cap) */
 	long long start;	/* ms: headers complete */
-	struct hook_conn *cs;	/* its connection, NULL once that closed */
+	struct wb_hook_conn *cs;	/* its connection, NULL once that closed */
 	/* Suspended while Redis is asked; item.done once it answered. */
 	struct MHD_Connection *conn;
 	int waiting;
@@ -52,12 +52,12 @@ struct req {
  * sweep shuts down the socket of one that is out of time (MHD's own
  * timeout only closes connections that send nothing at all).
  */
-struct hook_conn {
+struct wb_hook_conn {
 	int fd;
 	unsigned slot;		/* its address's share of the body budget */
 	long long since;	/* ms: accepted, or its last request ended */
 	struct req *r;		/* the request in progress, NULL: headers */
-	struct hook_conn *prev, *next;
+	struct wb_hook_conn *prev, *next;
 };
 
 /* Suspend the request of 'c' until Redis has answered for it. */
@@ -365,7 +365,7 @@ notify_conn(void *cls, struct MHD_Connection *c, void **socket_context,
     enum MHD_ConnectionNotificationCode toe)
 {
 	struct wb_hook_http *h = cls;
-	struct hook_conn *k = *socket_context;
+	struct wb_hook_conn *k = *socket_context;
 
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		if ((k = calloc(1, sizeof *k)) == NULL)
@@ -408,7 +408,7 @@ wb_hook_http_sweep(struct wb_hook_http *h)
 
 	if (now < h->next_sweep)
 		return;
-	for (struct hook_conn *k = h->conns; k != NULL; k = k->next) {
+	for (struct wb_hook_conn *k = h->conns; k != NULL; k = k->next) {
 		struct req *r = k->r;
 
 		if (r == NULL && now - k->since > header_ms) {

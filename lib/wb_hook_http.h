@@ -28,7 +28,7 @@ struct wb_hook_http_config {
 	unsigned loops;			/* daemons sharing the limits */
 };
 
-struct hook_conn;
+struct wb_hook_conn;
 
 struct wb_hook_http {
 	const struct wb_hook_http_config *cfg;
@@ -39,7 +39,7 @@ struct wb_hook_http {
 	int stopping;		/* set by the owner: 1 finishing (answers close
 				   their connection), 2 out of time */
 	int resumed_some;	/* requests were resumed: run again at once */
-	struct hook_conn *conns;	/* every open connection */
+	struct wb_hook_conn *conns;	/* every open connection */
 	long long next_sweep;
 };
 
