@@ -132,48 +132,61 @@ make_keys(struct keys *k, const char *queue)
 		    key_suffix[i]);
 }
 
-static int
-load(redisContext *c, const char *src, char *sha, char *err, size_t errlen)
+void
+wb_queue_append_init(struct wb_queue *q, redisContext *c)
 {
-	redisReply *r = redisCommand(c, "SCRIPT LOAD %s", src);
+	q->c = c;
+	/* Activity times are the server's clock, read once and then advanced
+	 * by our monotonic clock: no clock skew, no round trip per batch. */
+	redisAppendCommand(c, "TIME");
+	redisAppendCommand(c, "SCRIPT LOAD %s", claim_lua);
+	redisAppendCommand(c, "SCRIPT LOAD %s", ack_lua);
+}
 
+int
+wb_queue_init_reply(struct wb_queue *q, int i, const redisReply *r,
+    char *err, size_t errlen)
+{
+	const char *why = r == NULL ? q->c->errstr :
+	    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply";
+
+	if (i == 0) {
+		if (r == NULL || r->type != REDIS_REPLY_ARRAY ||
+		    r->elements != 2) {
+			snprintf(err, errlen, "unable to read the Redis time: %s",
+			    why);
+			return -1;
+		}
+		q->time0_ms = strtoll(r->element[0]->str, NULL, 10) * 1000 +
+		    strtoll(r->element[1]->str, NULL, 10) / 1000;
+		clock_gettime(CLOCK_MONOTONIC, &q->mono0);
+		return 0;
+	}
 	if (r == NULL || r->type != REDIS_REPLY_STRING || r->len != 40) {
 		snprintf(err, errlen, "unable to load the queue scripts into "
-		    "Redis: %s", r == NULL ? c->errstr :
-		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-		if (r != NULL)
-			freeReplyObject(r);
+		    "Redis: %s", why);
 		return -1;
 	}
-	memcpy(sha, r->str, 41);
-	freeReplyObject(r);
+	memcpy(i == 1 ? q->claim_sha : q->ack_sha, r->str, 41);
 	return 0;
 }
 
 int
 wb_queue_init(struct wb_queue *q, redisContext *c, char *err, size_t errlen)
 {
-	redisReply *r;
+	wb_queue_append_init(q, c);
+	for (int i = 0; i < WB_QUEUE_INIT_REPLIES; i++) {
+		void *r = NULL;
+		int rc;
 
-	q->c = c;
-	/* Activity times are the server's clock, read once and then advanced
-	 * by our monotonic clock: no clock skew, no round trip per batch. */
-	r = redisCommand(c, "TIME");
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-		snprintf(err, errlen, "unable to read the Redis time: %s",
-		    r == NULL ? c->errstr : r->type == REDIS_REPLY_ERROR ?
-		    r->str : "unexpected reply");
+		if (redisGetReply(c, &r) != REDIS_OK)
+			r = NULL;
+		rc = wb_queue_init_reply(q, i, r, err, errlen);
 		if (r != NULL)
 			freeReplyObject(r);
-		return -1;
+		if (rc < 0)
+			return -1;
 	}
-	q->time0_ms = strtoll(r->element[0]->str, NULL, 10) * 1000 +
-	    strtoll(r->element[1]->str, NULL, 10) / 1000;
-	freeReplyObject(r);
-	clock_gettime(CLOCK_MONOTONIC, &q->mono0);
-	if (load(c, claim_lua, q->claim_sha, err, errlen) < 0 ||
-	    load(c, ack_lua, q->ack_sha, err, errlen) < 0)
-		return -1;
 	return 0;
 }
 

@@ -39,6 +39,18 @@ struct wb_queue {
 int wb_queue_init(struct wb_queue *q, redisContext *c, char *err,
     size_t errlen);
 
+/*
+ * wb_queue_init() in two halves, for an event loop: pipeline its
+ * WB_QUEUE_INIT_REPLIES commands to 'c' (borrowed, kept in q->c), then
+ * check each reply in order with wb_queue_init_reply(): 'r' (borrowed;
+ * NULL: the connection failed, c->errstr says why) is reply number 'i'
+ * (from 0); returns 0, or -1 with a reason in 'err'.
+ */
+#define WB_QUEUE_INIT_REPLIES 3
+void wb_queue_append_init(struct wb_queue *q, redisContext *c);
+int wb_queue_init_reply(struct wb_queue *q, int i, const redisReply *r,
+    char *err, size_t errlen);
+
 /* wb_redis_connect() then wb_queue_init(); any failure exits 111. */
 void wb_queue_connect(struct wb_queue *q, const char *url);
 /* Free the connection. */

@@ -1,4 +1,5 @@
 /* wb — a Redis connection from a URL (WB_REDIS). */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +133,81 @@ wb_redis_open(const char *url, int timeout_ms, char *err, size_t errlen,
 	    permanent);
 }
 
+/* 'ep' for messages: the socket path, or host:port. */
+static void
+name_endpoint(const struct endpoint *ep, char *where, size_t wherelen)
+{
+	if (ep->unix_socket)
+		snprintf(where, wherelen, "%s", ep->host);
+	else
+		snprintf(where, wherelen, "%s:%d", ep->host, ep->port);
+}
+
+/*
+ * A new context 'c' for 'ep' (NULL: out of memory) failed or not: returns
+ * 0, or -1 with a reason in 'err' and 'c' freed.
+ */
+static int
+check_connected(redisContext *c, const char *where, char *err, size_t errlen)
+{
+	if (c == NULL) {
+		snprintf(err, errlen, "unable to connect to Redis at %s: "
+		    "out of memory", where);
+		return -1;
+	}
+	if (c->err) {
+		snprintf(err, errlen, "unable to connect to Redis at %s: %s",
+		    where, c->errstr);
+		redisFree(c);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Pipeline the AUTH and SELECT that 'ep' needs; returns how many, or -1
+ * with a reason in 'err' when out of memory.
+ */
+static int
+append_setup(redisContext *c, const struct endpoint *ep, const char *where,
+    char *err, size_t errlen)
+{
+	int n = 0, rc = REDIS_OK;
+
+	if (ep->password[0] != '\0' && ep->user[0] != '\0')
+		rc = redisAppendCommand(c, "AUTH %s %s", ep->user, ep->password);
+	else if (ep->password[0] != '\0')
+		rc = redisAppendCommand(c, "AUTH %s", ep->password);
+	n += ep->password[0] != '\0';
+	if (rc == REDIS_OK && ep->db != 0)
+		rc = redisAppendCommand(c, "SELECT %llu", ep->db);
+	n += ep->db != 0;
+	if (rc != REDIS_OK) {
+		snprintf(err, errlen, "unable to connect to Redis at %s: "
+		    "out of memory", where);
+		return -1;
+	}
+	return n;
+}
+
+/* Check reply 'i' (borrowed, NULL: none) to what append_setup() sent. */
+static int
+check_setup(redisContext *c, const struct endpoint *ep, const char *where,
+    int i, const redisReply *r, char *err, size_t errlen, int *permanent)
+{
+	if (r != NULL && r->type != REDIS_REPLY_ERROR)
+		return 0;
+	*permanent = r != NULL;
+	if (i == 0 && ep->password[0] != '\0')
+		snprintf(err, errlen, "Redis at %s refused the password: %s",
+		    where, r != NULL ? r->str : c->errstr);
+	else
+		snprintf(err, errlen, "unable to select database %llu on "
+		    "Redis at %s: %s", ep->db, where,
+		    r != NULL ? r->str : c->errstr);
+	return -1;
+}
+
 redisContext *
 wb_redis_open_within(const char *url, int connect_ms, int timeout_ms,
     char *err, size_t errlen, int *permanent)
@@ -141,54 +217,31 @@ wb_redis_open_within(const char *url, int connect_ms, int timeout_ms,
 	struct endpoint ep;
 	char where[300];
 	redisContext *c;
-	redisReply *r;
+	int n;
 
 	*permanent = 1;
 	if (parse_url(url, &ep, err, errlen) < 0)
 		return NULL;
 	*permanent = 0;
-	if (ep.unix_socket) {
-		snprintf(where, sizeof where, "%s", ep.host);
+	name_endpoint(&ep, where, sizeof where);
+	if (ep.unix_socket)
 		c = redisConnectUnixWithTimeout(ep.host, ctv);
-	} else {
-		snprintf(where, sizeof where, "%s:%d", ep.host, ep.port);
+	else
 		c = redisConnectWithTimeout(ep.host, ep.port, ctv);
-	}
-	if (c == NULL) {
-		snprintf(err, errlen, "unable to connect to Redis at %s: "
-		    "out of memory", where);
+	if (check_connected(c, where, err, errlen) < 0)
 		return NULL;
-	}
-	if (c->err) {
-		snprintf(err, errlen, "unable to connect to Redis at %s: %s",
-		    where, c->errstr);
+	redisSetTimeout(c, tv);
+	if ((n = append_setup(c, &ep, where, err, errlen)) < 0) {
 		redisFree(c);
 		return NULL;
 	}
-	redisSetTimeout(c, tv);
-	if (ep.password[0] != '\0') {
-		if (ep.user[0] != '\0')
-			r = redisCommand(c, "AUTH %s %s", ep.user, ep.password);
-		else
-			r = redisCommand(c, "AUTH %s", ep.password);
-		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-			snprintf(err, errlen, "Redis at %s refused the password: %s",
-			    where, r != NULL ? r->str : c->errstr);
-			*permanent = r != NULL;
-			if (r != NULL)
-				freeReplyObject(r);
-			redisFree(c);
-			return NULL;
-		}
-		freeReplyObject(r);
-	}
-	if (ep.db != 0) {
-		r = redisCommand(c, "SELECT %llu", ep.db);
-		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-			snprintf(err, errlen, "unable to select database %llu on "
-			    "Redis at %s: %s", ep.db, where,
-			    r != NULL ? r->str : c->errstr);
-			*permanent = r != NULL;
+	for (int i = 0; i < n; i++) {
+		void *r = NULL;
+
+		if (redisGetReply(c, &r) != REDIS_OK)
+			r = NULL;
+		if (check_setup(c, &ep, where, i, r, err, errlen,
+		    permanent) < 0) {
 			if (r != NULL)
 				freeReplyObject(r);
 			redisFree(c);
@@ -197,6 +250,56 @@ wb_redis_open_within(const char *url, int connect_ms, int timeout_ms,
 		freeReplyObject(r);
 	}
 	return c;
+}
+
+redisContext *
+wb_redis_start(const char *url, char *where, size_t wherelen, int *replies,
+    char *err, size_t errlen, int *permanent)
+{
+	struct endpoint ep;
+	redisContext *c;
+
+	*permanent = 1;
+	if (parse_url(url, &ep, err, errlen) < 0)
+		return NULL;
+	*permanent = 0;
+	name_endpoint(&ep, where, wherelen);
+	if (ep.unix_socket)
+		c = redisConnectUnixNonBlock(ep.host);
+	else
+		c = redisConnectNonBlock(ep.host, ep.port);
+	if (check_connected(c, where, err, errlen) < 0)
+		return NULL;
+	if ((*replies = append_setup(c, &ep, where, err, errlen)) < 0) {
+		redisFree(c);
+		return NULL;
+	}
+	return c;
+}
+
+int
+wb_redis_start_reply(redisContext *c, const char *url, int i,
+    const redisReply *r, char *err, size_t errlen, int *permanent)
+{
+	struct endpoint ep;
+	char where[300];
+
+	if (parse_url(url, &ep, err, errlen) < 0)
+		return -1;
+	name_endpoint(&ep, where, sizeof where);
+	return check_setup(c, &ep, where, i, r, err, errlen, permanent);
+}
+
+int
+wb_redis_block(redisContext *c, int timeout_ms)
+{
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	int fl = fcntl(c->fd, F_GETFL);
+
+	if (fl < 0 || fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		return -1;
+	c->flags |= REDIS_BLOCK;
+	return redisSetTimeout(c, tv) == REDIS_OK ? 0 : -1;
 }
 
 redisContext *

@@ -27,6 +27,35 @@ redisContext *wb_redis_open(const char *url, int timeout_ms, char *err,
 redisContext *wb_redis_open_within(const char *url, int connect_ms,
     int timeout_ms, char *err, size_t errlen, int *permanent);
 
+/*
+ * Start connecting to 'url' without waiting, for an event loop: returns
+ * at once a non-blocking context whose socket becomes writable once
+ * connected (or refused: a write then fails), with the AUTH and SELECT
+ * that 'url' asks for already pipelined; *replies is set to how many
+ * replies they will get. Or NULL with a reason in 'err' and *permanent
+ * as for wb_redis_open. 'where' (of 'wherelen' bytes) gets the socket or
+ * host:port for messages, never the password. Check the replies with
+ * wb_redis_start_reply(), then call wb_redis_block().
+ */
+redisContext *wb_redis_start(const char *url, char *where, size_t wherelen,
+    int *replies, char *err, size_t errlen, int *permanent);
+
+/*
+ * Check 'r' (borrowed; NULL: the connection failed, c->errstr says why),
+ * reply number 'i' (from 0) to what wb_redis_start() pipelined for 'url'.
+ * Returns 0, or -1 with a reason in 'err' and *permanent set as for
+ * wb_redis_open.
+ */
+int wb_redis_start_reply(redisContext *c, const char *url, int i,
+    const redisReply *r, char *err, size_t errlen, int *permanent);
+
+/*
+ * Make a context from wb_redis_start(), once set up, a blocking one as
+ * wb_redis_open() gives: every command then waits 'timeout_ms' at most.
+ * Returns 0, or -1 (errno set).
+ */
+int wb_redis_block(redisContext *c, int timeout_ms);
+
 /* As wb_redis_open, but exits 100 (bad URL) or 111 (unreachable). */
 redisContext *wb_redis_connect(const char *url);
 

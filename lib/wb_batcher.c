@@ -1,0 +1,405 @@
+/* wb — requests waiting for Redis, their numbers queued in batches. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/epoll.h>
+
+#include "wb_batcher.h"
+#include "wb_clock.h"
+#include "wb_err.h"
+#include "wb_redis.h"
+
+#define SLOW_CONNECT_MS 50	/* a failed attempt this slow is backed off */
+#define BACKOFF_MIN_MS 1000	/* from the next attempt, doubling */
+#define BACKOFF_MAX_MS 16000
+
+void
+wb_batcher_init(struct wb_batcher *b, const char *url, const char *queue,
+    int ep, void (*settled)(struct wb_batch_item *, void *), void *arg)
+{
+	*b = (struct wb_batcher){ .url = url, .queue = queue, .ep = ep,
+	    .settled = settled, .arg = arg, .fd = -1 };
+	b->queued_tail = &b->queued;
+}
+
+void
+wb_batcher_probe(const char *url)
+{
+	char err[512];
+	int permanent;
+	redisContext *c = wb_redis_open(url, WB_BATCHER_TIMEOUT_MS, err,
+	    sizeof err, &permanent);
+
+	if (c != NULL)
+		redisFree(c);
+	else if (permanent)
+		wb_die(WB_EXIT_USAGE, "%s", err);
+	else
+		wb_warn("%s; answering 503 until it is back", err);
+}
+
+void
+wb_batcher_add(struct wb_batcher *b, struct wb_batch_item *item)
+{
+	item->next = NULL;
+	*b->queued_tail = item;
+	b->queued_tail = &item->next;
+}
+
+/* Settle every item of 'list' with the outcome. */
+static void
+settle(struct wb_batcher *b, struct wb_batch_item *list, int failed,
+    const char *err)
+{
+	while (list != NULL) {
+		struct wb_batch_item *it = list;
+
+		list = it->next;
+		it->failed = failed;
+		if (failed)
+			snprintf(it->err, sizeof it->err, "%s", err);
+		it->done = 1;
+		b->settled(it, b->arg);
+	}
+}
+
+/* Fail every item waiting for the next batch. */
+static void
+fail_queued(struct wb_batcher *b, const char *err)
+{
+	struct wb_batch_item *all = b->queued;
+
+	b->queued = NULL;
+	b->queued_tail = &b->queued;
+	settle(b, all, 1, err);
+}
+
+void
+wb_batcher_close(struct wb_batcher *b)
+{
+	if (b->fd >= 0)
+		epoll_ctl(b->ep, EPOLL_CTL_DEL, b->fd, NULL);
+	b->fd = -1;
+	b->connecting = 0;
+	wb_queue_close(&b->q);
+}
+
+/* Watch the socket for 'events' (it is watched already when 'mod'). */
+static void
+watch(struct wb_batcher *b, unsigned events, int mod)
+{
+	struct epoll_event ev = { .events = events, .data.fd = b->fd };
+
+	if (epoll_ctl(b->ep, mod ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, b->fd,
+	    &ev) < 0)
+		wb_diesys(WB_EXIT_TEMP, "unable to watch the Redis connection");
+}
+
+/*
+ * A connection attempt failed with 'err': if it failed slowly (an
+ * address that does not answer, a frozen Redis), no other is made before
+ * a backoff, during which items fail at once with the reason, so that
+ * requests do not each wait 2 s in vain.
+ */
+static void
+back_off(struct wb_batcher *b, const char *err)
+{
+	if (wb_clock_ms() - b->conn_at < SLOW_CONNECT_MS)
+		return;
+	b->backoff_ms = b->backoff_ms == 0 ? BACKOFF_MIN_MS :
+	    b->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+	    b->backoff_ms * 2;
+	b->retry_at = wb_clock_ms() + b->backoff_ms;
+	snprintf(b->retry_err, sizeof b->retry_err, "%.200s (next attempt "
+	    "in %lld ms)", err, b->backoff_ms);
+}
+
+/* The attempt in progress failed with 'err': the waiting items fail. */
+static void
+connect_failed(struct wb_batcher *b, const char *err)
+{
+	wb_batcher_close(b);
+	back_off(b, err);
+	fail_queued(b, err);
+}
+
+/*
+ * Begin a connection attempt without waiting: connect, and pipeline the
+ * set-up (AUTH, SELECT, the queue's TIME and scripts); the socket is
+ * watched until it is writable, then the replies are read as they come
+ * (connecting()). Returns 0, or -1 with 'err' set when it failed at once.
+ */
+static int
+start_connect(struct wb_batcher *b, char *err, size_t errlen)
+{
+	redisContext *c;
+	int permanent;
+
+	wb_batcher_close(b);
+	if (wb_clock_ms() < b->retry_at) {
+		snprintf(err, errlen, "%s", b->retry_err);
+		return -1;
+	}
+	b->conn_at = wb_clock_ms();
+	wb_debug("connecting to Redis");
+	/* Resolving a host name, if WB_REDIS has one, still blocks. */
+	c = wb_redis_start(b->url, b->where, sizeof b->where, &b->setup_n,
+	    err, errlen, &permanent);
+	if (c == NULL) {
+		back_off(b, err);
+		return -1;
+	}
+	wb_queue_append_init(&b->q, c);
+	b->replies_n = b->setup_n + WB_QUEUE_INIT_REPLIES;
+	b->got = 0;
+	b->written = 0;
+	b->connecting = 1;
+	b->fd = c->fd;
+	watch(b, EPOLLOUT, 0);
+	return 0;
+}
+
+/* Check set-up reply 'i' ('r' borrowed, NULL: none); 0, or -1 and 'err'. */
+static int
+check_setup(struct wb_batcher *b, int i, const redisReply *r, char *err,
+    size_t errlen)
+{
+	int permanent;
+
+	if (i < b->setup_n)
+		return wb_redis_start_reply(b->q.c, b->url, i, r, err, errlen,
+		    &permanent);
+	return wb_queue_init_reply(&b->q, i - b->setup_n, r, err, errlen);
+}
+
+/* The socket of a connection attempt is ready: write, or read replies. */
+static void
+connecting(struct wb_batcher *b)
+{
+	redisContext *c = b->q.c;
+	socklen_t len = sizeof(int);
+	int done = 0, lost, soerr = 0;
+	char err[512];
+
+	if (!b->written) {
+		if (getsockopt(b->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+			soerr = errno;
+		if (soerr != 0 || redisBufferWrite(c, &done) != REDIS_OK) {
+			snprintf(err, sizeof err, "unable to connect to Redis at "
+			    "%s: %s", b->where, soerr ? strerror(soerr) :
+			    c->errstr);
+			connect_failed(b, err);
+		} else if (done) {
+			b->written = 1;
+			watch(b, EPOLLIN, 1);
+		}
+		return;
+	}
+	lost = redisBufferRead(c) != REDIS_OK;
+	while (b->got < b->replies_n) {
+		void *r = NULL;
+		int rc;
+
+		if (redisGetReply(c, &r) != REDIS_OK)
+			lost = 1;
+		if (r == NULL && !lost)
+			return;		/* the rest later */
+		rc = check_setup(b, b->got, r, err, sizeof err);
+		if (r != NULL)
+			freeReplyObject(r);
+		if (rc < 0) {
+			connect_failed(b, err);
+			return;
+		}
+		b->got++;
+	}
+	if (wb_redis_block(c, WB_BATCHER_TIMEOUT_MS) < 0) {
+		snprintf(err, sizeof err, "unable to set up the connection to "
+		    "Redis at %s: %s", b->where, strerror(errno));
+		connect_failed(b, err);
+		return;
+	}
+	b->connecting = 0;
+	b->backoff_ms = 0;
+	b->fresh = 1;
+}
+
+/*
+ * The batch sent failed with 'err'. If it went over a connection that had
+ * worked before (Redis restarted since), send it once more on a new one:
+ * queueing a number twice is harmless. Otherwise its items fail.
+ */
+static void
+batch_failed(struct wb_batcher *b, const char *err)
+{
+	struct wb_batch_item *it = b->sent, **tail = &it;
+
+	wb_batcher_close(b);
+	b->sent = NULL;
+	if (it == NULL)
+		return;
+	if (b->sent_fresh || b->last_chance) {
+		settle(b, it, 1, err);
+		return;
+	}
+	/* The failed batch goes back in front of the items that arrived
+	 * meanwhile; the next wb_batcher_send() sends it. */
+	while (*tail != NULL)
+		tail = &(*tail)->next;
+	*tail = b->queued;
+	if (b->queued == NULL)
+		b->queued_tail = tail;
+	b->queued = it;
+}
+
+static int
+cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sort numbers[0..n) and drop repeats (a burst on one issue); new n. */
+static size_t
+unique(long *numbers, size_t n)
+{
+	size_t k = 0;
+
+	qsort(numbers, n, sizeof *numbers, cmp_long);
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || numbers[k - 1] != numbers[i])
+			numbers[k++] = numbers[i];
+	return k;
+}
+
+void
+wb_batcher_send(struct wb_batcher *b)
+{
+	long numbers[WB_QUEUE_BATCH_MAX];
+	struct wb_batch_item **tail;
+	char err[256];
+	size_t n = 0;
+	int done = 0;
+
+	if (b->sent != NULL || b->queued == NULL || b->connecting)
+		return;
+	if (b->q.c == NULL) {
+		/* Sent once connected: the next call after connecting(). */
+		if (start_connect(b, err, sizeof err) < 0)
+			fail_queued(b, err);
+		return;
+	}
+	for (tail = &b->queued; *tail != NULL && n < WB_QUEUE_BATCH_MAX;
+	    tail = &(*tail)->next)
+		if ((*tail)->number > 0)
+			numbers[n++] = (*tail)->number;
+	b->sent = b->queued;
+	b->queued = *tail;
+	*tail = NULL;
+	if (b->queued == NULL)
+		b->queued_tail = &b->queued;
+	b->sent_n = unique(numbers, n);
+	b->sent_fresh = b->fresh;
+	b->sent_at = wb_clock_ms();
+	wb_debug("asking Redis to queue %zu numbers", b->sent_n);
+	if (b->sent_n > 0)
+		wb_queue_append_push(&b->q, b->queue, numbers, b->sent_n);
+	else
+		redisAppendCommand(b->q.c, "PING");
+	while (!done)
+		if (redisBufferWrite(b->q.c, &done) != REDIS_OK) {
+			snprintf(err, sizeof err, "Redis connection lost: %s",
+			    b->q.c->errstr);
+			batch_failed(b, err);
+			return;
+		}
+}
+
+int
+wb_batcher_fd(const struct wb_batcher *b)
+{
+	return b->fd;
+}
+
+void
+wb_batcher_event(struct wb_batcher *b)
+{
+	struct wb_batch_item *done;
+	char err[256];
+	redisReply *r;
+	void *v = NULL;
+
+	if (b->connecting) {
+		connecting(b);
+		return;
+	}
+	if (b->sent == NULL) {
+		/* Nothing asked: Redis closed or restarted. */
+		wb_batcher_close(b);
+		return;
+	}
+	if (b->sent_n > 0) {
+		if (wb_queue_push_reply(&b->q, err, sizeof err) < 0) {
+			batch_failed(b, err);
+			return;
+		}
+	} else {
+		if (redisGetReply(b->q.c, &v) != REDIS_OK || v == NULL ||
+		    ((redisReply *)v)->type != REDIS_REPLY_STATUS) {
+			r = v;
+			snprintf(err, sizeof err, "Redis did not answer PING: %s",
+			    r != NULL && r->type == REDIS_REPLY_ERROR ? r->str :
+			    b->q.c->errstr[0] ? b->q.c->errstr : "no reply");
+			if (r != NULL)
+				freeReplyObject(r);
+			batch_failed(b, err);
+			return;
+		}
+		freeReplyObject(v);
+	}
+	b->fresh = 0;
+	done = b->sent;
+	b->sent = NULL;
+	settle(b, done, 0, NULL);
+}
+
+void
+wb_batcher_expire(struct wb_batcher *b, long long now)
+{
+	char err[400];
+
+	if (b->connecting && now - b->conn_at >= WB_BATCHER_TIMEOUT_MS) {
+		snprintf(err, sizeof err, "unable to connect to Redis at %s: "
+		    "no answer within 2 s", b->where);
+		connect_failed(b, err);
+	}
+	if (b->sent != NULL && now - b->sent_at >= WB_BATCHER_TIMEOUT_MS)
+		batch_failed(b, "Redis did not answer within 2 s");
+}
+
+long long
+wb_batcher_wait_ms(const struct wb_batcher *b, long long now, long long ms)
+{
+	if (b->sent != NULL && b->sent_at + WB_BATCHER_TIMEOUT_MS - now < ms)
+		ms = b->sent_at + WB_BATCHER_TIMEOUT_MS - now;
+	if (b->connecting && b->conn_at + WB_BATCHER_TIMEOUT_MS - now < ms)
+		ms = b->conn_at + WB_BATCHER_TIMEOUT_MS - now;
+	return ms;
+}
+
+int
+wb_batcher_idle(const struct wb_batcher *b)
+{
+	return b->sent == NULL && b->queued == NULL;
+}
+
+void
+wb_batcher_fail(struct wb_batcher *b, const char *err)
+{
+	if (b->sent != NULL)
+		batch_failed(b, err);
+	fail_queued(b, err);
+}

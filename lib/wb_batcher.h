@@ -1,0 +1,131 @@
+/* wb — requests waiting for Redis, their issue numbers queued in
+ * batches over one connection per event loop.
+ *
+ * A server hands over each request that needs Redis (wb_batcher_add)
+ * and goes on serving; the numbers of all the requests handed over
+ * meanwhile go to Redis in one script call (at most one call at a time,
+ * so replies need no matching), and each request is settled (the
+ * 'settled' callback) once Redis confirmed, or failed, or did not answer
+ * within WB_BATCHER_TIMEOUT_MS. The connection is made when needed and
+ * made again after it broke, without blocking (hiredis' non-blocking
+ * connect, the set-up pipelined and its replies read as they come); a
+ * failed attempt that was slow is not repeated before a backoff (1 s,
+ * doubling up to 16 s), the requests meanwhile fail at once with the
+ * reason. Once set up, the connection is a blocking one with
+ * WB_BATCHER_TIMEOUT_MS per command: a batch is written at once, its
+ * reply read once the socket is readable. The socket is watched in the owner's epoll set: call
+ * wb_batcher_event() whenever wb_batcher_fd() is ready. Not thread-safe:
+ * one batcher per loop.
+ */
+#ifndef WB_BATCHER_H
+#define WB_BATCHER_H
+
+#include <stddef.h>
+
+#include "wb_queue.h"
+
+#define WB_BATCHER_TIMEOUT_MS 2000	/* a stuck Redis fails, not hangs */
+
+/* A request waiting for Redis; the owner's, linked by the batcher. */
+struct wb_batch_item {
+	long number;	/* to queue; 0: none, the request only needs Redis
+			   to answer (a PING when only such requests wait) */
+	int done;	/* set when settled */
+	int failed;	/* then: 1 not done, the reason in 'err' */
+	char err[256];
+	struct wb_batch_item *next;
+};
+
+struct wb_batcher {
+	const char *url;	/* WB_REDIS, borrowed */
+	const char *queue;	/* the queue the numbers go to, borrowed */
+	int ep;			/* the owner's epoll set */
+	void (*settled)(struct wb_batch_item *, void *);
+	void *arg;
+	int last_chance;	/* set by the owner: a batch that failed on a
+				   connection that had worked is not sent
+				   again on a new one */
+	/* The rest is the batcher's own. */
+	struct wb_queue q;	/* q.c NULL: disconnected */
+	int fd;			/* q.c's socket, watched in 'ep'; -1 */
+	int connecting;		/* q.c is being set up: */
+	int written;		/* the set-up commands are all sent */
+	int setup_n, replies_n, got;	/* replies to AUTH and SELECT, to
+					   the set-up in all, read so far */
+	long long conn_at;	/* the attempt began */
+	char where[300];	/* the Redis it is made to, for messages */
+	int fresh;		/* connected, not answered on it yet */
+	struct wb_batch_item *queued, **queued_tail;	/* the next batch */
+	struct wb_batch_item *sent;	/* the batch Redis is answering */
+	size_t sent_n;		/* numbers sent; 0: a PING */
+	int sent_fresh;		/* sent on a connection made for it */
+	long long sent_at;
+	long long retry_at, backoff_ms;	/* no attempt before retry_at */
+	char retry_err[256];
+};
+
+/*
+ * Set up 'b' to queue numbers into 'queue' of the Redis at 'url' (both
+ * borrowed, kept), watching its socket in the epoll set 'ep', and to
+ * call settled(item, arg) for each item once done. Connects nothing yet.
+ */
+void wb_batcher_init(struct wb_batcher *b, const char *url,
+    const char *queue, int ep,
+    void (*settled)(struct wb_batch_item *, void *), void *arg);
+
+/*
+ * Check 'url' once at start: a wrong URL (or password, or database)
+ * exits 100; an unreachable Redis is only warned about (the server
+ * answers 503 until it is back).
+ */
+void wb_batcher_probe(const char *url);
+
+/* Append 'item' (borrowed until settled) to the next batch. */
+void wb_batcher_add(struct wb_batcher *b, struct wb_batch_item *item);
+
+/*
+ * When no batch is in flight and items wait: send them, up to
+ * WB_QUEUE_BATCH_MAX numbers (repeats sent once), or a PING when none
+ * carries a number; when disconnected, begin connecting instead (without
+ * waiting: the connection is made as its socket gets ready, see
+ * wb_batcher_event(), and the items are sent by the next call once it
+ * is). A connection that fails, or is not made within
+ * WB_BATCHER_TIMEOUT_MS, settles every waiting item as failed.
+ */
+void wb_batcher_send(struct wb_batcher *b);
+
+/* The socket to watch for reading, or -1 when disconnected. */
+int wb_batcher_fd(const struct wb_batcher *b);
+
+/*
+ * Its socket is ready: go on with the connection being made, or read
+ * Redis's answer and settle the batch, or, when nothing was asked (Redis
+ * closed the connection), disconnect.
+ */
+void wb_batcher_event(struct wb_batcher *b);
+
+/*
+ * A connection not made, or a batch not answered, within
+ * WB_BATCHER_TIMEOUT_MS at 'now' (ms, monotonic) fails. A batch that
+ * failed on a connection that had worked before is sent again once on a
+ * new one; otherwise its items are settled as failed.
+ */
+void wb_batcher_expire(struct wb_batcher *b, long long now);
+
+/* 'ms' or less: how long until the attempt or batch in flight times out. */
+long long wb_batcher_wait_ms(const struct wb_batcher *b, long long now,
+    long long ms);
+
+/* 1 when nothing is in flight nor waiting. */
+int wb_batcher_idle(const struct wb_batcher *b);
+
+/*
+ * Settle every item, in flight or waiting, as failed with 'err'; a batch
+ * in flight also closes the connection.
+ */
+void wb_batcher_fail(struct wb_batcher *b, const char *err);
+
+/* Close the connection; items still waiting stay unsettled. */
+void wb_batcher_close(struct wb_batcher *b);
+
+#endif

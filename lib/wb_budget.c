@@ -1,0 +1,54 @@
+/* wb — the bytes of request bodies held in memory at once. */
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "wb_budget.h"
+
+static atomic_ullong held;			/* in all */
+static atomic_ullong addr_held[WB_BUDGET_SLOTS];	/* per address slot */
+
+unsigned
+wb_budget_slot(const struct sockaddr *sa)
+{
+	const unsigned char *p = NULL;
+	size_t n = 0;
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	if (sa != NULL && sa->sa_family == AF_INET) {
+		p = (const unsigned char *)&((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr;
+		n = 4;
+	} else if (sa != NULL && sa->sa_family == AF_INET6) {
+		p = (const unsigned char *)&((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr;
+		n = 16;
+	}
+	for (size_t k = 0; k < n; k++)
+		h = (h ^ p[k]) * 16777619u;
+	return h % WB_BUDGET_SLOTS;
+}
+
+int
+wb_budget_reserve(unsigned slot, size_t more)
+{
+	atomic_ullong *mine = &addr_held[slot % WB_BUDGET_SLOTS];
+
+	if (atomic_fetch_add(&held, more) + more > WB_BUDGET_BYTES) {
+		atomic_fetch_sub(&held, more);
+		return -1;
+	}
+	if (atomic_fetch_add(mine, more) + more > WB_BUDGET_ADDR_BYTES) {
+		atomic_fetch_sub(mine, more);
+		atomic_fetch_sub(&held, more);
+		return -1;
+	}
+	return 0;
+}
+
+void
+wb_budget_release(unsigned slot, size_t n)
+{
+	atomic_fetch_sub(&held, n);
+	atomic_fetch_sub(&addr_held[slot % WB_BUDGET_SLOTS], n);
+}

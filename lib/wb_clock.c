@@ -1,0 +1,13 @@
+/* wb — the monotonic clock, for deadlines. */
+#include <time.h>
+
+#include "wb_clock.h"
+
+long long
+wb_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
