@@ -110,6 +110,80 @@ wb_archive_read(const char *data, long number, const char *file)
 	return v;
 }
 
+int
+wb_archive_load(const char *path, char **buf, size_t *cap, size_t *len)
+{
+	struct stat st;
+	int fd, err = 0;
+
+	*len = 0;
+	/* Not blocking: a FIFO in a file's place must not stall the reader. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		err = errno;
+	else if (!S_ISREG(st.st_mode))
+		err = EINVAL;
+	else if ((size_t)st.st_size > WB_ARCHIVE_MAX_FILE)
+		err = EFBIG;
+	while (!err) {
+		ssize_t got;
+
+		/* Room for the size fstat gave, or more if it grew since. */
+		if (*cap < *len + 2 || *cap < (size_t)st.st_size + 1) {
+			size_t want = *cap ? *cap : 65536;
+			char *p;
+
+			while (want < *len + 2 || want < (size_t)st.st_size + 1)
+				want *= 2;
+			if ((p = realloc(*buf, want)) == NULL) {
+				err = ENOMEM;
+				break;
+			}
+			*buf = p;
+			*cap = want;
+		}
+		got = read(fd, *buf + *len, *cap - *len - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			err = errno;
+		else if (got == 0)
+			break;
+		else if ((*len += (size_t)got) > WB_ARCHIVE_MAX_FILE)
+			err = EFBIG;
+	}
+	close(fd);
+	if (err) {
+		*len = 0;
+		errno = err;
+		return -1;
+	}
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
+char *
+wb_archive_slurp(const char *data, long number, const char *file,
+    size_t *len)
+{
+	char path[4096], *buf = NULL;
+	size_t cap = 0;
+
+	if (wb_archive_path(path, sizeof path, data, number, file) < 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (wb_archive_load(path, &buf, &cap, len) < 0) {
+		int err = errno;
+
+		free(buf);
+		errno = err;
+		return NULL;
+	}
+	return buf;
+}
+
 /*============================ ETags ============================*/
 
 void

@@ -36,6 +36,23 @@ int wb_archive_path(char *buf, size_t len, const char *data, long number,
  */
 jv wb_archive_read(const char *data, long number, const char *file);
 
+/*
+ * Read the file 'path' whole (a regular file of at most
+ * WB_ARCHIVE_MAX_FILE bytes) into *buf, grown with realloc as needed
+ * (*cap its size; both may start as NULL and 0, and are kept for the
+ * next file), NUL-terminated, its length in *len. Returns 0, or -1 with
+ * errno set (EINVAL: not a regular file; EFBIG: over the cap).
+ */
+int wb_archive_load(const char *path, char **buf, size_t *cap, size_t *len);
+
+/*
+ * The text of $data/current/N/file, read whole (at most
+ * WB_ARCHIVE_MAX_FILE bytes) into a new NUL-terminated buffer (free()
+ * it), its length in *len; NULL with errno set when it cannot be read.
+ */
+char *wb_archive_slurp(const char *data, long number, const char *file,
+    size_t *len);
+
 struct wb_etag_page {
 	char etag[WB_ETAG_MAX];
 	int count;	/* events the page held */

@@ -19,12 +19,6 @@ struct wb_esload {
 	struct wb_jscan_spans spans;	/* each event object in ttext */
 };
 
-/*
- * Read the file at 'path' into buf->p[0..len), NUL-terminated (the
- * buffer is reused). Returns 0, or -1 with errno set (EFBIG above
- * WB_ARCHIVE_MAX_FILE). Dies 111 out of memory.
- */
-int wb_esload_file(const char *path, struct wb_es_buf *buf);
 
 /*
  * Read and check both files of issue 'number' under the archive root

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wb_archive.h"
 #include "wb_err.h"
 #include "wb_esload.h"
 #include "wb_estemplate.h"
@@ -53,7 +54,7 @@ wb_estemplate_install(struct wb_esconn *es, const char *dir)
 		snprintf(name, sizeof name, "%.*s", (int)(len - 5),
 		    names[i]->d_name);
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
-		if (wb_esload_file(path, &text) < 0)
+		if (wb_archive_load(path, &text.p, &text.cap, &text.len) < 0)
 			wb_diesys(WB_EXIT_USAGE, "unable to read %s", path);
 		if (wb_es_template_check(name, text.p, text.len, why,
 		    sizeof why) < 0)

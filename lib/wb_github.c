@@ -12,6 +12,7 @@
 #include "wb_err.h"
 #include "wb_github.h"
 #include "wb_http.h"
+#include "wb_jscan.h"
 #include "wb_json.h"
 #include "wb_scan.h"
 
@@ -337,13 +338,26 @@ wb_github_decide(const struct wb_github_answer *a, long long now, jv *value,
 			*why = "empty answer";
 			return WB_GH_RETRY;
 		}
+		if (a->raw) {
+			struct wb_jscan_spans spans = { 0 };
+			char bad[128];
+			int ok = wb_jscan_array(a->body, a->len, &spans, bad,
+			    sizeof bad) == 0;
+
+			wb_jscan_spans_free(&spans);
+			if (ok)
+				return WB_GH_OK;
+		}
 		v = jv_parse_sized(a->body, (int)a->len);
 		if (!jv_is_valid(v)) {
 			jv_free(v);
 			*why = "answer is not complete JSON";
 			return WB_GH_RETRY;
 		}
-		*value = v;
+		if (a->raw)
+			jv_free(v);
+		else
+			*value = v;
 		return WB_GH_OK;
 	}
 	switch (a->status) {
@@ -634,9 +648,9 @@ next_page(const struct wb_github *gh, const struct wb_http_response *resp,
 	return NULL;
 }
 
-enum wb_github_verdict
-wb_github_get(struct wb_github *gh, const char *url, const char *etag,
-    const char *since, struct wb_github_result *r)
+static enum wb_github_verdict
+get(struct wb_github *gh, const char *url, const char *etag,
+    const char *since, int raw, struct wb_github_result *r)
 {
 	char cond[WB_ETAG_MAX + 32], remaining[32], reset[32], retry[32];
 	const char *headers[6];
@@ -685,6 +699,7 @@ wb_github_get(struct wb_github *gh, const char *url, const char *etag,
 		a.status = resp.status;
 		a.body = resp.body;
 		a.len = resp.len;
+		a.raw = raw;
 		if (header(&resp, "X-RateLimit-Remaining", remaining,
 		    sizeof remaining))
 			a.remaining = remaining;
@@ -753,7 +768,25 @@ wb_github_get(struct wb_github *gh, const char *url, const char *etag,
 		r->value = value;
 		r->len = v == WB_GH_OK ? a.len : 0;
 		r->verdict = v;
+		if (raw && v == WB_GH_OK) {
+			r->body = resp.body;	/* taken over */
+			resp.body = NULL;
+		}
 		wb_http_response_free(&resp);
 		return v;
 	}
+}
+
+enum wb_github_verdict
+wb_github_get(struct wb_github *gh, const char *url, const char *etag,
+    const char *since, struct wb_github_result *r)
+{
+	return get(gh, url, etag, since, 0, r);
+}
+
+enum wb_github_verdict
+wb_github_get_text(struct wb_github *gh, const char *url, const char *etag,
+    const char *since, struct wb_github_result *r)
+{
+	return get(gh, url, etag, since, 1, r);
 }

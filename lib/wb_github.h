@@ -110,12 +110,16 @@ struct wb_github_answer {
 	const char *retry_after;	/* Retry-After (seconds) */
 	const char *body;
 	size_t len;
+	int raw;		/* the body is kept as text: see below */
 };
 
 /*
  * Decide what an answer means at time 'now'. For WB_GH_OK, *value gets
  * the parsed body (the caller owns it; a body that is not complete JSON
- * is WB_GH_RETRY instead). For WB_GH_RATE_WAIT and WB_GH_RETRY, *wait is
+ * is WB_GH_RETRY instead); with a->raw, the body is not parsed but
+ * checked: an array of objects (wb_jscan_array) or any other complete
+ * JSON text (libjq: the caller then finds the shape wrong) is WB_GH_OK
+ * with *value left as it was, anything else WB_GH_RETRY. For WB_GH_RATE_WAIT and WB_GH_RETRY, *wait is
  * the seconds the answer asks to wait (0 if it says nothing: back off).
  * *why gets a short static reason for anything but WB_GH_OK and 304.
  * A 304 to a request that was not conditional is a bad answer: there is
@@ -149,6 +153,8 @@ struct wb_github;
 struct wb_github_result {
 	enum wb_github_verdict verdict;	/* never RETRY nor RATE_WAIT */
 	jv value;			/* WB_GH_OK: the body; else jv_null() */
+	char *body;			/* wb_github_get_text, WB_GH_OK: the
+					   body, NUL-terminated; free() it */
 	size_t len;			/* WB_GH_OK: bytes of the body */
 	char etag[WB_ETAG_MAX];		/* the answer's ETag, "" if none */
 	char next[2048];		/* Link rel="next" under the base, or "" */
@@ -179,6 +185,15 @@ const char *wb_github_base(const struct wb_github *gh);
  */
 enum wb_github_verdict wb_github_get(struct wb_github *gh, const char *url,
     const char *etag, const char *since, struct wb_github_result *r);
+
+/*
+ * wb_github_get for a page of a list of objects, kept as text: for
+ * WB_GH_OK, r->body holds the body (complete JSON; an array of objects
+ * unless GitHub answered something else), r->value is jv_null().
+ */
+enum wb_github_verdict wb_github_get_text(struct wb_github *gh,
+    const char *url, const char *etag, const char *since,
+    struct wb_github_result *r);
 
 /* Requests sent so far (each try counts), and those answered 304. */
 unsigned long wb_github_requests(const struct wb_github *gh);
