@@ -21,6 +21,7 @@
 #include "wb_json.h"
 #include "wb_record.h"
 #include "wb_scan.h"
+#include "wb_timeline.h"
 
 #define USAGE "wb-fetch [NUMBER ...]"
 #define HELP \
@@ -299,27 +300,29 @@ visited_free(struct visited *v)
 /*
  * Every timeline page, conditional on the stored ETags; a 304 page is
  * taken from the archived timeline, and *changed is set when any page was
- * not. At most WB_GITHUB_MAX_PAGES pages and WB_GITHUB_MAX_RECORD bytes,
- * and never the same page twice. Returns 0 with *out set, 1 when gone,
- * -1 on failure.
+ * not. The pages are kept as text in *tl (checked, not parsed). At most
+ * WB_GITHUB_MAX_PAGES pages and WB_GITHUB_MAX_RECORD bytes, and never the
+ * same page twice. Returns 0, 1 when gone, -1 on failure (*tl is then
+ * to be freed all the same).
  */
 static int
 get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
-    struct wb_etags *now, jv *out, int *changed, struct failure *fl)
+    struct wb_etags *now, struct wb_timeline *tl, int *changed,
+    struct failure *fl)
 {
-	jv tl = jv_array(), archived = jv_invalid();
+	struct wb_jscan_spans page = { 0 }, archived = { 0 };
+	const char *atext = NULL;	/* the archived text, once read */
 	struct wb_github_result r;
 	struct visited seen = { 0 };
-	char url[2048];
-	size_t offset = 0, bytes = 0;
-	int restarted = 0, rc = 0;
+	char url[2048], why[128];
+	size_t offset = 0, bytes = 0, alen;
+	int restarted = 0, rc = 0, count;
 
 	*changed = 0;
 	snprintf(url, sizeof url, "%s/repos/%s/issues/%ld/timeline?per_page=%d",
 	    wb_github_base(f->gh), f->cfg.repo, rec->number, WB_GITHUB_PER_PAGE);
 	for (size_t k = 0;; k++) {
 		const char *etag = k < old->npages ? old->page[k].etag : NULL;
-		int count;
 
 		if (k >= WB_GITHUB_MAX_PAGES) {
 			rc = FAIL(fl, "timeline of %ld has over %d pages",
@@ -331,34 +334,40 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 			    "a page already read", rec->number, k);
 			goto out;
 		}
-		switch (wb_github_get(f->gh, url, etag, NULL, &r)) {
+		switch (wb_github_get_text(f->gh, url, etag, NULL, &r)) {
 		case WB_GH_OK:
-			if (jv_get_kind(r.value) != JV_KIND_ARRAY ||
-			    (count = jv_array_length(jv_copy(r.value))) >
-			    WB_GITHUB_PER_PAGE) {
-				jv_free(r.value);
+			wb_timeline_keep(tl, r.body);
+			if (wb_jscan_array(r.body, r.len, &page, why,
+			    sizeof why) < 0 || page.n > WB_GITHUB_PER_PAGE) {
 				rc = FAIL(fl, "timeline page %zu of %ld is not "
 				    "an array of at most %d events", k + 1,
 				    rec->number, WB_GITHUB_PER_PAGE);
 				goto out;
 			}
 			if ((bytes += r.len) > WB_GITHUB_MAX_RECORD) {
-				jv_free(r.value);
 				rc = FAIL(fl, "timeline of %ld is larger than %lu "
 				    "bytes", rec->number, WB_GITHUB_MAX_RECORD);
 				goto out;
 			}
-			tl = jv_array_concat(tl, r.value);
+			wb_timeline_add(tl, r.body, page.v, page.n);
+			count = (int)page.n;
 			*changed = 1;
 			break;
 		case WB_GH_NOT_MODIFIED:
-			if (!jv_is_valid(archived))
-				archived = wb_archive_read(f->cfg.data,
-				    rec->number, "timeline.json");
+			if (atext == NULL) {
+				char *t = wb_archive_slurp(f->cfg.data,
+				    rec->number, "timeline.json", &alen);
+
+				if (t != NULL) {
+					wb_timeline_keep(tl, t);
+					if (wb_jscan_array(t, alen, &archived, why,
+					    sizeof why) == 0)
+						atext = t;
+				}
+			}
 			count = etag != NULL ? old->page[k].count : -1;
-			if (count < 0 || jv_get_kind(archived) != JV_KIND_ARRAY ||
-			    (size_t)jv_array_length(jv_copy(archived)) <
-			    offset + (size_t)count) {
+			if (count < 0 || atext == NULL ||
+			    archived.n < offset + (size_t)count) {
 				if (restarted++) {
 					rc = FAIL(fl, "timeline of %ld: 304 "
 					    "without a usable archive", rec->number);
@@ -370,8 +379,8 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 				 */
 				old->npages = 0;
 				now->npages = 0;
-				jv_free(tl);
-				tl = jv_array();
+				wb_timeline_free(tl);
+				atext = NULL;
 				offset = 0;
 				k = (size_t)-1;
 				visited_free(&seen);
@@ -380,8 +389,8 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 				    f->cfg.repo, rec->number, WB_GITHUB_PER_PAGE);
 				continue;
 			}
-			tl = jv_array_concat(tl, jv_array_slice(jv_copy(archived),
-			    (int)offset, (int)offset + count));
+			wb_timeline_add(tl, atext, archived.v + offset,
+			    (size_t)count);
 			break;
 		case WB_GH_GONE:
 		case WB_GH_MOVED:
@@ -418,27 +427,28 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 	}
 out:
 	visited_free(&seen);
-	jv_free(archived);
-	if (rc == 0)
-		*out = tl;
-	else
-		jv_free(tl);
+	wb_jscan_spans_free(&page);
+	wb_jscan_spans_free(&archived);
 	return rc;
 }
 
-/* Fetch one record; returns 0 when it is ready to emit, -1 on failure. */
+/*
+ * Fetch one record: 0 with its issue in the record and its timeline in
+ * *tl, 1 when it is gone (marked in the record), -1 on failure.
+ */
 static int
-fetch(struct fetcher *f, struct wb_record *rec, struct failure *fl)
+fetch(struct fetcher *f, struct wb_record *rec, struct wb_timeline *tl,
+    struct failure *fl)
 {
 	struct wb_etags old, now;
-	jv issue = jv_invalid(), timeline = jv_invalid();
+	jv issue = jv_invalid();
 	int rc, stored = 0, changed = 0;
 
 	wb_etags_load(f->cfg.data, rec->number, &old);
 	wb_etags_init(&now);
 	rc = get_issue(f, rec, &old, &now, 0, &issue, &stored, fl);
 	if (rc == 0) {
-		rc = get_timeline(f, rec, &old, &now, &timeline, &changed, fl);
+		rc = get_timeline(f, rec, &old, &now, tl, &changed, fl);
 		if (rc != 0)
 			jv_free(issue);
 	}
@@ -453,48 +463,65 @@ fetch(struct fetcher *f, struct wb_record *rec, struct failure *fl)
 		jv_free(issue);
 		issue = jv_invalid();
 		rc = get_issue(f, rec, &old, &now, 1, &issue, &stored, fl);
-		if (rc != 0)
-			jv_free(timeline);
 	}
 	if (rc == 0) {
-		issue = wb_github_substitute(issue, timeline,
-		    f->cfg.private_titles, f->cfg.private_repo);
+		/* Events are parsed only for an issue that needs them. */
+		if (wb_github_placeholder(issue, f->cfg.private_titles)) {
+			jv events = wb_timeline_to_jv(tl);
+
+			issue = wb_github_substitute(issue, events,
+			    f->cfg.private_titles, f->cfg.private_repo);
+			jv_free(events);
+		}
 		wb_record_del(rec, "gone");
 		wb_record_del(rec, "moved_to");
+		wb_record_del(rec, "timeline");
 		wb_record_set(rec, "issue", issue);
-		wb_record_set(rec, "timeline", timeline);
 		wb_record_set(rec, "etags", wb_etags_to_jv(&now));
 		f->fetched++;
 	}
 	wb_etags_free(&old);
 	wb_etags_free(&now);
-	return rc < 0 ? -1 : 0;
+	return rc;
+}
+
+static int
+print_timeline(void *tl, int (*put)(void *, const char *, size_t), void *arg)
+{
+	return wb_timeline_print(tl, put, arg);
 }
 
 static void
 process(struct fetcher *f, struct wb_record *rec)
 {
+	struct wb_timeline tl;
 	struct failure fl;
-
+	const char *key;
 	size_t size;
+	int rc;
 
-	if (fetch(f, rec, &fl) < 0) {
+	wb_timeline_init(&tl);
+	if ((rc = fetch(f, rec, &tl, &fl)) < 0) {
 		wb_warn("%s; not emitted", fl.why);
 		f->failed++;
-		return;
+		goto out;
 	}
+	key = rc == 0 ? "timeline" : NULL;
 	/*
 	 * A line the next stage would refuse is not written: that would lose
 	 * the record there, in silence, claim after claim.
 	 */
-	if ((size = wb_record_size(rec)) > f->max_line) {
+	size = wb_record_size_with(rec, key, print_timeline, &tl);
+	if (size > f->max_line) {
 		wb_warn("the record of %ld is %zu bytes, more than WB_MAX_LINE "
 		    "(%zu) allows; not emitted", rec->number, size, f->max_line);
 		f->failed++;
-		return;
+		goto out;
 	}
-	wb_record_put(stdout, rec);
+	wb_record_put_with(stdout, rec, key, print_timeline, &tl);
 	wb_flush(stdout);
+out:
+	wb_timeline_free(&tl);
 }
 
 int

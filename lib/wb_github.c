@@ -436,14 +436,21 @@ title_listed(const char *title, const char *titles)
 	return 0;
 }
 
+int
+wb_github_placeholder(jv issue, const char *titles)
+{
+	const char *title = wb_json_string(issue, "title");
+
+	return title != NULL && title_listed(title, titles);
+}
+
 jv
 wb_github_substitute(jv issue, jv timeline, const char *titles,
     const char *private_repo)
 {
-	const char *title = wb_json_string(issue, "title");
 	int n;
 
-	if (title == NULL || !title_listed(title, titles) ||
+	if (!wb_github_placeholder(issue, titles) ||
 	    jv_get_kind(timeline) != JV_KIND_ARRAY)
 		return issue;
 	n = jv_array_length(jv_copy(timeline));

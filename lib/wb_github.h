@@ -146,6 +146,9 @@ double wb_github_backoff(int attempt, double base, double jitter);
 jv wb_github_substitute(jv issue, jv timeline, const char *titles,
     const char *private_repo);
 
+/* 1 when the title of 'issue' (borrowed) is one of 'titles'. */
+int wb_github_placeholder(jv issue, const char *titles);
+
 /*============================ Requests ============================*/
 
 struct wb_github;

@@ -342,32 +342,71 @@ wb_record_put(FILE *f, const struct wb_record *rec)
 		wb_diesys(WB_EXIT_TEMP, "unable to write to standard output");
 }
 
-/* A stream that only counts what is written to it. */
-static ssize_t
-count_write(void *cookie, const char *buf, size_t len)
+static int
+count_put(void *arg, const char *p, size_t n)
 {
-	(void)buf;
-	*(size_t *)cookie += len;
-	return (ssize_t)len;
+	(void)p;
+	*(size_t *)arg += n;
+	return 0;
+}
+
+static int
+file_put(void *arg, const char *p, size_t n)
+{
+	return fwrite(p, 1, n, arg) == n ? 0 : -1;
+}
+
+/*
+ * The line of 'rec' plus member 'key' printed by 'print', through put:
+ * the record's own members as libjq prints them, then that one.
+ */
+static int
+put_with(const struct wb_record *rec, const char *key,
+    wb_record_printer *print, void *what,
+    int (*put)(void *arg, const char *p, size_t n), void *arg)
+{
+	char head[48];
+	jv text = jv_invalid();
+	const char *p = head;
+	size_t n;
+	int rc;
+
+	if (jv_get_kind(rec->value) == JV_KIND_OBJECT) {
+		text = jv_dump_string(jv_copy(rec->value), 0);
+		p = jv_string_value(text);
+		n = (size_t)jv_string_length_bytes(jv_copy(text));
+	} else
+		n = (size_t)snprintf(head, sizeof head, "{\"number\":%ld}",
+		    rec->number);
+	if (key == NULL)
+		rc = put(arg, p, n);
+	else
+		rc = put(arg, p, n - 1) < 0 ||
+		    (n > 2 && put(arg, ",", 1) < 0) ||
+		    put(arg, "\"", 1) < 0 || put(arg, key, strlen(key)) < 0 ||
+		    put(arg, "\":", 2) < 0 || print(what, put, arg) < 0 ||
+		    put(arg, "}", 1) < 0 ? -1 : 0;
+	jv_free(text);
+	return rc;
 }
 
 size_t
-wb_record_size(const struct wb_record *rec)
+wb_record_size_with(const struct wb_record *rec, const char *key,
+    wb_record_printer *print, void *what)
 {
-	static const cookie_io_functions_t counter = { .write = count_write };
-	static char buf[1 << 16];
 	size_t n = 0;
-	FILE *f;
 
-	if (jv_get_kind(rec->value) != JV_KIND_OBJECT)
-		return (size_t)snprintf(NULL, 0, "{\"number\":%ld}",
-		    rec->number);
-	if ((f = fopencookie(&n, "w", counter)) == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
-	setvbuf(f, buf, _IOFBF, sizeof buf);
-	jv_dumpf(jv_copy(rec->value), f, 0);
-	fclose(f);
+	put_with(rec, key, print, what, count_put, &n);
 	return n;
+}
+
+void
+wb_record_put_with(FILE *f, const struct wb_record *rec, const char *key,
+    wb_record_printer *print, void *what)
+{
+	if (put_with(rec, key, print, what, file_put, f) < 0 ||
+	    putc('\n', f) == EOF || ferror(f))
+		wb_diesys(WB_EXIT_TEMP, "unable to write to standard output");
 }
 
 void

@@ -102,10 +102,26 @@ void wb_record_free(struct wb_record *rec);
  */
 void wb_record_put(FILE *f, const struct wb_record *rec);
 /*
- * The length of the line wb_record_put writes for 'rec', without its
- * newline (what WB_MAX_LINE bounds), counted without holding the line.
+ * A value printed through a sink, put(arg, bytes, n), which returns 0 or
+ * -1 (then stop and return -1); 'what' is the value.
  */
-size_t wb_record_size(const struct wb_record *rec);
+typedef int wb_record_printer(void *what,
+    int (*put)(void *arg, const char *p, size_t n), void *arg);
+
+/*
+ * wb_record_put of 'rec' with one member more, "key" (plain ASCII, not in
+ * the record), whose value print(what, ...) writes: for a value too big
+ * to hold twice, such as a timeline kept as text. A write error exits 111.
+ */
+void wb_record_put_with(FILE *f, const struct wb_record *rec, const char *key,
+    wb_record_printer *print, void *what);
+/*
+ * The length of the line wb_record_put_with writes (key NULL: that of
+ * wb_record_put), without its newline (what WB_MAX_LINE bounds), counted
+ * without holding it.
+ */
+size_t wb_record_size_with(const struct wb_record *rec, const char *key,
+    wb_record_printer *print, void *what);
 /* Flush 'f'; a write error exits 111. */
 void wb_flush(FILE *f);
 

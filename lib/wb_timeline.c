@@ -1,0 +1,98 @@
+/* wb — a timeline kept as JSON text. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "wb_err.h"
+#include "wb_timeline.h"
+
+/* *p (of *cap elements of 'size') with room for one more. */
+static void *
+room(void *p, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return p;
+	*cap = *cap ? *cap * 2 : 8;
+	if ((p = realloc(p, *cap * size)) == NULL)
+		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
+	return p;
+}
+
+void
+wb_timeline_init(struct wb_timeline *t)
+{
+	memset(t, 0, sizeof *t);
+}
+
+void
+wb_timeline_free(struct wb_timeline *t)
+{
+	for (size_t i = 0; i < t->ntexts; i++)
+		free(t->texts[i]);
+	for (size_t i = 0; i < t->npieces; i++)
+		free(t->pieces[i].v);
+	free(t->texts);
+	free(t->pieces);
+	wb_timeline_init(t);
+}
+
+void
+wb_timeline_keep(struct wb_timeline *t, char *text)
+{
+	t->texts = room(t->texts, t->ntexts, &t->textcap, sizeof *t->texts);
+	t->texts[t->ntexts++] = text;
+}
+
+void
+wb_timeline_add(struct wb_timeline *t, const char *text,
+    const struct wb_jscan_span *spans, size_t n)
+{
+	struct wb_timeline_piece *pc;
+
+	if (n == 0)
+		return;
+	t->pieces = room(t->pieces, t->npieces, &t->piececap,
+	    sizeof *t->pieces);
+	pc = &t->pieces[t->npieces++];
+	pc->text = text;
+	pc->n = n;
+	if ((pc->v = malloc(n * sizeof *pc->v)) == NULL)
+		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
+	memcpy(pc->v, spans, n * sizeof *pc->v);
+	t->events += n;
+}
+
+jv
+wb_timeline_to_jv(const struct wb_timeline *t)
+{
+	jv a = jv_array();
+
+	for (size_t i = 0; i < t->npieces; i++)
+		for (size_t k = 0; k < t->pieces[i].n; k++) {
+			const struct wb_jscan_span *s = &t->pieces[i].v[k];
+
+			a = jv_array_append(a, jv_parse_sized(t->pieces[i].text +
+			    s->off, (int)s->len));
+		}
+	return a;
+}
+
+int
+wb_timeline_print(const struct wb_timeline *t, wb_timeline_sink *put,
+    void *arg)
+{
+	int first = 1;
+
+	if (put(arg, "[", 1) < 0)
+		return -1;
+	for (size_t i = 0; i < t->npieces; i++)
+		for (size_t k = 0; k < t->pieces[i].n; k++) {
+			const struct wb_jscan_span *s = &t->pieces[i].v[k];
+
+			if ((!first && put(arg, ",", 1) < 0) ||
+			    wb_jscan_canonical(t->pieces[i].text + s->off,
+			    s->len, put, arg) < 0)
+				return -1;
+			first = 0;
+		}
+	return put(arg, "]", 1);
+}
