@@ -5,7 +5,7 @@
 . "${0%/*}/lib.sh"
 command -v cc >/dev/null || skip_all "no C compiler"
 [ -f "$WB_BUILD/libwb.a" ] || skip_all "no $WB_BUILD/libwb.a (run make)"
-plan 49
+plan 52
 
 cat >"$SCRATCH/d.c" <<'EOC'
 #include <stdio.h>
@@ -32,9 +32,9 @@ int main(int argc, char **argv) {
 		int ok = wb_github_moved_from_issue(argv[2], v, buf, sizeof buf);
 		printf("%d %s\n", ok, ok ? buf : "-");
 		jv_free(v);
-	} else if (!strcmp(c, "decide")) {
+	} else if (!strcmp(c, "decide") || !strcmp(c, "decidetext")) {
 		/* status remaining reset retry-after body now */
-		struct wb_github_answer a = { 0 };
+		struct wb_github_answer a = { .raw = c[6] != '\0' };
 		const char *why;
 		double wait;
 		jv v = jv_null();
@@ -48,7 +48,8 @@ int main(int argc, char **argv) {
 		a.retry_after = nz(argv[5]);
 		a.body = argv[6]; a.len = strlen(argv[6]);
 		enum wb_github_verdict d = wb_github_decide(&a, atoll(argv[7]), &v, &wait, &why);
-		printf("%s %g %s\n", names[d], wait, why[0] ? why : "-");
+		printf("%s %g %s%s\n", names[d], wait, why[0] ? why : "-",
+		    a.raw && jv_get_kind(v) != JV_KIND_NULL ? " parsed" : "");
 		jv_free(v);
 	} else if (!strcmp(c, "backoff")) {
 		printf("%g\n", wb_github_backoff(atoi(argv[2]), atof(argv[3]), atof(argv[4])));
@@ -105,6 +106,11 @@ is "$(d movedissue "$A" "{\"repository_url\":\"https://x/repos/o/r2\",\"number\"
 is "$(d decide 200 4999 100 - '{"a":1}' 50)" "OK 0 -" "200 with JSON"
 is "$(d decide 200 4999 100 - '{"a":' 50)" "RETRY 0 answer is not complete JSON" "200 with truncated JSON: retry"
 is "$(d decide 200 4999 100 - '<html>' 50)" "RETRY 0 answer is not complete JSON" "200 with HTML: retry"
+# Pages kept as text: checked, not parsed; what is JSON but not a list of
+# objects is the caller's to refuse, what is not JSON is retried.
+is "$(d decidetext 200 4999 100 - '[{"a":1},{"b":[2]}]' 50)" "OK 0 -" "text: a list of objects, not parsed"
+is "$(d decidetext 200 4999 100 - '{"message":"x"}' 50)" "OK 0 -" "text: other JSON is for the caller to refuse"
+is "$(d decidetext 200 4999 100 - '[{"a":' 50)" "RETRY 0 answer is not complete JSON" "text: truncated JSON: retry"
 is "$(d decide 304 4999 100 - '' 50)" "NOT_MODIFIED 0 -" "304"
 is "$(d decide 304u 4999 100 - '' 50)" "RETRY 0 304 to an unconditional request" "304 to an unconditional request: a bad answer"
 is "$(d decide 404 4999 100 - '{}' 50)" "GONE 0 not found" "404 gone"
