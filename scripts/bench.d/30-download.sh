@@ -10,6 +10,7 @@
 . "$T_DIR/github-double.sh"
 N=${BENCH_DOWNLOAD_N:-2000}
 RUNS=${BENCH_RUNS:-3}
+WRUNS=${BENCH_RUNS:-5}	# wb-write's runs are short: more of them
 start_github --issues "$N" --events 3 --token bench
 WB_GITHUB_TOKEN=bench WB_DATA=$SCRATCH/data
 export WB_GITHUB_TOKEN WB_DATA
@@ -64,9 +65,9 @@ cp -r "$WB_DATA/current" "$SCRATCH/src"
 mkdir "$SCRATCH/top"
 chattr +T "$SCRATCH/top" 2>/dev/null || :
 export BENCH_BEFORE=sync
-measure "$RUNS" "d=\$(mktemp -d $SCRATCH/top/w.XXXXXX) && WB_DATA=\$d \$RSS wb-write <$SCRATCH/fetched >/dev/null"
+measure "$WRUNS" "d=\$(mktemp -d $SCRATCH/top/w.XXXXXX) && WB_DATA=\$d \$RSS wb-write <$SCRATCH/fetched >/dev/null"
 w=$MEDIAN w_kb=$PEAK_KB
-measure "$RUNS" "d=\$(mktemp -d $SCRATCH/top/c.XXXXXX) && cp -r $SCRATCH/src \$d/current"
+measure "$WRUNS" "d=\$(mktemp -d $SCRATCH/top/c.XXXXXX) && cp -r $SCRATCH/src \$d/current"
 c=$MEDIAN
 wrate=$(echo "$N $w" | awk '{ printf "%.0f", $1 / $2 }')
 crate=$(echo "$N $c" | awk '{ printf "%.0f", $1 / $2 }')
