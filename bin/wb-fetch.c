@@ -297,6 +297,17 @@ visited_free(struct visited *v)
 	v->n = 0;
 }
 
+/* The events of the archived timeline, as the stored pages count them. */
+static size_t
+etags_events(const struct wb_etags *e)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < e->npages; i++)
+		n += (size_t)e->page[i].count;
+	return n;
+}
+
 /*
  * Every timeline page, conditional on the stored ETags; a 304 page is
  * taken from the archived timeline, and *changed is set when any page was
@@ -312,6 +323,7 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 {
 	struct wb_jscan_spans page = { 0 }, archived = { 0 };
 	const char *atext = NULL;	/* the archived text, once read */
+	const char *text;
 	struct wb_github_result r;
 	struct visited seen = { 0 };
 	char url[2048], why[128];
@@ -336,12 +348,14 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 		}
 		switch (wb_github_get_text(f->gh, url, etag, NULL, &r)) {
 		case WB_GH_OK:
-			wb_timeline_keep(tl, r.body);
-			if (wb_jscan_array(r.body, r.len, &page, why,
-			    sizeof why) < 0 || page.n > WB_GITHUB_PER_PAGE) {
+			why[0] = '\0';
+			if ((text = wb_timeline_take(tl, r.body, r.len, &page,
+			    why, sizeof why)) == NULL ||
+			    page.n > WB_GITHUB_PER_PAGE) {
 				rc = FAIL(fl, "timeline page %zu of %ld is not "
-				    "an array of at most %d events", k + 1,
-				    rec->number, WB_GITHUB_PER_PAGE);
+				    "an array of at most %d events%s%s", k + 1,
+				    rec->number, WB_GITHUB_PER_PAGE,
+				    why[0] ? ": " : "", why);
 				goto out;
 			}
 			if ((bytes += r.len) > WB_GITHUB_MAX_RECORD) {
@@ -349,7 +363,7 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 				    "bytes", rec->number, WB_GITHUB_MAX_RECORD);
 				goto out;
 			}
-			wb_timeline_add(tl, r.body, page.v, page.n);
+			wb_timeline_add(tl, text, page.v, page.n);
 			count = (int)page.n;
 			*changed = 1;
 			break;
@@ -358,12 +372,14 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 				char *t = wb_archive_slurp(f->cfg.data,
 				    rec->number, "timeline.json", &alen);
 
-				if (t != NULL) {
-					wb_timeline_keep(tl, t);
-					if (wb_jscan_array(t, alen, &archived, why,
-					    sizeof why) == 0)
-						atext = t;
-				}
+				/*
+				 * Usable only when the stored pages add up to
+				 * it: counts that do not would drop events.
+				 */
+				if (t != NULL && (atext = wb_timeline_take(tl, t,
+				    alen, &archived, why, sizeof why)) != NULL &&
+				    archived.n != etags_events(old))
+					atext = NULL;
 			}
 			count = etag != NULL ? old->page[k].count : -1;
 			if (count < 0 || atext == NULL ||
@@ -511,7 +527,12 @@ process(struct fetcher *f, struct wb_record *rec)
 	 * A line the next stage would refuse is not written: that would lose
 	 * the record there, in silence, claim after claim.
 	 */
-	size = wb_record_size_with(rec, key, print_timeline, &tl);
+	if (wb_record_size_with(rec, key, print_timeline, &tl, &size) < 0) {
+		wb_warn("unable to print the record of %ld; not emitted",
+		    rec->number);
+		f->failed++;
+		goto out;
+	}
 	if (size > f->max_line) {
 		wb_warn("the record of %ld is %zu bytes, more than WB_MAX_LINE "
 		    "(%zu) allows; not emitted", rec->number, size, f->max_line);

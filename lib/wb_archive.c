@@ -62,6 +62,7 @@ jv
 wb_archive_read(const char *data, long number, const char *file)
 {
 	char path[4096], buf[65536];
+	struct stat st;
 	jv_parser *p;
 	jv v = jv_invalid(), next;
 	size_t total = 0;
@@ -69,9 +70,15 @@ wb_archive_read(const char *data, long number, const char *file)
 
 	if (wb_archive_path(path, sizeof path, data, number, file) < 0)
 		return jv_invalid_with_msg(jv_string("bad path"));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	/* Not blocking: a FIFO in a file's place must not stall the reader. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
 		return jv_invalid_with_msg(jv_string_fmt("%s: %s", path,
 		    strerror(errno)));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return jv_invalid_with_msg(jv_string_fmt("%s: not a file",
+		    path));
+	}
 	/* Parsed as it is read: the text is never held whole next to its value. */
 	if ((p = jv_parser_new(0)) == NULL) {
 		close(fd);

@@ -38,7 +38,8 @@ wb_esload_issue(struct wb_esload *ld, const char *data, long n)
 		wb_die(WB_EXIT_USAGE, "WB_DATA is too long");
 	if (wb_archive_load(path, &ld->itext.p, &ld->itext.cap,
 	    &ld->itext.len) < 0) {
-		e = errno;
+		if ((e = errno) == ENOMEM)
+			wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
 		wb_archive_path(path, sizeof path, data, n, NULL);
 		if (e == ENOENT && stat(path, &st) < 0 && errno == ENOENT)
 			return gone(data, n);
@@ -56,6 +57,8 @@ wb_esload_issue(struct wb_esload *ld, const char *data, long n)
 	wb_archive_path(path, sizeof path, data, n, "timeline.json");
 	if (wb_archive_load(path, &ld->ttext.p, &ld->ttext.cap,
 	    &ld->ttext.len) < 0) {
+		if (errno == ENOMEM)
+			wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
 		wb_warnsys("issue %ld: unable to read %s, skipped", n, path);
 		return -1;
 	}

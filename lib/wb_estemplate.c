@@ -1,5 +1,6 @@
 /* wb — installing index templates (PUT _index_template/NAME). */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,8 @@ wb_estemplate_install(struct wb_esconn *es, const char *dir)
 		    names[i]->d_name);
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
 		if (wb_archive_load(path, &text.p, &text.cap, &text.len) < 0)
-			wb_diesys(WB_EXIT_USAGE, "unable to read %s", path);
+			wb_diesys(errno == ENOMEM ? WB_EXIT_TEMP :
+			    WB_EXIT_USAGE, "unable to read %s", path);
 		if (wb_es_template_check(name, text.p, text.len, why,
 		    sizeof why) < 0)
 			wb_die(WB_EXIT_USAGE, "%s: %s", path, why);

@@ -390,14 +390,12 @@ put_with(const struct wb_record *rec, const char *key,
 	return rc;
 }
 
-size_t
+int
 wb_record_size_with(const struct wb_record *rec, const char *key,
-    wb_record_printer *print, void *what)
+    wb_record_printer *print, void *what, size_t *size)
 {
-	size_t n = 0;
-
-	put_with(rec, key, print, what, count_put, &n);
-	return n;
+	*size = 0;
+	return put_with(rec, key, print, what, count_put, size);
 }
 
 void

@@ -116,12 +116,13 @@ typedef int wb_record_printer(void *what,
 void wb_record_put_with(FILE *f, const struct wb_record *rec, const char *key,
     wb_record_printer *print, void *what);
 /*
- * The length of the line wb_record_put_with writes (key NULL: that of
- * wb_record_put), without its newline (what WB_MAX_LINE bounds), counted
- * without holding it.
+ * The length of the line wb_record_put_with would write (key NULL: that
+ * of wb_record_put) into *size, without its newline (what WB_MAX_LINE
+ * bounds), counted without holding it. Returns 0, or -1 when 'print'
+ * fails: then the line must not be written.
  */
-size_t wb_record_size_with(const struct wb_record *rec, const char *key,
-    wb_record_printer *print, void *what);
+int wb_record_size_with(const struct wb_record *rec, const char *key,
+    wb_record_printer *print, void *what, size_t *size);
 /* Flush 'f'; a write error exits 111. */
 void wb_flush(FILE *f);
 

@@ -1,4 +1,6 @@
 /* wb — a timeline kept as JSON text. */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +42,38 @@ wb_timeline_keep(struct wb_timeline *t, char *text)
 {
 	t->texts = room(t->texts, t->ntexts, &t->textcap, sizeof *t->texts);
 	t->texts[t->ntexts++] = text;
+}
+
+const char *
+wb_timeline_take(struct wb_timeline *t, char *text, size_t len,
+    struct wb_jscan_spans *spans, char *why, size_t whylen)
+{
+	jv v, printed;
+	char *copy;
+	size_t at, n;
+
+	wb_timeline_keep(t, text);
+	if (wb_jscan_array(text, len, spans, why, whylen) == 0 &&
+	    wb_jscan_unique_keys(text, len, &at) == 0)
+		return text;
+	/* Read and printed by libjq, as every timeline was before. */
+	v = len <= INT32_MAX ? jv_parse_sized(text, (int)len) : jv_invalid();
+	if (jv_get_kind(v) != JV_KIND_ARRAY) {
+		jv_free(v);
+		if (why[0] == '\0')
+			snprintf(why, whylen, "not a list");
+		return NULL;
+	}
+	printed = jv_dump_string(v, 0);
+	n = (size_t)jv_string_length_bytes(jv_copy(printed));
+	if ((copy = malloc(n + 1)) == NULL)
+		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
+	memcpy(copy, jv_string_value(printed), n + 1);
+	jv_free(printed);
+	wb_timeline_keep(t, copy);
+	if (wb_jscan_array(copy, n, spans, why, whylen) < 0)
+		return NULL;	/* events that are not objects */
+	return copy;
 }
 
 void

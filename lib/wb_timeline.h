@@ -41,6 +41,19 @@ void wb_timeline_free(struct wb_timeline *t);
 void wb_timeline_keep(struct wb_timeline *t, char *text);
 
 /*
+ * Take the JSON text text[0..len) (malloc'd, NUL-terminated; kept and
+ * freed by wb_timeline_free whatever happens) as a list of events, and
+ * set *spans to its events. A text that is strict JSON without a key
+ * twice in one object is used as it is; any other that libjq reads
+ * (invalid UTF-8, a lone surrogate escape, "nan", duplicate keys) is used
+ * as libjq prints it, as when timelines were parsed. Returns the text
+ * the spans are in (kept), or NULL with a reason in why[whylen] when it
+ * is not a list of objects.
+ */
+const char *wb_timeline_take(struct wb_timeline *t, char *text, size_t len,
+    struct wb_jscan_spans *spans, char *why, size_t whylen);
+
+/*
  * Append the events spans[0..n) of 'text' (a text kept, or one that
  * outlives the timeline) after those already there.
  */

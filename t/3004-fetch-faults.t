@@ -5,7 +5,7 @@
 # is ever emitted.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 37
+plan 41
 start_github --issues 5 --events 3 --token tok
 WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=tok WB_FETCH_BACKOFF=0.01
 export WB_DATA WB_GITHUB_TOKEN WB_FETCH_BACKOFF
@@ -74,8 +74,22 @@ is "$(gh_requests)" 2 "after one timeline request"
 
 fault '{"match":"issues/4/timeline","kind":"wrongshape","times":-1}'
 run wb-fetch 4 5
-is "$RC:$ERR" "111:wb-fetch: warning: timeline page 1 of 4 is not an array of at most 100 events; not emitted" "object where an array belongs: that record fails"
+is "$RC:$ERR" "111:wb-fetch: warning: timeline page 1 of 4 is not an array of at most 100 events: not a JSON array at byte 0; not emitted" "object where an array belongs: that record fails, with the reason"
 is "$(printf '%s\n' "$OUT" | jq -c .number)" 5 "the others go on"
+# A page that libjq reads but that is not strict JSON (a key twice,
+# invalid UTF-8) is taken as libjq prints it, as when pages were parsed:
+# one key, U+FFFD; events that are not objects are refused.
+raw_fault() { fault "$(jq -cn --arg h "$(printf '%s' "$1" | od -An -tx1 | tr -d ' \n')" '{match:"issues/4/timeline",kind:"raw",hex:$h,times:-1}')"; }
+raw_fault '[{"id":1,"event":"labeled","a":1,"b":{"c":1,"c":2},"a":3}]'
+run wb-fetch 4
+is "$RC:$ERR:$(printf '%s' "$OUT" | jq -c .timeline)" '0::[{"id":1,"event":"labeled","a":3,"b":{"c":2}}]' "duplicate keys: one each, as jq keeps them"
+is "$(printf '%s\n' "$OUT" | wb-write)" '{"number":4}' "and wb-write stores it"
+raw_fault "$(printf '[{"id":1,"body":"caf\351"}]')"
+run wb-fetch 4
+is "$RC:$(printf '%s' "$OUT" | jq -r '.timeline[0].body')" "0:caf$(printf '\357\277\275')" "invalid UTF-8: U+FFFD, as jq reads it"
+raw_fault '[{"id":1},2]'
+run wb-fetch 4
+is "$RC:$ERR" "111:wb-fetch: warning: timeline page 1 of 4 is not an array of at most 100 events: an element is not an object at byte 10; not emitted" "events that are not objects: refused"
 fault '{"match":"issues/4$","kind":"wrongshape","times":-1,"body":[1,2]}'
 run wb-fetch 4
 is "$RC:$ERR:$OUT" "111:wb-fetch: warning: issue answer is not issue 4; not emitted:" "array where the issue belongs: fails"

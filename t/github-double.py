@@ -32,7 +32,9 @@ only move forward); GET /_double/dump/M and /_double/stats. A fault is
 "after": N (let the first N matching requests pass, default 0)}
 with KIND one of status (+ "status", "retry_after"), drop (close without
 an answer), truncate (close in the middle of the body), cut (a complete
-answer whose JSON stops short), notjson, wrongshape (+ "body"), huge
+answer whose JSON stops short), notjson, wrongshape (+ "body"), raw (a
+200 answer of exactly the bytes "hex": JSON that a parser reads but that
+is not strict, such as duplicate keys or invalid UTF-8), huge
 (+ "bytes"), bomb (a gzip answer inflating to "bytes"), redirect
 (+ "location", "status"), link (the normal answer with its Link header
 replaced by "link"), header (the normal answer with header "name" set to
@@ -485,6 +487,9 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "notjson":
             self.counted = True
             return self.send(200, raw=b"<html><body>Unicorn!</body></html>", headers=self.rate_headers(b))
+        if kind == "raw":
+            self.counted = True
+            return self.send(200, raw=bytes.fromhex(f["hex"]), headers=self.rate_headers(b))
         if kind == "wrongshape":
             self.counted = True
             shape = f.get("body", {"message": "an object where an array belongs"})
