@@ -28,7 +28,10 @@ put_template(struct wb_esconn *es, const char *name, const char *text,
 		    r.error);
 	free(u);
 	if (r.status != 200 || !wb_es_acknowledged(r.body, r.len)) {
-		wb_es_error_text(r.body, r.len, why, sizeof why);
+		if (r.status == 200)
+			snprintf(why, sizeof why, "not acknowledged");
+		else
+			wb_es_error_text(r.body, r.len, why, sizeof why);
 		wb_die(r.status == 401 || r.status == 403 || r.status < 500 ?
 		    WB_EXIT_USAGE : WB_EXIT_TEMP, "unable to install template %s "
 		    "(HTTP %ld): %s", name, r.status, why);

@@ -141,6 +141,13 @@ wb_http_request(struct wb_http *h, const char *method, const char *url,
 			goto oom;
 		list = l;
 	}
+	/*
+	 * When asked, the answer to the Expect is waited for up to 30 s, not
+	 * libcurl's 1 s: a server that takes longer to refuse would
+	 * otherwise get the body it was asked about.
+	 */
+	curl_easy_setopt(h->curl, CURLOPT_EXPECT_100_TIMEOUT_MS,
+	    expect ? 30000L : 1000L);
 	h->errbuf[0] = '\0';
 	curl_easy_setopt(h->curl, CURLOPT_URL, url);
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, list);
