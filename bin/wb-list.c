@@ -22,6 +22,7 @@
 #include "wb_config.h"
 #include "wb_err.h"
 #include "wb_github.h"
+#include "wb_grow.h"
 #include "wb_json.h"
 #include "wb_record.h"
 #include "wb_redis.h"
@@ -89,22 +90,10 @@ has_key(jv obj, const char *key)
 	return has;
 }
 
-static void *
-grow(void *p, size_t *cap, size_t size)
-{
-	size_t n = *cap ? *cap * 2 : 256;
-
-	if ((p = realloc(p, n * size)) == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
-	*cap = n;
-	return p;
-}
-
 static void
 numbers_add(struct numbers *s, long n)
 {
-	if (s->n == s->cap)
-		s->v = grow(s->v, &s->cap, sizeof *s->v);
+	s->v = wb_grow(s->v, s->n, &s->cap, sizeof *s->v);
 	s->v[s->n++] = n;
 	s->sorted = 0;
 }
@@ -146,8 +135,7 @@ seen_before(struct listing *l, long number, time_t updated)
 	for (size_t i = 0; i < l->nseen; i++)
 		if (l->seen[i].number == number && l->seen[i].updated == updated)
 			return 1;
-	if (l->nseen == l->cap)
-		l->seen = grow(l->seen, &l->cap, sizeof *l->seen);
+	l->seen = wb_grow(l->seen, l->nseen, &l->cap, sizeof *l->seen);
 	l->seen[l->nseen].number = number;
 	l->seen[l->nseen++].updated = updated;
 	return 0;

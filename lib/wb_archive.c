@@ -58,65 +58,6 @@ etags_path(char *buf, size_t len, const char *data, long number)
 	return number_path(buf, len, data, "etags", number, NULL);
 }
 
-jv
-wb_archive_read(const char *data, long number, const char *file)
-{
-	char path[4096], buf[65536];
-	struct stat st;
-	jv_parser *p;
-	jv v = jv_invalid(), next;
-	size_t total = 0;
-	int fd, bad = 0;
-
-	if (wb_archive_path(path, sizeof path, data, number, file) < 0)
-		return jv_invalid_with_msg(jv_string("bad path"));
-	/* Not blocking: a FIFO in a file's place must not stall the reader. */
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
-		return jv_invalid_with_msg(jv_string_fmt("%s: %s", path,
-		    strerror(errno)));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return jv_invalid_with_msg(jv_string_fmt("%s: not a file",
-		    path));
-	}
-	/* Parsed as it is read: the text is never held whole next to its value. */
-	if ((p = jv_parser_new(0)) == NULL) {
-		close(fd);
-		return jv_invalid_with_msg(jv_string("out of memory"));
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof buf);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || (total += (size_t)(n > 0 ? n : 0)) >
-		    WB_ARCHIVE_MAX_FILE) {
-			bad = 1;
-			break;
-		}
-		jv_parser_set_buf(p, buf, (int)n, n > 0);
-		while (jv_is_valid(next = jv_parser_next(p))) {
-			/* One value per file: a second one is not ours. */
-			if (jv_is_valid(v))
-				bad = 1;
-			jv_free(v);
-			v = next;
-		}
-		if (jv_invalid_has_msg(jv_copy(next)))
-			bad = 1;
-		jv_free(next);
-		if (bad || n == 0)
-			break;
-	}
-	jv_parser_free(p);
-	close(fd);
-	if (bad || !jv_is_valid(v)) {
-		jv_free(v);
-		return jv_invalid_with_msg(jv_string_fmt("%s: not JSON", path));
-	}
-	return v;
-}
-
 int
 wb_archive_load(const char *path, char **buf, size_t *cap, size_t *len)
 {
@@ -189,6 +130,27 @@ wb_archive_slurp(const char *data, long number, const char *file,
 		return NULL;
 	}
 	return buf;
+}
+
+jv
+wb_archive_read(const char *data, long number, const char *file)
+{
+	size_t len;
+	char *text = wb_archive_slurp(data, number, file, &len);
+	jv v;
+
+	if (text == NULL)
+		return jv_invalid_with_msg(jv_string_fmt("issue %ld: %s: %s",
+		    number, file, strerror(errno)));
+	/* One value per file: libjq refuses a second one. */
+	v = jv_parse_sized(text, (int)len);
+	free(text);
+	if (!jv_is_valid(v)) {
+		jv_free(v);
+		return jv_invalid_with_msg(jv_string_fmt("issue %ld: %s: not "
+		    "JSON", number, file));
+	}
+	return v;
 }
 
 /*============================ ETags ============================*/

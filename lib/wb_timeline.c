@@ -5,19 +5,8 @@
 #include <string.h>
 
 #include "wb_err.h"
+#include "wb_grow.h"
 #include "wb_timeline.h"
-
-/* *p (of *cap elements of 'size') with room for one more. */
-static void *
-room(void *p, size_t n, size_t *cap, size_t size)
-{
-	if (n < *cap)
-		return p;
-	*cap = *cap ? *cap * 2 : 8;
-	if ((p = realloc(p, *cap * size)) == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
-	return p;
-}
 
 void
 wb_timeline_init(struct wb_timeline *t)
@@ -40,7 +29,8 @@ wb_timeline_free(struct wb_timeline *t)
 void
 wb_timeline_keep(struct wb_timeline *t, char *text)
 {
-	t->texts = room(t->texts, t->ntexts, &t->textcap, sizeof *t->texts);
+	t->texts = wb_grow(t->texts, t->ntexts, &t->textcap,
+	    sizeof *t->texts);
 	t->texts[t->ntexts++] = text;
 }
 
@@ -84,7 +74,7 @@ wb_timeline_add(struct wb_timeline *t, const char *text,
 
 	if (n == 0)
 		return;
-	t->pieces = room(t->pieces, t->npieces, &t->piececap,
+	t->pieces = wb_grow(t->pieces, t->npieces, &t->piececap,
 	    sizeof *t->pieces);
 	pc = &t->pieces[t->npieces++];
 	pc->text = text;
