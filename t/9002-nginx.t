@@ -11,7 +11,7 @@ command -v nginx >/dev/null || skip_all "no nginx"
 if ! [ -r /etc/nginx/nginx.conf ] || ! [ -r /etc/nginx/sites-available/default ]; then
 	skip_all "no Debian nginx configuration in /etc/nginx"
 fi
-plan 86
+plan 87
 
 H=wb.example.org
 http=$(free_port)
@@ -286,6 +286,8 @@ get -u "$K" "$S/kibana/app/home"
 is "$(sed -n '1s/ *\r$//p' "$SCRATCH/h")" "HTTP/2 200" "Kibana answers with its password"
 is "$(header Content-Security-Policy)" "" "Kibana's pages keep their own Content-Security-Policy"
 is "$(code -u "$K" -X POST -d '{}' "$S/kibana/api/saved_objects/_find")" 200 "Kibana's API takes POST"
+get "$S/kibana"
+is "$(sed -n '1s/ *\r$//p' "$SCRATCH/h") $(header Location)" "HTTP/2 301 $S/kibana/" "/kibana is redirected to /kibana/"
 is "$(cat "$SCRATCH/kibana.log")" "GET /kibana/app/home 0 - -
 POST /kibana/api/saved_objects/_find 2 - -" "Kibana saw only those, at its base path, without the password"
 
