@@ -33,45 +33,35 @@
 	"  end\n" \
 	"end\n"
 
-/* Forget who holds the claim of n (the held set is prefix .. name). */
-#define SCRIPT_UNHOLD \
-	"local function unhold(holder, consumers, prefix, n)\n" \
-	"  local h = redis.call('HGET', holder, n)\n" \
-	"  if h then\n" \
-	"    redis.call('HDEL', holder, n)\n" \
-	"    redis.call('ZREM', prefix .. h, n)\n" \
-	"    if redis.call('EXISTS', prefix .. h) == 0 then\n" \
-	"      redis.call('SREM', consumers, h)\n" \
-	"    end\n" \
-	"  end\n" \
-	"end\n"
-
 /*
- * KEYS: pending leases again deliveries dead holder consumers held:C
- * consumer:C; ARGV: delay_ms lease_ms limit max_deliveries C client ttl_ms
- * held-prefix.
+ * KEYS: pending leases again deliveries dead held:C consumer:C token;
+ * ARGV: delay_ms lease_ms limit max_deliveries client ttl_ms.
  * Returns {'claim', token, {n...}, parked} or {'wait', wait_ms, {},
  * parked}, parked being {n1, deliveries1, ...} and wait_ms 0 when more
  * may be ready at once; or {'lost'} when C is no longer registered to
- * this connection. The token of a claim is its
- * lease expiry: a number is claimed again only after its lease expired
- * (or its consumer died), so a later claim has another token.
+ * this connection.
+ *
+ * The token of a claim is its lease expiry, made greater than every
+ * earlier token of the queue (the token key keeps the last): each claim,
+ * whoever made it, has its own, so the numbers of a claim are those of
+ * leases scored by its token, and held:C need only list C's tokens.
+ *
+ * A delivery is counted when its claim lapses (lease expired, consumer
+ * dead) rather than when it is made, so that a queue that never fails
+ * writes no count at all.
  *
  * Enqueueing is a plain ZADD to pending, so a number queued again while
  * it is claimed is in pending and in leases at once. Such a number must
  * not be handed out twice: when it comes up it moves to again, which
  * acknowledging the claim (or its expiry) moves back to pending. Moving
  * keeps the newer activity time of the two.
- *
- * The keys held:N of other consumers are not in KEYS: they are named
- * only once their number is read from holder. They share the hash tag.
  */
 static const char claim_lua[] =
-	SCRIPT_NOW SCRIPT_BACK SCRIPT_UNHOLD
-	"if redis.call('HGET', KEYS[9], 'client') ~= ARGV[6] then\n"
+	SCRIPT_NOW SCRIPT_BACK
+	"if redis.call('HGET', KEYS[7], 'client') ~= ARGV[5] then\n"
 	"  return {'lost'}\n"
 	"end\n"
-	"redis.call('PEXPIRE', KEYS[9], ARGV[7])\n"
+	"redis.call('PEXPIRE', KEYS[7], ARGV[6])\n"
 	"local delay, lease = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
 	"local max = tonumber(ARGV[4])\n"
 	"local ready = string.format('%d', now - delay)\n"
@@ -79,7 +69,7 @@ static const char claim_lua[] =
 	" 'LIMIT', 0, 1000)\n"
 	"for _, n in ipairs(expired) do\n"
 	"  redis.call('ZREM', KEYS[2], n)\n"
-	"  unhold(KEYS[6], KEYS[7], ARGV[8], n)\n"
+	"  redis.call('HINCRBY', KEYS[4], n, 1)\n"
 	"  local act = redis.call('ZSCORE', KEYS[3], n)\n"
 	"  if act then\n"
 	"    redis.call('ZREM', KEYS[3], n)\n"
@@ -87,23 +77,22 @@ static const char claim_lua[] =
 	"  back(KEYS[1], n, act or ready)\n"
 	"end\n"
 	"local claimed = redis.call('ZCARD', KEYS[2]) > 0\n"
+	"local counted = redis.call('EXISTS', KEYS[4]) == 1\n"
 	"local cand = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ready,"
 	" 'LIMIT', 0, tonumber(ARGV[3]))\n"
 	"local items, parked, moved = {}, {}, 0\n"
 	"for _, n in ipairs(cand) do\n"
+	"  local d = 0\n"
+	"  if counted then d = tonumber(redis.call('HGET', KEYS[4], n) or 0) end\n"
 	"  if claimed and redis.call('ZSCORE', KEYS[2], n) then\n"
 	"    redis.call('ZADD', KEYS[3], redis.call('ZSCORE', KEYS[1], n), n)\n"
 	"    moved = moved + 1\n"
+	"  elseif d >= max then\n"
+	"    redis.call('ZADD', KEYS[5], now, n)\n"
+	"    parked[#parked + 1] = n\n"
+	"    parked[#parked + 1] = d\n"
 	"  else\n"
-	"    local d = tonumber(redis.call('HGET', KEYS[4], n) or 0)\n"
-	"    if d >= max then\n"
-	"      redis.call('ZADD', KEYS[5], now, n)\n"
-	"      parked[#parked + 1] = n\n"
-	"      parked[#parked + 1] = d\n"
-	"    else\n"
-	"      redis.call('HINCRBY', KEYS[4], n, 1)\n"
-	"      items[#items + 1] = n\n"
-	"    end\n"
+	"    items[#items + 1] = n\n"
 	"  end\n"
 	"end\n"
 	"if #cand > 0 then redis.call('ZREM', KEYS[1], unpack(cand)) end\n"
@@ -120,34 +109,33 @@ static const char claim_lua[] =
 	"  if wait == 0 then wait = 1 end\n"
 	"  return {'wait', wait, {}, parked}\n"
 	"end\n"
-	"local token = string.format('%d', now + lease)\n"
-	"local zl, hl = {}, {}\n"
+	"local token = now + lease\n"
+	"local last = tonumber(redis.call('GET', KEYS[8]) or 0)\n"
+	"if token <= last then token = last + 1 end\n"
+	"token = string.format('%d', token)\n"
+	"redis.call('SET', KEYS[8], token)\n"
+	"local zl = {}\n"
 	"for i = 1, #items do\n"
 	"  zl[2 * i - 1] = token\n"
 	"  zl[2 * i] = items[i]\n"
-	"  hl[2 * i - 1] = items[i]\n"
-	"  hl[2 * i] = ARGV[5]\n"
 	"end\n"
 	"redis.call('ZADD', KEYS[2], unpack(zl))\n"
-	"redis.call('ZADD', KEYS[8], unpack(zl))\n"
-	"redis.call('HSET', KEYS[6], unpack(hl))\n"
-	"redis.call('SADD', KEYS[7], ARGV[5])\n"
+	"redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)\n"
+	"redis.call('ZADD', KEYS[6], token, token)\n"
+	"redis.call('PEXPIREAT', KEYS[6], token)\n"
 	"return {'claim', token, items, parked}\n";
 
 /*
- * KEYS: pending leases again wake deliveries holder consumers; ARGV:
- * held-prefix n1 token1 n2 token2 ...
+ * KEYS: pending leases again wake deliveries; ARGV: n1 token1 n2 token2 ...
  * Returns the numbers whose claim was not the current one.
  */
 static const char ack_lua[] =
-	SCRIPT_BACK SCRIPT_UNHOLD
-	"local stale, moved = {}, false\n"
-	"for i = 2, #ARGV, 2 do\n"
+	SCRIPT_BACK
+	"local stale, done, moved = {}, {}, false\n"
+	"for i = 1, #ARGV, 2 do\n"
 	"  local n = ARGV[i]\n"
 	"  if redis.call('ZSCORE', KEYS[2], n) == ARGV[i + 1] then\n"
-	"    redis.call('ZREM', KEYS[2], n)\n"
-	"    redis.call('HDEL', KEYS[5], n)\n"
-	"    unhold(KEYS[6], KEYS[7], ARGV[1], n)\n"
+	"    done[#done + 1] = n\n"
 	"    local again = redis.call('ZSCORE', KEYS[3], n)\n"
 	"    if again then\n"
 	"      redis.call('ZREM', KEYS[3], n)\n"
@@ -157,6 +145,10 @@ static const char ack_lua[] =
 	"  else\n"
 	"    stale[#stale + 1] = n\n"
 	"  end\n"
+	"end\n"
+	"if #done > 0 then\n"
+	"  redis.call('ZREM', KEYS[2], unpack(done))\n"
+	"  redis.call('HDEL', KEYS[5], unpack(done))\n"
 	"end\n"
 	"if moved then\n"
 	"  redis.call('LPUSH', KEYS[4], 1)\n"
@@ -206,36 +198,38 @@ static const char beat_lua[] =
 	"return 1\n";
 
 /*
- * KEYS: pending leases again holder consumers held:C consumer:C; ARGV:
- * client delay_ms limit C.
- * Makes up to 'limit' claims of C ready again, ahead of the ready items
- * (a number queued again meanwhile keeps that activity time); returns
- * how many, or -1 when C is not registered to this connection.
+ * KEYS: pending leases again deliveries held:C consumer:C; ARGV: client
+ * delay_ms.
+ * Makes the claims of up to 100 of C's tokens ready again, ahead of the
+ * ready items (a number queued again meanwhile keeps that activity time),
+ * each counted as a delivery; returns {tokens done, numbers moved}, or
+ * {-1, 0} when C is not registered to this connection.
  */
 static const char release_lua[] =
 	SCRIPT_NOW SCRIPT_BACK
-	"if redis.call('HGET', KEYS[7], 'client') ~= ARGV[1] then\n"
-	"  return -1\n"
+	"if redis.call('HGET', KEYS[6], 'client') ~= ARGV[1] then\n"
+	"  return {-1, 0}\n"
 	"end\n"
 	"local first = now - tonumber(ARGV[2])\n"
 	"local p = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')\n"
 	"if #p > 0 and tonumber(p[2]) <= first then first = tonumber(p[2]) - 1 end\n"
 	"first = string.format('%d', first)\n"
-	"local held = redis.call('ZRANGE', KEYS[6], 0, tonumber(ARGV[3]) - 1)\n"
-	"for _, n in ipairs(held) do\n"
-	"  redis.call('ZREM', KEYS[2], n)\n"
-	"  redis.call('HDEL', KEYS[4], n)\n"
-	"  local act = redis.call('ZSCORE', KEYS[3], n)\n"
-	"  if act then\n"
-	"    redis.call('ZREM', KEYS[3], n)\n"
+	"local tokens = redis.call('ZRANGE', KEYS[5], 0, 99)\n"
+	"local moved = 0\n"
+	"for _, t in ipairs(tokens) do\n"
+	"  for _, n in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], t, t)) do\n"
+	"    redis.call('ZREM', KEYS[2], n)\n"
+	"    redis.call('HINCRBY', KEYS[4], n, 1)\n"
+	"    local act = redis.call('ZSCORE', KEYS[3], n)\n"
+	"    if act then\n"
+	"      redis.call('ZREM', KEYS[3], n)\n"
+	"    end\n"
+	"    back(KEYS[1], n, act or first)\n"
+	"    moved = moved + 1\n"
 	"  end\n"
-	"  back(KEYS[1], n, act or first)\n"
 	"end\n"
-	"if #held > 0 then redis.call('ZREM', KEYS[6], unpack(held)) end\n"
-	"if redis.call('EXISTS', KEYS[6]) == 0 then\n"
-	"  redis.call('SREM', KEYS[5], ARGV[4])\n"
-	"end\n"
-	"return #held\n";
+	"if #tokens > 0 then redis.call('ZREM', KEYS[5], unpack(tokens)) end\n"
+	"return {#tokens, moved}\n";
 
 /*
  * KEYS: pending dead deliveries wake; ARGV: n1 n2 ... (none: up to 1000
@@ -263,31 +257,28 @@ static const char retry_lua[] =
 	"return {done, missing}\n";
 
 /*
- * KEYS: pending leases again wake deliveries dead holder consumers;
- * ARGV: held-prefix. Removes every key of the queue; returns how many
- * numbers it held (queued, claimed or parked).
+ * KEYS: pending leases again wake deliveries dead. Removes them; returns
+ * how many numbers they held (queued, claimed or parked). The consumers'
+ * held sets expire with their last lease; the token key stays, so that
+ * tokens stay unique.
  */
 static const char purge_lua[] =
 	"local n = redis.call('ZCARD', KEYS[1]) + redis.call('ZCARD', KEYS[2])"
 	" + redis.call('ZCARD', KEYS[6])\n"
-	"for _, c in ipairs(redis.call('SMEMBERS', KEYS[8])) do\n"
-	"  redis.call('UNLINK', ARGV[1] .. c)\n"
-	"end\n"
 	"redis.call('UNLINK', unpack(KEYS))\n"
 	"return n\n";
 
 enum key {
-	PENDING, LEASES, AGAIN, WAKE, DELIVERIES, DEAD, HOLDER, CONSUMERS,
-	HELD, CONSUMER, NKEYS
+	PENDING, LEASES, AGAIN, WAKE, DELIVERIES, DEAD, TOKEN, HELD, CONSUMER,
+	NKEYS
 };
 static const char *const key_suffix[NKEYS] = {
-	"pending", "leases", "again", "wake", "deliveries", "dead", "holder",
-	"consumers", "held:", "consumer:"
+	"pending", "leases", "again", "wake", "deliveries", "dead", "token",
+	"held:", "consumer:"
 };
 
 struct keys {
 	char name[NKEYS][256];
-	char held_prefix[96];
 };
 
 /* The keys of 'queue'; those of one consumer name 'consumer', if any. */
@@ -297,7 +288,6 @@ make_keys(struct keys *k, const char *queue, const char *consumer)
 	for (int i = 0; i < NKEYS; i++)
 		snprintf(k->name[i], sizeof k->name[i], "wb:{%s}:%s%s", queue,
 		    key_suffix[i], i >= HELD && consumer != NULL ? consumer : "");
-	snprintf(k->held_prefix, sizeof k->held_prefix, "wb:{%s}:held:", queue);
 }
 
 void
@@ -484,20 +474,18 @@ void
 wb_queue_append_ack(struct wb_queue *q, const char *queue,
     const long *numbers, const char *const *claims, size_t n)
 {
-	static const int which[] = { PENDING, LEASES, AGAIN, WAKE, DELIVERIES,
-	    HOLDER, CONSUMERS };
+	static const int which[] = { PENDING, LEASES, AGAIN, WAKE, DELIVERIES };
 	char text[WB_QUEUE_BATCH_MAX][12];
-	const char *args[1 + 2 * WB_QUEUE_BATCH_MAX];
+	const char *args[2 * WB_QUEUE_BATCH_MAX];
 	struct keys k;
 
 	make_keys(&k, queue, NULL);
-	args[0] = k.held_prefix;
 	for (size_t i = 0; i < n; i++) {
 		snprintf(text[i], sizeof text[i], "%ld", numbers[i]);
-		args[1 + 2 * i] = text[i];
-		args[2 + 2 * i] = claims[i];
+		args[2 * i] = text[i];
+		args[2 * i + 1] = claims[i];
 	}
-	append_script(q, "EVALSHA", q->ack_sha, &k, which, 7, args, 1 + 2 * n);
+	append_script(q, "EVALSHA", q->ack_sha, &k, which, 5, args, 2 * n);
 }
 
 long
@@ -609,13 +597,13 @@ wb_queue_join(struct wb_queue *q, const char *queue, const char *name,
     size_t errlen)
 {
 	static const int reg[] = { CONSUMER };
-	static const int rel[] = { PENDING, LEASES, AGAIN, HOLDER, CONSUMERS,
-	    HELD, CONSUMER };
-	char id[24], ttl[24], delay[24], limit[24];
+	static const int rel[] = { PENDING, LEASES, AGAIN, DELIVERIES, HELD,
+	    CONSUMER };
+	char id[24], ttl[24], delay[24];
 	const char *args[4];
 	struct keys k;
 	redisReply *r;
-	long long moved;
+	long long tokens;
 	int registered = 0;
 
 	if (q->client[0] == '\0' && name_client(q, queue, err, errlen) < 0)
@@ -656,23 +644,26 @@ wb_queue_join(struct wb_queue *q, const char *queue, const char *name,
 
 	/* Ours now: its predecessor's claims are ready again, in chunks. */
 	snprintf(delay, sizeof delay, "%lld", delay_ms);
-	snprintf(limit, sizeof limit, "%d", WB_QUEUE_BATCH_MAX);
-	args[0] = q->client, args[1] = delay, args[2] = limit, args[3] = name;
+	args[0] = q->client, args[1] = delay;
 	*taken = 0;
 	do {
-		r = eval(q, release_lua, &k, rel, 7, args, 4,
-		    REDIS_REPLY_INTEGER, err, errlen);
+		r = eval(q, release_lua, &k, rel, 6, args, 2,
+		    REDIS_REPLY_ARRAY, err, errlen);
 		if (r == NULL)
 			return -1;
-		moved = r->integer;
+		tokens = r->elements == 2 &&
+		    r->element[0]->type == REDIS_REPLY_INTEGER &&
+		    r->element[1]->type == REDIS_REPLY_INTEGER ?
+		    r->element[0]->integer : -1;
+		if (tokens > 0)
+			*taken += r->element[1]->integer;
 		freeReplyObject(r);
-		if (moved < 0) {
+		if (tokens < 0) {
 			snprintf(err, errlen, "consumer %s of %s was taken over "
 			    "by another dequeuer", name, queue);
 			return -1;
 		}
-		*taken += moved;
-	} while (moved == WB_QUEUE_BATCH_MAX);
+	} while (tokens > 0);
 	return 0;
 }
 
@@ -755,10 +746,9 @@ wb_queue_claim(struct wb_queue *q, const char *queue, long long delay_ms,
     struct wb_claim *out, char *err, size_t errlen)
 {
 	static const int which[] = { PENDING, LEASES, AGAIN, DELIVERIES, DEAD,
-	    HOLDER, CONSUMERS, HELD, CONSUMER };
+	    HELD, CONSUMER, TOKEN };
 	char a[5][24];
-	const char *args[8] = { a[0], a[1], a[2], a[3], q->consumer,
-	    q->client, a[4], NULL };
+	const char *args[6] = { a[0], a[1], a[2], a[3], q->client, a[4] };
 	struct keys k;
 	redisReply *r;
 	int rc;
@@ -771,8 +761,7 @@ wb_queue_claim(struct wb_queue *q, const char *queue, long long delay_ms,
 	snprintf(a[3], sizeof a[3], "%lld", max_deliveries);
 	snprintf(a[4], sizeof a[4], "%d", WB_QUEUE_TTL_MS);
 	make_keys(&k, queue, q->consumer);
-	args[7] = k.held_prefix;
-	append_script(q, "EVALSHA", q->claim_sha, &k, which, 9, args, 8);
+	append_script(q, "EVALSHA", q->claim_sha, &k, which, 8, args, 6);
 	r = next_reply(q, REDIS_REPLY_ARRAY, err, errlen);
 	if (r == NULL)
 		return -1;
@@ -894,17 +883,15 @@ long long
 wb_queue_purge(struct wb_queue *q, const char *queue)
 {
 	static const int which[] = { PENDING, LEASES, AGAIN, WAKE, DELIVERIES,
-	    DEAD, HOLDER, CONSUMERS };
+	    DEAD };
 	const char *what = "purge the queue";
 	struct keys k;
-	const char *args[1];
 	redisReply *r;
 	char err[512];
 	long long n;
 
 	make_keys(&k, queue, NULL);
-	args[0] = k.held_prefix;
-	r = eval(q, purge_lua, &k, which, 8, args, 1, REDIS_REPLY_INTEGER, err,
+	r = eval(q, purge_lua, &k, which, 6, NULL, 0, REDIS_REPLY_INTEGER, err,
 	    sizeof err);
 	if (r == NULL)
 		wb_die(WB_EXIT_TEMP, "unable to %s: %s", what, err);

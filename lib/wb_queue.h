@@ -7,22 +7,23 @@
  *   wb:{Q}:again    sorted set, number -> activity (ms) of a number queued
  *                   again while it was claimed (a subset of leases)
  *   wb:{Q}:wake     list pushed on every enqueue, to wake a blocked dequeue
- *   wb:{Q}:deliveries  hash, number -> times handed out since its last
- *                   acknowledgement (or enqueue after being parked)
+ *   wb:{Q}:deliveries  hash, number -> deliveries not acknowledged (a
+ *                   claim that lapsed: lease expired, consumer dead)
  *   wb:{Q}:dead     sorted set, number -> time parked (ms): dead letters
- *   wb:{Q}:holder   hash, claimed number -> the consumer holding it
- *   wb:{Q}:held:C   sorted set, number -> lease expiry, claims held by
- *                   consumer C
- *   wb:{Q}:consumers  set of the consumers holding claims
+ *   wb:{Q}:token    the last claim token given, so that each is unique
+ *   wb:{Q}:held:C   sorted set of the tokens of consumer C's claims (their
+ *                   numbers: leases scored by the token); expires with
+ *                   its last lease
  *   wb:{Q}:consumer:C  hash {id, client}: the Redis connection of the
  *                   dequeuer registered as C; expires unless renewed
  *   wb:queues       set of the queue names ever used
  * Enqueueing is one script call per batch (a variadic ZADD into pending,
  * and for parked numbers their return). A number queued again while
  * claimed is in pending and leases at once until the claim script moves
- * it to again (see wb_queue.c). A claim's token is its lease expiry, so
- * acknowledging checks one score. All times are the Redis server's clock
- * (read once per connection), so clients' clocks do not matter.
+ * it to again (see wb_queue.c). A claim's token is its lease expiry (made
+ * unique in the queue), so acknowledging checks one score. All times are
+ * the Redis server's clock (read once per connection), so clients' clocks
+ * do not matter.
  *
  * A consumer is alive while the Redis connection it registered exists
  * (CLIENT LIST ID) and its registration is renewed; a dequeuer that

@@ -5,7 +5,7 @@
 # brings one back with its count reset; an acknowledgement resets it.
 . "${0%/*}/lib.sh"
 . "$T_DIR/lib-hook.sh"
-plan 30
+plan 31
 start_redis
 
 run env WB_MAX_DELIVERIES=0 wb-queue length q
@@ -23,10 +23,10 @@ WB_MAX_DELIVERIES=3
 export WB_MAX_DELIVERIES
 wb-enqueue q 5 6 2>/dev/null
 deliver_once q
-is "$(numbers "$OUT"):$(count q 5)" "5 6 :1" "first delivery counted"
+is "$(numbers "$OUT"):$(count q 5)" "5 6 :" "first delivery: nothing counted while its claim stands"
 deliver_once q
 deliver_once q
-is "$(numbers "$OUT"):$(count q 5):$(count q 6)" "5 6 :3:3" "third delivery"
+is "$(numbers "$OUT"):$(count q 5):$(count q 6)" "5 6 :2:2" "third delivery: the two before lapsed, counted"
 deliver_once q
 is "$RC:$OUT" "0:" "after WB_MAX_DELIVERIES deliveries, not handed out again"
 is "$ERR" "wb-dequeue: info: consumer c of q took back 2 claims of its dead predecessor
@@ -82,7 +82,7 @@ is "$CODE:$(wb-queue dead download | grep -c .):$(redis_cli HEXISTS 'wb:{downloa
 wb-enqueue a 9 2>/dev/null
 deliver_once a
 deliver_once a
-is "$(count a 9)" 2 "two deliveries"
+is "$(count a 9)" 1 "two deliveries, one lapsed"
 wb-enqueue a 9 2>/dev/null
 printf '%s\n' "$OUT" | wb-ack
 is "$(count a 9):$(wb-queue length a)" ":1" "acknowledged while queued again: stays queued, count reset"
@@ -90,13 +90,19 @@ is "$(count a 9):$(wb-queue length a)" ":1" "acknowledged while queued again: st
 # Purge clears parked numbers and counts too.
 for i in 1 2 3 4; do deliver_once a; done
 is "$(wb-queue dead a | cut -f1)" 9 "parked"
-is "$(wb-queue purge a):$(redis_cli EXISTS 'wb:{a}:dead' 'wb:{a}:deliveries' 'wb:{a}:pending' 'wb:{a}:leases' 'wb:{a}:held:c' 'wb:{a}:holder' 'wb:{a}:consumers')" "1:0" "purge counts and removes parked numbers and counts"
+is "$(wb-queue purge a):$(redis_cli EXISTS 'wb:{a}:dead' 'wb:{a}:deliveries' 'wb:{a}:pending' 'wb:{a}:leases')" "1:0" "purge counts and removes parked numbers and counts"
+
+# A lease that runs out counts a delivery too.
+wb-enqueue e 4 2>/dev/null
+wb-dequeue --once --delay 0 --lease 1 --consumer e1 e >/dev/null
+wait_for 10 sh -c 'wb-dequeue --once --delay 0 --consumer e2 e >"$0"; test -s "$0"' "$SCRATCH/e2"
+is "$(grep -c '"number":4,' "$SCRATCH/e2"):$(count e 4)" "1:1" "a lease that expired counts as a delivery"
 
 # The default is 10 deliveries.
 unset WB_MAX_DELIVERIES
 wb-enqueue d 1 2>/dev/null
 for i in 1 2 3 4 5 6 7 8 9 10; do deliver_once d; done
-is "$(numbers "$OUT"):$(count d 1)" "1 :10" "the tenth delivery"
+is "$(numbers "$OUT"):$(count d 1)" "1 :9" "the tenth delivery"
 deliver_once d
 is "$OUT:$(wb-queue dead d | cut -f1,2)" ":1	10" "by default parked after 10"
 done_testing
