@@ -34,6 +34,22 @@
 	"end\n"
 
 /*
+ * A claim of n lapsed (KEYS 1 to 4: pending leases again deliveries):
+ * count the delivery and make n ready again with activity 'dflt', or the
+ * activity it was queued again with.
+ */
+#define SCRIPT_LAPSE \
+	"local function lapse(n, dflt)\n" \
+	"  redis.call('ZREM', KEYS[2], n)\n" \
+	"  redis.call('HINCRBY', KEYS[4], n, 1)\n" \
+	"  local act = redis.call('ZSCORE', KEYS[3], n)\n" \
+	"  if act then\n" \
+	"    redis.call('ZREM', KEYS[3], n)\n" \
+	"  end\n" \
+	"  back(KEYS[1], n, act or dflt)\n" \
+	"end\n"
+
+/*
  * KEYS: pending leases again deliveries dead held:C consumer:C token;
  * ARGV: delay_ms lease_ms limit max_deliveries client ttl_ms.
  * Returns {'claim', token, {n...}, parked} or {'wait', wait_ms, {},
@@ -57,7 +73,7 @@
  * keeps the newer activity time of the two.
  */
 static const char claim_lua[] =
-	SCRIPT_NOW SCRIPT_BACK
+	SCRIPT_NOW SCRIPT_BACK SCRIPT_LAPSE
 	"if redis.call('HGET', KEYS[7], 'client') ~= ARGV[5] then\n"
 	"  return {'lost'}\n"
 	"end\n"
@@ -68,13 +84,7 @@ static const char claim_lua[] =
 	"local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now,"
 	" 'LIMIT', 0, 1000)\n"
 	"for _, n in ipairs(expired) do\n"
-	"  redis.call('ZREM', KEYS[2], n)\n"
-	"  redis.call('HINCRBY', KEYS[4], n, 1)\n"
-	"  local act = redis.call('ZSCORE', KEYS[3], n)\n"
-	"  if act then\n"
-	"    redis.call('ZREM', KEYS[3], n)\n"
-	"  end\n"
-	"  back(KEYS[1], n, act or ready)\n"
+	"  lapse(n, ready)\n"
 	"end\n"
 	"local claimed = redis.call('ZCARD', KEYS[2]) > 0\n"
 	"local counted = redis.call('EXISTS', KEYS[4]) == 1\n"
@@ -206,7 +216,7 @@ static const char beat_lua[] =
  * {-1, 0} when C is not registered to this connection.
  */
 static const char release_lua[] =
-	SCRIPT_NOW SCRIPT_BACK
+	SCRIPT_NOW SCRIPT_BACK SCRIPT_LAPSE
 	"if redis.call('HGET', KEYS[6], 'client') ~= ARGV[1] then\n"
 	"  return {-1, 0}\n"
 	"end\n"
@@ -218,13 +228,7 @@ static const char release_lua[] =
 	"local moved = 0\n"
 	"for _, t in ipairs(tokens) do\n"
 	"  for _, n in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], t, t)) do\n"
-	"    redis.call('ZREM', KEYS[2], n)\n"
-	"    redis.call('HINCRBY', KEYS[4], n, 1)\n"
-	"    local act = redis.call('ZSCORE', KEYS[3], n)\n"
-	"    if act then\n"
-	"      redis.call('ZREM', KEYS[3], n)\n"
-	"    end\n"
-	"    back(KEYS[1], n, act or first)\n"
+	"    lapse(n, first)\n"
 	"    moved = moved + 1\n"
 	"  end\n"
 	"end\n"

@@ -33,37 +33,37 @@ reader_waits() { [ -s "$SCRATCH/rpid.$1" ]; }
 READER='echo $$ >"$0"; read -r x; exec sleep 1000'
 msg() { printf 'wb-dequeue: fatal: unable to hand out more of %s: standard output'"'"'s reader is gone' "$1"; }
 
+# hand Q: a hand pipeline, wb-dequeue >fifo, the reader <fifo; $dpid.
+hand() {
+	mkfifo "$SCRATCH/f.$1"
+	wb-dequeue --delay 0 --lease 10 "$1" >"$SCRATCH/f.$1" 2>"$SCRATCH/err.$1" &
+	dpid=$!
+	atexit "kill $dpid 2>/dev/null"
+	sh -c "$READER" "$SCRATCH/rpid.$1" <"$SCRATCH/f.$1" &
+	wait_for 10 reader_waits "$1"
+}
+# kill_reader Q WHAT: kill -9 the reader of Q; wb-dequeue must follow.
+kill_reader() {
+	kill -9 "$(cat "$SCRATCH/rpid.$1")"
+	within2 "$dpid"
+	is "$?" 0 "$2: wb-dequeue gone within 2 s of its reader's kill -9"
+	wait "$dpid"
+	is "$?:$(cat "$SCRATCH/err.$1")" "111:$(msg "$1")" "exit 111, one line saying why"
+}
+
 # Hand pipeline, draining: 300 queued, 100 claimed and written, one read.
 seq 1 300 | wb-enqueue hd 2>/dev/null
-mkfifo "$SCRATCH/f.hd"
-wb-dequeue --delay 0 --lease 10 hd >"$SCRATCH/f.hd" 2>"$SCRATCH/err.hd" &
-dpid=$!
-atexit "kill $dpid 2>/dev/null"
-sh -c "$READER" "$SCRATCH/rpid.hd" <"$SCRATCH/f.hd" &
-wait_for 10 reader_waits hd
+hand hd
 wait_for 10 sh -c "[ \"\$(redis-cli -s '$REDIS_SOCK' ZCARD 'wb:{hd}:leases')\" = 100 ]"
 is "$(leases hd)" 100 "draining: one batch claimed while the reader sleeps"
-kill -9 "$(cat "$SCRATCH/rpid.hd")"
-within2 "$dpid"
-is "$?" 0 "draining: wb-dequeue gone within 2 s of its reader's kill -9"
-wait "$dpid"
-is "$?:$(cat "$SCRATCH/err.hd")" "111:$(msg hd)" "exit 111, one line saying why"
+kill_reader hd draining
 is "$(leases hd)" 100 "nothing more claimed"
 
 # Hand pipeline, blocked in Redis on an empty queue.
-mkfifo "$SCRATCH/f.hb"
-wb-dequeue --delay 0 --lease 10 hb >"$SCRATCH/f.hb" 2>"$SCRATCH/err.hb" &
-dpid=$!
-atexit "kill $dpid 2>/dev/null"
-sh -c "$READER" "$SCRATCH/rpid.hb" <"$SCRATCH/f.hb" &
-wait_for 10 reader_waits hb
+hand hb
 wait_for 10 blocked hb
 is "$?" 0 "blocked: wb-dequeue waits in Redis"
-kill -9 "$(cat "$SCRATCH/rpid.hb")"
-within2 "$dpid"
-is "$?" 0 "blocked: wb-dequeue gone within 2 s of its reader's kill -9"
-wait "$dpid"
-is "$?:$(cat "$SCRATCH/err.hb")" "111:$(msg hb)" "exit 111, one line saying why"
+kill_reader hb blocked
 wb-enqueue hb 1 2 3 2>/dev/null
 is "$(leases hb):$(wb-queue length hb)" "0:3" "nothing claimed after its reader died"
 
