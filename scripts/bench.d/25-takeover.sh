@@ -17,7 +17,7 @@ redis-cli -s "$REDIS_SOCK" FLUSHALL >/dev/null
 seq 1 500 | wb-enqueue download 2>/dev/null
 ( wb-dequeue --delay 0 --consumer dl download 2>/dev/null & echo $! >"$SCRATCH/old"; wait ) |
 	( while read -r _; do sleep 0.05; done ) >/dev/null 2>&1 &
-until [ "$(redis-cli -s "$REDIS_SOCK" ZCARD 'wb:{download}:held:dl')" = 100 ]; do sleep 0.01; done
+until [ "$(redis-cli -s "$REDIS_SOCK" ZCARD 'wb:{download}:leases')" = 100 ]; do sleep 0.01; done
 EOS
 export BENCH_BEFORE="sh $SCRATCH/before"
 # shellcheck disable=SC2016
