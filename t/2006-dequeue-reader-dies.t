@@ -72,7 +72,8 @@ is "$(leases hb):$(wb-queue length hb)" "0:3" "nothing claimed after its reader 
 for state in sd sb; do
 	[ "$state" = sd ] && seq 1 300 | wb-enqueue sd 2>/dev/null
 	sh -c 'wb-dequeue --delay 0 --lease 10 "$1" 2>"$2" | sh -c "$3" "$4"' \
-		sh "$state" "$SCRATCH/err.$state" "$READER" "$SCRATCH/rpid.$state" &
+		sh "$state" "$SCRATCH/err.$state" "$READER" "$SCRATCH/rpid.$state" \
+		2>"$SCRATCH/sh.$state" &
 	spid=$!
 	atexit "kill $spid 2>/dev/null"
 	wait_for 10 reader_waits "$state"
