@@ -17,8 +17,9 @@ env(const char *name, const char *dflt)
 void
 wb_config_load(struct wb_config *cfg)
 {
-	const char *delay;
+	const char *delay, *max, *why;
 	const char *slash;
+	unsigned long long n;
 
 	cfg->repo = env("WB_REPO", "webcompat/web-bugs");
 	cfg->private_repo = env("WB_PRIVATE_REPO", "web-bugs-private");
@@ -37,6 +38,11 @@ wb_config_load(struct wb_config *cfg)
 	if (wb_scan_seconds(delay, &cfg->delay) < 0)
 		wb_die(WB_EXIT_USAGE, "WB_DELAY is not a number of seconds: %s",
 		    delay);
+	max = env("WB_MAX_DELIVERIES", "10");
+	if (wb_scan_uint(max, strlen(max), 1, 1000000, &n, &why) < 0)
+		wb_die(WB_EXIT_USAGE, "WB_MAX_DELIVERIES is %s (1 to 1000000): %s",
+		    why, max);
+	cfg->max_deliveries = (long long)n;
 	slash = strchr(cfg->repo, '/');
 	if (slash == NULL || slash == cfg->repo || slash[1] == '\0' ||
 	    strchr(slash + 1, '/') != NULL)
