@@ -37,7 +37,8 @@ answer whose JSON stops short), notjson, wrongshape (+ "body"), raw (a
 is not strict, such as duplicate keys or invalid UTF-8), huge
 (+ "bytes"), bomb (a gzip answer inflating to "bytes"), redirect
 (+ "location", "status"), link (the normal answer with its Link header
-replaced by "link"), header (the normal answer with header "name" set to
+replaced by "link"; a list of strings sends one Link field for each, in
+that order, as a proxy may split the header), header (the normal answer with header "name" set to
 "value"), touch (issue "number" is edited at that moment, then the
 normal answer; with "numbers": [N, ...] instead, the next of them at each
 firing: with "match" and "after", "edit issue N after the Kth listing
@@ -283,7 +284,10 @@ class Handler(BaseHTTPRequestHandler):
         if self.gzipped:
             self.send_header("Content-Encoding", "gzip")
         overrides = getattr(self, "overrides", None) or {}
-        headers = [(k, v) for k, v in headers if k not in overrides] + list(overrides.items())
+        # A list is one field sent several times, as a proxy may split it
+        # (RFC 9110, 5.3: the receiver joins them into one list).
+        headers = [(k, v) for k, v in headers if k not in overrides] + \
+            [(k, x) for k, v in overrides.items() for x in (v if isinstance(v, list) else [v])]
         for k, v in headers:
             self.send_header(k, v)
         if status != 304:
