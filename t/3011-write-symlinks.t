@@ -7,7 +7,7 @@
 # operator put the archive.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 34
+plan 33
 WB_DATA=$SCRATCH/data
 export WB_DATA
 C=$WB_DATA/current
