@@ -632,7 +632,7 @@ put_compare(void *arg, const char *p, size_t n)
 /*
  * 1 when the file 'name' of the directory 'dfd' already holds what
  * text[0..len) is written as; then *stamp gets the file's identity.
- * Nothing is created to find out.
+ * Nothing is created to find out. -1 when 'name' is a symbolic link.
  */
 static int
 unchanged(int dfd, const char *name, const char *text, size_t len,
@@ -645,7 +645,7 @@ unchanged(int dfd, const char *name, const char *text, size_t len,
 	/* Not blocking: a FIFO in its place must not stall the batch. */
 	if ((c.fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
 	    O_CLOEXEC)) < 0)
-		return 0;
+		return errno == ELOOP ? -1 : 0;
 	c.pos = c.have = 0;
 	same = fstat(c.fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    wb_jscan_canonical(text, len, put_compare, &c) == 0 &&
@@ -760,13 +760,25 @@ int
 wb_archive_prepare(const char *data, struct wb_archive_item *it, int may_wait)
 {
 	char dir[4096], path[4096], name[16];
-	int cfd = -1, efd = -1, rc;
+	int cfd = -1, rc;
 
 	if (wb_archive_path(dir, sizeof dir, data, it->number, NULL) < 0) {
 		fail(it, "name the directory of", "issue", EINVAL);
 		goto out;
 	}
 	snprintf(name, sizeof name, "%ld", it->number);
+	/*
+	 * Links where our files are: reported, never followed nor removed.
+	 * Looked for by path here (the ETags are written later through
+	 * descriptors that follow no link anyway), the files of current/N
+	 * as they are opened.
+	 */
+	fmt(path, sizeof path, "%s/etags", data);
+	if (is_link(it, AT_FDCWD, path, path))
+		goto out;
+	fmt(path, sizeof path, "%s/etags/%s", data, name);
+	if (is_link(it, AT_FDCWD, path, path))
+		goto out;
 	fmt(path, sizeof path, "%s/current", data);
 	if ((cfd = it->remove ? top_dir(data, "current") :
 	    make_top(data, "current")) < 0) {
@@ -781,16 +793,7 @@ wb_archive_prepare(const char *data, struct wb_archive_item *it, int may_wait)
 		}
 		goto out;
 	}
-	/* Links where our files are: reported, never followed nor removed. */
-	fmt(path, sizeof path, "%s/etags", data);
-	if ((efd = top_dir(data, "etags")) < 0 && errno != ENOENT) {
-		fail_open(it, "open the directory", path, errno);
-		goto out;
-	}
-	fmt(path, sizeof path, "%s/etags/%s", data, name);
-	if (efd >= 0 && is_link(it, efd, name, path))
-		goto out;
-	for (int i = 0; i < 2 && it->dfd >= 0; i++) {
+	for (int i = 0; i < 2 && it->dfd >= 0 && it->remove; i++) {
 		fmt(path, sizeof path, "%s/%s", dir, files[i]);
 		if (is_link(it, it->dfd, files[i], path))
 			goto out;
@@ -805,9 +808,14 @@ wb_archive_prepare(const char *data, struct wb_archive_item *it, int may_wait)
 	for (int i = 0; i < 2 && !it->failed; i++) {
 		int fd, err;
 
-		if (!it->newdir && unchanged(it->dfd, files[i], it->text[i],
-		    it->len[i], &it->stamp[i]))
-			continue;
+		if (!it->newdir && (rc = unchanged(it->dfd, files[i],
+		    it->text[i], it->len[i], &it->stamp[i])) != 0) {
+			if (rc > 0)
+				continue;
+			fmt(path, sizeof path, "%s/%s", dir, files[i]);
+			fail_link(it, path);
+			break;
+		}
 		fd = create_temp(it->dfd, dir, files[i], it->tmp[i],
 		    sizeof it->tmp[i]);
 		if (fd < 0) {
@@ -826,7 +834,6 @@ out:
 	/* An empty current/N would pass for an archived issue: never leave one. */
 	if (it->failed && it->newdir && cfd >= 0)
 		unlinkat(cfd, name, AT_REMOVEDIR);
-	close_keep(efd);
 	close_keep(cfd);
 	/* The texts belong to the caller's record, which moves on. */
 	it->text[0] = it->text[1] = NULL;
@@ -1047,6 +1054,7 @@ wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
 	size_t *owner = calloc(2 * n + 1, sizeof *owner);
 	size_t m = 0;
 	int sync_current = 0, cfd = -1, efd = -1, store = 0;
+	struct stat st;
 
 	fmt(current, sizeof current, "%s/current", data);
 	if (fds == NULL || errs == NULL || owner == NULL) {
@@ -1129,11 +1137,11 @@ wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
 				fail(&items[k], "flush the directory", current, err);
 	}
 	/* The ETags last, while the pair they describe is still locked. */
-	if (store && (efd = make_top(data, "etags")) < 0 && errno == ELOOP) {
-		fmt(path, sizeof path, "%s/etags", data);
+	fmt(path, sizeof path, "%s/etags", data);
+	if (store && (efd = make_top(data, "etags")) < 0 &&
+	    lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
 		for (size_t k = 0; k < n; k++)
 			fail_link(&items[k], path);
-	}
 	for (size_t k = 0; k < n; k++) {
 		struct wb_archive_item *it = &items[k];
 

@@ -34,8 +34,10 @@ while [ "$t" -le "$TRIALS" ]; do
 	pb=$!
 	wait "$pa"; ra=$?
 	wait "$pb"; rb=$?
-	[ "$ra:$rb" = 0:0 ] && [ ! -s "$SCRATCH/a.err" ] && [ ! -s "$SCRATCH/b.err" ] ||
-		{ failed=$((failed + 1)); diag "trial $t: exit $ra $rb: $(cat "$SCRATCH/a.err" "$SCRATCH/b.err")"; }
+	if [ "$ra:$rb" != 0:0 ] || [ -s "$SCRATCH/a.err" ] || [ -s "$SCRATCH/b.err" ]; then
+		failed=$((failed + 1))
+		diag "trial $t: exit $ra $rb: $(cat "$SCRATCH/a.err" "$SCRATCH/b.err")"
+	fi
 	[ "$(wc -l <"$SCRATCH/a.out"):$(wc -l <"$SCRATCH/b.out")" = "256:256" ] || wrong=$((wrong + 1))
 	pairs >"$SCRATCH/pairs"
 	m=$(awk '$1 != $2' "$SCRATCH/pairs" | wc -l)
