@@ -7,7 +7,7 @@
 # repository, and an issue must name this repository as its own.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 27
+plan 28
 start_github --issues 8 --events 3 --token tok
 WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=tok WB_FETCH_BACKOFF=0.01
 export WB_DATA WB_GITHUB_TOKEN WB_FETCH_BACKOFF
@@ -112,6 +112,12 @@ run wb-fetch 7
 is "$RC:$ERR:$(printf '%s' "$OUT" | jq '.timeline | length')" '0::150' "by this repository's id: followed"
 is "$(gh_requests '.path == "/repos/webcompat/web-bugs"')" 1 "the id learned from the repository itself"
 gh faults '{}'
+
+# A listed issue, transferred since: its timeline redirects, and the
+# issue itself is read where it went.
+curl -sf "$A/_double/dump/8" | jq -c '{number: 8, issue: .issue}' >"$SCRATCH/listed8"
+run wb-fetch <"$SCRATCH/listed8"
+is "$RC:$OUT:$ERR" '0:{"number":8,"gone":true,"moved_to":"webcompat/web-bugs-archive#80"}:' "listed issue whose timeline redirects: followed to the issue, moved"
 
 # An issue whose repository_url is another repository's: refused, asked
 # or listed.
