@@ -170,22 +170,23 @@ follow(struct fetcher *f, long number, const char *location, char *moved,
 		url[n - 9] = '\0';
 	for (int hop = 0;; hop++) {
 		if (hop == MAX_REDIRECTS) {
-			rc = FAIL(fl, "issue %ld: more than %d redirects; not taken as "
-			    "gone", number, MAX_REDIRECTS);
+			rc = FAIL(fl, "issue %ld: more than %d redirects; "
+			    "not taken as gone", number, MAX_REDIRECTS);
 			break;
 		}
 		if (visited_add(&seen, url)) {
-			rc = FAIL(fl, "issue %ld: its redirects loop; not taken as "
-			    "gone", number);
+			rc = FAIL(fl, "issue %ld: its redirects loop; not "
+			    "taken as gone", number);
 			break;
 		}
 		switch (wb_github_get(f->gh, url, NULL, NULL, &to)) {
 		case WB_GH_OK:
-			if (wb_github_moved_from_issue(base, to.value, moved, len))
+			if (wb_github_moved_from_issue(base, to.value, moved,
+			    len))
 				rc = 0;
 			else
-				rc = FAIL(fl, "issue %ld redirected to what is not an "
-				    "issue; not taken as gone", number);
+				rc = FAIL(fl, "issue %ld redirected to what is "
+				    "not an issue; not taken as gone", number);
 			jv_free(to.value);
 			goto out;
 		case WB_GH_GONE:
@@ -204,8 +205,9 @@ follow(struct fetcher *f, long number, const char *location, char *moved,
 			wb_die(WB_EXIT_USAGE, "%s", to.why);
 		default:
 			jv_free(to.value);
-			rc = FAIL(fl, "issue %ld redirected, and where it went did not "
-			    "answer: %s; not taken as gone", number, to.why);
+			rc = FAIL(fl, "issue %ld redirected, and where it "
+			    "went did not answer: %s; not taken as gone", number,
+			    to.why);
 			goto out;
 		}
 	}

@@ -5,7 +5,7 @@
 # other, and both exit 0.
 . "${0%/*}/lib.sh"
 TRIALS=${WB_RACE_TRIALS:-24}
-plan 4
+plan 7
 WB_DATA=$SCRATCH/data
 export WB_DATA
 C=$WB_DATA/current
@@ -23,6 +23,31 @@ pairs() {
 		if (FILENAME ~ /issue.json$/) i = v; else print i, v }' \
 		$(for n in $(seq 1 256); do printf '%s/%s/issue.json %s/%s/timeline.json ' "$C" "$n" "$C" "$n"; done)
 }
+# Another writer holds issue 7 (here flock(1) on current/7, as wb-write
+# locks it): wb-write stores and emits 6 first (it never waits while it
+# holds an issue), waits for 7, and goes on once the holder is killed.
+rec() { printf '{"number":%s,"issue":{"number":%s,"title":"%s"},"timeline":[]}\n' "$1" "$1" "$2"; }
+{ rec 6 old; rec 7 old; } | wb-write >/dev/null
+flock -o "$C/7" sleep 60 &
+holder=$!
+atexit "kill -9 $holder 2>/dev/null"
+held() { ! flock -n "$C/7" true; }
+wait_for 10 held
+mkfifo "$SCRATCH/feed"
+wb-write <"$SCRATCH/feed" >"$SCRATCH/held.out" 2>"$SCRATCH/held.err" &
+writer=$!
+exec 3>"$SCRATCH/feed"
+{ rec 6 new; rec 7 new; } >&3
+six() { grep -q '"number":6' "$SCRATCH/held.out"; }
+wait_for 10 six
+is "$(cat "$SCRATCH/held.out"):$(cat "$C/6/issue.json"):$(cat "$C/7/issue.json")" \
+	'{"number":6}:{"number":6,"title":"new"}:{"number":7,"title":"old"}' "6 stored and emitted while 7 is held; 7 untouched"
+kill -9 "$holder"
+exec 3>&-
+wait "$writer"
+is "$?:$(cat "$SCRATCH/held.out" | tr '\n' ' '):$(cat "$SCRATCH/held.err")" '0:{"number":6} {"number":7} :' "the holder killed: its lock is gone, 7 stored, exit 0"
+is "$(cat "$C/7/issue.json")" '{"number":7,"title":"new"}' "7 has the new content"
+
 mixed=0 failed=0 wrong=0 stale=0
 t=1
 while [ "$t" -le "$TRIALS" ]; do
