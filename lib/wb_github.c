@@ -210,29 +210,6 @@ format_moved(const char *repo, size_t rlen, const char *num, size_t nlen,
 	return snprintf(moved, len, "%s#%llu", r, m) < (int)len;
 }
 
-int
-wb_github_moved_location(const char *base, const char *location,
-    char *moved, size_t len)
-{
-	const char *p, *repo, *slash, *num;
-
-	if (!wb_github_url_under(base, location))
-		return 0;
-	p = location + strlen(base);
-	if (strncmp(p, "/repos/", 7) != 0)
-		return 2;
-	repo = p + 7;
-	slash = strchr(repo, '/');
-	if (slash == NULL || (slash = strchr(slash + 1, '/')) == NULL ||
-	    strncmp(slash, "/issues/", 8) != 0)
-		return 2;
-	num = slash + 8;
-	if (!format_moved(repo, (size_t)(slash - repo), num, strlen(num), moved,
-	    len))
-		return 2;
-	return 1;
-}
-
 long long
 wb_github_location_repo_id(const char *base, const char *location)
 {

@@ -45,16 +45,6 @@ int wb_github_repo_ok(const char *s);
 int wb_github_etag_ok(const char *etag);
 
 /*
- * Where a 301 for an issue points. 'location' must lie under 'base'.
- * Returns 1 with "owner/name#M" in moved[len] for .../repos/O/N/issues/M;
- * 2 for any other path under 'base' (e.g. GitHub's
- * .../repositories/ID/issues/M: the answer there says where); 0 for a
- * location elsewhere (never to be followed) or malformed.
- */
-int wb_github_moved_location(const char *base, const char *location,
-    char *moved, size_t len);
-
-/*
  * The repository id of a 'location' under 'base' that points into
  * .../repositories/ID/ (where GitHub redirects a renamed repository).
  * Returns the id (1..2^53), or 0 for any other location.
