@@ -15,6 +15,7 @@ struct wb_config {
 	const char *es_api_key;		/* WB_ES_API_KEY; NULL if none */
 	const char *hook_listen;	/* WB_HOOK_LISTEN */
 	const char *hook_secret;	/* WB_HOOK_SECRET; NULL if none */
+	const char *sqlite;		/* WB_SQLITE, else $WB_DATA/wb.sqlite */
 };
 
 /*

@@ -1,0 +1,138 @@
+/* wb — the SQLite indexer (wb_sqliteindexer.h). */
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "wb_clock.h"
+#include "wb_err.h"
+#include "wb_grow.h"
+#include "wb_sqlite.h"
+#include "wb_sqliteindexer.h"
+
+void
+wb_sqliteindexer_open(struct wb_sqliteindexer *ix, const char *data,
+    sqlite3 *db, size_t max_issues, size_t max_bytes, int emit)
+{
+	struct stat st;
+	char why[512];
+
+	if (stat(data, &st) < 0 || !S_ISDIR(st.st_mode))
+		wb_die(WB_EXIT_USAGE, "no archive at %s (WB_DATA)", data);
+	*ix = (struct wb_sqliteindexer){ .data = data, .db = db,
+	    .max_issues = max_issues, .max_bytes = max_bytes, .emit = emit };
+	if (wb_sqliterows_init(&ix->rows, db, why, sizeof why) < 0)
+		wb_die(WB_EXIT_TEMP, "%s", why);
+}
+
+/* A failure of the database in a transaction: nothing of it goes out. */
+static void
+die(struct wb_sqliteindexer *ix, const char *why)
+{
+	sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+	if (wb_sqlite_out_gone())
+		wb_die(WB_EXIT_TEMP, "standard output's reader is gone, "
+		    "stopping");
+	wb_die(WB_EXIT_TEMP, "%s", why);
+}
+
+/* One transaction: recs[i..] until the batch or max_bytes ends; returns
+ * where it stopped. */
+static size_t
+transaction(struct wb_sqliteindexer *ix, size_t i)
+{
+	size_t bytes = 0;
+	char why[1024];
+	int got;
+
+	if (wb_sqlite_exec(ix->db, "BEGIN IMMEDIATE", "unable to begin a "
+	    "transaction", why, sizeof why) < 0)
+		die(ix, why);
+	for (; i < ix->nrecs && bytes < ix->max_bytes; i++) {
+		long n = ix->recs[i].number;
+
+		if ((got = wb_esload_issue(&ix->load, ix->data, n)) < 0) {
+			ix->ok[i] = 0;
+			ix->skipped++;
+			continue;
+		}
+		ix->ok[i] = 1;
+		if (got == 0 ? wb_sqliterows_remove(&ix->rows, n, why,
+		    sizeof why) < 0 : wb_sqliterows_put(&ix->rows, n, &ix->load,
+		    why, sizeof why) < 0)
+			die(ix, why);
+		if (got)
+			bytes += ix->load.itext.len + ix->load.ttext.len;
+	}
+	if (wb_sqlite_exec(ix->db, "COMMIT", "unable to commit", why,
+	    sizeof why) < 0)
+		die(ix, why);
+	ix->commits++;
+	return i;
+}
+
+void
+wb_sqliteindexer_flush(struct wb_sqliteindexer *ix)
+{
+	size_t i = 0, end;
+
+	while (i < ix->nrecs) {
+		end = transaction(ix, i);
+		for (; i < end; i++) {
+			if (ix->emit && ix->ok[i]) {
+				wb_record_put(stdout, &ix->recs[i]);
+				ix->emitted++;
+			}
+			wb_record_free(&ix->recs[i]);
+		}
+		if (ix->emit)
+			wb_flush(stdout);
+	}
+	ix->nrecs = 0;
+}
+
+void
+wb_sqliteindexer_idle(void *arg)
+{
+	struct wb_sqliteindexer *ix = arg;
+
+	if (ix->nrecs > 0)
+		wb_sqliteindexer_flush(ix);
+}
+
+void
+wb_sqliteindexer_add(struct wb_sqliteindexer *ix, struct wb_record *rec,
+    int idle_ms)
+{
+	size_t cap = ix->cap;
+
+	ix->recs = wb_grow(ix->recs, ix->nrecs, &ix->cap, sizeof *ix->recs);
+	ix->ok = wb_grow(ix->ok, ix->nrecs, &cap, sizeof *ix->ok);
+	if (ix->nrecs == 0)
+		ix->first_ms = wb_clock_ms();
+	ix->recs[ix->nrecs++] = *rec;
+	if (ix->nrecs >= ix->max_issues ||
+	    wb_clock_ms() - ix->first_ms >= idle_ms)
+		wb_sqliteindexer_flush(ix);
+}
+
+unsigned long long
+wb_sqliteindexer_report(const struct wb_sqliteindexer *ix)
+{
+	if (ix->skipped > 0)
+		wb_warn("%llu issue%s not indexed", ix->skipped,
+		    ix->skipped == 1 ? " was" : "s were");
+	wb_debug("%llu issues written, %llu unchanged, %llu removed, "
+	    "%llu transactions, %llu records written", ix->rows.written,
+	    ix->rows.unchanged, ix->rows.removed, ix->commits, ix->emitted);
+	return ix->skipped;
+}
+
+void
+wb_sqliteindexer_free(struct wb_sqliteindexer *ix)
+{
+	for (size_t i = 0; i < ix->nrecs; i++)
+		wb_record_free(&ix->recs[i]);
+	free(ix->recs);
+	free(ix->ok);
+	wb_esload_free(&ix->load);
+	wb_sqliterows_free(&ix->rows);
+}
