@@ -59,14 +59,22 @@ wb_sqlitesearch_prepare(sqlite3 *db, const struct wb_sqlitesearch *s,
 	sqlite3_stmt *st;
 	int p = 0;
 
+	/*
+	 * Rank every match, keep the best, and only then make their
+	 * snippets (the costly part: each tokenizes the issue's text again),
+	 * matching the query once more for each row kept.
+	 */
 	if (s->count)
 		add(sql, cap, &len, "SELECT count(*) FROM (");
-	if (s->query != NULL)
+	else if (s->query != NULL)
 		add(sql, cap, &len, "SELECT i.number, i.title, i.state, "
 		    "i.updated_at, snippet(" WB_SQLITE_FTS ", -1, '\xc2\xab', "
-		    "'\xc2\xbb', '\xe2\x80\xa6', 12) FROM " WB_SQLITE_FTS
-		    " JOIN issues AS i ON i.number = " WB_SQLITE_FTS ".rowid "
-		    "WHERE " WB_SQLITE_FTS " MATCH ?");
+		    "'\xc2\xbb', '\xe2\x80\xa6', 12) FROM (");
+	if (s->query != NULL)
+		add(sql, cap, &len, "SELECT i.number AS n, " WB_SQLITE_FTS
+		    ".rank AS r FROM " WB_SQLITE_FTS " JOIN issues AS i "
+		    "ON i.number = " WB_SQLITE_FTS ".rowid WHERE " WB_SQLITE_FTS
+		    " MATCH ?1");
 	else
 		add(sql, cap, &len, "SELECT i.number, i.title, i.state, "
 		    "i.updated_at, NULL FROM issues AS i WHERE 1");
@@ -80,12 +88,16 @@ wb_sqlitesearch_prepare(sqlite3 *db, const struct wb_sqlitesearch *s,
 	if (s->until != NULL)
 		add(sql, cap, &len, " AND i.updated_at < ?");
 	if (s->query != NULL)
-		add(sql, cap, &len, " ORDER BY " WB_SQLITE_FTS ".rank, i.number");
+		add(sql, cap, &len, " ORDER BY r, n");
 	else
 		add(sql, cap, &len, " ORDER BY i.updated_at DESC, i.number DESC");
 	add(sql, cap, &len, " LIMIT ?");
 	if (s->count)
 		add(sql, cap, &len, ")");
+	else if (s->query != NULL)
+		add(sql, cap, &len, ") AS top CROSS JOIN " WB_SQLITE_FTS " ON "
+		    WB_SQLITE_FTS ".rowid = top.n AND " WB_SQLITE_FTS " MATCH ?1 "
+		    "JOIN issues AS i ON i.number = top.n ORDER BY top.r, top.n");
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		*code = sqlite3_errcode(db) == SQLITE_ERROR ||
 		    sqlite3_errcode(db) == SQLITE_CORRUPT ? WB_EXIT_USAGE :
