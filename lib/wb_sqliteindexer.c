@@ -34,20 +34,22 @@ die(struct wb_sqliteindexer *ix, const char *why)
 	wb_die(WB_EXIT_TEMP, "%s", why);
 }
 
-/* One transaction: recs[i..] until the batch or max_bytes ends; returns
- * where it stopped. */
+/*
+ * One transaction: the issues of order[k..] until the batch ends or
+ * max_bytes of JSON are in; returns where it stopped.
+ */
 static size_t
-transaction(struct wb_sqliteindexer *ix, size_t i)
+transaction(struct wb_sqliteindexer *ix, size_t k)
 {
-	size_t bytes = 0;
+	size_t bytes = 0, i;
 	char why[1024];
 	int got;
 
 	if (wb_sqlite_exec(ix->db, "BEGIN IMMEDIATE", "unable to begin a "
 	    "transaction", why, sizeof why) < 0)
 		die(ix, why);
-	for (; i < ix->nrecs && bytes < ix->max_bytes; i++) {
-		long n = ix->recs[i].number;
+	for (; k < ix->nrecs && bytes < ix->max_bytes; k++) {
+		long n = ix->recs[i = ix->order[k]].number;
 
 		if ((got = wb_esload_issue(&ix->load, ix->data, n)) < 0) {
 			ix->ok[i] = 0;
@@ -66,22 +68,44 @@ transaction(struct wb_sqliteindexer *ix, size_t i)
 	    sizeof why) < 0)
 		die(ix, why);
 	ix->commits++;
-	return i;
+	return k;
+}
+
+static const struct wb_record *sorting;
+
+/* By issue number, then input order (qsort is not stable). */
+static int
+by_number(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	long m = sorting[x].number, n = sorting[y].number;
+
+	if (m != n)
+		return m < n ? -1 : 1;
+	return (x > y) - (x < y);
 }
 
 void
 wb_sqliteindexer_flush(struct wb_sqliteindexer *ix)
 {
-	size_t i = 0, end;
+	size_t k = 0, end, out = 0;
 
-	while (i < ix->nrecs) {
-		end = transaction(ix, i);
-		for (; i < end; i++) {
-			if (ix->emit && ix->ok[i]) {
-				wb_record_put(stdout, &ix->recs[i]);
+	for (size_t i = 0; i < ix->nrecs; i++) {
+		ix->order[i] = i;
+		ix->done[i] = 0;
+	}
+	sorting = ix->recs;
+	qsort(ix->order, ix->nrecs, sizeof *ix->order, by_number);
+	while (k < ix->nrecs) {
+		end = transaction(ix, k);
+		for (; k < end; k++)
+			ix->done[ix->order[k]] = 1;
+		for (; out < ix->nrecs && ix->done[out]; out++) {
+			if (ix->emit && ix->ok[out]) {
+				wb_record_put(stdout, &ix->recs[out]);
 				ix->emitted++;
 			}
-			wb_record_free(&ix->recs[i]);
+			wb_record_free(&ix->recs[out]);
 		}
 		if (ix->emit)
 			wb_flush(stdout);
@@ -102,10 +126,12 @@ void
 wb_sqliteindexer_add(struct wb_sqliteindexer *ix, struct wb_record *rec,
     int idle_ms)
 {
-	size_t cap = ix->cap;
+	size_t cap = ix->cap, cap2 = ix->cap, cap3 = ix->cap;
 
 	ix->recs = wb_grow(ix->recs, ix->nrecs, &ix->cap, sizeof *ix->recs);
 	ix->ok = wb_grow(ix->ok, ix->nrecs, &cap, sizeof *ix->ok);
+	ix->done = wb_grow(ix->done, ix->nrecs, &cap2, sizeof *ix->done);
+	ix->order = wb_grow(ix->order, ix->nrecs, &cap3, sizeof *ix->order);
 	if (ix->nrecs == 0)
 		ix->first_ms = wb_clock_ms();
 	ix->recs[ix->nrecs++] = *rec;
@@ -133,6 +159,8 @@ wb_sqliteindexer_free(struct wb_sqliteindexer *ix)
 		wb_record_free(&ix->recs[i]);
 	free(ix->recs);
 	free(ix->ok);
+	free(ix->done);
+	free(ix->order);
 	wb_esload_free(&ix->load);
 	wb_sqliterows_free(&ix->rows);
 }

@@ -5,9 +5,13 @@
  * in one write transaction, each issue's archived files are read
  * (lib/wb_esload.c) and its rows made equal to them
  * (lib/wb_sqliterows.c), a transaction being cut short once it holds
- * 'max_bytes' of JSON. Once it has committed, its records are written to
- * stdout, in input order, so that what follows acknowledges only what is
- * durable. An issue whose directory is absent is removed; one whose
+ * 'max_bytes' of JSON. Issues are written in the order of their numbers,
+ * whatever the input's: rows then land next to each other, and FTS5,
+ * which starts a new segment whenever a rowid is not above the last one,
+ * makes one segment per transaction instead of hundreds. Once a
+ * transaction has committed, the records whose issues are all committed
+ * are written to stdout, in input order, so that what follows
+ * acknowledges only what is durable. An issue whose directory is absent is removed; one whose
  * files cannot be read, or are not JSON of the right shape, is said and
  * skipped: not written out, its rows as they were.
  */
@@ -28,6 +32,8 @@ struct wb_sqliteindexer {
 	size_t max_issues, max_bytes;	/* of a batch, of a transaction */
 	struct wb_record *recs;		/* the batch, in input order */
 	int *ok;			/* recs[i] is to be written out */
+	int *done;			/* recs[i]'s issue is committed */
+	size_t *order;			/* recs by number: the writing order */
 	size_t nrecs, cap;
 	long long first_ms;		/* when recs[0] came */
 	struct wb_esload load;
