@@ -43,7 +43,7 @@ transaction(struct wb_sqliteindexer *ix, size_t k)
 {
 	size_t bytes = 0, i;
 	char why[1024];
-	int got;
+	int got, same;
 
 	if (wb_sqlite_exec(ix->db, "BEGIN IMMEDIATE", "unable to begin a "
 	    "transaction", why, sizeof why) < 0)
@@ -51,16 +51,22 @@ transaction(struct wb_sqliteindexer *ix, size_t k)
 	for (; k < ix->nrecs && bytes < ix->max_bytes; k++) {
 		long n = ix->recs[i = ix->order[k]].number;
 
-		if ((got = wb_esload_issue(&ix->load, ix->data, n)) < 0) {
-			ix->ok[i] = 0;
+		ix->ok[i] = 0;
+		if ((got = wb_esload_read(&ix->load, ix->data, n)) == 0) {
+			if (wb_sqliterows_remove(&ix->rows, n, why, sizeof why) < 0)
+				die(ix, why);
+		} else if (got > 0 && (same = wb_sqliterows_same(&ix->rows, n,
+		    &ix->load, why, sizeof why)) < 0)
+			die(ix, why);
+		else if (got > 0 && !same && (got = wb_esload_check(&ix->load,
+		    ix->data, n)) > 0 && wb_sqliterows_put(&ix->rows, n,
+		    &ix->load, why, sizeof why) < 0)
+			die(ix, why);
+		if (got < 0) {
 			ix->skipped++;
 			continue;
 		}
 		ix->ok[i] = 1;
-		if (got == 0 ? wb_sqliterows_remove(&ix->rows, n, why,
-		    sizeof why) < 0 : wb_sqliterows_put(&ix->rows, n, &ix->load,
-		    why, sizeof why) < 0)
-			die(ix, why);
 		if (got)
 			bytes += ix->load.itext.len + ix->load.ttext.len;
 	}

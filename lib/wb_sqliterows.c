@@ -362,27 +362,37 @@ put_events(struct wb_sqliterows *w, long n, const struct wb_esload *ld,
 }
 
 int
+wb_sqliterows_same(struct wb_sqliterows *w, long n, const struct wb_esload *ld,
+    char *why, size_t whylen)
+{
+	int stored, same;
+
+	SHA256((const unsigned char *)ld->ttext.p, ld->ttext.len, w->sha);
+	if ((stored = lookup(w, n, why, whylen)) < 0)
+		return -1;
+	same = stored &&
+	    (size_t)sqlite3_column_bytes(w->get, 0) == ld->itext.len &&
+	    memcmp(sqlite3_column_blob(w->get, 0), ld->itext.p,
+	    ld->itext.len) == 0 &&
+	    sqlite3_column_bytes(w->get, 1) == (int)sizeof w->sha &&
+	    memcmp(sqlite3_column_blob(w->get, 1), w->sha, sizeof w->sha) == 0;
+	sqlite3_reset(w->get);
+	w->unchanged += same;
+	return same;
+}
+
+int
 wb_sqliterows_put(struct wb_sqliterows *w, long n, const struct wb_esload *ld,
     char *why, size_t whylen)
 {
 	struct wb_jscan_value v[I_N], more[2];
-	unsigned char sha[SHA256_DIGEST_LENGTH];
 	const char *it = ld->itext.p;
 	sqlite3_stmt *put = w->put;
 	int stored, has_labels, ncomments;
 	char e[128];
 
-	SHA256((const unsigned char *)ld->ttext.p, ld->ttext.len, sha);
 	if ((stored = lookup(w, n, why, whylen)) < 0)
 		return -1;
-	if (stored && (size_t)sqlite3_column_bytes(w->get, 0) == ld->itext.len &&
-	    memcmp(sqlite3_column_blob(w->get, 0), it, ld->itext.len) == 0 &&
-	    sqlite3_column_bytes(w->get, 1) == (int)sizeof sha &&
-	    memcmp(sqlite3_column_blob(w->get, 1), sha, sizeof sha) == 0) {
-		sqlite3_reset(w->get);
-		w->unchanged++;
-		return 0;
-	}
 	if (clear(w, n, stored, why, whylen) < 0)
 		return -1;
 	/* Checked whole already: these cannot fail. */
@@ -405,7 +415,7 @@ wb_sqliterows_put(struct wb_sqliterows *w, long n, const struct wb_esload *ld,
 	bind_string(put, 10, it, &v[I_MILESTONE], &w->field);
 	sqlite3_bind_int(put, 11, more[1].kind == WB_JSCAN_OTHER &&
 	    more[1].len == 4 && memcmp(it + more[1].off, "true", 4) == 0);
-	sqlite3_bind_blob(put, 12, sha, sizeof sha, SQLITE_STATIC);
+	sqlite3_bind_blob(put, 12, w->sha, sizeof w->sha, SQLITE_STATIC);
 	if (step(w, put, n, "store it", why, whylen) < 0 ||
 	    (has_labels && put_labels(w, n, it, &more[0], why, whylen) < 0) ||
 	    put_events(w, n, ld, &ncomments, why, whylen) < 0 ||

@@ -27,6 +27,7 @@ struct wb_sqliterows {
 	    *del_labels, *put_label, *fts_put, *fts_del;
 	struct wb_es_buf title, body, comments, labels, field;	/* scratch */
 	struct wb_jscan_spans lspans;
+	unsigned char sha[32];		/* of the last timeline.json compared */
 	unsigned long long written, unchanged, removed;	/* issues */
 };
 
@@ -38,10 +39,19 @@ int wb_sqliterows_init(struct wb_sqliterows *w, sqlite3 *db, char *why,
     size_t whylen);
 
 /*
- * Make the rows of issue 'number' those of its files in 'ld' (read and
- * checked by wb_esload_issue), unless they are already. Returns 0, or -1
- * with why[whylen] set when SQLite failed (the transaction must then be
- * rolled back). Dies 111 out of memory.
+ * Whether the rows of issue 'number' are already those of its files in
+ * 'ld' (read by wb_esload_read, not necessarily checked: what was stored
+ * was): 1 if so (counted as unchanged), 0 if not, -1 with why[whylen]
+ * set when SQLite failed. Call it before wb_sqliterows_put.
+ */
+int wb_sqliterows_same(struct wb_sqliterows *w, long number,
+    const struct wb_esload *ld, char *why, size_t whylen);
+
+/*
+ * Make the rows of issue 'number' those of its files in 'ld' (checked by
+ * wb_esload_check), after wb_sqliterows_same said they differ. Returns
+ * 0, or -1 with why[whylen] set when SQLite failed (the transaction must
+ * then be rolled back). Dies 111 out of memory.
  */
 int wb_sqliterows_put(struct wb_sqliterows *w, long number,
     const struct wb_esload *ld, char *why, size_t whylen);
