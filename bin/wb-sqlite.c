@@ -112,7 +112,8 @@ rebuild(const struct wb_config *cfg, size_t max_bytes)
 	if ((db = wb_sqlite_open(scratch, WB_SQLITE_SCRATCH, &code, why,
 	    sizeof why)) == NULL)
 		wb_die(code, "%s", why);
-	wb_sqliteindexer_open(&ix, cfg->data, db, SIZE_MAX, max_bytes, 0);
+	wb_sqliteindexer_open(&ix, cfg->data, db, NULL, SIZE_MAX, max_bytes,
+	    0);
 	n = archive_numbers(cfg->data, &nums);
 	for (size_t i = 0; i < n; i++) {
 		rec = (struct wb_record){ nums[i], jv_null() };
@@ -185,7 +186,8 @@ main(int argc, char **argv)
 	if ((db = wb_sqlite_open(cfg.sqlite, WB_SQLITE_WRITE, &code, why,
 	    sizeof why)) == NULL)
 		wb_die(code, "%s", why);
-	wb_sqliteindexer_open(&ix, cfg.data, db, max_issues, max_bytes, 1);
+	wb_sqliteindexer_open(&ix, cfg.data, db, cfg.sqlite, max_issues,
+	    max_bytes, 1);
 
 	wb_reader_init(&in, 0);
 	in.idle_fn = wb_sqliteindexer_idle;

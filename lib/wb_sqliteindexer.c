@@ -10,7 +10,8 @@
 
 void
 wb_sqliteindexer_open(struct wb_sqliteindexer *ix, const char *data,
-    sqlite3 *db, size_t max_issues, size_t max_bytes, int emit)
+    sqlite3 *db, const char *path, size_t max_issues, size_t max_bytes,
+    int emit)
 {
 	struct stat st;
 	char why[512];
@@ -21,6 +22,9 @@ wb_sqliteindexer_open(struct wb_sqliteindexer *ix, const char *data,
 	    .max_issues = max_issues, .max_bytes = max_bytes, .emit = emit };
 	if (wb_sqliterows_init(&ix->rows, db, why, sizeof why) < 0)
 		wb_die(WB_EXIT_TEMP, "%s", why);
+	if (path != NULL && wb_sqliteckpt_start(&ix->ckpt, db, path, why,
+	    sizeof why) < 0)
+		wb_warn("%s; checkpoints after commits instead", why);
 }
 
 /* A failure of the database in a transaction: nothing of it goes out. */
@@ -74,6 +78,7 @@ transaction(struct wb_sqliteindexer *ix, size_t k)
 	    sizeof why) < 0)
 		die(ix, why);
 	ix->commits++;
+	wb_sqliteckpt_kick(&ix->ckpt);
 	return k;
 }
 
@@ -169,4 +174,5 @@ wb_sqliteindexer_free(struct wb_sqliteindexer *ix)
 	free(ix->order);
 	wb_esload_free(&ix->load);
 	wb_sqliterows_free(&ix->rows);
+	wb_sqliteckpt_stop(&ix->ckpt);
 }

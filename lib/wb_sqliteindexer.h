@@ -24,6 +24,7 @@
 
 #include "wb_esload.h"
 #include "wb_record.h"
+#include "wb_sqliteckpt.h"
 #include "wb_sqliterows.h"
 
 struct wb_sqliteindexer {
@@ -38,6 +39,7 @@ struct wb_sqliteindexer {
 	long long first_ms;		/* when recs[0] came */
 	struct wb_esload load;
 	struct wb_sqliterows rows;
+	struct wb_sqliteckpt ckpt;	/* checkpoints after commits */
 	int emit;			/* write records out (not --rebuild) */
 	unsigned long long emitted, skipped, commits;
 };
@@ -46,11 +48,14 @@ struct wb_sqliteindexer {
  * Set up 'ix' to index the archive at 'data' into 'db' (both borrowed;
  * the schema ready), in batches of at most 'max_issues' issues and
  * transactions of about 'max_bytes' of JSON; 'emit': write the records
- * out once committed. Dies 100 when 'data' is not a directory, 111 when
- * the statements cannot be prepared.
+ * out once committed. 'path' (borrowed) is where 'db' is, for a thread
+ * that checkpoints it (lib/wb_sqliteckpt.c); NULL: none (no WAL). Dies
+ * 100 when 'data' is not a directory, 111 when the statements cannot be
+ * prepared.
  */
 void wb_sqliteindexer_open(struct wb_sqliteindexer *ix, const char *data,
-    sqlite3 *db, size_t max_issues, size_t max_bytes, int emit);
+    sqlite3 *db, const char *path, size_t max_issues, size_t max_bytes,
+    int emit);
 
 /*
  * Take the record 'rec' (owned from then on) into the batch; index the

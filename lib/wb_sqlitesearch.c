@@ -70,7 +70,12 @@ wb_sqlitesearch_prepare(sqlite3 *db, const struct wb_sqlitesearch *s,
 		add(sql, cap, &len, "SELECT i.number, i.title, i.state, "
 		    "i.updated_at, snippet(" WB_SQLITE_FTS ", -1, '\xc2\xab', "
 		    "'\xc2\xbb', '\xe2\x80\xa6', 12) FROM (");
-	if (s->query != NULL)
+	/* Without filters, the ranking reads the full-text index alone. */
+	if (s->query != NULL && s->state == NULL && s->nlabels == 0 &&
+	    s->since == NULL && s->until == NULL)
+		add(sql, cap, &len, "SELECT rowid AS n, rank AS r FROM "
+		    WB_SQLITE_FTS " WHERE " WB_SQLITE_FTS " MATCH ?1");
+	else if (s->query != NULL)
 		add(sql, cap, &len, "SELECT i.number AS n, " WB_SQLITE_FTS
 		    ".rank AS r FROM " WB_SQLITE_FTS " JOIN issues AS i "
 		    "ON i.number = " WB_SQLITE_FTS ".rowid WHERE " WB_SQLITE_FTS

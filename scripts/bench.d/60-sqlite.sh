@@ -98,7 +98,7 @@ one 32000 "$G" "$RUNS_BIG"
 DB=$SCRATCH/32000.sqlite
 search() {
 	_w=$1
-	sql="SELECT i.number, i.title, i.state, i.updated_at, snippet(issues_fts, -1, '«', '»', '…', 12) FROM (SELECT i.number AS n, issues_fts.rank AS r FROM issues_fts JOIN issues AS i ON i.number = issues_fts.rowid WHERE issues_fts MATCH '$_w' ORDER BY r, n LIMIT 20) AS top CROSS JOIN issues_fts ON issues_fts.rowid = top.n AND issues_fts MATCH '$_w' JOIN issues AS i ON i.number = top.n ORDER BY top.r, top.n"
+	sql="SELECT i.number, i.title, i.state, i.updated_at, snippet(issues_fts, -1, '«', '»', '…', 12) FROM (SELECT rowid AS n, rank AS r FROM issues_fts WHERE issues_fts MATCH '$_w' ORDER BY r, n LIMIT 20) AS top CROSS JOIN issues_fts ON issues_fts.rowid = top.n AND issues_fts MATCH '$_w' JOIN issues AS i ON i.number = top.n ORDER BY top.r, top.n"
 	[ "$(WB_SQLITE=$DB wb-search --limit 20 "$_w" | jq -r .number)" = "$(sqlite3 "$DB" "$sql" | cut -d '|' -f 1)" ] ||
 		echo "60-sqlite: wb-search and the shell disagree on $_w" >&2
 	WB_SQLITE=$DB hyperfine -N -w 3 -r "$SEARCH_RUNS" --export-json "$SCRATCH/h.json" \
@@ -110,5 +110,5 @@ search() {
 	row "  matches of $_w" "$(WB_SQLITE=$DB wb-search --count "$_w")" "" ""
 }
 search video
-search example31415
+search example12
 exit 0
