@@ -166,7 +166,7 @@ is "$(sq_rows "$SCRATCH/v99.sqlite")" "$(sq_rows "$DB")" "the rebuilt database e
 is "$(sq "$SCRATCH/v99.sqlite" 'PRAGMA user_version; PRAGMA journal_mode')" "1
 wal" "schema version 1, WAL mode"
 is "$(fts_vocab "$SCRATCH/v99.sqlite" | md5sum)" "$(fts_vocab "$DB" | md5sum)" "the same full-text index"
-is "$(ls "$SCRATCH" | grep -c rebuild-)" 0 "no scratch file left"
+is "$(find "$SCRATCH" -maxdepth 1 -name '*.rebuild-*' | wc -l)" 0 "no scratch file left"
 run env WB_SQLITE="$SCRATCH/foreign.sqlite" wb-sqlite --rebuild
 is "$RC:$(sq "$SCRATCH/foreign.sqlite" 'SELECT count(*) FROM issues; PRAGMA user_version')" "0:21
 1" "--rebuild replaces a foreign database too"

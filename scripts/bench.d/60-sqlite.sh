@@ -12,6 +12,7 @@
 #     database, against the sqlite3 shell running the same SQL.
 # RUNS (default 3) runs of each on 2,000 issues, RUNS_BIG (default 1) on
 # 32,000; SEARCH_RUNS (default 50) of each search.
+# shellcheck disable=SC2034
 . "$(dirname "$0")/../bench-lib.sh"
 RUNS=${RUNS:-3}
 RUNS_BIG=${RUNS_BIG:-1}
