@@ -135,9 +135,7 @@ main(int argc, char **argv)
 	struct wb_sqlitesearch s = { .limit = -1 };
 	const char **labels = NULL;
 	size_t cap = 0;
-	unsigned long long n;
 	struct wb_config cfg;
-	const char *why_n;
 	char why[1024], *q;
 	sqlite3_stmt *st;
 	sqlite3 *db;
@@ -163,11 +161,8 @@ main(int argc, char **argv)
 			labels[s.nlabels++] = optarg;
 			break;
 		case 'n':
-			if (wb_scan_uint(optarg, strlen(optarg), 1, 1000000000, &n,
-			    &why_n) < 0)
-				wb_die(WB_EXIT_USAGE, "--limit is %s (1..1000000000): "
-				    "%s", why_n, optarg);
-			s.limit = (long long)n;
+			s.limit = (long long)wb_cli_uint("--limit", optarg, 1,
+			    1000000000);
 			break;
 		case 's':
 			if (strcmp(optarg, "open") != 0 &&

@@ -42,19 +42,6 @@ drop_scratch(void)
 		unlink(scratch);
 }
 
-static size_t
-size_option(const char *name, const char *arg, unsigned long long min,
-    unsigned long long max)
-{
-	unsigned long long v;
-	const char *why;
-
-	if (wb_scan_uint(arg, strlen(arg), min, max, &v, &why) < 0)
-		wb_die(WB_EXIT_USAGE, "%s is %s (%llu..%llu): %s", name, why, min,
-		    max, arg);
-	return (size_t)v;
-}
-
 static int
 by_number(const void *a, const void *b)
 {
@@ -158,11 +145,11 @@ main(int argc, char **argv)
 			rebuilding = 1;
 			break;
 		case 'b':
-			max_bytes = size_option("--batch-bytes", optarg, 1,
+			max_bytes = (size_t)wb_cli_uint("--batch-bytes", optarg, 1,
 			    1UL << 30);
 			break;
 		case 'c':
-			max_issues = size_option("--batch-issues", optarg, 1,
+			max_issues = (size_t)wb_cli_uint("--batch-issues", optarg, 1,
 			    1000000);
 			break;
 		case 'h':

@@ -239,14 +239,14 @@ fail:
 	return -1;
 }
 
-/* Open 'path' read-write (created if absent), busy handler set. */
+/* Open 'path' with 'flags', busy handler set. */
 static sqlite3 *
-open_rw(const char *path, int *code, char *why, size_t whylen)
+open_with(const char *path, int flags, int *code, char *why, size_t whylen)
 {
 	sqlite3 *db = NULL;
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX,
+	    NULL) != SQLITE_OK) {
 		*code = WB_EXIT_TEMP;
 		snprintf(why, whylen, "unable to open %s: %s", path,
 		    db != NULL ? sqlite3_errmsg(db) : "out of memory");
@@ -309,22 +309,15 @@ wb_sqlite_open(const char *path, enum wb_sqlite_mode mode, int *code,
 			    strerror(errno));
 			return NULL;
 		}
-		if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
-		    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-			*code = WB_EXIT_TEMP;
-			snprintf(why, whylen, "unable to open %s: %s", path,
-			    db != NULL ? sqlite3_errmsg(db) : "out of memory");
-			sqlite3_close(db);
+		if ((db = open_with(path, SQLITE_OPEN_READONLY, code, why,
+		    whylen)) == NULL)
 			return NULL;
-		}
-		busy_path = path;
-		sqlite3_busy_handler(db, busy, NULL);
-		sqlite3_extended_result_codes(db, 0);
 		if (schema_ready(db, path, 0, code, why, whylen) < 0)
 			goto fail;
 		return db;
 	}
-	if ((db = open_rw(path, code, why, whylen)) == NULL)
+	if ((db = open_with(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	    code, why, whylen)) == NULL)
 		return NULL;
 	if (mode == WB_SQLITE_SCRATCH) {
 		if (wb_sqlite_exec(db, "PRAGMA journal_mode = OFF;"
@@ -360,7 +353,8 @@ wb_sqlite_replace(const char *path, sqlite3 *src, int *code, char *why,
 	sqlite3 *dst;
 	int rc;
 
-	if ((dst = open_rw(path, code, why, whylen)) == NULL)
+	if ((dst = open_with(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	    code, why, whylen)) == NULL)
 		return -1;
 	if (set_wal(dst, path, code, why, whylen) < 0) {
 		if (*code == WB_EXIT_USAGE)
