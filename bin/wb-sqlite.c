@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "wb_cli.h"
 #include "wb_config.h"
@@ -136,6 +137,7 @@ main(int argc, char **argv)
 	double idle = 1;
 	int ch, code, rebuilding = 0, status;
 	char why[1024];
+	struct stat st;
 	sqlite3 *db;
 
 	wb_cli_start("wb-sqlite");
@@ -168,6 +170,8 @@ main(int argc, char **argv)
 	if (optind != argc)
 		wb_dieusage(USAGE);
 	wb_config_load(&cfg);
+	if (stat(cfg.data, &st) < 0 || !S_ISDIR(st.st_mode))
+		wb_die(WB_EXIT_USAGE, "no archive at %s (WB_DATA)", cfg.data);
 	if (rebuilding)
 		return wb_cli_end(rebuild(&cfg, max_bytes));
 	if ((db = wb_sqlite_open(cfg.sqlite, WB_SQLITE_WRITE, &code, why,

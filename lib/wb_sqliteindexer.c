@@ -1,6 +1,5 @@
 /* wb — the SQLite indexer (wb_sqliteindexer.h). */
 #include <stdlib.h>
-#include <sys/stat.h>
 
 #include "wb_clock.h"
 #include "wb_err.h"
@@ -13,11 +12,8 @@ wb_sqliteindexer_open(struct wb_sqliteindexer *ix, const char *data,
     sqlite3 *db, const char *path, size_t max_issues, size_t max_bytes,
     int emit)
 {
-	struct stat st;
 	char why[512];
 
-	if (stat(data, &st) < 0 || !S_ISDIR(st.st_mode))
-		wb_die(WB_EXIT_USAGE, "no archive at %s (WB_DATA)", data);
 	*ix = (struct wb_sqliteindexer){ .data = data, .db = db,
 	    .max_issues = max_issues, .max_bytes = max_bytes, .emit = emit };
 	if (wb_sqliterows_init(&ix->rows, db, why, sizeof why) < 0)

@@ -50,8 +50,7 @@ struct wb_sqliteindexer {
  * transactions of about 'max_bytes' of JSON; 'emit': write the records
  * out once committed. 'path' (borrowed) is where 'db' is, for a thread
  * that checkpoints it (lib/wb_sqliteckpt.c); NULL: none (no WAL). Dies
- * 100 when 'data' is not a directory, 111 when the statements cannot be
- * prepared.
+ * 111 when the statements cannot be prepared.
  */
 void wb_sqliteindexer_open(struct wb_sqliteindexer *ix, const char *data,
     sqlite3 *db, const char *path, size_t max_issues, size_t max_bytes,

@@ -5,7 +5,7 @@
 # rows as they were; schema versions; --rebuild.
 . "${0%/*}/lib.sh"
 . "${0%/*}/lib-sqlite.sh"
-plan 59
+plan 60
 
 D=$SCRATCH/data
 DB=$D/wb.sqlite
@@ -25,7 +25,9 @@ is "$RC:$ERR" "100:wb-sqlite: fatal: --batch-issues is out of range (1..1000000)
 run wb-sqlite --idle soon
 is "$RC:$ERR" "100:wb-sqlite: fatal: --idle is not a number of seconds (0..3600): soon" "--idle soon refused"
 run sh -c "echo 1 | WB_DATA=$SCRATCH/nonexistent wb-sqlite"
-is "$RC:$ERR" "111:wb-sqlite: fatal: unable to open $SCRATCH/nonexistent/wb.sqlite: unable to open database file" "no archive root, no database: 111"
+is "$RC:$ERR" "100:wb-sqlite: fatal: no archive at $SCRATCH/nonexistent (WB_DATA)" "no archive root: 100, before any database"
+run sh -c "echo 1 | WB_DATA=$SCRATCH WB_SQLITE=$SCRATCH/nodir/wb.sqlite wb-sqlite"
+is "$RC:$ERR" "111:wb-sqlite: fatal: unable to open $SCRATCH/nodir/wb.sqlite: unable to open database file" "a database that cannot be opened: 111"
 mkdir -p "$SCRATCH/fresh"
 run sh -c "echo 1 | WB_DATA='$SCRATCH/fresh' wb-sqlite"
 is "$RC:$OUT" "1:" "no current/ yet (a fresh system): skipped, not written out"
