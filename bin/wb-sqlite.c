@@ -10,6 +10,7 @@
  */
 #include <dirent.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "wb_cli.h"
 #include "wb_config.h"
 #include "wb_err.h"
+#include "wb_pipe.h"
 #include "wb_record.h"
 #include "wb_scan.h"
 #include "wb_sqlite.h"
@@ -77,6 +79,27 @@ archive_numbers(const char *data, long **out)
 	qsort(v, n, sizeof *v, by_number);
 	*out = v;
 	return n;
+}
+
+/*
+ * Before the reader would block on input, wait for it here instead,
+ * watching standard output: once its reader is gone, stop at once,
+ * without writing (lib/wb_pipe.h). A batch is indexed once input has
+ * paused for the idle time.
+ */
+static void
+wait_input(const struct wb_reader *in, struct wb_sqliteindexer *ix)
+{
+	int r = 1;
+
+	if (in->eof || (in->len > in->off &&
+	    memchr(in->buf + in->off, '\n', in->len - in->off) != NULL))
+		return;
+	if (ix->nrecs > 0 && (r = wb_pipe_wait(0, POLLIN, in->idle_ms)) == 0)
+		wb_sqliteindexer_flush(ix);
+	if (r < 0 || wb_pipe_wait(0, POLLIN, -1) < 0)
+		wb_die(WB_EXIT_TEMP, "standard output's reader is gone, "
+		    "stopping");
 }
 
 /* --rebuild: index the whole archive into a scratch file, then copy it in. */
@@ -184,7 +207,8 @@ main(int argc, char **argv)
 	in.idle_fn = wb_sqliteindexer_idle;
 	in.idle_arg = &ix;
 	in.idle_ms = (int)(idle * 1000 + 0.5);
-	while (wb_reader_next(&in, &rec))
+	for (wait_input(&in, &ix); wb_reader_next(&in, &rec);
+	    wait_input(&in, &ix))
 		wb_sqliteindexer_add(&ix, &rec, in.idle_ms);
 	wb_sqliteindexer_flush(&ix);
 	status = wb_reader_status(&in);

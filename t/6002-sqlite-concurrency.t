@@ -6,7 +6,7 @@
 # records are all committed, and a re-run of the others completes it.
 . "${0%/*}/lib.sh"
 . "${0%/*}/lib-sqlite.sh"
-plan 22
+plan 25
 
 D=$SCRATCH/data
 DB=$D/wb.sqlite
@@ -84,6 +84,26 @@ exec 4>&-
 wait "$SHELL_PID"
 is "$(sq "$DB" 'SELECT count(*) FROM timelines WHERE number = 3')" 6 "issue 3 not rewritten"
 
+# Waiting for input, a batch pending, and the reader of stdout dies: it
+# stops at once, writing nothing, committing nothing.
+mkfifo "$SCRATCH/in2.fifo" "$SCRATCH/out2.fifo"
+cat "$SCRATCH/out2.fifo" >"$SCRATCH/cat2.out" &
+cpid=$!
+mk_sq_issue "$D" 4 3 pendingword
+wb-sqlite --idle 600 <"$SCRATCH/in2.fifo" >"$SCRATCH/out2.fifo" 2>"$SCRATCH/p.err" &
+wpid=$!
+exec 5>"$SCRATCH/in2.fifo"
+echo 4 >&5
+wait_for 10 is_ours
+kill "$cpid"
+wait_for 10 gone
+ok $? "waiting for input, wb-sqlite ends once the reader of its output is gone"
+gone || kill -9 "$wpid"
+wait "$wpid"
+is "$?:$(cat "$SCRATCH/p.err")" "111:wb-sqlite: fatal: standard output's reader is gone, stopping" "exit 111, said"
+exec 5>&-
+is "$(sq "$DB" "SELECT count(*) FROM issues_fts WHERE issues_fts MATCH 'pendingword'")" 0 "the pending batch was not committed"
+
 # kill -9 in the middle: many transactions, one killed half-way.
 big=$(awk 'BEGIN { for (i = 0; i < 40; i++) printf "lorem ipsum dolor sit amet %d ", i }')
 for n in $(seq 100 399); do mk_sq_issue "$D" "$n" 60 "$big"; done
@@ -109,7 +129,7 @@ sed 's/[^0-9]//g' "$SCRATCH/k.out" | sort >"$SCRATCH/done"
 sort "$SCRATCH/big" | comm -23 - "$SCRATCH/done" >"$SCRATCH/redo"
 run wb-sqlite <"$SCRATCH/redo"
 is "$RC:$(echo "$OUT" | wc -l)" "0:$((300 - emitted))" "the records not written out, done again"
-echo 3 | wb-sqlite >/dev/null    # not acknowledged above either
+printf '3\n4\n' | wb-sqlite >/dev/null    # not acknowledged above either
 is "$(sq_rows "$DB" | md5sum)" "$(expected_rows "$D" $(seq 2 30) $(seq 100 399) | md5sum)" "the database equals the archive"
 is "$(fts_vocab "$DB" | md5sum)" "$(fts_rebuilt "$DB" | md5sum)" "and so does its full-text index"
 
