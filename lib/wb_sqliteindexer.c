@@ -16,6 +16,7 @@ wb_sqliteindexer_open(struct wb_sqliteindexer *ix, const char *data,
 
 	*ix = (struct wb_sqliteindexer){ .data = data, .db = db,
 	    .max_issues = max_issues, .max_bytes = max_bytes, .emit = emit };
+	wb_sqliteprefetch_init(&ix->ahead, data);
 	if (wb_sqliterows_init(&ix->rows, db, why, sizeof why) < 0)
 		wb_die(WB_EXIT_TEMP, "%s", why);
 	if (path != NULL && wb_sqliteckpt_start(&ix->ckpt, db, path, why,
@@ -49,26 +50,29 @@ transaction(struct wb_sqliteindexer *ix, size_t k)
 	    "transaction", why, sizeof why) < 0)
 		die(ix, why);
 	for (; k < ix->nrecs && bytes < ix->max_bytes; k++) {
+		struct wb_sqliteprefetch_slot *s = wb_sqliteprefetch_take(&ix->ahead,
+		    k);
 		long n = ix->recs[i = ix->order[k]].number;
 
 		ix->ok[i] = 0;
-		if ((got = wb_esload_read(&ix->load, ix->data, n)) == 0) {
+		if ((got = s->got) == 0) {
 			if (wb_sqliterows_remove(&ix->rows, n, why, sizeof why) < 0)
 				die(ix, why);
 		} else if (got > 0 && (same = wb_sqliterows_same(&ix->rows, n,
-		    &ix->load, why, sizeof why)) < 0)
+		    &s->load, s->sha, why, sizeof why)) < 0)
 			die(ix, why);
-		else if (got > 0 && !same && (got = wb_esload_check(&ix->load,
-		    ix->data, n)) > 0 && wb_sqliterows_put(&ix->rows, n,
-		    &ix->load, why, sizeof why) < 0)
+		else if (got > 0 && !same && (got = s->checked) > 0 &&
+		    wb_sqliterows_put(&ix->rows, n, &s->load, why,
+		    sizeof why) < 0)
 			die(ix, why);
+		if (got > 0)
+			bytes += s->load.itext.len + s->load.ttext.len;
+		wb_sqliteprefetch_done(&ix->ahead, k);
 		if (got < 0) {
 			ix->skipped++;
 			continue;
 		}
 		ix->ok[i] = 1;
-		if (got)
-			bytes += ix->load.itext.len + ix->load.ttext.len;
 	}
 	if (wb_sqlite_exec(ix->db, "COMMIT", "unable to commit", why,
 	    sizeof why) < 0)
@@ -103,6 +107,9 @@ wb_sqliteindexer_flush(struct wb_sqliteindexer *ix)
 	}
 	sorting = ix->recs;
 	qsort(ix->order, ix->nrecs, sizeof *ix->order, by_number);
+	for (size_t j = 0; j < ix->nrecs; j++)
+		ix->numbers[j] = ix->recs[ix->order[j]].number;
+	wb_sqliteprefetch_begin(&ix->ahead, ix->numbers, ix->nrecs);
 	while (k < ix->nrecs) {
 		end = transaction(ix, k);
 		for (; k < end; k++)
@@ -117,6 +124,7 @@ wb_sqliteindexer_flush(struct wb_sqliteindexer *ix)
 		if (ix->emit)
 			wb_flush(stdout);
 	}
+	wb_sqliteprefetch_end(&ix->ahead);
 	ix->nrecs = 0;
 }
 
@@ -133,12 +141,14 @@ void
 wb_sqliteindexer_add(struct wb_sqliteindexer *ix, struct wb_record *rec,
     int idle_ms)
 {
-	size_t cap = ix->cap, cap2 = ix->cap, cap3 = ix->cap;
+	size_t cap = ix->cap, cap2 = ix->cap, cap3 = ix->cap, cap4 = ix->cap;
 
 	ix->recs = wb_grow(ix->recs, ix->nrecs, &ix->cap, sizeof *ix->recs);
 	ix->ok = wb_grow(ix->ok, ix->nrecs, &cap, sizeof *ix->ok);
 	ix->done = wb_grow(ix->done, ix->nrecs, &cap2, sizeof *ix->done);
 	ix->order = wb_grow(ix->order, ix->nrecs, &cap3, sizeof *ix->order);
+	ix->numbers = wb_grow(ix->numbers, ix->nrecs, &cap4,
+	    sizeof *ix->numbers);
 	if (ix->nrecs == 0)
 		ix->first_ms = wb_clock_ms();
 	ix->recs[ix->nrecs++] = *rec;
@@ -168,7 +178,8 @@ wb_sqliteindexer_free(struct wb_sqliteindexer *ix)
 	free(ix->ok);
 	free(ix->done);
 	free(ix->order);
-	wb_esload_free(&ix->load);
+	free(ix->numbers);
+	wb_sqliteprefetch_free(&ix->ahead);
 	wb_sqliterows_free(&ix->rows);
 	wb_sqliteckpt_stop(&ix->ckpt);
 }

@@ -2,8 +2,9 @@
  * records out.
  *
  * Records wait in a batch, bounded in issues and by an idle time; then,
- * in one write transaction, each issue's archived files are read
- * (lib/wb_esload.c) and its rows made equal to them
+ * in one write transaction, each issue's archived files are read (by a
+ * second thread, a few issues ahead: lib/wb_sqliteprefetch.c) and its
+ * rows made equal to them
  * (lib/wb_sqliterows.c), a transaction being cut short once it holds
  * 'max_bytes' of JSON. Issues are written in the order of their numbers,
  * whatever the input's: rows then land next to each other, and FTS5,
@@ -25,6 +26,7 @@
 #include "wb_esload.h"
 #include "wb_record.h"
 #include "wb_sqliteckpt.h"
+#include "wb_sqliteprefetch.h"
 #include "wb_sqliterows.h"
 
 struct wb_sqliteindexer {
@@ -35,9 +37,10 @@ struct wb_sqliteindexer {
 	int *ok;			/* recs[i] is to be written out */
 	int *done;			/* recs[i]'s issue is committed */
 	size_t *order;			/* recs by number: the writing order */
+	long *numbers;			/* their numbers, in that order */
 	size_t nrecs, cap;
 	long long first_ms;		/* when recs[0] came */
-	struct wb_esload load;
+	struct wb_sqliteprefetch ahead;	/* the files, read in a thread */
 	struct wb_sqliterows rows;
 	struct wb_sqliteckpt ckpt;	/* checkpoints after commits */
 	int emit;			/* write records out (not --rebuild) */

@@ -2,8 +2,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/sha.h>
-
 #include "wb_err.h"
 #include "wb_jscan.h"
 #include "wb_sqlite.h"
@@ -363,11 +361,11 @@ put_events(struct wb_sqliterows *w, long n, const struct wb_esload *ld,
 
 int
 wb_sqliterows_same(struct wb_sqliterows *w, long n, const struct wb_esload *ld,
-    char *why, size_t whylen)
+    const unsigned char *sha, char *why, size_t whylen)
 {
 	int stored, same;
 
-	SHA256((const unsigned char *)ld->ttext.p, ld->ttext.len, w->sha);
+	memcpy(w->sha, sha, sizeof w->sha);
 	if ((stored = lookup(w, n, why, whylen)) < 0)
 		return -1;
 	same = stored &&

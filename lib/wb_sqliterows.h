@@ -41,11 +41,13 @@ int wb_sqliterows_init(struct wb_sqliterows *w, sqlite3 *db, char *why,
 /*
  * Whether the rows of issue 'number' are already those of its files in
  * 'ld' (read by wb_esload_read, not necessarily checked: what was stored
- * was): 1 if so (counted as unchanged), 0 if not, -1 with why[whylen]
- * set when SQLite failed. Call it before wb_sqliterows_put.
+ * was), 'sha' the SHA-256 of its timeline.json: 1 if so (counted as
+ * unchanged), 0 if not, -1 with why[whylen] set when SQLite failed. Call
+ * it before wb_sqliterows_put.
  */
 int wb_sqliterows_same(struct wb_sqliterows *w, long number,
-    const struct wb_esload *ld, char *why, size_t whylen);
+    const struct wb_esload *ld, const unsigned char *sha, char *why,
+    size_t whylen);
 
 /*
  * Make the rows of issue 'number' those of its files in 'ld' (checked by
