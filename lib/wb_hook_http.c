@@ -134,16 +134,27 @@ reply(struct MHD_Connection *c, struct req *r, int status, const char *allow)
 	return ret;
 }
 
-/* The one log line of a delivery. */
+/*
+ * The one log line of a delivery. A refusal is a warning, at most one a
+ * WB_WARN_INTERVAL per status and outcome (up to its first ':'), with a
+ * count of those not logged: a client can repeat it at will.
+ */
 static void
 log_delivery(const struct wb_hook_decision *d, int status, const char *outcome)
 {
-	void (*logf)(const char *, ...) = status >= 400 ? wb_warn :
-	    d->quiet ? wb_debug : wb_info;
-	char num[24] = "-";
+	void (*logf)(const char *, ...) = d->quiet ? wb_debug : wb_info;
+	char num[24] = "-", cause[80];
 
 	if (d->number > 0)
 		snprintf(num, sizeof num, "%ld", d->number);
+	if (status >= 400) {
+		snprintf(cause, sizeof cause, "delivery %d %.*s", status,
+		    (int)strcspn(outcome, ":"), outcome);
+		wb_warn_limited(cause, "delivery %s event %s action %s number "
+		    "%s: %d %s", d->delivery, d->event, d->action, num, status,
+		    outcome);
+		return;
+	}
 	logf("delivery %s event %s action %s number %s: %d %s", d->delivery,
 	    d->event, d->action, num, status, outcome);
 }
@@ -279,7 +290,7 @@ resumed(struct MHD_Connection *c, struct req *r)
 		return MHD_YES;
 	if (r->route == WB_HOOK_HEALTH) {
 		if (r->item.failed)
-			wb_warn("healthz: %s", r->item.err);
+			wb_warn_limited("healthz", "healthz: %s", r->item.err);
 		return reply(c, r, r->item.failed ? 503 : 200, NULL);
 	}
 	if (r->item.failed) {
@@ -428,20 +439,32 @@ wb_hook_http_sweep(struct wb_hook_http *h)
 		}
 	}
 	h->next_sweep = wb_clock_ms() + SWEEP_MS;
+	wb_warn_flush();
+}
+
+/* 's' without its trailing newlines. */
+static void
+chomp(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = '\0';
 }
 
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char msg[512];
-	size_t n;
+	char msg[512], cause[96];
 
 	(void)cls;
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	n = strlen(msg);
-	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-		msg[--n] = '\0';
-	wb_warn("libmicrohttpd: %s", msg);
+	chomp(msg);
+	/* Its cause is its format: "Server reached connection limit" comes
+	 * once per connection refused, thousands a second. */
+	snprintf(cause, sizeof cause, "libmicrohttpd: %s", fmt);
+	chomp(cause);
+	wb_warn_limited(cause, "libmicrohttpd: %s", msg);
 }
 
 void
