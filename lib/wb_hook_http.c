@@ -97,15 +97,22 @@ status_text(int status)
 	}
 }
 
-/* A response for 'status'; NULL when out of memory. */
+/*
+ * A response for 'status', its body 'text' (copied; NULL: the status's
+ * own); NULL when out of memory.
+ */
 static struct MHD_Response *
-make_response(int status, const char *allow, int close)
+make_response(int status, const char *text, const char *allow, int close)
 {
-	const char *text = status_text(status);
 	struct MHD_Response *resp;
 
-	resp = MHD_create_response_from_buffer(strlen(text), (void *)text,
-	    MHD_RESPMEM_PERSISTENT);
+	if (text == NULL)
+		resp = MHD_create_response_from_buffer(
+		    strlen(status_text(status)), (void *)status_text(status),
+		    MHD_RESPMEM_PERSISTENT);
+	else
+		resp = MHD_create_response_from_buffer(strlen(text),
+		    (void *)text, MHD_RESPMEM_MUST_COPY);
 	if (resp == NULL)
 		return NULL;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
@@ -117,21 +124,29 @@ make_response(int status, const char *allow, int close)
 	return resp;
 }
 
+/* Answer 'status' with body 'text' (NULL: the status's own). */
 static MHD_RESULT
-reply(struct MHD_Connection *c, struct req *r, int status, const char *allow)
+reply_text(struct MHD_Connection *c, struct req *r, int status,
+    const char *text, const char *allow)
 {
 	int close = r->h->stopping;
 	struct MHD_Response *resp;
 	MHD_RESULT ret;
 
 	r->answered = 1;
-	if (status == 202 && !close && r->h->accepted != NULL)
+	if (status == 202 && !close && r->h->accepted != NULL && text == NULL)
 		return MHD_queue_response(c, 202, r->h->accepted);
-	if ((resp = make_response(status, allow, close)) == NULL)
+	if ((resp = make_response(status, text, allow, close)) == NULL)
 		return MHD_NO;
 	ret = MHD_queue_response(c, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+static MHD_RESULT
+reply(struct MHD_Connection *c, struct req *r, int status, const char *allow)
+{
+	return reply_text(c, r, status, NULL, allow);
 }
 
 /*
@@ -289,9 +304,13 @@ resumed(struct MHD_Connection *c, struct req *r)
 	if (!r->item.done)
 		return MHD_YES;
 	if (r->route == WB_HOOK_HEALTH) {
-		if (r->item.failed)
-			wb_warn_limited("healthz", "healthz: %s", r->item.err);
-		return reply(c, r, r->item.failed ? 503 : 200, NULL);
+		/* What a delivery would get now, and why. */
+		if (!r->item.failed)
+			return reply(c, r, 200, NULL);
+		wb_warn_limited("healthz", "healthz: 503 %s", r->item.err);
+		snprintf(outcome, sizeof outcome, "deliveries get 503: %s\n",
+		    r->item.err);
+		return reply_text(c, r, 503, outcome, NULL);
 	}
 	if (r->item.failed) {
 		snprintf(outcome, sizeof outcome, "not queued: %s", r->item.err);
@@ -474,7 +493,7 @@ wb_hook_http_start(struct wb_hook_http *h,
 	unsigned n = cfg->loops;
 
 	*h = (struct wb_hook_http){ .cfg = cfg, .batcher = batcher };
-	h->accepted = make_response(202, NULL, 0);
+	h->accepted = make_response(202, NULL, NULL, 0);
 	h->daemon = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 	    MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
