@@ -18,7 +18,7 @@
 #define MHD_RESULT int
 #endif
 
-#define CONN_LIMIT 512		/* connections in all */
+#define CONN_LIMIT WB_BUDGET_CONNS	/* connections in all */
 #define CONN_PER_IP 128		/* connections from one address */
 #define IDLE_TIMEOUT 10		/* seconds without a byte: closed */
 #define BODY_TIMES 6		/* a whole body gets 6 times header_ms */
@@ -38,6 +38,8 @@ struct req {
 	size_t cap;
 	size_t declared;	/* Content-Length, 0 when absent */
 	size_t reserved;	/* bytes of the body budget held (= cap) */
+	int refused;		/* over the budget: the rest of the body is
+				   read and dropped, then 503 */
 	long long start;	/* ms: headers complete */
 	struct wb_hook_conn *cs;	/* its connection, NULL once that closed */
 	/* Suspended while Redis is asked; item.done once it answered. */
@@ -184,7 +186,8 @@ header(struct MHD_Connection *c, const char *name)
 static int
 reserve(struct req *r, size_t more)
 {
-	if (wb_budget_reserve(r->cs != NULL ? r->cs->slot : 0, more) < 0)
+	if (wb_budget_reserve(r->cs != NULL ? r->cs->slot : 0, more,
+	    r->reserved + more) < 0)
 		return -1;
 	r->reserved += more;
 	return 0;
@@ -228,6 +231,14 @@ begin(struct MHD_Connection *c, struct req *r, const char *method,
 	 * bytes that arrive are held (gather()), never a promise. */
 	if (r->in.content_length != NULL)
 		r->declared = strtoul(r->in.content_length, NULL, 10);
+	/* A large body that would not fit now is refused before it comes,
+	 * which is when MHD can still answer. */
+	if (r->declared > WB_BUDGET_SMALL &&
+	    !wb_budget_fits(r->cs != NULL ? r->cs->slot : 0, r->declared)) {
+		r->refused = 1;
+		log_delivery(&r->d, 503, "too many large bodies at once");
+		return reply(c, r, 503, NULL);
+	}
 	wb_debug("delivery %s event %s: reading the body", r->d.delivery,
 	    r->d.event);
 	return MHD_YES;
@@ -240,7 +251,7 @@ gather(struct MHD_Connection *c, struct req *r, const char *data, size_t *size)
 	size_t n = *size;
 
 	*size = 0;
-	if (r->answered)
+	if (r->answered || r->refused)
 		return MHD_YES;
 	if (n > WB_HOOK_BODY_MAX - r->in.len) {
 		/*
@@ -263,9 +274,18 @@ gather(struct MHD_Connection *c, struct req *r, const char *data, size_t *size)
 		if (cap < r->in.len + n)
 			cap = r->in.len + n;
 		if (reserve(r, cap - r->cap) < 0) {
-			log_delivery(&r->d, 503, "too many large bodies at once, "
-			    "connection closed");
-			return MHD_NO;
+			/*
+			 * MHD 0.9 cannot answer in the middle of a body: what
+			 * was held is given back, the rest is read and
+			 * dropped, and the 503 goes once it is all in (or the
+			 * connection is cut when it is too slow).
+			 */
+			release(r);
+			free(r->body);
+			r->body = NULL;
+			r->cap = 0;
+			r->refused = 1;
+			return MHD_YES;
 		}
 		if ((p = realloc(r->body, cap)) == NULL) {
 			log_delivery(&r->d, 503, "out of memory");
@@ -350,6 +370,10 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		return gather(c, r, data, size);
 	if (r->answered)
 		return MHD_YES;
+	if (r->refused) {
+		log_delivery(&r->d, 503, "too many large bodies at once");
+		return reply(c, r, 503, NULL);
+	}
 	return finish(c, r);
 }
 
