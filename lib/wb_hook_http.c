@@ -21,6 +21,9 @@
 #define CONN_LIMIT WB_BUDGET_CONNS	/* connections in all */
 #define CONN_PER_IP 128		/* connections from one address */
 #define IDLE_TIMEOUT 10		/* seconds without a byte: closed */
+#define NEAR_LIMIT(n) ((n) * 3 / 4)	/* of the connections allowed: near
+					   the limit, idle ones are closed */
+#define NEAR_IDLE_MS 1000	/* then: no request within this, closed */
 #define BODY_TIMES 6		/* a whole body gets 6 times header_ms */
 #define SWEEP_MS 250		/* how often connections are checked */
 #define FIRST_BUFFER 65536	/* a body's first buffer; it grows */
@@ -58,6 +61,7 @@ struct wb_hook_conn {
 	int fd;
 	unsigned slot;		/* its address's share of the body budget */
 	long long since;	/* ms: accepted, or its last request ended */
+	int shut;		/* shut down: MHD closes it next */
 	struct req *r;		/* the request in progress, NULL: headers */
 	struct wb_hook_conn *prev, *next;
 };
@@ -413,6 +417,39 @@ addr_slot(struct MHD_Connection *c)
 	return wb_budget_slot(i != NULL ? i->client_addr : NULL);
 }
 
+/* Shut down 'k' (MHD closes it next), once. */
+static void
+cut(struct wb_hook_conn *k)
+{
+	if (!k->shut)
+		shutdown(k->fd, SHUT_RDWR);
+	k->shut = 1;
+}
+
+/*
+ * Near the connection limit, a new connection makes room: the oldest one
+ * that is not sending a request (idle, or still on its headers) other
+ * than 'k' is closed, so that idle connections, however many, cannot
+ * keep out those that come with a request.
+ */
+static void
+make_room(struct wb_hook_http *h, struct wb_hook_conn *k)
+{
+	struct wb_hook_conn *old;
+
+	if (h->nconns <= NEAR_LIMIT(h->limit))
+		return;
+	for (old = h->conns_tail; old != NULL; old = old->prev)
+		if (old != k && old->r == NULL && !old->shut)
+			break;
+	if (old == NULL)
+		return;
+	wb_warn_limited("near the connection limit", "near the connection "
+	    "limit (%d of %d): closing the connections that send no request",
+	    h->nconns, h->limit);
+	cut(old);
+}
+
 /* MHD_OPTION_NOTIFY_CONNECTION: keep 'conns' up to date. */
 static void
 notify_conn(void *cls, struct MHD_Connection *c, void **socket_context,
@@ -430,8 +467,12 @@ notify_conn(void *cls, struct MHD_Connection *c, void **socket_context,
 		k->since = wb_clock_ms();
 		if ((k->next = h->conns) != NULL)
 			h->conns->prev = k;
+		else
+			h->conns_tail = k;
 		h->conns = k;
+		h->nconns++;
 		*socket_context = k;
+		make_room(h, k);
 		return;
 	}
 	if (k == NULL)
@@ -446,6 +487,9 @@ notify_conn(void *cls, struct MHD_Connection *c, void **socket_context,
 		h->conns = k->next;
 	if (k->next != NULL)
 		k->next->prev = k->prev;
+	else
+		h->conns_tail = k->prev;
+	h->nconns--;
 	free(k);
 	*socket_context = NULL;
 }
@@ -459,17 +503,19 @@ void
 wb_hook_http_sweep(struct wb_hook_http *h)
 {
 	long long now = wb_clock_ms(), header_ms = h->cfg->header_ms;
+	long long idle_ms = header_ms;
 
 	if (now < h->next_sweep)
 		return;
+	if (h->nconns > NEAR_LIMIT(h->limit) && idle_ms > NEAR_IDLE_MS)
+		idle_ms = NEAR_IDLE_MS;
 	for (struct wb_hook_conn *k = h->conns; k != NULL; k = k->next) {
 		struct req *r = k->r;
 
-		if (r == NULL && now - k->since > header_ms) {
+		if (r == NULL && !k->shut && now - k->since > idle_ms) {
 			wb_debug("closing a connection: no request headers "
-			    "within %lld s", header_ms / 1000);
-			shutdown(k->fd, SHUT_RDWR);
-			k->since = now;	/* once is enough */
+			    "within %lld ms", idle_ms);
+			cut(k);
 		} else if (r != NULL && !r->waiting &&
 		    now - r->start > BODY_TIMES * header_ms) {
 			/* Also a body still trickling after an early answer
@@ -516,13 +562,14 @@ wb_hook_http_start(struct wb_hook_http *h,
 {
 	unsigned n = cfg->loops;
 
-	*h = (struct wb_hook_http){ .cfg = cfg, .batcher = batcher };
+	*h = (struct wb_hook_http){ .cfg = cfg, .batcher = batcher,
+	    .limit = (int)((CONN_LIMIT + n - 1) / n) };
 	h->accepted = make_response(202, NULL, NULL, 0);
 	h->daemon = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 	    MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_CONNECTION_LIMIT, (CONN_LIMIT + n - 1) / n,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->limit,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (CONN_PER_IP + n - 1) / n,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MAX,
