@@ -196,6 +196,48 @@ number_text(const char *s, size_t len, long *out)
 	return 0;
 }
 
+/*
+ * Where the value of the last top-level key "number" of 'line' is
+ * written, for a line libjq read but the scanner refuses (not RFC 8259:
+ * nan, invalid UTF-8, a lone surrogate escape, ... elsewhere in it): its
+ * token at *off, *toklen bytes. Strings are skipped whole and nesting is
+ * counted; nothing else is checked, libjq has read the line. Returns 0,
+ * or -1 when no such key is written plainly (without escapes).
+ */
+static int
+number_token_lenient(const char *s, size_t len, size_t *off, size_t *toklen)
+{
+	int depth = 0, found = -1;
+
+	for (size_t i = 0; i < len; i++) {
+		size_t start, j, k;
+
+		if (s[i] == '{' || s[i] == '[')
+			depth++;
+		else if (s[i] == '}' || s[i] == ']')
+			depth--;
+		if (s[i] != '"')
+			continue;
+		for (start = ++i; i < len && s[i] != '"'; i++)
+			i += s[i] == '\\';
+		if (i >= len)
+			break;
+		for (j = i + 1; j < len && isspace((unsigned char)s[j]); j++)
+			;
+		if (depth != 1 || i - start != 6 ||
+		    memcmp(s + start, "number", 6) != 0 || j >= len || s[j] != ':')
+			continue;
+		for (j++; j < len && isspace((unsigned char)s[j]); j++)
+			;
+		for (k = j; k < len && strchr(",}] \t\r\n", s[k]) == NULL; k++)
+			;
+		*off = j;
+		*toklen = k - j;
+		found = 0;
+	}
+	return found;
+}
+
 int
 wb_record_parse(const char *line, size_t len, struct wb_record *rec,
     char *why, size_t whylen)
@@ -236,9 +278,17 @@ wb_record_parse(const char *line, size_t len, struct wb_record *rec,
 	/* The number as written: its token, not libjq's double. */
 	if (wb_jscan_paths(line, len, number_path, 1, &num, refused,
 	    sizeof refused) < 0) {
-		jv_free(v);
-		snprintf(why, whylen, "not valid JSON: %s", refused);
-		return -1;
+		jv n = jv_object_get(jv_copy(v), jv_string("number"));
+
+		num.kind = jv_get_kind(n) == JV_KIND_NUMBER ? WB_JSCAN_NUMBER :
+		    jv_is_valid(n) ? WB_JSCAN_OTHER : WB_JSCAN_ABSENT;
+		jv_free(n);
+		if (num.kind == WB_JSCAN_NUMBER && number_token_lenient(line,
+		    len, &num.off, &num.len) < 0) {
+			jv_free(v);
+			snprintf(why, whylen, "\"number\" is not written plainly");
+			return -1;
+		}
 	}
 	if (num.kind == WB_JSCAN_ABSENT) {
 		jv_free(v);

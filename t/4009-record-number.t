@@ -3,7 +3,7 @@
 # (lib/wb_record.c), the rule of bare lines and of wb-hook: an integer
 # 1..2^31-1 written as digits. 1e3 and 12.0 are refused like 12.5.
 . "${0%/*}/lib.sh"
-plan 10
+plan 11
 start_redis
 WB_DATA=$SCRATCH/data
 export WB_DATA
@@ -46,6 +46,14 @@ sed 's/}$/,"queue":"q","claim":"1"}/' "$SCRATCH/bad" >"$SCRATCH/claims"
 run wb-ack <"$SCRATCH/claims"
 is "$RC" 1 "wb-ack: exit 1"
 is "$ERR" "$(expect wb-ack)" "wb-ack: one warning per line"
+
+# The same in a line libjq reads but that is not strict JSON (a removal
+# needs no strict text), and wherever the key "number" appears.
+printf '%s\n' '{"x":"\"number\":10","number":1e1,"y":nan}' '{"number" : 10 ,"y":nan}' >"$SCRATCH/lax"
+run wb-enqueue r <"$SCRATCH/lax"
+is "$RC:$ERR:$(redis_cli ZRANGE 'wb:{r}:pending' 0 -1)" '1:wb-enqueue: warning: line 1: "number" is not a decimal integer in 1..2147483647: 1e1, skipped
+wb-enqueue: warning: 1 input line was rejected
+wb-enqueue: info: 1 queued into r, 0 claims acknowledged:10' "not strict JSON: the same rule"
 
 # Written as an integer, the same numbers pass.
 printf '%s\n' '{"number":1000}' '{"number":12}' 7 | wb-enqueue q 2>/dev/null
