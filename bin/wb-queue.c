@@ -112,9 +112,10 @@ by_name(const void *a, const void *b)
 
 /*
  * stats --format prometheus of queues[0..n) (n == 0: every queue in use).
- * Unreachable Redis is an answer, not a failure: wb_redis_up 0, exit 0;
- * the text is printed only once complete, so a failure that exits on
- * the way (Redis lost) prints nothing.
+ * Unreachable Redis is an answer, not a failure: wb_redis_up 0, exit 0
+ * (exit 100 after it when WB_REDIS itself is wrong: bad URL, password
+ * refused). The text is printed only once complete, so a failure that
+ * exits on the way (Redis lost) prints nothing.
  */
 static void
 prometheus(const struct wb_config *cfg, char **queues, size_t n,
@@ -133,9 +134,8 @@ prometheus(const struct wb_config *cfg, char **queues, size_t n,
 	wb_metrics_notes_parse(NULL, &notes);
 	if ((c = wb_redis_open(cfg->redis, 10000, err, sizeof err,
 	    &permanent)) == NULL) {
-		if (permanent)
-			wb_die(WB_EXIT_USAGE, "%s", err);
-		wb_warn("%s", err);
+		if (!permanent)
+			wb_warn("%s", err);
 	} else if (wb_queue_init(&q, c, err, sizeof err) < 0) {
 		wb_warn("%s", err);
 		redisFree(c);
@@ -164,6 +164,8 @@ prometheus(const struct wb_config *cfg, char **queues, size_t n,
 	wb_metrics_render(&m, up, qs, n, &notes);
 	if (fwrite(m.text, 1, m.len, stdout) != m.len)
 		wb_diesys(WB_EXIT_TEMP, "unable to write to standard output");
+	if (c == NULL && permanent)
+		wb_die(WB_EXIT_USAGE, "%s", err);
 	wb_metrics_free(&m);
 	if (up) {
 		wb_queue_close(&q);
