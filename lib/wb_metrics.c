@@ -116,6 +116,9 @@ int
 wb_metrics_family(struct wb_metrics *m, const char *name, const char *type,
     const char *help)
 {
+	/* Refused, it is no family: its samples must not join the last one. */
+	m->family[0] = '\0';
+	forget_series(m);
 	if (!name_ok(name, 1) || (strcmp(type, "counter") != 0 &&
 	    strcmp(type, "gauge") != 0 && strcmp(type, "untyped") != 0))
 		return refuse(m);
@@ -125,7 +128,6 @@ wb_metrics_family(struct wb_metrics *m, const char *name, const char *type,
 	m->families = wb_grow(m->families, m->nfamilies, &m->capfamilies,
 	    sizeof *m->families);
 	m->families[m->nfamilies++] = copy(name, strlen(name));
-	forget_series(m);
 	snprintf(m->family, sizeof m->family, "%s", name);
 	m->type = type;
 	m->help = help;
@@ -285,10 +287,31 @@ wb_metrics_notes_read(redisContext *c, struct wb_metrics_notes *n, char *err,
 	return 0;
 }
 
-/* One sample per queue of the value 'get' picks, labelled with the queue. */
+enum { PENDING, LEASED, DEAD, READY, EXPIRED, OLDEST };
+
+static long long
+pick(const struct wb_queue_stats *st, int what)
+{
+	switch (what) {
+	case PENDING:
+		return st->ready + st->waiting;
+	case LEASED:
+		return st->claimed;
+	case DEAD:
+		return st->dead;
+	case READY:
+		return st->ready;
+	case EXPIRED:
+		return st->expired;
+	default:
+		return st->oldest_ready_ms < 0 ? 0 : st->oldest_ready_ms / 1000;
+	}
+}
+
+/* One sample per queue of the value 'what', labelled with the queue. */
 static void
 per_queue(struct wb_metrics *m, const struct wb_metrics_queue *q, size_t nq,
-    const char *state, long long (*get)(const struct wb_queue_stats *))
+    const char *state, int what)
 {
 	for (size_t i = 0; i < nq; i++) {
 		const char *labels[] = { "queue", q[i].name, "state", state,
@@ -296,45 +319,21 @@ per_queue(struct wb_metrics *m, const struct wb_metrics_queue *q, size_t nq,
 
 		if (state == NULL)
 			labels[2] = NULL;
-		wb_metrics_sample(m, labels, (double)get(&q[i].st));
+		wb_metrics_sample(m, labels, (double)pick(&q[i].st, what));
 	}
 }
 
-static long long
-pending(const struct wb_queue_stats *st)
-{
-	return st->ready + st->waiting;
-}
-
-static long long
-leased(const struct wb_queue_stats *st)
-{
-	return st->claimed;
-}
-
-static long long
-dead(const struct wb_queue_stats *st)
-{
-	return st->dead;
-}
-
-static long long
-ready(const struct wb_queue_stats *st)
-{
-	return st->ready;
-}
-
-static long long
-expired(const struct wb_queue_stats *st)
-{
-	return st->expired;
-}
-
-static long long
-oldest(const struct wb_queue_stats *st)
-{
-	return st->oldest_ready_ms < 0 ? 0 : st->oldest_ready_ms / 1000;
-}
+/* The rate-limit families: remaining, reset, seen. */
+static const struct {
+	const char *name, *help;
+} github[] = {
+	{ "wb_github_ratelimit_remaining", "GitHub API requests left in the "
+	    "rate-limit window, as last seen." },
+	{ "wb_github_ratelimit_reset_timestamp_seconds", "When the GitHub "
+	    "rate-limit window resets (Unix time), as last seen." },
+	{ "wb_github_ratelimit_seen_timestamp_seconds", "When the GitHub "
+	    "rate-limit budget was last seen (Unix time)." },
+};
 
 int
 wb_metrics_render(struct wb_metrics *m, int redis_up,
@@ -351,36 +350,29 @@ wb_metrics_render(struct wb_metrics *m, int redis_up,
 
 	wb_metrics_family(m, "wb_queue_items", "gauge", "Items of the queue "
 	    "by state: pending (not claimed), leased (claimed), dead (parked).");
-	per_queue(m, q, nq, "pending", pending);
-	per_queue(m, q, nq, "leased", leased);
-	per_queue(m, q, nq, "dead", dead);
+	per_queue(m, q, nq, "pending", PENDING);
+	per_queue(m, q, nq, "leased", LEASED);
+	per_queue(m, q, nq, "dead", DEAD);
 	wb_metrics_family(m, "wb_queue_ready_items", "gauge",
 	    "Pending items idle for the delay: ready to be claimed.");
-	per_queue(m, q, nq, NULL, ready);
+	per_queue(m, q, nq, NULL, READY);
 	wb_metrics_family(m, "wb_queue_expired_leases", "gauge",
 	    "Leased items whose lease has run out, not yet handed out again.");
-	per_queue(m, q, nq, NULL, expired);
+	per_queue(m, q, nq, NULL, EXPIRED);
 	wb_metrics_family(m, "wb_queue_oldest_ready_age_seconds", "gauge",
 	    "Seconds since the last activity of the oldest ready item, 0 if "
 	    "none is ready.");
-	per_queue(m, q, nq, NULL, oldest);
+	per_queue(m, q, nq, NULL, OLDEST);
 	if (n == NULL)
 		return m->refused - refused;
 
-	wb_metrics_family(m, "wb_github_ratelimit_remaining", "gauge",
-	    "GitHub API requests left in the rate-limit window, as last seen.");
-	if (n->remaining >= 0)
-		wb_metrics_sample(m, NULL, (double)n->remaining);
-	wb_metrics_family(m, "wb_github_ratelimit_reset_timestamp_seconds",
-	    "gauge", "When the GitHub rate-limit window resets (Unix time), "
-	    "as last seen.");
-	if (n->reset >= 0)
-		wb_metrics_sample(m, NULL, (double)n->reset);
-	wb_metrics_family(m, "wb_github_ratelimit_seen_timestamp_seconds",
-	    "gauge", "When the GitHub rate-limit budget was last seen (Unix "
-	    "time).");
-	if (n->seen >= 0)
-		wb_metrics_sample(m, NULL, (double)n->seen);
+	for (size_t i = 0; i < sizeof github / sizeof github[0]; i++) {
+		long long v = i == 0 ? n->remaining : i == 1 ? n->reset : n->seen;
+
+		wb_metrics_family(m, github[i].name, "gauge", github[i].help);
+		if (v >= 0)
+			wb_metrics_sample(m, NULL, (double)v);
+	}
 	wb_metrics_family(m, "wb_last_success_timestamp_seconds", "gauge",
 	    "When a stage last succeeded (Unix time): fetch downloaded an "
 	    "issue, bulk or sqlite indexed a batch.");

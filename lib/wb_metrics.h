@@ -47,9 +47,10 @@ void wb_metrics_free(struct wb_metrics *m);
 /*
  * Start the family 'name' ([a-zA-Z_:][a-zA-Z0-9_:]*) of 'type' (counter,
  * gauge or untyped) with the text 'help' (escaped here; borrowed until the
- * next family starts). Returns 0, or -1 (nothing changed, m->refused
- * counted) when the name is bad or was given before: each family appears
- * once, its samples together.
+ * next family starts). Returns 0, or -1 (m->refused counted, and the
+ * samples that follow are refused too) when the name or type is bad or
+ * the name was given before: each family appears once, its samples
+ * together.
  */
 int wb_metrics_family(struct wb_metrics *m, const char *name, const char *type,
     const char *help);

@@ -50,6 +50,9 @@ int main(int argc, char **argv) {
 		wb_metrics_family(&m, "b", "gauge", "h");
 		printf("%d ", wb_metrics_sample(&m, L("q", "x", "s", "y"), 5));
 		printf("%d ", wb_metrics_family(&m, "a", "gauge", "again"));
+		printf("%d ", wb_metrics_sample(&m, L("q", "w"), 6));
+		printf("%d ", wb_metrics_family(&m, "c-d", "gauge", "bad"));
+		printf("%d ", wb_metrics_sample(&m, L("q", "v"), 7));
 		printf("%d\n", m.refused);
 	} else if (!strcmp(c, "empty")) {
 		rc = wb_metrics_sample(&m, NULL, 1);
@@ -116,7 +119,7 @@ is "$(d label __name)" refused "a label name starting with __ is refused"
 is "$(d label 9x)" refused "a label name starting with a digit is refused"
 is "$(d label 'a:b')" refused "a label name with a colon is refused"
 out=$(d twice)
-is "$(printf '%s\n' "$out" | head -1)" "-1 0 -1 0 -1 3" "a series twice, a label twice, a family twice: refused; the same labels in another family: fine"
+is "$(printf '%s\n' "$out" | head -1)" "-1 0 -1 0 -1 -1 -1 -1 6" "a series twice, a label twice, a family twice (and its samples), a bad family (and its samples): refused; the same labels in another family: fine"
 is "$(printf '%s\n' "$out" | tail -n +2)" '# HELP a h
 # TYPE a gauge
 a{q="x",s="y"} 1
