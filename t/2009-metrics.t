@@ -143,7 +143,7 @@ EOR
 sh "$SCRATCH/reader" >"$SCRATCH/reads" &
 reader=$!
 inodes=$(stat -c %i "$P/wb.prom")
-for i in $(seq 1 25); do
+for _ in $(seq 1 25); do
 	wb-metrics || break
 	inodes="$inodes $(stat -c %i "$P/wb.prom")"
 done
@@ -152,10 +152,10 @@ wait "$reader"
 read -r reads bad <"$SCRATCH/reads"
 is "$bad" 0 "no partial file seen in $reads reads during 25 rewrites"
 ok "$([ "$reads" -ge 25 ] && echo 0 || echo 1)" "the reader did read ($reads times)"
+# shellcheck disable=SC2086
 is "$(printf '%s\n' $inodes | uniq | wc -l | tr -d ' ')" 26 "each run put a new file in place (rename, not rewrite)"
 
 # Redis down: the file says so; wb-metrics exits 0 and says why.
-good=$(cat "$P/wb.prom")
 run env WB_REDIS="unix://$SCRATCH/nowhere.sock" wb-metrics
 is "$RC:$ERR" "0:wb-queue: warning: unable to connect to Redis at $SCRATCH/nowhere.sock: No such file or directory" "Redis down: exit 0, one warning"
 is "$(cat "$P/wb.prom")" '# HELP wb_redis_up 1 when Redis answered, 0 when it could not be reached.
