@@ -1,4 +1,5 @@
 /* wb — configuration from the environment, with SPEC.md's defaults. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@ env(const char *name, const char *dflt)
 void
 wb_config_load(struct wb_config *cfg)
 {
+	static char sqlite[4096];
 	const char *delay, *max, *why;
 	const char *slash;
 	unsigned long long n;
@@ -33,6 +35,13 @@ wb_config_load(struct wb_config *cfg)
 	cfg->es_api_key = env("WB_ES_API_KEY", NULL);
 	cfg->hook_listen = env("WB_HOOK_LISTEN", "127.0.0.1:8080");
 	cfg->hook_secret = env("WB_HOOK_SECRET", NULL);
+	cfg->sqlite = env("WB_SQLITE", NULL);
+	if (cfg->sqlite == NULL) {
+		if ((size_t)snprintf(sqlite, sizeof sqlite, "%s/wb.sqlite",
+		    cfg->data) >= sizeof sqlite)
+			wb_die(WB_EXIT_USAGE, "WB_DATA is too long");
+		cfg->sqlite = sqlite;
+	}
 
 	delay = env("WB_DELAY", "300");
 	if (wb_scan_seconds(delay, &cfg->delay) < 0)

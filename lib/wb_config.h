@@ -16,6 +16,7 @@ struct wb_config {
 	const char *hook_listen;	/* WB_HOOK_LISTEN */
 	const char *hook_secret;	/* WB_HOOK_SECRET; NULL if none */
 	long long max_deliveries;	/* WB_MAX_DELIVERIES, 1..1000000 */
+	const char *sqlite;		/* WB_SQLITE, else $WB_DATA/wb.sqlite */
 };
 
 /*
