@@ -8,7 +8,7 @@
 . "$T_DIR/github-double.sh"
 . "$T_DIR/es-double.sh"
 command -v promtool >/dev/null || { echo "Bail out! no promtool (make deps installs prometheus)"; exit 1; }
-plan 44
+plan 47
 start_redis
 check() { printf '%s\n' "$1" | promtool check metrics 2>&1; }
 samples() { printf '%s\n' "$1" | grep -v '^#'; }
@@ -96,6 +96,16 @@ t1=$(date +%s)
 is "$RC:$ERR" "0:" "wb-bulk with notes: exit 0"
 success=$(redis_cli HGET wb:metrics bulk:success)
 ok "$([ "$success" -ge "$t0" ] && [ "$success" -le "$t1" ] && echo 0 || echo 1)" "the last batch's time ($success in $t0..$t1)"
+
+# wb-sqlite notes its last transaction.
+t0=$(date +%s)
+run sh -c "printf '1\n2\n' | WB_SQLITE='$SCRATCH/wb.sqlite' wb-sqlite"
+t1=$(date +%s)
+is "$RC:$ERR" "0:" "wb-sqlite with notes: exit 0"
+success=$(redis_cli HGET wb:metrics sqlite:success)
+ok "$([ "$success" -ge "$t0" ] && [ "$success" -le "$t1" ] && echo 0 || echo 1)" "the last transaction's time ($success in $t0..$t1)"
+run wb-queue stats --format prometheus index
+is "$(samples "$OUT" | grep -c '^wb_last_success_timestamp_seconds{stage="\(fetch\|bulk\|sqlite\)"} [0-9]*$')" 3 "wb-queue shows the three stages"
 
 # Redis gone: the stage goes on; one warning, not one per record.
 run sh -c "WB_REDIS=unix://$SCRATCH/nowhere.sock wb-fetch 1 2 3 | wc -l"
