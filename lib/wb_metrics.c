@@ -389,36 +389,23 @@ wb_metrics_render(struct wb_metrics *m, int redis_up,
 
 #define NOTE_EVERY_MS 1000	/* at most one HSET a second */
 #define NOTE_TIMEOUT_MS 250	/* to connect, and for a command */
-#define NOTE_RETRY_MS 30000	/* after a failure, no attempt for so long */
-#define NOTE_WARN_MS 60000	/* one warning a minute at most */
+#define NOTE_RETRY_MS 30000	/* after a failure (and its warning), no
+				   attempt for so long */
 
 static struct {
 	int started;		/* the first note was taken */
 	const char *url;	/* WB_REDIS; NULL: notes are not kept */
 	redisContext *c;
-	long long last_ms, retry_ms, warned_ms;	/* wb_clock_ms() */
-	int warned;
+	long long last_ms, retry_ms;	/* wb_clock_ms() */
 	/* What changed since the last HSET; -1: nothing. */
 	long long remaining, reset, seen, success[WB_METRICS_STAGES];
 } note;
 
 static void
-note_warn(const char *what, const char *why)
-{
-	long long now = wb_clock_ms();
-
-	if (note.warned && now - note.warned_ms < NOTE_WARN_MS)
-		return;
-	note.warned = 1;
-	note.warned_ms = now;
-	wb_warn("unable to note metrics in Redis: %s: %s (next try in %ds)",
-	    what, why, NOTE_RETRY_MS / 1000);
-}
-
-static void
 note_fail(const char *what, const char *why)
 {
-	note_warn(what, why);
+	wb_warn("unable to note metrics in Redis: %s: %s (next try in %ds)",
+	    what, why, NOTE_RETRY_MS / 1000);
 	if (note.c != NULL)
 		redisFree(note.c);
 	note.c = NULL;
@@ -482,7 +469,6 @@ note_flush(int force)
 		return;
 	}
 	freeReplyObject(r);
-	note.warned = 0;
 	for (size_t i = 0; i < 3 + WB_METRICS_STAGES; i++)
 		*v[i] = -1;
 }

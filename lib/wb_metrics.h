@@ -132,8 +132,8 @@ int wb_metrics_render(struct wb_metrics *m, int redis_up,
  * named by WB_REDIS, on a connection of their own opened at the first
  * note; when WB_REDIS is unset or empty, nothing is done. One pipelined
  * HSET of what changed at most once a second (the rest at exit), with
- * 250 ms timeouts; after a failure, one warning a minute at most and no
- * new attempt for 30 s. A note never fails nor stops the caller. Not
+ * 250 ms timeouts; after a failure, one warning and no new attempt
+ * for 30 s. A note never fails nor stops the caller. Not
  * thread-safe: call from one thread.
  */
 void wb_metrics_note_success(const char *stage);
