@@ -187,7 +187,7 @@ main(int argc, char **argv)
 	};
 	static const char *const cmds[] = { "length", "list", "purge", "stats",
 	    "dead", "retry" };
-	long *numbers;
+	static long *numbers;	/* static: reachable when a message exits */
 	struct wb_config cfg;
 	struct wb_queue q;
 	const char *cmd, *delay = NULL, *why;
