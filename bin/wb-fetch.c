@@ -19,6 +19,7 @@
 #include "wb_err.h"
 #include "wb_github.h"
 #include "wb_json.h"
+#include "wb_metrics.h"
 #include "wb_record.h"
 #include "wb_scan.h"
 #include "wb_timeline.h"
@@ -654,6 +655,7 @@ process(struct fetcher *f, struct wb_record *rec)
 	}
 	wb_record_put_with(stdout, rec, key, print_timeline, &tl);
 	wb_flush(stdout);
+	wb_metrics_note_success(WB_METRICS_FETCH);
 out:
 	wb_timeline_free(&tl);
 }

@@ -5,6 +5,7 @@
 
 #include "wb_err.h"
 #include "wb_esindexer.h"
+#include "wb_metrics.h"
 
 void
 wb_esindexer_open(struct wb_esindexer *ix, const char *data,
@@ -81,6 +82,7 @@ settle(struct wb_esindexer *ix)
 		} else if (ix->es != NULL) {
 			wb_record_put(stdout, &is->rec);
 			ix->emitted++;
+			wb_metrics_note_success(WB_METRICS_BULK);
 		}
 		wb_record_free(&is->rec);
 	}

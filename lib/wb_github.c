@@ -14,6 +14,7 @@
 #include "wb_http.h"
 #include "wb_jscan.h"
 #include "wb_json.h"
+#include "wb_metrics.h"
 #include "wb_scan.h"
 
 #ifndef WB_VERSION
@@ -745,6 +746,9 @@ get(struct wb_github *gh, const char *url, const char *etag,
 			a.retry_after = retry;
 		if (!a.transport_error)
 			wb_github_limit_update(&gh->limit, a.remaining, a.reset);
+		if (!a.transport_error && a.remaining != NULL)
+			wb_metrics_note_ratelimit(gh->limit.remaining,
+			    gh->limit.reset);
 		v = wb_github_decide(&a, time(NULL), &value, &wait, &why);
 		if (v == WB_GH_RETRY && ++attempt < WB_GITHUB_ATTEMPTS) {
 			double d = wb_github_backoff(attempt - 1, gh->backoff,

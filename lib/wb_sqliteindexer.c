@@ -4,6 +4,7 @@
 #include "wb_clock.h"
 #include "wb_err.h"
 #include "wb_grow.h"
+#include "wb_metrics.h"
 #include "wb_sqlite.h"
 #include "wb_sqliteindexer.h"
 
@@ -78,6 +79,7 @@ transaction(struct wb_sqliteindexer *ix, size_t k)
 	    sizeof why) < 0)
 		die(ix, why);
 	ix->commits++;
+	wb_metrics_note_success(WB_METRICS_SQLITE);
 	wb_sqliteckpt_kick(&ix->ckpt);
 	return k;
 }
