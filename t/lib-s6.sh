@@ -1,0 +1,96 @@
+# Helpers for tests that run wb's services under a real s6-svscan.
+# Sourced after t/lib.sh; POSIX sh.
+#
+#   svc_env VAR...         write the named variables (and PATH) into the envdir
+#   svc_add NAME           lay out s6/NAME in the scan dir, as scripts/run
+#                          does (envdir, no user switch), without its logger:
+#                          what it says goes to $SVSCAN_LOG
+#   svscan_start           start s6-svscan on the scan dir (stopped at exit)
+#   svc_pid NAME           the supervised pid, 0 when down
+#   svc_stages NAME        "pid comm" of the supervised process's children
+#   svc_procs NAME         pids of every process whose current directory
+#                          is the service directory, s6-supervise's aside:
+#                          every process of the service, whatever its parent
+#   comm PID               a process's name ("" once it is gone or a zombie)
+# shellcheck shell=sh disable=SC2034
+
+SCAN=$SCRATCH/scan
+SVC_ENV=$SCRATCH/env
+SVSCAN_LOG=$SCRATCH/svscan.log
+mkdir -p "$SCAN" "$SVC_ENV"
+for _c in s6-svscan s6-svscanctl s6-svc s6-svstat execlineb; do
+	command -v "$_c" >/dev/null || skip_all "$_c is not installed"
+done
+
+svc_env() {
+	printf '%s' "$WB_BUILD/bin:$TOP/scripts:/usr/lib/execline/bin:/usr/bin:/bin" >"$SVC_ENV/PATH"
+	for _v in "$@"; do
+		eval "printf '%s' \"\${$_v}\"" >"$SVC_ENV/$_v"
+	done
+}
+
+# svc_add NAME [SED-EXPR]: SED-EXPR, if given, also edits the run script.
+svc_add() {
+	cp -R "$TOP/s6/$1" "$SCAN/$1"
+	rm -rf "$SCAN/$1/log"
+	sed -e "s|/etc/wb/env|$SVC_ENV|" -e '/^s6-setuidgid /d' \
+		${2:+-e "$2"} "$TOP/s6/$1/run" >"$SCAN/$1/run"
+}
+
+svscan_start() {
+	s6-svscan "$SCAN" >>"$SVSCAN_LOG" 2>&1 &
+	SVSCAN_PID=$!
+	atexit svscan_stop
+}
+
+svscan_stop() {
+	s6-svscanctl -t "$SCAN" 2>/dev/null
+	wait_for 10 sh -c "! kill -0 $SVSCAN_PID" || kill -9 "$SVSCAN_PID" 2>/dev/null
+	wait "$SVSCAN_PID" 2>/dev/null
+	for _d in "$SCAN"/*/; do
+		for _p in $(svc_procs "$(basename "$_d")"); do
+			kill -9 "$_p" 2>/dev/null
+		done
+	done
+}
+
+svc_pid() {
+	s6-svstat -o pid "$SCAN/$1" 2>/dev/null || echo 0
+}
+
+comm() {
+	_s=
+	read -r _s 2>/dev/null <"/proc/$1/stat" || return 0
+	_f=${_s##*) }
+	[ "${_f%% *}" != Z ] || return 0
+	_s=${_s#*(}
+	echo "${_s%%) *}"
+}
+
+svc_stages() {
+	_r=$(svc_pid "$1")
+	[ "$_r" -gt 0 ] || return 0
+	for _st in /proc/[0-9]*/stat; do
+		_l=
+		read -r _l 2>/dev/null <"$_st" || continue
+		_f=${_l##*) }
+		# shellcheck disable=SC2086
+		set -- $_f
+		[ "$2" = "$_r" ] || continue
+		_p=${_st#/proc/}
+		_p=${_p%/stat}
+		_c=$(comm "$_p")
+		[ -n "$_c" ] && echo "$_p $_c"
+	done
+}
+
+svc_procs() {
+	_here=$(cd "$SCAN/$1" && pwd -P)
+	find /proc -mindepth 2 -maxdepth 2 -name cwd -lname "$_here" 2>/dev/null |
+	while read -r _cwd; do
+		_p=${_cwd#/proc/}
+		_p=${_p%/cwd}
+		case $(comm "$_p") in '' | s6-supervise) continue ;; esac
+		echo "$_p"
+	done
+}
