@@ -26,48 +26,14 @@ gh fault '{"match":"issues/[0-9]+$","kind":"slow","seconds":0.15,"times":-1}'
 seq 1 70 | wb-enqueue download 2>/dev/null
 svscan_start
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 zcard() { redis_cli ZCARD "wb:{download}:$1"; }
-four_stages() { [ "$(svc_stages $S | wc -l)" = 4 ]; }
-# gone_within MS PID:COMM...: every one gone (or another program) in time.
-gone_within() {
-	_end=$(($(now_ms) + $1))
-	shift
-	while :; do
-		_left=0
-		for _pc in "$@"; do
-			[ "$(comm "${_pc%%:*}")" = "${_pc#*:}" ] && _left=$((_left + 1))
-		done
-		[ "$_left" = 0 ] && return 0
-		[ "$(now_ms)" -lt "$_end" ] || return 1
-		sleep 0.02
-	done
-}
-instance() {
-	echo "$(svc_pid $S):wb-pipeline"
-	svc_stages $S | tr ' ' :
-}
+NSTAGES=4
+claiming() { [ "$(zcard leases)" -gt 0 ]; }
 
-# kill_round NAME: kill -9 the process NAME of the running instance.
-kill_round() {
-	wait_for 10 four_stages || diag "no instance of four stages"
-	wait_for 10 sh -c "[ \$(redis-cli -s '$REDIS_SOCK' ZCARD 'wb:{download}:leases') -gt 0 ]"
-	old=$(instance)
-	victim=$(printf '%s\n' "$old" | sed -n "s/:$1\$//p")
-	kill -9 "$victim"
-	# shellcheck disable=SC2086
-	gone_within 2000 $old
-	ok $? "kill -9 $1 (working): every process of the old instance is gone within 2 s"
-	new_up() { four_stages && [ "$(svc_pid $S)" != "${old%%:*}" ]; }
-	wait_for 10 new_up
-	ok $? "kill -9 $1: s6 runs a new instance of four stages"
-	is "$(svc_procs $S | wc -l | tr -d ' ')" 5 "kill -9 $1: the service holds five processes, none more"
-}
-
-wait_for 10 four_stages
+wait_for 10 stages_up
 ok $? "the downloader runs: wb-pipeline and four stages"
 for victim in wb-fetch wb-dequeue wb-write wb-enqueue wb-pipeline; do
-	kill_round $victim
+	kill_round $victim claiming
 done
 like "$(cat "$SVSCAN_LOG")" "^wb-pipeline: warning: wb-fetch \(pid [0-9]+\) killed by signal 9: stopping the pipeline\$" \
 	"the runner says which stage died and how"
@@ -88,7 +54,7 @@ is "$(redis_cli ZCARD 'wb:{index}:pending')" 70 "and all 70 queued for indexing"
 # s6-svc -d while it works: every stage gone within 2 s; nothing claimed after.
 seq 101 140 | wb-enqueue download 2>/dev/null
 gh fault '{"match":"issues/[0-9]+$","kind":"slow","seconds":0.5,"times":-1}'
-wait_for 10 sh -c "[ \$(redis-cli -s '$REDIS_SOCK' ZCARD 'wb:{download}:leases') -gt 0 ]"
+wait_for 10 claiming
 old=$(instance)
 s6-svc -d "$SCAN/$S"
 # shellcheck disable=SC2086

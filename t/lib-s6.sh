@@ -94,3 +94,51 @@ svc_procs() {
 		echo "$_p"
 	done
 }
+
+# The kill -9 rounds of a pipeline service: S is the service's name,
+# NSTAGES its number of stages.
+#   stages_up              the service runs wb-pipeline and NSTAGES stages
+#   instance               "pid:comm" of the runner and of every stage
+#   gone_within MS PID:COMM...   every one gone (or another program) in time
+#   kill_round NAME BUSY   once BUSY (a command) succeeds, kill -9 the
+#                          process NAME: three assertions
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+stages_up() { [ "$(svc_stages "$S" | wc -l)" = "$NSTAGES" ]; }
+
+instance() {
+	echo "$(svc_pid "$S"):wb-pipeline"
+	svc_stages "$S" | tr ' ' :
+}
+
+gone_within() {
+	_end=$(($(now_ms) + $1))
+	shift
+	while :; do
+		_left=0
+		for _pc in "$@"; do
+			[ "$(comm "${_pc%%:*}")" = "${_pc#*:}" ] && _left=$((_left + 1))
+		done
+		[ "$_left" = 0 ] && return 0
+		[ "$(now_ms)" -lt "$_end" ] || return 1
+		sleep 0.02
+	done
+}
+
+# A new instance runs, the one of $_old gone.
+new_instance_up() { stages_up && [ "$(svc_pid "$S")" != "${_old%%:*}" ]; }
+
+kill_round() {
+	wait_for 10 stages_up || diag "no instance of $NSTAGES stages"
+	wait_for 10 "$2" || diag "$S: not busy before the kill of $1"
+	_old=$(instance)
+	_victim=$(printf '%s\n' "$_old" | sed -n "s/:$1\$//p")
+	kill -9 "${_victim:-0}"
+	# shellcheck disable=SC2086
+	gone_within 2000 $_old
+	ok $? "kill -9 $1 (working): every process of the old instance is gone within 2 s"
+	wait_for 10 new_instance_up
+	ok $? "kill -9 $1: s6 runs a new instance of $NSTAGES stages"
+	is "$(svc_procs "$S" | wc -l | tr -d ' ')" "$((NSTAGES + 1))" \
+		"kill -9 $1: the service holds $((NSTAGES + 1)) processes, none more"
+}
