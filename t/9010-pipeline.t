@@ -34,7 +34,10 @@ ok "$([ $(($(now_ms) - T0)) -lt 2000 ] && echo 0 || echo 1)" "the other stages e
 like "$ERR" "^wb-pipeline: warning: sh \(pid [0-9]+\) exited 100 \(a permanent failure\): stopping the pipeline\$" "the permanent failure named"
 
 # A stage exits 100 after another failed first: 100 still wins.
-run wb-pipeline sh -c 'exit 111' '|' sh -c 'trap "exit 100" TERM; sleep 5 & wait'
+# (The first fails once the second has set its trap.)
+F=$SCRATCH/trapped
+run wb-pipeline sh -c 'until [ -e "$0" ]; do sleep 0.01; done; exit 111' "$F" \
+	'|' sh -c 'trap "exit 100" TERM; : >"$0"; sleep 5 & wait' "$F"
 is "$RC" 100 "100 wins over an earlier failure"
 
 run wb-pipeline no-such-command-here '|' cat
