@@ -10,7 +10,7 @@
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
 . "$T_DIR/lib-s6.sh"
-plan 32
+plan 30
 start_redis
 start_github --issues 70 --events 3 --token tok
 WB_DATA=$SCRATCH/data WB_DELAY=0 WB_FETCH_BACKOFF=0.01 WB_GITHUB_TOKEN=tok
@@ -55,45 +55,16 @@ is "$(redis_cli ZCARD 'wb:{index}:pending')" 70 "and all 70 queued for indexing"
 seq 101 140 | wb-enqueue download 2>/dev/null
 gh fault '{"match":"issues/[0-9]+$","kind":"slow","seconds":0.5,"times":-1}'
 wait_for 10 claiming
-old=$(instance)
-s6-svc -d "$SCAN/$S"
-# shellcheck disable=SC2086
-gone_within 2000 $old
-ok $? "s6-svc -d: every stage is gone within 2 s"
-no_procs() { [ -z "$(svc_procs $S)" ]; }
-wait_for 3 no_procs
-ok $? "s6-svc -d: no process of the service is left (./finish done)"
-for p in $(svc_procs $S); do diag "$p $(comm "$p") $(tr '\0' ' ' <"/proc/$p/cmdline")"; done
-is "$(s6-svstat -o up,wantedup "$SCAN/$S")" "false false" "s6 reports the service down"
-leases=$(zcard leases)
+stop_round
 pending=$(zcard pending)
 seq 201 205 | wb-enqueue download 2>/dev/null
-# Three seconds in which a surviving dequeuer would claim the new items.
-end=$(($(date +%s) + 3))
-grew=0
-while [ "$(date +%s)" -lt "$end" ]; do
-	[ "$(zcard leases)" -gt "$leases" ] && grew=1
-	sleep 0.1
-done
-is "$grew" 0 "s6-svc -d: leases do not grow after the stop"
-is "$(($(zcard pending) + $(zcard leases)))" "$((pending + leases + 5))" "the new items stay queued"
+never_grows zcard leases
+ok $? "s6-svc -d: leases do not grow after the stop"
+is "$(zcard pending)" "$((pending + 5))" "the new items stay queued"
 
 # A setting only wb-fetch reads is wrong: it exits 100 at once.
 printf 'soon' >"$SVC_ENV/WB_FETCH_TIMEOUT"
-: >"$SVSCAN_LOG"
-s6-svc -u "$SCAN/$S"
-down_for_good() { [ "$(s6-svstat -o up,wantedup,exitcode "$SCAN/$S")" = "false false 100" ]; }
-wait_for 10 down_for_good
-ok $? "wb-fetch exiting 100: the service is down, no longer wanted up (finish said 125)"
-like "$(cat "$SVSCAN_LOG")" "^wb-fetch: fatal: WB_FETCH_TIMEOUT is not a number of seconds" "wb-fetch says why"
-like "$(cat "$SVSCAN_LOG")" "^wb-pipeline: warning: wb-fetch \(pid [0-9]+\) exited 100 \(a permanent failure\): stopping the pipeline\$" \
-	"the runner says which stage failed for good"
-starts() { grep -c '^wb-fetch: fatal: WB_FETCH_TIMEOUT' "$SVSCAN_LOG"; }
-end=$(($(date +%s) + 3))
-while [ "$(date +%s)" -lt "$end" ]; do sleep 0.1; done
-is "$(starts)" 1 "no restart loop: started once in three seconds"
-is "$(svc_procs $S | wc -l | tr -d ' ')" 0 "no orphan: no process of the service is left"
-is "$(s6-svstat -o up,wantedup "$SCAN/$S")" "false false" "still down"
+fail_round wb-fetch "WB_FETCH_TIMEOUT is not a number of seconds"
 gh faults '{}'
 is "$(gh_stderr)" "" "the double reported no error"
 done_testing

@@ -51,36 +51,12 @@ is "$(es_docs timelines)" "$(expected_docs "$WB_DATA" timelines $(seq 1 60))" "t
 # s6-svc -d while wb-bulk holds claims: every stage gone within 2 s.
 busy 1
 wait_for 10 claiming
-old=$(instance)
-s6-svc -d "$SCAN/$S"
-# shellcheck disable=SC2086
-gone_within 2000 $old
-ok $? "s6-svc -d: every stage is gone within 2 s"
-no_procs() { [ -z "$(svc_procs $S)" ]; }
-wait_for 3 no_procs
-ok $? "s6-svc -d: no process of the service is left (./finish done)"
-is "$(s6-svstat -o up,wantedup "$SCAN/$S")" "false false" "s6 reports the service down"
-leases=$(zcard leases)
+stop_round
 seq 30 34 | wb-enqueue index 2>/dev/null
-end=$(($(date +%s) + 3))
-grew=0
-while [ "$(date +%s)" -lt "$end" ]; do
-	[ "$(zcard leases)" -gt "$leases" ] && grew=1
-	sleep 0.1
-done
-is "$grew" 0 "s6-svc -d: leases do not grow after the stop"
+never_grows zcard leases
+ok $? "s6-svc -d: leases do not grow after the stop"
 
 # wb-bulk (the middle stage) exits 100: a key that is not one.
 printf 'not a key!' >"$SVC_ENV/WB_ES_API_KEY"
-: >"$SVSCAN_LOG"
-s6-svc -u "$SCAN/$S"
-down_for_good() { [ "$(s6-svstat -o up,wantedup,exitcode "$SCAN/$S")" = "false false 100" ]; }
-wait_for 10 down_for_good
-ok $? "wb-bulk exiting 100: the service is down, no longer wanted up"
-like "$(cat "$SVSCAN_LOG")" "^wb-pipeline: warning: wb-bulk \(pid [0-9]+\) exited 100 \(a permanent failure\): stopping the pipeline\$" \
-	"the runner says which stage failed for good"
-end=$(($(date +%s) + 3))
-while [ "$(date +%s)" -lt "$end" ]; do sleep 0.1; done
-is "$(grep -c '^wb-bulk: fatal: WB_ES_API_KEY' "$SVSCAN_LOG")" 1 "no restart loop: started once in three seconds"
-is "$(svc_procs $S | wc -l | tr -d ' ')" 0 "no orphan: no process of the service is left"
+fail_round wb-bulk "WB_ES_API_KEY is not an API key"
 done_testing

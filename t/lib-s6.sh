@@ -142,3 +142,49 @@ kill_round() {
 	is "$(svc_procs "$S" | wc -l | tr -d ' ')" "$((NSTAGES + 1))" \
 		"kill -9 $1: the service holds $((NSTAGES + 1)) processes, none more"
 }
+
+# no_procs: no process of the service $S is left.
+no_procs() { [ -z "$(svc_procs "$S")" ]; }
+
+# stop_round: s6-svc -d of $S while it works: three assertions.
+stop_round() {
+	_old=$(instance)
+	s6-svc -d "$SCAN/$S"
+	# shellcheck disable=SC2086
+	gone_within 2000 $_old
+	ok $? "s6-svc -d: every stage is gone within 2 s"
+	wait_for 3 no_procs
+	ok $? "s6-svc -d: no process of the service is left (./finish done)"
+	is "$(s6-svstat -o up,wantedup "$SCAN/$S")" "false false" "s6 reports the service down"
+}
+
+# never_grows CMD...: what CMD prints (a count) does not grow for three
+# seconds, the time a surviving process would have to show itself.
+never_grows() {
+	_first=$("$@")
+	_end=$(($(date +%s) + 3))
+	while [ "$(date +%s)" -lt "$_end" ]; do
+		[ "$("$@")" -gt "$_first" ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# fail_round STAGE WHY: start $S once STAGE is set to exit 100 saying
+# "STAGE: fatal: WHY...": it stays down, for good: four assertions.
+_down_for_good() {
+	[ "$(s6-svstat -o up,wantedup,exitcode "$SCAN/$S")" = "false false 100" ]
+}
+_fatal_lines() { grep -c "^$_stage: fatal: $_why" "$SVSCAN_LOG"; }
+fail_round() {
+	_stage=$1 _why=$2
+	: >"$SVSCAN_LOG"
+	s6-svc -u "$SCAN/$S"
+	wait_for 10 _down_for_good
+	ok $? "$1 exiting 100: the service is down, no longer wanted up (finish said 125)"
+	like "$(cat "$SVSCAN_LOG")" "^wb-pipeline: warning: $1 \(pid [0-9]+\) exited 100 \(a permanent failure\): stopping the pipeline\$" \
+		"the runner says which stage failed for good"
+	never_grows _fatal_lines
+	is "$(_fatal_lines)" 1 "no restart loop: started once in three seconds"
+	is "$(svc_procs "$S" | wc -l | tr -d ' ')" 0 "no orphan: no process of the service is left"
+}
