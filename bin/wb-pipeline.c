@@ -257,6 +257,11 @@ main(int argc, char **argv)
 		wb_dieusage(USAGE);
 	split(argc - optind, argv + optind);
 
+	/* A closed 0, 1 or 2 would be taken by a pipe, and the stages' setup
+	 * would then shuffle the wrong descriptors. */
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			wb_diesys(WB_EXIT_TEMP, "unable to open /dev/null");
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGHUP);
