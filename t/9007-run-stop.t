@@ -65,7 +65,7 @@ case_() {
 case_ sigterm term
 is "$rc" 0 "sigterm: scripts/run exits 0"
 is "$(after_stop | grep -Eci 'error|fatal|warning')" 0 "sigterm: nothing reports an error"
-is "$(grep -c 'stopping the pipeline' "$WB_RUN"/log/wb-downloader/current)" 1 "sigterm: the downloader was stopped once, by its supervisor"
+is "$(grep -c 'signal 15: stopping the pipeline' "$WB_RUN"/log/wb-downloader/current)" 1 "sigterm: the downloader was stopped once, by its supervisor"
 
 case_ sigint int
 is "$rc" 0 "sigint: scripts/run exits 0"
@@ -75,5 +75,5 @@ is "$(grep -c 'signal 15: stopping the pipeline' "$WB_RUN"/log/wb-indexer/curren
 case_ make make
 is "$(grep -Ec 'Error|Interrupt|\*\*\*' "$R/out")" 0 "make run, Ctrl-C: make reports no error"
 is "$(after_stop | grep -Eci 'error|fatal|warning')" 0 "make run, Ctrl-C: nothing reports an error"
-is "$(grep -c 'stopping the pipeline' "$WB_RUN"/log/wb-catchup/current)" 1 "make run, Ctrl-C: the catch-up was stopped by its supervisor"
+is "$(grep -c 'signal 15: stopping the pipeline' "$WB_RUN"/log/wb-catchup/current)" 1 "make run, Ctrl-C: the catch-up was stopped by its supervisor"
 done_testing
