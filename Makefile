@@ -11,7 +11,7 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 CC ?= gcc
 CFLAGS ?= -O2 -g
-PKGS = libcurl hiredis libmicrohttpd libcrypto
+PKGS = libcurl hiredis libmicrohttpd libcrypto sqlite3
 
 WARNINGS = -Wall -Wextra -Werror -Wstrict-prototypes -Wwrite-strings \
 	-Wno-missing-field-initializers

@@ -31,19 +31,6 @@
 	"  -T, --install-templates DIR  install DIR/*.json as index templates\n" \
 	"See wb-bulk(1).\n"
 
-static size_t
-size_option(const char *name, const char *arg, unsigned long long min,
-    unsigned long long max)
-{
-	unsigned long long v;
-	const char *why;
-
-	if (wb_scan_uint(arg, strlen(arg), min, max, &v, &why) < 0)
-		wb_die(WB_EXIT_USAGE, "%s is %s (%llu..%llu): %s", name, why, min,
-		    max, arg);
-	return (size_t)v;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -72,11 +59,11 @@ main(int argc, char **argv)
 			templates = optarg;
 			break;
 		case 'b':
-			max_bytes = size_option("--batch-bytes", optarg, 1000,
+			max_bytes = (size_t)wb_cli_uint("--batch-bytes", optarg, 1000,
 			    1UL << 30);
 			break;
 		case 'c':
-			max_docs = size_option("--batch-docs", optarg, 1, 1000000);
+			max_docs = (size_t)wb_cli_uint("--batch-docs", optarg, 1, 1000000);
 			break;
 		case 'h':
 			wb_cli_help(USAGE, HELP);

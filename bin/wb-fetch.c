@@ -104,48 +104,152 @@ check_repo(struct fetcher *f, struct failure *fl)
 	}
 }
 
+/* The URLs of the pages read, so that a Link back to one is refused. */
+struct visited {
+	char **url;
+	size_t n;
+};
+
+/* 1 when 'url' was visited; else remembers it (0). */
+static int
+visited_add(struct visited *v, const char *url)
+{
+	char **p;
+
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(v->url[i], url) == 0)
+			return 1;
+	if ((p = realloc(v->url, (v->n + 1) * sizeof *p)) == NULL ||
+	    (p[v->n] = strdup(url)) == NULL)
+		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
+	v->url = p;
+	v->n++;
+	return 0;
+}
+
+static void
+visited_free(struct visited *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		free(v->url[i]);
+	free(v->url);
+	v->url = NULL;
+	v->n = 0;
+}
+
+#define MAX_REDIRECTS 5	/* hops followed to find where an issue went */
+
 /*
- * Mark the record gone; for a redirect, find out where the issue went.
- * Returns 1, or -1 when the answer cannot be trusted to mean "gone".
+ * Follow the redirect of issue 'number' to 'location' (under the base)
+ * until a definite answer: a 200 issue, whose repository_url and number
+ * say where it went (into moved[len]), or a 404 or 410 (deleted since:
+ * moved ""). A redirect of the timeline is followed to the issue itself.
+ * Returns 0, or -1 (reported in *fl) when nothing definite came: a chain
+ * of redirects that ends nowhere (a loop, too long, off the API), a 5xx
+ * or transport error that outlasted the retries, another answer. The
+ * issue is then not taken as gone: a failure proves nothing.
+ */
+static int
+follow(struct fetcher *f, long number, const char *location, char *moved,
+    size_t len, struct failure *fl)
+{
+	const char *base = wb_github_base(f->gh);
+	struct wb_github_result to;
+	struct visited seen = { 0 };
+	char url[2048];
+	size_t n;
+	int rc = -1;
+
+	snprintf(url, sizeof url, "%s/repos/%s/issues/%ld", base, f->cfg.repo,
+	    number);
+	visited_add(&seen, url);
+	snprintf(url, sizeof url, "%s", location);
+	n = strcspn(url, "?#");
+	url[n] = '\0';
+	if (n >= 9 && strcmp(url + n - 9, "/timeline") == 0)
+		url[n - 9] = '\0';
+	for (int hop = 0;; hop++) {
+		if (hop == MAX_REDIRECTS) {
+			rc = FAIL(fl, "issue %ld: more than %d redirects; "
+			    "not taken as gone", number, MAX_REDIRECTS);
+			break;
+		}
+		if (visited_add(&seen, url)) {
+			rc = FAIL(fl, "issue %ld: its redirects loop; not "
+			    "taken as gone", number);
+			break;
+		}
+		switch (wb_github_get(f->gh, url, NULL, NULL, &to)) {
+		case WB_GH_OK:
+			if (wb_github_moved_from_issue(base, to.value, moved,
+			    len))
+				rc = 0;
+			else
+				rc = FAIL(fl, "issue %ld redirected to what is "
+				    "not an issue; not taken as gone", number);
+			jv_free(to.value);
+			goto out;
+		case WB_GH_GONE:
+			moved[0] = '\0';
+			rc = 0;
+			goto out;
+		case WB_GH_MOVED:
+			if (!wb_github_url_under(base, to.location)) {
+				rc = FAIL(fl, "issue %ld redirected outside "
+				    "WB_GITHUB_API; not followed", number);
+				goto out;
+			}
+			snprintf(url, sizeof url, "%s", to.location);
+			continue;
+		case WB_GH_FATAL:
+			wb_die(WB_EXIT_USAGE, "%s", to.why);
+		default:
+			jv_free(to.value);
+			rc = FAIL(fl, "issue %ld redirected, and where it "
+			    "went did not answer: %s; not taken as gone", number,
+			    to.why);
+			goto out;
+		}
+	}
+out:
+	visited_free(&seen);
+	return rc;
+}
+
+/*
+ * Mark the record gone: after a 404 or 410, or a redirect followed to a
+ * definite answer. Returns 1, or -1 when the answer cannot be trusted to
+ * mean "gone".
  */
 static int
 gone(struct fetcher *f, struct wb_record *rec, const struct wb_github_result *r,
     struct failure *fl)
 {
-	struct wb_github_result to;
 	char moved[300] = "", self[300];
-	int how = 0;
 
-	if (r->verdict == WB_GH_MOVED) {
-		how = wb_github_moved_location(wb_github_base(f->gh),
-		    r->location, moved, sizeof moved);
-		/* Never taken on trust: the archive is not removed for it. */
-		if (how == 0)
-			return FAIL(fl, "issue %ld redirected outside "
-			    "WB_GITHUB_API; not followed", rec->number);
-		/* Where GitHub sends every issue of a renamed repository. */
-		if (f->repo_id != 0 && wb_github_location_repo_id(
-		    wb_github_base(f->gh), r->location) == f->repo_id)
-			die_moved(f);
-	}
+	/* Never taken on trust: the archive is not removed for it. */
+	if (r->verdict == WB_GH_MOVED &&
+	    !wb_github_url_under(wb_github_base(f->gh), r->location))
+		return FAIL(fl, "issue %ld redirected outside WB_GITHUB_API; "
+		    "not followed", rec->number);
+	/* A renamed repository redirects every issue: fatal there. */
 	if (check_repo(f, fl) < 0)
 		return -1;
 	if (r->verdict == WB_GH_MOVED) {
-		if (how == 2) {
-			moved[0] = '\0';
-			if (wb_github_get(f->gh, r->location, NULL, NULL, &to) ==
-			    WB_GH_OK && !wb_github_moved_from_issue(
-			    wb_github_base(f->gh), to.value, moved, sizeof moved))
-				moved[0] = '\0';
-			jv_free(to.value);
-		}
+		if (wb_github_issue_url(wb_github_base(f->gh), r->location,
+		    f->cfg.repo, f->repo_id, rec->number, "") == 1 ||
+		    wb_github_issue_url(wb_github_base(f->gh), r->location,
+		    f->cfg.repo, f->repo_id, rec->number, "/timeline") == 1)
+			return FAIL(fl, "issue %ld redirected to itself; not taken "
+			    "as gone", rec->number);
+		if (follow(f, rec->number, r->location, moved, sizeof moved,
+		    fl) < 0)
+			return -1;
 		/* Still here: the issue itself, not gone at all. */
 		snprintf(self, sizeof self, "%s#%ld", f->cfg.repo, rec->number);
 		if (strcasecmp(moved, self) == 0)
 			return FAIL(fl, "issue %ld redirected to itself; not taken "
 			    "as gone", rec->number);
-		if (moved[0] == '\0')
-			wb_warn("issue %ld moved to an unknown place", rec->number);
 	}
 	wb_record_del(rec, "issue");
 	wb_record_del(rec, "timeline");
@@ -202,6 +306,12 @@ get_issue(struct fetcher *f, struct wb_record *rec, const struct wb_etags *old,
 			jv_free(given);
 			return FAIL(fl, "\"issue\" is not issue %ld", rec->number);
 		}
+		if (!wb_github_issue_ours(wb_github_base(f->gh), given,
+		    f->cfg.repo)) {
+			jv_free(given);
+			return FAIL(fl, "\"issue\" %ld is not of repository %s "
+			    "(its repository_url)", rec->number, f->cfg.repo);
+		}
 		*issue = given;
 		return 0;
 	}
@@ -230,6 +340,13 @@ again:
 			jv_free(r.value);
 			return FAIL(fl, "issue answer is not issue %ld",
 			    rec->number);
+		}
+		if (!wb_github_issue_ours(wb_github_base(f->gh), r.value,
+		    f->cfg.repo)) {
+			jv_free(r.value);
+			return FAIL(fl, "issue %ld answers as an issue of another "
+			    "repository than %s (its repository_url)",
+			    rec->number, f->cfg.repo);
 		}
 		snprintf(now->issue, sizeof now->issue, "%s", r.etag);
 		*issue = r.value;
@@ -264,37 +381,29 @@ again:
 	}
 }
 
-/* The URLs of the pages read, so that a Link back to one is refused. */
-struct visited {
-	char **url;
-	size_t n;
-};
-
-/* 1 when 'url' was visited; else remembers it (0). */
+/*
+ * 0 when 'url', a next page of the timeline of issue 'number', stays on
+ * that timeline of this repository (by name, or by its id, learned from
+ * the repository itself the first time); else -1, reported in *fl: the
+ * events of another issue or repository would be stored as this one's.
+ */
 static int
-visited_add(struct visited *v, const char *url)
+next_ours(struct fetcher *f, long number, const char *url, struct failure *fl)
 {
-	char **p;
+	const char *base = wb_github_base(f->gh);
+	int how = wb_github_issue_url(base, url, f->cfg.repo, f->repo_id, number,
+	    "/timeline");
 
-	for (size_t i = 0; i < v->n; i++)
-		if (strcmp(v->url[i], url) == 0)
-			return 1;
-	if ((p = realloc(v->url, (v->n + 1) * sizeof *p)) == NULL ||
-	    (p[v->n] = strdup(url)) == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
-	v->url = p;
-	v->n++;
+	if (how == 2) {
+		if (check_repo(f, fl) < 0)
+			return -1;
+		how = wb_github_issue_url(base, url, f->cfg.repo, f->repo_id,
+		    number, "/timeline");
+	}
+	if (how != 1)
+		return FAIL(fl, "timeline of %ld: Link rel=\"next\" leads out "
+		    "of this issue of %s; not followed", number, f->cfg.repo);
 	return 0;
-}
-
-static void
-visited_free(struct visited *v)
-{
-	for (size_t i = 0; i < v->n; i++)
-		free(v->url[i]);
-	free(v->url);
-	v->url = NULL;
-	v->n = 0;
 }
 
 /* The events of the archived timeline, as the stored pages count them. */
@@ -429,6 +538,10 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 		if (r.etag[0] == '\0' || now->npages != k ||
 		    wb_etags_add(now, r.etag, count) < 0) {
 			now->npages = 0;
+		}
+		if (r.next[0] != '\0' && next_ours(f, rec->number, r.next, fl) < 0) {
+			rc = -1;
+			goto out;
 		}
 		if (r.next[0] != '\0')
 			snprintf(url, sizeof url, "%s", r.next);

@@ -1,10 +1,12 @@
 /* wb-queue — the operator's view of the queues.
  *
- * length, list, purge and stats of one queue, or of every queue in use
- * when none is named (purge always needs a name). Each answers in a few
+ * length, list, purge, stats and dead (the parked numbers) of one queue,
+ * or of every queue in use when none is named (purge and retry always
+ * need a name); retry puts parked numbers back. Each answers in a few
  * Redis round trips whatever the size of the queue.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,13 +16,15 @@
 #include "wb_queue.h"
 #include "wb_scan.h"
 
-#define USAGE "wb-queue [--delay S] length | list | purge | stats [QUEUE]"
+#define USAGE "wb-queue [--delay S] length | list | purge | stats | dead | retry [QUEUE] [N ...]"
 #define HELP \
-	"  length [QUEUE]  number of items queued, claimed or not\n" \
-	"  list [QUEUE]    one line per item: number, state, time (UTC)\n" \
-	"  purge QUEUE     remove every item of QUEUE\n" \
-	"  stats [QUEUE]   ready, waiting, claimed, oldest ready age\n" \
-	"  -d, --delay S   the delay that makes an item ready (default WB_DELAY)\n" \
+	"  length [QUEUE]     number of items queued, claimed or not\n" \
+	"  list [QUEUE]       one line per item: number, state, time (UTC)\n" \
+	"  purge QUEUE        remove every item of QUEUE, parked ones too\n" \
+	"  stats [QUEUE]      ready, waiting, claimed, oldest ready age, dead\n" \
+	"  dead [QUEUE]       parked numbers: number, deliveries, time parked\n" \
+	"  retry QUEUE [N...] put parked numbers (default: all) back\n" \
+	"  -d, --delay S      the delay that makes an item ready (default WB_DELAY)\n" \
 	"See wb-queue(1).\n"
 
 /* Lines name their queue only when every queue is shown. */
@@ -38,6 +42,25 @@ print_item(long number, const char *state, long long ms, void *arg)
 	(void)arg;
 	if (printf("%s%ld\t%s\t%s\n", prefix, number, state, when) < 0)
 		wb_diesys(WB_EXIT_TEMP, "unable to write to standard output");
+}
+
+static void
+print_dead(long number, long long deliveries, long long ms, void *arg)
+{
+	char state[32];
+
+	snprintf(state, sizeof state, "%lld", deliveries);
+	print_item(number, state, ms, arg);
+}
+
+/* Set when a number named to retry was not parked. */
+static int missed;
+
+static void
+not_parked(long number, void *arg)
+{
+	wb_warn("%ld is not parked in %s", number, (const char *)arg);
+	missed = 1;
 }
 
 static void
@@ -59,15 +82,20 @@ one(struct wb_queue *q, const char *cmd, const char *queue, long long delay_ms,
 		printf("%lld\n", wb_queue_purge(q, queue));
 		return;
 	}
+	if (strcmp(cmd, "dead") == 0) {
+		wb_queue_dead(q, queue, print_dead, NULL);
+		return;
+	}
 	wb_queue_stats(q, queue, delay_ms, &st);
 	if (strcmp(cmd, "length") == 0)
 		printf("%s%lld\n", pre, st.queued);
 	else
 		printf("%squeued %lld\tready %lld\twaiting %lld\tclaimed %lld"
-		    "\texpired %lld\trequeued %lld\toldest_ready_s %lld\n", pre,
-		    st.queued, st.ready, st.waiting, st.claimed, st.expired,
-		    st.again, st.oldest_ready_ms < 0 ? -1 :
-		    st.oldest_ready_ms / 1000);
+		    "\texpired %lld\trequeued %lld\toldest_ready_s %lld"
+		    "\tdead %lld\n", pre, st.queued, st.ready, st.waiting,
+		    st.claimed, st.expired, st.again,
+		    st.oldest_ready_ms < 0 ? -1 : st.oldest_ready_ms / 1000,
+		    st.dead);
 }
 
 int
@@ -77,12 +105,15 @@ main(int argc, char **argv)
 		{ "delay", required_argument, NULL, 'd' },
 		WB_CLI_LONGOPTS
 	};
-	static const char *const cmds[] = { "length", "list", "purge", "stats" };
+	static const char *const cmds[] = { "length", "list", "purge", "stats",
+	    "dead", "retry" };
+	long *numbers;
 	struct wb_config cfg;
 	struct wb_queue q;
-	const char *cmd, *delay = NULL;
+	const char *cmd, *delay = NULL, *why;
+	size_t n = 0;
 	double secs;
-	int ch, known = 0;
+	int ch, known = 0, retry;
 
 	wb_cli_start("wb-queue");
 	while ((ch = getopt_long(argc, argv, "d:h", longopts, NULL)) != -1) {
@@ -99,15 +130,24 @@ main(int argc, char **argv)
 		}
 	}
 	argc -= optind, argv += optind;
-	if (argc < 1 || argc > 2)
+	if (argc < 1)
 		wb_dieusage(USAGE);
 	cmd = argv[0];
+	retry = strcmp(cmd, "retry") == 0;
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
 		known |= strcmp(cmd, cmds[i]) == 0;
-	if (!known || (strcmp(cmd, "purge") == 0 && argc != 2))
+	if (!known || (!retry && argc > 2) || ((retry ||
+	    strcmp(cmd, "purge") == 0) && argc < 2))
 		wb_dieusage(USAGE);
-	if (argc == 2)
+	if (argc >= 2)
 		wb_queue_name_require(argv[1]);
+	if ((numbers = calloc((size_t)argc, sizeof *numbers)) == NULL)
+		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
+	for (int i = 2; i < argc; i++) {
+		if (wb_scan_number(argv[i], &numbers[n++], &why) < 0)
+			wb_die(WB_EXIT_USAGE, "not an issue number: %s: %s",
+			    argv[i], why);
+	}
 	wb_config_load(&cfg);
 	if (delay != NULL && wb_scan_seconds(delay, &secs) < 0)
 		wb_die(WB_EXIT_USAGE, "--delay is not a number of seconds: %s",
@@ -116,7 +156,10 @@ main(int argc, char **argv)
 		secs = cfg.delay;
 	wb_queue_connect(&q, cfg.redis);
 
-	if (argc == 2)
+	if (retry) {
+		printf("%lld\n", wb_queue_retry(&q, argv[1], numbers, n,
+		    not_parked, argv[1]));
+	} else if (argc == 2)
 		one(&q, cmd, argv[1], (long long)(secs * 1000.0 + 0.5), 1);
 	else {
 		redisReply *names = wb_queue_names(&q);
@@ -129,5 +172,6 @@ main(int argc, char **argv)
 		freeReplyObject(names);
 	}
 	wb_queue_close(&q);
-	return wb_cli_end(WB_EXIT_OK);
+	free(numbers);
+	return wb_cli_end(missed ? WB_EXIT_REJECTED : WB_EXIT_OK);
 }

@@ -5,7 +5,9 @@
  * removes current/N of a record marked "gone", and emits the record
  * without "issue", "timeline" and "etags" once its files are durable.
  * Records are stored in batches (as many as arrive without waiting, up
- * to 256) so that they share the waits for the disk. The texts of the
+ * to 256) so that they share the waits for the disk. Each issue is
+ * locked while its pair of files is replaced, so that writers running
+ * side by side leave one writer's pair (see wb_archive.h). The texts of the
  * issue and timeline are checked and copied from the line as libjq would
  * print them, never parsed into values: that was most of the time.
  */
@@ -213,7 +215,19 @@ gather(struct batch *b, const char *line, size_t len, char *why,
 		    v[ISSUE].len, line + v[TIMELINE].off, v[TIMELINE].len,
 		    &etags);
 	}
-	wb_archive_prepare(b->data, it);
+	/*
+	 * Another writer holds this issue: what this batch holds is
+	 * committed and released first, so that no two writers ever wait
+	 * for each other, then the issue is waited for.
+	 */
+	if (wb_archive_prepare(b->data, it, b->n == 0) > 0) {
+		struct wb_archive_item held = *it;
+
+		commit(b);
+		it = &b->items[0];
+		*it = held;
+		wb_archive_prepare(b->data, it, 1);
+	}
 	if (it->failed) {
 		wb_warn("%s; %ld not emitted", it->err, rec.number);
 		wb_archive_item_free(it);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,21 +53,76 @@ wb_archive_path(char *buf, size_t len, const char *data, long number,
 	return number_path(buf, len, data, "current", number, file);
 }
 
+/*
+ * $data/top (top "current" or "etags"), opened as a directory. $data
+ * itself may be a symbolic link (where an operator put the archive);
+ * what lies below it is ours, and never followed. Returns the descriptor,
+ * or -1 with errno set (ELOOP: a symbolic link; ENOTDIR: not a directory).
+ */
 static int
-etags_path(char *buf, size_t len, const char *data, long number)
+top_dir(const char *data, const char *top)
 {
-	return number_path(buf, len, data, "etags", number, NULL);
+	int dfd = open(data, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd, err;
+
+	if (dfd < 0)
+		return -1;
+	fd = openat(dfd, top, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	err = errno;
+	close(dfd);
+	errno = err;
+	return fd;
 }
 
-int
-wb_archive_load(const char *path, char **buf, size_t *cap, size_t *len)
+/* The directory 'name' in 'at', never a link to one: as top_dir. */
+static int
+sub_dir(int at, const char *name)
+{
+	return openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* Close 'fd' (if open) keeping errno. */
+static void
+close_keep(int fd)
+{
+	int err = errno;
+
+	if (fd >= 0)
+		close(fd);
+	errno = err;
+}
+
+/*
+ * $data/current/N/file, opened with 'flags' without following any
+ * symbolic link below $data. Returns the descriptor, or -1 with errno.
+ */
+static int
+open_archived(const char *data, long number, const char *file, int flags)
+{
+	char name[16];
+	int cfd, nfd = -1, fd = -1;
+
+	if (number < 1 || number > WB_NUMBER_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(name, sizeof name, "%ld", number);
+	if ((cfd = top_dir(data, "current")) >= 0 &&
+	    (nfd = sub_dir(cfd, name)) >= 0)
+		fd = openat(nfd, file, flags | O_NOFOLLOW | O_CLOEXEC);
+	close_keep(nfd);
+	close_keep(cfd);
+	return fd;
+}
+
+/* Read the open file 'fd' whole: as wb_archive_load. Closes 'fd'. */
+static int
+load_fd(int fd, char **buf, size_t *cap, size_t *len)
 {
 	struct stat st;
-	int fd, err = 0;
+	int err = 0;
 
 	*len = 0;
-	/* Not blocking: a FIFO in a file's place must not stall the reader. */
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0)
 		err = errno;
@@ -111,18 +167,25 @@ wb_archive_load(const char *path, char **buf, size_t *cap, size_t *len)
 	return 0;
 }
 
+int
+wb_archive_load(const char *path, char **buf, size_t *cap, size_t *len)
+{
+	/* Not blocking: a FIFO in a file's place must not stall the reader. */
+	*len = 0;
+	return load_fd(open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), buf, cap,
+	    len);
+}
+
 char *
 wb_archive_slurp(const char *data, long number, const char *file,
     size_t *len)
 {
-	char path[4096], *buf = NULL;
+	char *buf = NULL;
 	size_t cap = 0;
 
-	if (wb_archive_path(path, sizeof path, data, number, file) < 0) {
-		errno = EINVAL;
-		return NULL;
-	}
-	if (wb_archive_load(path, &buf, &cap, len) < 0) {
+	*len = 0;
+	if (load_fd(open_archived(data, number, file, O_RDONLY | O_NONBLOCK),
+	    &buf, &cap, len) < 0) {
 		int err = errno;
 
 		free(buf);
@@ -216,6 +279,28 @@ next_line(FILE *f, char **line, size_t *cap, size_t *total, size_t max)
 	return 1;
 }
 
+/* $data/etags/N for reading, never through a link; NULL if none. */
+static FILE *
+etags_open(const char *data, long number)
+{
+	char name[16];
+	int efd, fd = -1;
+	FILE *f;
+
+	if (number < 1 || number > WB_NUMBER_MAX)
+		return NULL;
+	snprintf(name, sizeof name, "%ld", number);
+	if ((efd = top_dir(data, "etags")) >= 0)
+		fd = openat(efd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
+		    O_CLOEXEC);
+	close_keep(efd);
+	if (fd < 0)
+		return NULL;
+	if ((f = fdopen(fd, "r")) == NULL)
+		close(fd);
+	return f;
+}
+
 int
 wb_etags_load(const char *data, long number, struct wb_etags *e)
 {
@@ -227,8 +312,7 @@ wb_etags_load(const char *data, long number, struct wb_etags *e)
 	int ok = 0, rc;
 
 	wb_etags_init(e);
-	if (etags_path(path, sizeof path, data, number) < 0 ||
-	    (f = fopen(path, "re")) == NULL)
+	if ((f = etags_open(data, number)) == NULL)
 		return -1;
 	if (next_line(f, &line, &cap, &total, 1UL << 20) != 1 ||
 	    strcmp(line, "wb-etags 1") != 0)
@@ -240,8 +324,12 @@ wb_etags_load(const char *data, long number, struct wb_etags *e)
 	    &want[1].nsec) != 8)
 		goto bad;
 	for (int i = 0; i < 2; i++) {
-		if (wb_archive_path(path, sizeof path, data, number, files[i]) < 0 ||
-		    stat(path, &st) < 0)
+		int fd = open_archived(data, number, files[i], O_RDONLY |
+		    O_NONBLOCK);
+		int got = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+
+		close_keep(fd);
+		if (!got)
 			goto bad;
 		stamp_of(&st, &have);
 		if (memcmp(&have, &want[i], sizeof have) != 0)
@@ -328,13 +416,23 @@ out:
 
 /*============================ Writing ============================*/
 
+/* The last component of 'path'. */
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
+
 /*
- * Create a new file "dir/.name.PID.N" for writing, with the usual mode
- * (0666 less the umask, as any new file: readers of the archive need it),
- * its path in tmp[len]. Returns the descriptor, or -1 with errno set.
+ * Create a new file ".name.PID.N" in the directory 'dfd' (whose path is
+ * 'dir') for writing, with the usual mode (0666 less the umask, as any new
+ * file: readers of the archive need it), its path in tmp[len]. Returns
+ * the descriptor, or -1 with errno set.
  */
 static int
-create_temp(const char *dir, const char *name, char *tmp, size_t len)
+create_temp(int dfd, const char *dir, const char *name, char *tmp, size_t len)
 {
 	static unsigned long seq;
 
@@ -346,7 +444,8 @@ create_temp(const char *dir, const char *name, char *tmp, size_t len)
 			errno = ENAMETOOLONG;
 			return -1;
 		}
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		fd = openat(dfd, base_name(tmp), O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0666);
 		if (fd >= 0 || errno != EEXIST)
 			return fd;
 	}
@@ -355,23 +454,22 @@ create_temp(const char *dir, const char *name, char *tmp, size_t len)
 }
 
 /*
- * Give 'path' a second name "dir/.name.old.PID.N" (in aside[len]), so
- * that it can be put back. Returns 0, or -1 with errno set (ENOENT: there
- * is no 'path' to keep).
+ * Give 'name' of the directory 'dfd' a second name ".name.old.PID.N" (in
+ * aside[len]), so that it can be put back. Returns 0, or -1 with errno
+ * set (ENOENT: there is no 'name' to keep).
  */
 static int
-link_aside(const char *dir, const char *name, const char *path, char *aside,
-    size_t len)
+link_aside(int dfd, const char *name, char *aside, size_t len)
 {
 	static unsigned long seq;
 
 	for (int tries = 0; tries < 100; tries++) {
-		if (fmt(aside, len, "%s/.%s.old.%ld.%lu", dir, name,
-		    (long)getpid(), seq++) < 0) {
+		if (fmt(aside, len, ".%s.old.%ld.%lu", name, (long)getpid(),
+		    seq++) < 0) {
 			errno = ENAMETOOLONG;
 			return -1;
 		}
-		if (link(path, aside) == 0)
+		if (linkat(dfd, name, dfd, aside, 0) == 0)
 			return 0;
 		if (errno != EEXIST)
 			return -1;
@@ -385,7 +483,7 @@ item_init(struct wb_archive_item *it, long number)
 {
 	memset(it, 0, sizeof *it);
 	it->number = number;
-	it->fd[0] = it->fd[1] = -1;
+	it->fd[0] = it->fd[1] = it->dfd = -1;
 	wb_etags_init(&it->etags);
 }
 
@@ -419,8 +517,8 @@ drop_temps(struct wb_archive_item *it)
 		if (it->fd[i] >= 0)
 			close(it->fd[i]);
 		it->fd[i] = -1;
-		if (it->tmp[i][0] != '\0')
-			unlink(it->tmp[i]);
+		if (it->tmp[i][0] != '\0' && it->dfd >= 0)
+			unlinkat(it->dfd, base_name(it->tmp[i]), 0);
 		it->tmp[i][0] = '\0';
 	}
 }
@@ -435,23 +533,44 @@ fail(struct wb_archive_item *it, const char *what, const char *path, int err)
 	drop_temps(it);
 }
 
+/* A symbolic link found at 'path', where a directory or file of ours is. */
+static void
+fail_link(struct wb_archive_item *it, const char *path)
+{
+	if (!it->failed)
+		fmt(it->err, sizeof it->err, "%s is a symbolic link, where the "
+		    "archive keeps its own files; not followed", path);
+	it->failed = 1;
+	drop_temps(it);
+}
+
+/*
+ * fail() for an open or create of 'path' that failed with 'err': a
+ * symbolic link there (refused under O_NOFOLLOW) says so.
+ */
+static void
+fail_open(struct wb_archive_item *it, const char *what, const char *path,
+    int err)
+{
+	struct stat st;
+
+	/* Only to say why: O_DIRECTORY | O_NOFOLLOW gives ENOTDIR there. */
+	if ((err == ELOOP || err == ENOTDIR) && lstat(path, &st) == 0 &&
+	    S_ISLNK(st.st_mode))
+		fail_link(it, path);
+	else
+		fail(it, what, path, err);
+}
+
 void
 wb_archive_item_free(struct wb_archive_item *it)
 {
 	drop_temps(it);
+	if (it->dfd >= 0)
+		close(it->dfd);	/* and with it the lock */
+	it->dfd = -1;
 	it->text[0] = it->text[1] = NULL;
 	wb_etags_free(&it->etags);
-}
-
-static int
-mkdir_one(const char *path, int *created)
-{
-	if (mkdir(path, 0777) == 0) {
-		if (created != NULL)
-			*created = 1;
-		return 0;
-	}
-	return errno == EEXIST ? 0 : -1;
 }
 
 static int
@@ -511,11 +630,12 @@ put_compare(void *arg, const char *p, size_t n)
 }
 
 /*
- * 1 when the file 'path' already holds what text[0..len) is written as;
- * then *stamp gets the file's identity. Nothing is created to find out.
+ * 1 when the file 'name' of the directory 'dfd' already holds what
+ * text[0..len) is written as; then *stamp gets the file's identity.
+ * Nothing is created to find out. -1 when 'name' is a symbolic link.
  */
 static int
-unchanged(const char *path, const char *text, size_t len,
+unchanged(int dfd, const char *name, const char *text, size_t len,
     struct wb_archive_stamp *stamp)
 {
 	static struct compare c;
@@ -523,8 +643,9 @@ unchanged(const char *path, const char *text, size_t len,
 	int same;
 
 	/* Not blocking: a FIFO in its place must not stall the batch. */
-	if ((c.fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
-		return 0;
+	if ((c.fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		return errno == ELOOP ? -1 : 0;
 	c.pos = c.have = 0;
 	same = fstat(c.fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    wb_jscan_canonical(text, len, put_compare, &c) == 0 &&
@@ -535,30 +656,150 @@ unchanged(const char *path, const char *text, size_t len,
 	return same;
 }
 
-void
-wb_archive_prepare(const char *data, struct wb_archive_item *it)
+/*
+ * $data/top, created (with $data) when missing; -1 with errno set as
+ * top_dir's.
+ */
+static int
+make_top(const char *data, const char *top)
 {
-	char dir[4096], path[4096], current[4096];
+	int fd = top_dir(data, top), dfd;
+
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	if (mkdir(data, 0777) < 0 && errno != EEXIST)
+		return -1;
+	if ((dfd = open(data, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	if (mkdirat(dfd, top, 0777) < 0 && errno != EEXIST) {
+		close_keep(dfd);
+		return -1;
+	}
+	close(dfd);
+	return top_dir(data, top);
+}
+
+/*
+ * Open current/N (name 'name' in 'cfd'), created unless it->remove, into
+ * it->dfd, and lock it: the directory that is current/N once the lock is
+ * held (a writer that removed it meanwhile leaves another one, or none).
+ * Returns 0 (it->dfd -1 when a removal finds none), 1 when busy and not
+ * 'may_wait' (nothing held), -1 on failure (reported in it).
+ */
+static int
+lock_dir(int cfd, const char *name, const char *dir,
+    struct wb_archive_item *it, int may_wait)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		struct stat held, now;
+		int fd;
+
+		if (!it->remove) {
+			if (mkdirat(cfd, name, 0777) == 0)
+				it->newdir = 1;
+			else if (errno != EEXIST) {
+				fail_open(it, "create", dir, errno);
+				return -1;
+			}
+		}
+		if ((fd = sub_dir(cfd, name)) < 0) {
+			if (errno == ENOENT && it->remove)
+				return 0;
+			if (errno == ENOENT)
+				continue;
+			fail_open(it, "open the directory", dir, errno);
+			return -1;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			if (errno != EWOULDBLOCK || !may_wait ||
+			    flock(fd, LOCK_EX) < 0) {
+				int err = errno;
+
+				close(fd);
+				/* Another writer's now, whoever made it. */
+				it->newdir = 0;
+				if (err == EWOULDBLOCK && !may_wait)
+					return 1;
+				fail(it, "lock", dir, err);
+				return -1;
+			}
+		}
+		/* Still current/N? A writer before may have removed it. */
+		if (fstat(fd, &held) == 0 && fstatat(cfd, name, &now,
+		    AT_SYMLINK_NOFOLLOW) == 0 && held.st_dev == now.st_dev &&
+		    held.st_ino == now.st_ino) {
+			it->dfd = fd;
+			return 0;
+		}
+		close(fd);
+		it->newdir = 0;
+	}
+	fail(it, "lock", dir, EAGAIN);
+	return -1;
+}
+
+/*
+ * Report a symbolic link at 'name' of 'at' (path 'path'). Returns 1 when
+ * there is one.
+ */
+static int
+is_link(struct wb_archive_item *it, int at, const char *name,
+    const char *path)
+{
+	struct stat st;
+
+	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode)) {
+		fail_link(it, path);
+		return 1;
+	}
+	return 0;
+}
+
+int
+wb_archive_prepare(const char *data, struct wb_archive_item *it, int may_wait)
+{
+	char dir[4096], path[4096], name[16];
+	int cfd = -1, rc;
 
 	if (wb_archive_path(dir, sizeof dir, data, it->number, NULL) < 0) {
 		fail(it, "name the directory of", "issue", EINVAL);
-		return;
+		goto out;
+	}
+	snprintf(name, sizeof name, "%ld", it->number);
+	/*
+	 * Links where our files are: reported, never followed nor removed.
+	 * Looked for by path here (the ETags are written later through
+	 * descriptors that follow no link anyway), the files of current/N
+	 * as they are opened.
+	 */
+	fmt(path, sizeof path, "%s/etags", data);
+	if (is_link(it, AT_FDCWD, path, path))
+		goto out;
+	fmt(path, sizeof path, "%s/etags/%s", data, name);
+	if (is_link(it, AT_FDCWD, path, path))
+		goto out;
+	fmt(path, sizeof path, "%s/current", data);
+	if ((cfd = it->remove ? top_dir(data, "current") :
+	    make_top(data, "current")) < 0) {
+		if (errno != ENOENT || !it->remove)
+			fail_open(it, "open the directory", path, errno);
+		goto out;
+	}
+	if ((rc = lock_dir(cfd, name, dir, it, may_wait)) != 0) {
+		if (rc > 0) {
+			close(cfd);
+			return 1;
+		}
+		goto out;
+	}
+	for (int i = 0; i < 2 && it->dfd >= 0 && it->remove; i++) {
+		fmt(path, sizeof path, "%s/%s", dir, files[i]);
+		if (is_link(it, it->dfd, files[i], path))
+			goto out;
 	}
 	if (it->remove)
-		return;
-	/* One mkdir in the common case; the roots only when they are missing. */
-	if (mkdir_one(dir, &it->newdir) < 0) {
-		if (errno != ENOENT) {
-			fail(it, "create", dir, errno);
-			return;
-		}
-		fmt(current, sizeof current, "%s/current", data);
-		if (mkdir_one(data, NULL) < 0 || mkdir_one(current, NULL) < 0 ||
-		    mkdir_one(dir, &it->newdir) < 0) {
-			fail(it, "create", dir, errno);
-			return;
-		}
-	}
+		goto out;
 	/*
 	 * Each text goes straight from the record into its temporary file,
 	 * printed as jq prints it; an unchanged one is left alone, file and
@@ -567,11 +808,16 @@ wb_archive_prepare(const char *data, struct wb_archive_item *it)
 	for (int i = 0; i < 2 && !it->failed; i++) {
 		int fd, err;
 
-		fmt(path, sizeof path, "%s/%s", dir, files[i]);
-		if (!it->newdir && unchanged(path, it->text[i], it->len[i],
-		    &it->stamp[i]))
-			continue;
-		fd = create_temp(dir, files[i], it->tmp[i], sizeof it->tmp[i]);
+		if (!it->newdir && (rc = unchanged(it->dfd, files[i],
+		    it->text[i], it->len[i], &it->stamp[i])) != 0) {
+			if (rc > 0)
+				continue;
+			fmt(path, sizeof path, "%s/%s", dir, files[i]);
+			fail_link(it, path);
+			break;
+		}
+		fd = create_temp(it->dfd, dir, files[i], it->tmp[i],
+		    sizeof it->tmp[i]);
 		if (fd < 0) {
 			err = errno;
 			it->tmp[i][0] = '\0';
@@ -584,103 +830,93 @@ wb_archive_prepare(const char *data, struct wb_archive_item *it)
 		    &it->fd[i]) < 0)
 			fail(it, "write", it->tmp[i], errno ? errno : EIO);
 	}
+out:
 	/* An empty current/N would pass for an archived issue: never leave one. */
-	if (it->failed && it->newdir)
-		rmdir(dir);
+	if (it->failed && it->newdir && cfd >= 0)
+		unlinkat(cfd, name, AT_REMOVEDIR);
+	close_keep(cfd);
 	/* The texts belong to the caller's record, which moves on. */
 	it->text[0] = it->text[1] = NULL;
-}
-
-static int
-fsync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	if (rc < 0) {
-		int err = errno;
-
-		close(fd);
-		errno = err;
-		return -1;
-	}
-	return close(fd);
+	return 0;
 }
 
 /*
- * Remove current/N ('dir'): renamed aside first, so that it disappears at
- * once, whole, then emptied and removed. A missing directory is already
- * removed. Returns 0, or -1 with the failing path in failed[len] and *err.
+ * Remove current/N (name 'name' in 'cfd', path 'dir', held open and
+ * locked as it->dfd): renamed aside first, so that it disappears at once,
+ * whole, then emptied through that descriptor (only what is inside it:
+ * a link there is removed, never followed) and removed. Returns 0, or -1
+ * with the failing path in failed[len] and *err.
  */
 static int
-remove_dir(const char *data, long number, const char *dir, char *failed,
-    size_t len, int *err)
+remove_dir(const char *data, int cfd, const char *name, const char *dir,
+    struct wb_archive_item *it, char *failed, size_t len, int *err)
 {
 	static unsigned long seq;
-	char aside[4096], path[4096];
+	char aside[64];
 	struct dirent *de;
 	DIR *d;
-	int rc = 0;
+	int fd, rc = 0;
 
 	fmt(failed, len, "%s", dir);
 	for (int tries = 0;; tries++) {
-		if (fmt(aside, sizeof aside, "%s/current/.%ld.gone.%ld.%lu", data,
-		    number, (long)getpid(), seq++) < 0 || tries == 100) {
-			*err = tries == 100 ? EEXIST : ENAMETOOLONG;
+		if (tries == 100) {
+			*err = EEXIST;
 			return -1;
 		}
-		if (renameat2(AT_FDCWD, dir, AT_FDCWD, aside,
-		    RENAME_NOREPLACE) == 0)
+		fmt(aside, sizeof aside, ".%s.gone.%ld.%lu", name,
+		    (long)getpid(), seq++);
+		if (renameat2(cfd, name, cfd, aside, RENAME_NOREPLACE) == 0)
 			break;
 		*err = errno;
-		if (errno == ENOENT)
-			return 0;
 		if (errno != EEXIST)
 			return -1;
 	}
-	fmt(failed, len, "%s", aside);
-	if ((d = opendir(aside)) == NULL) {
+	fmt(failed, len, "%s/current/%s", data, aside);
+	if ((fd = dup(it->dfd)) < 0 || (d = fdopendir(fd)) == NULL) {
 		*err = errno;
+		close_keep(fd);
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (fmt(path, sizeof path, "%s/%s", aside, de->d_name) < 0 ||
-		    unlink(path) < 0) {
+		if (unlinkat(it->dfd, de->d_name, 0) < 0) {
 			*err = errno;
 			rc = -1;
 		}
 	}
 	closedir(d);
-	if (rc == 0 && rmdir(aside) < 0) {
+	if (rc == 0 && unlinkat(cfd, aside, AT_REMOVEDIR) < 0) {
 		*err = errno;
 		rc = -1;
 	}
 	return rc;
 }
 
-/* Store the ETags, with the stamps of the files they describe. Best effort. */
+/*
+ * Store the ETags in etags/N (in 'efd'), with the stamps of the files
+ * they describe. Best effort, but never through a link.
+ */
 static void
-store_etags(const char *data, struct wb_archive_item *it)
+store_etags(const char *data, int efd, struct wb_archive_item *it)
 {
-	char dir[4096], path[4096], *buf = NULL;
+	char name[16], path[4096], *buf = NULL;
 	size_t n = 0;
 	FILE *m;
 	int fd, ok;
 
-	if (etags_path(path, sizeof path, data, it->number) < 0)
+	if (efd < 0)
 		return;
-	fmt(dir, sizeof dir, "%s/etags", data);
+	snprintf(name, sizeof name, "%ld", it->number);
+	fmt(path, sizeof path, "%s/etags/%s", data, name);
 	if (it->etags.issue[0] == '\0' && it->etags.npages == 0) {
-		unlink(path);
+		if (!is_link(it, efd, name, path))
+			unlinkat(efd, name, 0);
 		return;
 	}
 	/* Built in memory that grows as needed: no length to get wrong. */
 	if ((m = open_memstream(&buf, &n)) == NULL) {
-		unlink(path);
+		unlinkat(efd, name, 0);
 		return;
 	}
 	fprintf(m, "wb-etags 1\nfiles %llu %llu %lld %lld %llu %llu %lld %lld\n",
@@ -694,7 +930,7 @@ store_etags(const char *data, struct wb_archive_item *it)
 		    it->etags.page[i].etag);
 	if ((ferror(m) | fclose(m)) != 0) {
 		free(buf);
-		unlink(path);
+		unlinkat(efd, name, 0);
 		return;
 	}
 	/*
@@ -702,36 +938,40 @@ store_etags(const char *data, struct wb_archive_item *it)
 	 * no longer matches, a missing line is a page asked in full), never
 	 * makes a stale copy look current.
 	 */
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd < 0 && errno == ENOENT && mkdir_one(dir, NULL) == 0)
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	fd = openat(efd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0666);
+	if (fd < 0 && errno == ELOOP) {
+		fail_link(it, path);
+		free(buf);
+		return;
+	}
 	ok = fd >= 0 && write_all(fd, buf, n) == 0;
 	if (fd >= 0 && close(fd) < 0)
 		ok = 0;
 	if (!ok)
-		unlink(path);
+		unlinkat(efd, name, 0);
 	free(buf);
 }
 
 /*
- * Rename the temporary files of 'it' into 'dir': timeline.json first, the
- * issue last. When the issue cannot follow, the previous timeline.json is
- * put back (kept under a second name until then), so that a failure
- * leaves the previous files as they were, never a new timeline beside an
- * old issue. Sets *renamed when a file was replaced. Returns 0, or -1 with
- * it->failed set.
+ * Rename the temporary files of 'it' into 'dir' (it->dfd): timeline.json
+ * first, the issue last. When the issue cannot follow, the previous
+ * timeline.json is put back (kept under a second name until then), so
+ * that a failure leaves the previous files as they were, never a new
+ * timeline beside an old issue. Sets *renamed when a file was replaced.
+ * Returns 0, or -1 with it->failed set.
  */
 static int
 install(const char *dir, struct wb_archive_item *it, int *renamed)
 {
-	char path[2][4096], kept[4096] = "";
+	char path[2][4096], kept[64] = "";
 	int err, put_back = 0;
 
 	*renamed = 0;
 	for (int i = 0; i < 2; i++)
 		fmt(path[i], sizeof path[i], "%s/%s", dir, files[i]);
 	if (it->fd[0] >= 0 && it->fd[1] >= 0 && !it->newdir &&
-	    link_aside(dir, files[1], path[1], kept, sizeof kept) < 0) {
+	    link_aside(it->dfd, files[1], kept, sizeof kept) < 0) {
 		if (errno != ENOENT) {
 			fail(it, "keep a copy of", path[1], errno);
 			return -1;
@@ -741,7 +981,8 @@ install(const char *dir, struct wb_archive_item *it, int *renamed)
 	for (int i = 1; i >= 0; i--) {
 		if (it->fd[i] < 0)
 			continue;
-		if (rename(it->tmp[i], path[i]) < 0) {
+		if (renameat(it->dfd, base_name(it->tmp[i]), it->dfd,
+		    files[i]) < 0) {
 			err = errno;
 			put_back = i == 0 && *renamed;
 			fail(it, "replace", path[i], err);
@@ -752,8 +993,8 @@ install(const char *dir, struct wb_archive_item *it, int *renamed)
 		it->fd[i] = -1;
 		it->tmp[i][0] = '\0';
 	}
-	if (put_back && (kept[0] != '\0' ? rename(kept, path[1]) :
-	    unlink(path[1])) < 0) {
+	if (put_back && (kept[0] != '\0' ? renameat(it->dfd, kept, it->dfd,
+	    files[1]) : unlinkat(it->dfd, files[1], 0)) < 0) {
 		fmt(it->err, sizeof it->err, "unable to replace %s, nor to put "
 		    "back %s: %s", path[0], path[1], strerror(errno));
 		return -1;
@@ -761,7 +1002,7 @@ install(const char *dir, struct wb_archive_item *it, int *renamed)
 	if (put_back)
 		kept[0] = '\0';
 	if (kept[0] != '\0')
-		unlink(kept);
+		unlinkat(it->dfd, kept, 0);
 	return it->failed ? -1 : 0;
 }
 
@@ -807,12 +1048,13 @@ fsync_many(const int *fds, int *errs, size_t n)
 void
 wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
 {
-	char dir[4096], path[4096], current[4096];
+	char dir[4096], path[4096], current[4096], name[16];
 	int *fds = calloc(2 * n + 1, sizeof *fds);
 	int *errs = calloc(2 * n + 1, sizeof *errs);
 	size_t *owner = calloc(2 * n + 1, sizeof *owner);
 	size_t m = 0;
-	int sync_current = 0;
+	int sync_current = 0, cfd = -1, efd = -1, store = 0;
+	struct stat st;
 
 	fmt(current, sizeof current, "%s/current", data);
 	if (fds == NULL || errs == NULL || owner == NULL) {
@@ -844,6 +1086,18 @@ wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
 	}
 
 	/* Then the names, and the directories that hold them. */
+	for (size_t k = 0; k < n; k++)
+		if (!items[k].failed && (items[k].remove || items[k].newdir))
+			sync_current = 1;
+	if (sync_current && (cfd = top_dir(data, "current")) < 0) {
+		int err = errno;
+
+		for (size_t k = 0; k < n; k++)
+			if (items[k].remove || items[k].newdir)
+				fail_open(&items[k], "open the directory",
+				    current, err);
+		sync_current = 0;
+	}
 	m = 0;
 	for (size_t k = 0; k < n; k++) {
 		struct wb_archive_item *it = &items[k];
@@ -853,52 +1107,61 @@ wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
 		    wb_archive_path(dir, sizeof dir, data, it->number, NULL) < 0)
 			continue;
 		if (it->remove) {
-			if (remove_dir(data, it->number, dir, path, sizeof path,
-			    &err) < 0) {
+			snprintf(name, sizeof name, "%ld", it->number);
+			if (it->dfd >= 0 && remove_dir(data, cfd, name, dir, it,
+			    path, sizeof path, &err) < 0)
 				fail(it, "remove", path, err);
-				sync_current = 1;
-				continue;
-			}
-			if (etags_path(path, sizeof path, data, it->number) == 0)
-				unlink(path);
-			sync_current = 1;
+			else
+				store = 1;
 			continue;
 		}
-		if (it->newdir)
-			sync_current = 1;
+		store = 1;
 		if (install(dir, it, &renamed) < 0 || !renamed)
 			continue;
-		if ((fds[m] = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-			fail(it, "flush the directory", dir, errno);
-			continue;
-		}
+		fds[m] = it->dfd;
 		owner[m++] = k;
 	}
 	fsync_many(fds, errs, m);
 	for (size_t x = 0; x < m; x++) {
 		struct wb_archive_item *it = &items[owner[x]];
 
-		close(fds[x]);
 		if (errs[x] != 0 && wb_archive_path(dir, sizeof dir, data,
 		    it->number, NULL) == 0)
 			fail(it, "flush the directory", dir, errs[x]);
 	}
-	if (sync_current && fsync_path(current) < 0) {
+	if (sync_current && fsync(cfd) < 0) {
 		int err = errno;
 
 		for (size_t k = 0; k < n; k++)
 			if (items[k].remove || items[k].newdir)
 				fail(&items[k], "flush the directory", current, err);
 	}
+	/* The ETags last, while the pair they describe is still locked. */
+	fmt(path, sizeof path, "%s/etags", data);
+	if (store && (efd = make_top(data, "etags")) < 0 &&
+	    lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		for (size_t k = 0; k < n; k++)
+			fail_link(&items[k], path);
 	for (size_t k = 0; k < n; k++) {
-		if (!items[k].failed && !items[k].remove)
-			store_etags(data, &items[k]);
+		struct wb_archive_item *it = &items[k];
+
+		snprintf(name, sizeof name, "%ld", it->number);
+		if (!it->failed && !it->remove)
+			store_etags(data, efd, it);
+		else if (!it->failed && efd >= 0)
+			unlinkat(efd, name, 0);
 		/* An empty current/N would pass for an archived issue. */
-		if (items[k].failed && items[k].newdir && wb_archive_path(dir,
-		    sizeof dir, data, items[k].number, NULL) == 0)
-			rmdir(dir);
+		if (it->failed && it->newdir && it->dfd >= 0) {
+			int c = top_dir(data, "current");
+
+			if (c >= 0)
+				unlinkat(c, name, AT_REMOVEDIR);
+			close_keep(c);
+		}
 	}
 out:
+	close_keep(cfd);
+	close_keep(efd);
 	free(fds);
 	free(errs);
 	free(owner);

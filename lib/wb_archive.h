@@ -9,7 +9,17 @@
  * that file also records which files it describes (inode, size, mtime),
  * and is ignored when they were replaced since.
  *
- * Paths are only ever built from validated issue numbers.
+ * Paths are only ever built from validated issue numbers. $WB_DATA may
+ * be a symbolic link (where the operator put the archive); nothing below
+ * it is ever followed, read or written through a link: current/,
+ * etags/, current/N and the files in them are ours, and a link found
+ * there is reported, never followed nor removed.
+ *
+ * Writers of one issue take turns: the pair of files of current/N is
+ * written under an exclusive flock(2) of the directory current/N itself,
+ * held from the comparison with the files there to the ETags stored, so
+ * that two writers of the same issue leave one writer's pair, never one
+ * file of each.
  */
 #ifndef WB_ARCHIVE_H
 #define WB_ARCHIVE_H
@@ -46,7 +56,7 @@ jv wb_archive_read(const char *data, long number, const char *file);
 int wb_archive_load(const char *path, char **buf, size_t *cap, size_t *len);
 
 /*
- * The text of $data/current/N/file, read whole (at most
+ * The text of $data/current/N/file (never through a symbolic link), read whole (at most
  * WB_ARCHIVE_MAX_FILE bytes) into a new NUL-terminated buffer (free()
  * it), its length in *len; NULL with errno set when it cannot be read.
  */
@@ -103,6 +113,7 @@ struct wb_archive_item {
 	int fd[2];
 	char tmp[2][4096];
 	int newdir;
+	int dfd;		/* current/N, locked; -1 if none */
 	struct wb_archive_stamp {
 		unsigned long long ino, size;
 		long long sec, nsec;
@@ -122,12 +133,20 @@ void wb_archive_item_set(struct wb_archive_item *it, long number,
 void wb_archive_item_remove(struct wb_archive_item *it, long number);
 
 /*
- * First phase: create current/N, write the temporary files of what
- * changed (nothing is visible yet), each text printed as libjq prints
- * it (wb_jscan_canonical: compact, jq's escapes). On failure sets it->failed and
- * it->err and leaves no temporary file, nor a current/N it created.
+ * First phase: create current/N and lock it (see above), then write the
+ * temporary files of what changed (nothing is visible yet), each text
+ * printed as libjq prints it (wb_jscan_canonical: compact, jq's
+ * escapes). The lock is held until wb_archive_item_free. When another
+ * writer holds it and 'may_wait' is 0, returns 1 having done nothing:
+ * the caller commits and frees the items it holds (so that no two
+ * writers wait for each other), then calls again with 'may_wait' 1,
+ * which waits for the lock. Otherwise returns 0; on failure sets
+ * it->failed and it->err and leaves no temporary file, nor a current/N it
+ * created. A symbolic link where current/, current/N, its files, etags/
+ * or etags/N belong is such a failure, with a reason that names it.
  */
-void wb_archive_prepare(const char *data, struct wb_archive_item *it);
+int wb_archive_prepare(const char *data, struct wb_archive_item *it,
+    int may_wait);
 
 /*
  * Second phase, for items[0..n) prepared: fsync the temporary files,
@@ -140,7 +159,10 @@ void wb_archive_prepare(const char *data, struct wb_archive_item *it);
 void wb_archive_commit(const char *data, struct wb_archive_item *items,
     size_t n);
 
-/* Release an item, removing any temporary file it still has. */
+/*
+ * Release an item, removing any temporary file it still has, and its
+ * lock.
+ */
 void wb_archive_item_free(struct wb_archive_item *it);
 
 #endif

@@ -2,9 +2,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "wb_cli.h"
 #include "wb_err.h"
+#include "wb_scan.h"
 
 #ifndef WB_VERSION
 #define WB_VERSION "0.0.0"
@@ -34,6 +36,19 @@ wb_cli_no_options(int argc, char **argv, const char *usage, const char *help)
 		}
 	}
 	return optind;
+}
+
+unsigned long long
+wb_cli_uint(const char *name, const char *arg, unsigned long long min,
+    unsigned long long max)
+{
+	unsigned long long v;
+	const char *why;
+
+	if (wb_scan_uint(arg, strlen(arg), min, max, &v, &why) < 0)
+		wb_die(WB_EXIT_USAGE, "%s is %s (%llu..%llu): %s", name, why, min,
+		    max, arg);
+	return v;
 }
 
 void

@@ -20,6 +20,14 @@ void wb_cli_help(const char *usage, const char *help) __attribute__((noreturn));
 int wb_cli_no_options(int argc, char **argv, const char *usage,
     const char *help);
 
+/*
+ * The argument 'arg' of option 'name' as a decimal integer in
+ * [min, max] (wb_scan_uint); exits 100 with a message naming the option
+ * when it is not one.
+ */
+unsigned long long wb_cli_uint(const char *name, const char *arg,
+    unsigned long long min, unsigned long long max);
+
 /* Print "<prog> (wb) <version>" on stdout; exit 0. */
 void wb_cli_version(void) __attribute__((noreturn));
 

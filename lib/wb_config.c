@@ -1,4 +1,5 @@
 /* wb — configuration from the environment, with SPEC.md's defaults. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,8 +18,10 @@ env(const char *name, const char *dflt)
 void
 wb_config_load(struct wb_config *cfg)
 {
-	const char *delay;
+	static char sqlite[4096];
+	const char *delay, *max, *why;
 	const char *slash;
+	unsigned long long n;
 
 	cfg->repo = env("WB_REPO", "webcompat/web-bugs");
 	cfg->private_repo = env("WB_PRIVATE_REPO", "web-bugs-private");
@@ -32,11 +35,23 @@ wb_config_load(struct wb_config *cfg)
 	cfg->es_api_key = env("WB_ES_API_KEY", NULL);
 	cfg->hook_listen = env("WB_HOOK_LISTEN", "127.0.0.1:8080");
 	cfg->hook_secret = env("WB_HOOK_SECRET", NULL);
+	cfg->sqlite = env("WB_SQLITE", NULL);
+	if (cfg->sqlite == NULL) {
+		if ((size_t)snprintf(sqlite, sizeof sqlite, "%s/wb.sqlite",
+		    cfg->data) >= sizeof sqlite)
+			wb_die(WB_EXIT_USAGE, "WB_DATA is too long");
+		cfg->sqlite = sqlite;
+	}
 
 	delay = env("WB_DELAY", "300");
 	if (wb_scan_seconds(delay, &cfg->delay) < 0)
 		wb_die(WB_EXIT_USAGE, "WB_DELAY is not a number of seconds: %s",
 		    delay);
+	max = env("WB_MAX_DELIVERIES", "10");
+	if (wb_scan_uint(max, strlen(max), 1, 1000000, &n, &why) < 0)
+		wb_die(WB_EXIT_USAGE, "WB_MAX_DELIVERIES is %s (1 to 1000000): %s",
+		    why, max);
+	cfg->max_deliveries = (long long)n;
 	slash = strchr(cfg->repo, '/');
 	if (slash == NULL || slash == cfg->repo || slash[1] == '\0' ||
 	    strchr(slash + 1, '/') != NULL)

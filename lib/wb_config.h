@@ -15,12 +15,15 @@ struct wb_config {
 	const char *es_api_key;		/* WB_ES_API_KEY; NULL if none */
 	const char *hook_listen;	/* WB_HOOK_LISTEN */
 	const char *hook_secret;	/* WB_HOOK_SECRET; NULL if none */
+	long long max_deliveries;	/* WB_MAX_DELIVERIES, 1..1000000 */
+	const char *sqlite;		/* WB_SQLITE, else $WB_DATA/wb.sqlite */
 };
 
 /*
  * Fill 'cfg' from the environment, with SPEC.md's defaults for what is
  * unset or empty. A malformed value (WB_DELAY that is not a number of
- * seconds, WB_REPO without a '/') is a permanent error: exits 100 with a
+ * seconds, WB_REPO without a '/', WB_MAX_DELIVERIES that is not an integer
+ * from 1 to 1000000) is a permanent error: exits 100 with a
  * message naming the variable. The strings belong to the environment.
  */
 void wb_config_load(struct wb_config *cfg);

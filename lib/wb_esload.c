@@ -27,9 +27,9 @@ gone(const char *data, long number)
 }
 
 int
-wb_esload_issue(struct wb_esload *ld, const char *data, long n)
+wb_esload_read(struct wb_esload *ld, const char *data, long n)
 {
-	char path[4096], why[256];
+	char path[4096];
 	struct stat st;
 	int e;
 
@@ -48,12 +48,6 @@ wb_esload_issue(struct wb_esload *ld, const char *data, long n)
 		wb_warnsys("issue %ld: unable to read %s, skipped", n, path);
 		return -1;
 	}
-	if (wb_jscan_object(ld->itext.p, ld->itext.len, &ld->ispan, why,
-	    sizeof why) < 0) {
-		wb_warn("issue %ld: %s is not a JSON object: %s, skipped", n,
-		    path, why);
-		return -1;
-	}
 	wb_archive_path(path, sizeof path, data, n, "timeline.json");
 	if (wb_archive_load(path, &ld->ttext.p, &ld->ttext.cap,
 	    &ld->ttext.len) < 0) {
@@ -62,6 +56,22 @@ wb_esload_issue(struct wb_esload *ld, const char *data, long n)
 		wb_warnsys("issue %ld: unable to read %s, skipped", n, path);
 		return -1;
 	}
+	return 1;
+}
+
+int
+wb_esload_check(struct wb_esload *ld, const char *data, long n)
+{
+	char path[4096], why[256];
+
+	wb_archive_path(path, sizeof path, data, n, "issue.json");
+	if (wb_jscan_object(ld->itext.p, ld->itext.len, &ld->ispan, why,
+	    sizeof why) < 0) {
+		wb_warn("issue %ld: %s is not a JSON object: %s, skipped", n,
+		    path, why);
+		return -1;
+	}
+	wb_archive_path(path, sizeof path, data, n, "timeline.json");
 	if (wb_jscan_array(ld->ttext.p, ld->ttext.len, &ld->spans, why,
 	    sizeof why) < 0) {
 		wb_warn("issue %ld: %s is not a JSON array of objects: %s, "
@@ -69,6 +79,14 @@ wb_esload_issue(struct wb_esload *ld, const char *data, long n)
 		return -1;
 	}
 	return 1;
+}
+
+int
+wb_esload_issue(struct wb_esload *ld, const char *data, long n)
+{
+	int got = wb_esload_read(ld, data, n);
+
+	return got < 1 ? got : wb_esload_check(ld, data, n);
 }
 
 void

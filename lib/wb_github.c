@@ -211,29 +211,6 @@ format_moved(const char *repo, size_t rlen, const char *num, size_t nlen,
 	return snprintf(moved, len, "%s#%llu", r, m) < (int)len;
 }
 
-int
-wb_github_moved_location(const char *base, const char *location,
-    char *moved, size_t len)
-{
-	const char *p, *repo, *slash, *num;
-
-	if (!wb_github_url_under(base, location))
-		return 0;
-	p = location + strlen(base);
-	if (strncmp(p, "/repos/", 7) != 0)
-		return 2;
-	repo = p + 7;
-	slash = strchr(repo, '/');
-	if (slash == NULL || (slash = strchr(slash + 1, '/')) == NULL ||
-	    strncmp(slash, "/issues/", 8) != 0)
-		return 2;
-	num = slash + 8;
-	if (!format_moved(repo, (size_t)(slash - repo), num, strlen(num), moved,
-	    len))
-		return 2;
-	return 1;
-}
-
 long long
 wb_github_location_repo_id(const char *base, const char *location)
 {
@@ -251,6 +228,58 @@ wb_github_location_repo_id(const char *base, const char *location)
 	if (wb_scan_uint(p, n, 1, 1ULL << 53, &id, &why) < 0)
 		return 0;
 	return (long long)id;
+}
+
+int
+wb_github_issue_url(const char *base, const char *url, const char *repo,
+    long long repo_id, long number, const char *tail)
+{
+	unsigned long long n;
+	const char *p, *why;
+	size_t k, rlen = strlen(repo), tlen = strlen(tail);
+	int how;
+
+	if (!wb_github_url_under(base, url))
+		return 0;
+	p = url + strlen(base);
+	if (strncmp(p, "/repos/", 7) == 0) {
+		p += 7;
+		if (rlen == 0 || strncasecmp(p, repo, rlen) != 0 || p[rlen] != '/')
+			return 0;
+		p += rlen;
+		how = 1;
+	} else {
+		long long id = wb_github_location_repo_id(base, url);
+
+		if (id == 0)
+			return 0;
+		if (repo_id != 0 && id != repo_id)
+			return 0;
+		p += 14 + strcspn(p + 14, "/?#");
+		how = repo_id == 0 ? 2 : 1;
+	}
+	if (strncmp(p, "/issues/", 8) != 0)
+		return 0;
+	p += 8;
+	k = strspn(p, "0123456789");
+	if (wb_scan_uint(p, k, 1, WB_NUMBER_MAX, &n, &why) < 0 ||
+	    (long)n != number)
+		return 0;
+	p += k;
+	if (strncmp(p, tail, tlen) != 0 || (p[tlen] != '\0' && p[tlen] != '?'))
+		return 0;
+	return how;
+}
+
+int
+wb_github_issue_ours(const char *base, jv issue, const char *repo)
+{
+	const char *url = wb_json_string(issue, "repository_url");
+	size_t n = strlen(base);
+
+	return url != NULL && strncmp(url, base, n) == 0 &&
+	    strncmp(url + n, "/repos/", 7) == 0 &&
+	    strcasecmp(url + n + 7, repo) == 0;
 }
 
 int

@@ -45,21 +45,28 @@ int wb_github_repo_ok(const char *s);
 int wb_github_etag_ok(const char *etag);
 
 /*
- * Where a 301 for an issue points. 'location' must lie under 'base'.
- * Returns 1 with "owner/name#M" in moved[len] for .../repos/O/N/issues/M;
- * 2 for any other path under 'base' (e.g. GitHub's
- * .../repositories/ID/issues/M: the answer there says where); 0 for a
- * location elsewhere (never to be followed) or malformed.
- */
-int wb_github_moved_location(const char *base, const char *location,
-    char *moved, size_t len);
-
-/*
  * The repository id of a 'location' under 'base' that points into
  * .../repositories/ID/ (where GitHub redirects a renamed repository).
  * Returns the id (1..2^53), or 0 for any other location.
  */
 long long wb_github_location_repo_id(const char *base, const char *location);
+
+/*
+ * Whether 'url' names issue 'number' of this repository, then 'tail' (""
+ * or "/timeline"), then nothing or a query: under 'base', by
+ * /repos/OWNER/NAME ('repo', compared case-insensitively, as GitHub
+ * does) or by /repositories/ID. Returns 1 when by that name, or by an ID
+ * equal to 'repo_id'; 2 when by an ID while 'repo_id' is 0 (unknown: to
+ * be learned, then asked again); 0 for anything else (never followed).
+ */
+int wb_github_issue_url(const char *base, const char *url, const char *repo,
+    long long repo_id, long number, const char *tail);
+
+/*
+ * 1 when the repository_url of 'issue' (borrowed) is 'base'/repos/'repo'
+ * (case-insensitively, as GitHub compares names), else 0.
+ */
+int wb_github_issue_ours(const char *base, jv issue, const char *repo);
 
 /*
  * "owner/name#M" into moved[len] from an issue object's repository_url

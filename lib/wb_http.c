@@ -228,35 +228,51 @@ int
 wb_http_header(const struct wb_http_response *resp, const char *name,
     char *buf, size_t buflen)
 {
-	size_t nl = strlen(name);
+	size_t nl = strlen(name), n = 0;
 	const char *p = resp->headers;
+	int found = 0, over = 0;
 
 	if (p == NULL || buflen == 0)
 		return 0;
+	buf[0] = '\0';
+	/* Every field of that name, in order: one list (RFC 9110, 5.3). */
 	while (*p != '\0') {
 		const char *eol = strchr(p, '\n');
 		size_t linelen = eol != NULL ? (size_t)(eol - p) : strlen(p);
 
 		if (linelen > nl && p[nl] == ':' && strncasecmp(p, name, nl) == 0) {
 			const char *v = p + nl + 1, *e = p + linelen;
-			size_t n;
+			size_t k;
 
 			while (v < e && (*v == ' ' || *v == '\t'))
 				v++;
 			while (e > v && (e[-1] == '\r' || e[-1] == ' ' ||
 			    e[-1] == '\t'))
 				e--;
-			n = (size_t)(e - v) < buflen - 1 ? (size_t)(e - v) :
-			    buflen - 1;
-			memcpy(buf, v, n);
-			buf[n] = '\0';
-			return n < (size_t)(e - v) ? 2 : 1;
+			if (found++ > 0 && !over) {
+				if (n + 2 >= buflen)
+					over = 1;
+				else {
+					memcpy(buf + n, ", ", 2);
+					n += 2;
+				}
+			}
+			k = (size_t)(e - v);
+			if (!over) {
+				if (n + k >= buflen) {
+					k = buflen - 1 - n;
+					over = 1;
+				}
+				memcpy(buf + n, v, k);
+				n += k;
+				buf[n] = '\0';
+			}
 		}
 		if (eol == NULL)
 			break;
 		p = eol + 1;
 	}
-	return 0;
+	return !found ? 0 : over ? 2 : 1;
 }
 
 void

@@ -52,10 +52,13 @@ int wb_http_request(struct wb_http *h, const char *method, const char *url,
 void wb_http_response_free(struct wb_http_response *resp);
 
 /*
- * Copy the value of header 'name' (case-insensitive, first occurrence,
- * blanks trimmed) into buf[buflen]. Returns 1 if found, 0 if not, 2 if
- * found but longer than buflen - 1 (buf then holds its beginning, which
- * is rarely of any use: check for 2 before trusting the value).
+ * Copy the value of header 'name' (case-insensitive, blanks trimmed) into
+ * buf[buflen]. A field repeated is one list (RFC 9110, 5.3): the values
+ * of every field of that name, in order, joined by ", " (a proxy may
+ * split a Link header in two; a singleton field such as ETag sent twice
+ * then reads as malformed, which it is). Returns 1 if found, 0 if not, 2
+ * if found but longer than buflen - 1 (buf then holds its beginning,
+ * which is rarely of any use: check for 2 before trusting the value).
  */
 int wb_http_header(const struct wb_http_response *resp, const char *name,
     char *buf, size_t buflen);

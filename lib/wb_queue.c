@@ -1,16 +1,22 @@
-/* wb — the work queue in Redis: debounce, leases, no lost update.
+/* wb — the work queue in Redis: debounce, leases, no lost update,
+ * consumers that take back their dead predecessor's claims, dead letters.
  *
  * Every mutation is a Lua script, so each is atomic and costs one round
  * trip for up to WB_QUEUE_BATCH_MAX numbers. Each touches O(log N) per
  * number; nothing scans the key space.
  */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/time.h>
 #include <time.h>
 
 #include "wb_err.h"
+#include "wb_pipe.h"
 #include "wb_queue.h"
 #include "wb_redis.h"
 
@@ -18,11 +24,47 @@
 	"local t = redis.call('TIME')\n" \
 	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 
+/* Put n back in pending with activity 'act', unless it is there newer. */
+#define SCRIPT_BACK \
+	"local function back(pending, n, act)\n" \
+	"  local p = redis.call('ZSCORE', pending, n)\n" \
+	"  if not p or tonumber(p) < tonumber(act) then\n" \
+	"    redis.call('ZADD', pending, act, n)\n" \
+	"  end\n" \
+	"end\n"
+
 /*
- * KEYS: pending leases again; ARGV: delay_ms lease_ms limit.
- * Returns {token, n...}, or {0, wait_ms} when nothing is ready. The token
- * of a claim is its lease expiry: a number is claimed again only after
- * its lease expired, so a later claim always has another token.
+ * A claim of n lapsed (KEYS 1 to 4: pending leases again deliveries):
+ * count the delivery and make n ready again with activity 'dflt', or the
+ * activity it was queued again with.
+ */
+#define SCRIPT_LAPSE \
+	"local function lapse(n, dflt)\n" \
+	"  redis.call('ZREM', KEYS[2], n)\n" \
+	"  redis.call('HINCRBY', KEYS[4], n, 1)\n" \
+	"  local act = redis.call('ZSCORE', KEYS[3], n)\n" \
+	"  if act then\n" \
+	"    redis.call('ZREM', KEYS[3], n)\n" \
+	"  end\n" \
+	"  back(KEYS[1], n, act or dflt)\n" \
+	"end\n"
+
+/*
+ * KEYS: pending leases again deliveries dead held:C consumer:C token;
+ * ARGV: delay_ms lease_ms limit max_deliveries client ttl_ms.
+ * Returns {'claim', token, {n...}, parked} or {'wait', wait_ms, {},
+ * parked}, parked being {n1, deliveries1, ...} and wait_ms 0 when more
+ * may be ready at once; or {'lost'} when C is no longer registered to
+ * this connection.
+ *
+ * The token of a claim is its lease expiry, made greater than every
+ * earlier token of the queue (the token key keeps the last): each claim,
+ * whoever made it, has its own, so the numbers of a claim are those of
+ * leases scored by its token, and held:C need only list C's tokens.
+ *
+ * A delivery is counted when its claim lapses (lease expired, consumer
+ * dead) rather than when it is made, so that a queue that never fails
+ * writes no count at all.
  *
  * Enqueueing is a plain ZADD to pending, so a number queued again while
  * it is claimed is in pending and in leases at once. Such a number must
@@ -31,40 +73,41 @@
  * keeps the newer activity time of the two.
  */
 static const char claim_lua[] =
-	SCRIPT_NOW
-	"local delay, lease = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
-	"local ready = string.format('%d', now - delay)\n"
-	"local function back(n, act)\n"
-	"  local p = redis.call('ZSCORE', KEYS[1], n)\n"
-	"  if not p or tonumber(p) < tonumber(act) then\n"
-	"    redis.call('ZADD', KEYS[1], act, n)\n"
-	"  end\n"
+	SCRIPT_NOW SCRIPT_BACK SCRIPT_LAPSE
+	"if redis.call('HGET', KEYS[7], 'client') ~= ARGV[5] then\n"
+	"  return {'lost'}\n"
 	"end\n"
+	"redis.call('PEXPIRE', KEYS[7], ARGV[6])\n"
+	"local delay, lease = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+	"local max = tonumber(ARGV[4])\n"
+	"local ready = string.format('%d', now - delay)\n"
 	"local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now,"
 	" 'LIMIT', 0, 1000)\n"
 	"for _, n in ipairs(expired) do\n"
-	"  redis.call('ZREM', KEYS[2], n)\n"
-	"  local act = redis.call('ZSCORE', KEYS[3], n)\n"
-	"  if act then\n"
-	"    redis.call('ZREM', KEYS[3], n)\n"
-	"  end\n"
-	"  back(n, act or ready)\n"
+	"  lapse(n, ready)\n"
 	"end\n"
 	"local claimed = redis.call('ZCARD', KEYS[2]) > 0\n"
+	"local counted = redis.call('EXISTS', KEYS[4]) == 1\n"
 	"local cand = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ready,"
 	" 'LIMIT', 0, tonumber(ARGV[3]))\n"
-	"local items, moved = {}, 0\n"
+	"local items, parked, moved = {}, {}, 0\n"
 	"for _, n in ipairs(cand) do\n"
+	"  local d = 0\n"
+	"  if counted then d = tonumber(redis.call('HGET', KEYS[4], n) or 0) end\n"
 	"  if claimed and redis.call('ZSCORE', KEYS[2], n) then\n"
 	"    redis.call('ZADD', KEYS[3], redis.call('ZSCORE', KEYS[1], n), n)\n"
 	"    moved = moved + 1\n"
+	"  elseif d >= max then\n"
+	"    redis.call('ZADD', KEYS[5], now, n)\n"
+	"    parked[#parked + 1] = n\n"
+	"    parked[#parked + 1] = d\n"
 	"  else\n"
 	"    items[#items + 1] = n\n"
 	"  end\n"
 	"end\n"
 	"if #cand > 0 then redis.call('ZREM', KEYS[1], unpack(cand)) end\n"
 	"if #items == 0 then\n"
-	"  if moved > 0 then return {0, 1} end\n"
+	"  if moved > 0 or #parked > 0 then return {'wait', 0, {}, parked} end\n"
 	"  local wait = -1\n"
 	"  local p = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')\n"
 	"  if #p > 0 then wait = tonumber(p[2]) + delay - now end\n"
@@ -74,40 +117,48 @@ static const char claim_lua[] =
 	"    if wait < 0 or w < wait then wait = w end\n"
 	"  end\n"
 	"  if wait == 0 then wait = 1 end\n"
-	"  return {0, wait}\n"
+	"  return {'wait', wait, {}, parked}\n"
 	"end\n"
-	"local token = string.format('%d', now + lease)\n"
+	"local token = now + lease\n"
+	"local last = tonumber(redis.call('GET', KEYS[8]) or 0)\n"
+	"if token <= last then token = last + 1 end\n"
+	"token = string.format('%d', token)\n"
+	"redis.call('SET', KEYS[8], token)\n"
 	"local zl = {}\n"
 	"for i = 1, #items do\n"
 	"  zl[2 * i - 1] = token\n"
 	"  zl[2 * i] = items[i]\n"
 	"end\n"
 	"redis.call('ZADD', KEYS[2], unpack(zl))\n"
-	"table.insert(items, 1, token)\n"
-	"return items\n";
+	"redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)\n"
+	"redis.call('ZADD', KEYS[6], token, token)\n"
+	"redis.call('PEXPIREAT', KEYS[6], token)\n"
+	"return {'claim', token, items, parked}\n";
 
 /*
- * KEYS: pending leases again wake; ARGV: n1 token1 n2 token2 ...
+ * KEYS: pending leases again wake deliveries; ARGV: n1 token1 n2 token2 ...
  * Returns the numbers whose claim was not the current one.
  */
 static const char ack_lua[] =
-	"local stale, moved = {}, false\n"
+	SCRIPT_BACK
+	"local stale, done, moved = {}, {}, false\n"
 	"for i = 1, #ARGV, 2 do\n"
 	"  local n = ARGV[i]\n"
 	"  if redis.call('ZSCORE', KEYS[2], n) == ARGV[i + 1] then\n"
-	"    redis.call('ZREM', KEYS[2], n)\n"
+	"    done[#done + 1] = n\n"
 	"    local again = redis.call('ZSCORE', KEYS[3], n)\n"
 	"    if again then\n"
 	"      redis.call('ZREM', KEYS[3], n)\n"
-	"      local p = redis.call('ZSCORE', KEYS[1], n)\n"
-	"      if not p or tonumber(p) < tonumber(again) then\n"
-	"        redis.call('ZADD', KEYS[1], again, n)\n"
-	"      end\n"
+	"      back(KEYS[1], n, again)\n"
 	"      moved = true\n"
 	"    end\n"
 	"  else\n"
 	"    stale[#stale + 1] = n\n"
 	"  end\n"
+	"end\n"
+	"if #done > 0 then\n"
+	"  redis.call('ZREM', KEYS[2], unpack(done))\n"
+	"  redis.call('HDEL', KEYS[5], unpack(done))\n"
 	"end\n"
 	"if moved then\n"
 	"  redis.call('LPUSH', KEYS[4], 1)\n"
@@ -115,38 +166,152 @@ static const char ack_lua[] =
 	"end\n"
 	"return stale\n";
 
-enum key { PENDING, LEASES, AGAIN, WAKE, NKEYS };
+/*
+ * KEYS: pending dead deliveries wake; ARGV: activity_ms n1 n2 ...
+ * A parked number comes back with its count reset. Returns how many.
+ */
+static const char push_lua[] =
+	"local zl = {}\n"
+	"local dead = redis.call('EXISTS', KEYS[2]) == 1\n"
+	"for i = 2, #ARGV do\n"
+	"  zl[2 * i - 3] = ARGV[1]\n"
+	"  zl[2 * i - 2] = ARGV[i]\n"
+	"  if dead and redis.call('ZREM', KEYS[2], ARGV[i]) == 1 then\n"
+	"    redis.call('HDEL', KEYS[3], ARGV[i])\n"
+	"  end\n"
+	"end\n"
+	"redis.call('ZADD', KEYS[1], unpack(zl))\n"
+	"redis.call('LPUSH', KEYS[4], 1)\n"
+	"redis.call('LTRIM', KEYS[4], 0, 0)\n"
+	"return #ARGV - 1\n";
+
+/*
+ * KEYS: consumer:C; ARGV: expected-client id client ttl_ms.
+ * Registers this connection as C if C's registration is still the
+ * expected one ("" for none); returns 1, or 0 when it changed meanwhile.
+ */
+static const char register_lua[] =
+	"if (redis.call('HGET', KEYS[1], 'client') or '') ~= ARGV[1] then\n"
+	"  return 0\n"
+	"end\n"
+	"redis.call('DEL', KEYS[1])\n"
+	"redis.call('HSET', KEYS[1], 'id', ARGV[2], 'client', ARGV[3])\n"
+	"redis.call('PEXPIRE', KEYS[1], ARGV[4])\n"
+	"return 1\n";
+
+/* KEYS: consumer:C; ARGV: client ttl_ms. 1 when renewed, 0 if lost. */
+static const char beat_lua[] =
+	"if redis.call('HGET', KEYS[1], 'client') ~= ARGV[1] then\n"
+	"  return 0\n"
+	"end\n"
+	"redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+	"return 1\n";
+
+/*
+ * KEYS: pending leases again deliveries held:C consumer:C; ARGV: client
+ * delay_ms.
+ * Makes the claims of up to 100 of C's tokens ready again, ahead of the
+ * ready items (a number queued again meanwhile keeps that activity time),
+ * each counted as a delivery; returns {tokens done, numbers moved}, or
+ * {-1, 0} when C is not registered to this connection.
+ */
+static const char release_lua[] =
+	SCRIPT_NOW SCRIPT_BACK SCRIPT_LAPSE
+	"if redis.call('HGET', KEYS[6], 'client') ~= ARGV[1] then\n"
+	"  return {-1, 0}\n"
+	"end\n"
+	"local first = now - tonumber(ARGV[2])\n"
+	"local p = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')\n"
+	"if #p > 0 and tonumber(p[2]) <= first then first = tonumber(p[2]) - 1 end\n"
+	"first = string.format('%d', first)\n"
+	"local tokens = redis.call('ZRANGE', KEYS[5], 0, 99)\n"
+	"local moved = 0\n"
+	"for _, t in ipairs(tokens) do\n"
+	"  for _, n in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], t, t)) do\n"
+	"    lapse(n, first)\n"
+	"    moved = moved + 1\n"
+	"  end\n"
+	"end\n"
+	"if #tokens > 0 then redis.call('ZREM', KEYS[5], unpack(tokens)) end\n"
+	"return {#tokens, moved}\n";
+
+/*
+ * KEYS: pending dead deliveries wake; ARGV: n1 n2 ... (none: up to 1000
+ * of the parked numbers). Puts parked numbers back, active now, their
+ * count reset; returns {how many, {numbers that were not parked}}.
+ */
+static const char retry_lua[] =
+	SCRIPT_NOW
+	"local nums = ARGV\n"
+	"if #ARGV == 0 then nums = redis.call('ZRANGE', KEYS[2], 0, 999) end\n"
+	"local done, missing = 0, {}\n"
+	"for _, n in ipairs(nums) do\n"
+	"  if redis.call('ZREM', KEYS[2], n) == 1 then\n"
+	"    redis.call('HDEL', KEYS[3], n)\n"
+	"    redis.call('ZADD', KEYS[1], now, n)\n"
+	"    done = done + 1\n"
+	"  else\n"
+	"    missing[#missing + 1] = n\n"
+	"  end\n"
+	"end\n"
+	"if done > 0 then\n"
+	"  redis.call('LPUSH', KEYS[4], 1)\n"
+	"  redis.call('LTRIM', KEYS[4], 0, 0)\n"
+	"end\n"
+	"return {done, missing}\n";
+
+/*
+ * KEYS: pending leases again wake deliveries dead. Removes them; returns
+ * how many numbers they held (queued, claimed or parked). The consumers'
+ * held sets expire with their last lease; the token key stays, so that
+ * tokens stay unique.
+ */
+static const char purge_lua[] =
+	"local n = redis.call('ZCARD', KEYS[1]) + redis.call('ZCARD', KEYS[2])"
+	" + redis.call('ZCARD', KEYS[6])\n"
+	"redis.call('UNLINK', unpack(KEYS))\n"
+	"return n\n";
+
+enum key {
+	PENDING, LEASES, AGAIN, WAKE, DELIVERIES, DEAD, TOKEN, HELD, CONSUMER,
+	NKEYS
+};
 static const char *const key_suffix[NKEYS] = {
-	"pending", "leases", "again", "wake"
+	"pending", "leases", "again", "wake", "deliveries", "dead", "token",
+	"held:", "consumer:"
 };
 
 struct keys {
-	char name[NKEYS][96];
+	char name[NKEYS][256];
 };
 
+/* The keys of 'queue'; those of one consumer name 'consumer', if any. */
 static void
-make_keys(struct keys *k, const char *queue)
+make_keys(struct keys *k, const char *queue, const char *consumer)
 {
 	for (int i = 0; i < NKEYS; i++)
-		snprintf(k->name[i], sizeof k->name[i], "wb:{%s}:%s", queue,
-		    key_suffix[i]);
+		snprintf(k->name[i], sizeof k->name[i], "wb:{%s}:%s%s", queue,
+		    key_suffix[i], i >= HELD && consumer != NULL ? consumer : "");
 }
 
 void
 wb_queue_append_init(struct wb_queue *q, redisContext *c)
 {
 	q->c = c;
+	q->consumer[0] = q->client[0] = '\0';
 	/* Activity times are the server's clock, read once and then advanced
 	 * by our monotonic clock: no clock skew, no round trip per batch. */
 	redisAppendCommand(c, "TIME");
 	redisAppendCommand(c, "SCRIPT LOAD %s", claim_lua);
 	redisAppendCommand(c, "SCRIPT LOAD %s", ack_lua);
+	redisAppendCommand(c, "SCRIPT LOAD %s", push_lua);
 }
 
 int
 wb_queue_init_reply(struct wb_queue *q, int i, const redisReply *r,
     char *err, size_t errlen)
 {
+	char *const sha[] = { q->claim_sha, q->ack_sha, q->push_sha };
 	const char *why = r == NULL ? q->c->errstr :
 	    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply";
 
@@ -167,7 +332,7 @@ wb_queue_init_reply(struct wb_queue *q, int i, const redisReply *r,
 		    "Redis: %s", why);
 		return -1;
 	}
-	memcpy(i == 1 ? q->claim_sha : q->ack_sha, r->str, 41);
+	memcpy(sha[i - 1], r->str, 41);
 	return 0;
 }
 
@@ -208,20 +373,22 @@ wb_queue_close(struct wb_queue *q)
 }
 
 /*
- * Append EVALSHA sha nkeys keys... then the 'nargs' strings of 'args'.
+ * Append 'cmd' (EVALSHA or EVAL) 'body' nkeys keys... then the 'nargs'
+ * strings of 'args'.
  */
 static void
-append_eval(struct wb_queue *q, const char *sha, const struct keys *k,
-    const int *which, int nkeys, const char *const *args, size_t nargs)
+append_script(struct wb_queue *q, const char *cmd, const char *body,
+    const struct keys *k, const int *which, int nkeys,
+    const char *const *args, size_t nargs)
 {
-	const char *argv[3 + NKEYS + 2 * WB_QUEUE_BATCH_MAX];
-	size_t argl[3 + NKEYS + 2 * WB_QUEUE_BATCH_MAX];
+	const char *argv[3 + NKEYS + 2 * WB_QUEUE_BATCH_MAX + 2];
+	size_t argl[3 + NKEYS + 2 * WB_QUEUE_BATCH_MAX + 2];
 	char nk[4];
 	size_t argc = 0;
 
 	snprintf(nk, sizeof nk, "%d", nkeys);
-	argv[argc++] = "EVALSHA";
-	argv[argc++] = sha;
+	argv[argc++] = cmd;
+	argv[argc++] = body;
 	argv[argc++] = nk;
 	for (int i = 0; i < nkeys; i++)
 		argv[argc++] = k->name[which[i]];
@@ -248,27 +415,19 @@ void
 wb_queue_append_push(struct wb_queue *q, const char *queue,
     const long *numbers, size_t n)
 {
-	const char *argv[2 + 2 * WB_QUEUE_BATCH_MAX];
-	size_t argl[2 + 2 * WB_QUEUE_BATCH_MAX];
+	static const int which[] = { PENDING, DEAD, DELIVERIES, WAKE };
 	char text[WB_QUEUE_BATCH_MAX][12], now[24];
+	const char *args[1 + WB_QUEUE_BATCH_MAX];
 	struct keys k;
-	size_t argc = 0, nowlen;
 
-	make_keys(&k, queue);
-	nowlen = (size_t)snprintf(now, sizeof now, "%lld", now_ms(q));
-	argv[argc] = "ZADD", argl[argc++] = 4;
-	argv[argc] = k.name[PENDING], argl[argc++] = strlen(k.name[PENDING]);
+	make_keys(&k, queue, NULL);
+	snprintf(now, sizeof now, "%lld", now_ms(q));
+	args[0] = now;
 	for (size_t i = 0; i < n; i++) {
-		argv[argc] = now, argl[argc++] = nowlen;
-		argl[argc] = (size_t)snprintf(text[i], sizeof text[i], "%ld",
-		    numbers[i]);
-		argv[argc++] = text[i];
+		snprintf(text[i], sizeof text[i], "%ld", numbers[i]);
+		args[1 + i] = text[i];
 	}
-	if (redisAppendCommandArgv(q->c, (int)argc, argv, argl) != REDIS_OK)
-		wb_die(WB_EXIT_TEMP, "unable to queue a Redis command: out of "
-		    "memory");
-	redisAppendCommand(q->c, "LPUSH %s 1", k.name[WAKE]);
-	redisAppendCommand(q->c, "LTRIM %s 0 0", k.name[WAKE]);
+	append_script(q, "EVALSHA", q->push_sha, &k, which, 4, args, 1 + n);
 	redisAppendCommand(q->c, "SADD wb:queues %s", queue);
 }
 
@@ -297,11 +456,10 @@ next_reply(struct wb_queue *q, int type, char *err, size_t errlen)
 int
 wb_queue_push_reply(struct wb_queue *q, char *err, size_t errlen)
 {
-	static const int types[] = { REDIS_REPLY_INTEGER, REDIS_REPLY_INTEGER,
-	    REDIS_REPLY_STATUS, REDIS_REPLY_INTEGER };
+	static const int types[] = { REDIS_REPLY_INTEGER, REDIS_REPLY_INTEGER };
 	int failed = 0;
 
-	/* Read all four replies even after a failure, to stay in step. */
+	/* Read both replies even after a failure, to stay in step. */
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
 		redisReply *r = next_reply(q, types[i], failed ? NULL : err,
 		    failed ? 0 : errlen);
@@ -320,18 +478,18 @@ void
 wb_queue_append_ack(struct wb_queue *q, const char *queue,
     const long *numbers, const char *const *claims, size_t n)
 {
-	static const int which[] = { PENDING, LEASES, AGAIN, WAKE };
+	static const int which[] = { PENDING, LEASES, AGAIN, WAKE, DELIVERIES };
 	char text[WB_QUEUE_BATCH_MAX][12];
 	const char *args[2 * WB_QUEUE_BATCH_MAX];
 	struct keys k;
 
-	make_keys(&k, queue);
+	make_keys(&k, queue, NULL);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(text[i], sizeof text[i], "%ld", numbers[i]);
 		args[2 * i] = text[i];
 		args[2 * i + 1] = claims[i];
 	}
-	append_eval(q, q->ack_sha, &k, which, 4, args, 2 * n);
+	append_script(q, "EVALSHA", q->ack_sha, &k, which, 5, args, 2 * n);
 }
 
 long
@@ -350,73 +508,315 @@ wb_queue_ack_reply(struct wb_queue *q, long *stale, char *err, size_t errlen)
 }
 
 int
-wb_queue_claim(struct wb_queue *q, const char *queue, long long delay_ms,
-    long long lease_ms, size_t limit, struct wb_claim *out, char *err,
+wb_queue_consumer_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n <= WB_CONSUMER_MAX && strspn(name,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	    "_.:@-") == n;
+}
+
+/* Run one script (EVAL) synchronously; the reply, or NULL and 'err'. */
+static redisReply *
+eval(struct wb_queue *q, const char *body, const struct keys *k,
+    const int *which, int nkeys, const char *const *args, size_t nargs,
+    int type, char *err, size_t errlen)
+{
+	append_script(q, "EVAL", body, k, which, nkeys, args, nargs);
+	return next_reply(q, type, err, errlen);
+}
+
+/* Run one command synchronously; the reply, or NULL and 'err'. */
+static redisReply *
+command(struct wb_queue *q, int type, char *err, size_t errlen,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = redisvAppendCommand(q->c, fmt, ap);
+	va_end(ap);
+	if (rc != REDIS_OK)
+		wb_die(WB_EXIT_TEMP, "unable to queue a Redis command: out of "
+		    "memory");
+	return next_reply(q, type, err, errlen);
+}
+
+/* Name our connection uniquely: the name is what proves it is alive. */
+static int
+name_client(struct wb_queue *q, const char *queue, char *err, size_t errlen)
+{
+	unsigned char rnd[8];
+	char hex[17];
+	redisReply *r;
+
+	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+		snprintf(err, errlen, "unable to read random bytes: %s",
+		    strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof rnd; i++)
+		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+	snprintf(q->client, sizeof q->client, "wb-dequeue:%s:%s", queue, hex);
+	r = command(q, REDIS_REPLY_STATUS, err, errlen, "CLIENT SETNAME %s",
+	    q->client);
+	if (r == NULL)
+		return -1;
+	freeReplyObject(r);
+	r = command(q, REDIS_REPLY_INTEGER, err, errlen, "CLIENT ID");
+	if (r == NULL)
+		return -1;
+	q->id = r->integer;
+	freeReplyObject(r);
+	return 0;
+}
+
+/*
+ * Is the connection 'id' named 'client' still open? 1 yes, 0 no, -1 with
+ * 'err'. CLIENT cannot run in a script, hence this separate round trip;
+ * the registration is then changed only if it is still the one seen.
+ */
+static int
+client_alive(struct wb_queue *q, const char *id, const char *client,
+    char *err, size_t errlen)
+{
+	char want[300];
+	redisReply *r;
+	int alive;
+
+	r = command(q, REDIS_REPLY_STRING, err, errlen, "CLIENT LIST ID %s", id);
+	if (r == NULL)
+		return -1;
+	snprintf(want, sizeof want, " name=%s ", client);
+	alive = strstr(r->str, want) != NULL;
+	freeReplyObject(r);
+	return alive;
+}
+
+int
+wb_queue_join(struct wb_queue *q, const char *queue, const char *name,
+    long long delay_ms, long long *holder, long long *taken, char *err,
     size_t errlen)
 {
-	static const int which[] = { PENDING, LEASES, AGAIN };
-	char a[3][24];
-	const char *args[3] = { a[0], a[1], a[2] };
+	static const int reg[] = { CONSUMER };
+	static const int rel[] = { PENDING, LEASES, AGAIN, DELIVERIES, HELD,
+	    CONSUMER };
+	char id[24], ttl[24], delay[24];
+	const char *args[4];
 	struct keys k;
 	redisReply *r;
+	long long tokens;
+	int registered = 0;
+
+	if (q->client[0] == '\0' && name_client(q, queue, err, errlen) < 0)
+		return -1;
+	snprintf(q->consumer, sizeof q->consumer, "%s", name);
+	make_keys(&k, queue, name);
+	snprintf(id, sizeof id, "%lld", q->id);
+	snprintf(ttl, sizeof ttl, "%d", WB_QUEUE_TTL_MS);
+	while (!registered) {
+		char seen[sizeof q->client] = "";
+
+		r = command(q, REDIS_REPLY_ARRAY, err, errlen,
+		    "HMGET %s id client", k.name[CONSUMER]);
+		if (r == NULL)
+			return -1;
+		if (r->elements == 2 &&
+		    r->element[0]->type == REDIS_REPLY_STRING &&
+		    r->element[1]->type == REDIS_REPLY_STRING) {
+			int alive = client_alive(q, r->element[0]->str,
+			    r->element[1]->str, err, errlen);
+
+			if (alive != 0) {
+				*holder = strtoll(r->element[0]->str, NULL, 10);
+				freeReplyObject(r);
+				return alive;
+			}
+			snprintf(seen, sizeof seen, "%s", r->element[1]->str);
+		}
+		freeReplyObject(r);
+		args[0] = seen, args[1] = id, args[2] = q->client, args[3] = ttl;
+		r = eval(q, register_lua, &k, reg, 1, args, 4,
+		    REDIS_REPLY_INTEGER, err, errlen);
+		if (r == NULL)
+			return -1;
+		registered = r->integer == 1;
+		freeReplyObject(r);
+	}
+
+	/* Ours now: its predecessor's claims are ready again, in chunks. */
+	snprintf(delay, sizeof delay, "%lld", delay_ms);
+	args[0] = q->client, args[1] = delay;
+	*taken = 0;
+	do {
+		r = eval(q, release_lua, &k, rel, 6, args, 2,
+		    REDIS_REPLY_ARRAY, err, errlen);
+		if (r == NULL)
+			return -1;
+		tokens = r->elements == 2 &&
+		    r->element[0]->type == REDIS_REPLY_INTEGER &&
+		    r->element[1]->type == REDIS_REPLY_INTEGER ?
+		    r->element[0]->integer : -1;
+		if (tokens > 0)
+			*taken += r->element[1]->integer;
+		freeReplyObject(r);
+		if (tokens < 0) {
+			snprintf(err, errlen, "consumer %s of %s was taken over "
+			    "by another dequeuer", name, queue);
+			return -1;
+		}
+	} while (tokens > 0);
+	return 0;
+}
+
+int
+wb_queue_beat(struct wb_queue *q, const char *queue, char *err, size_t errlen)
+{
+	static const int which[] = { CONSUMER };
+	char ttl[24];
+	const char *args[2] = { q->client, ttl };
+	struct keys k;
+	redisReply *r;
+	long long ok;
+
+	make_keys(&k, queue, q->consumer);
+	snprintf(ttl, sizeof ttl, "%d", WB_QUEUE_TTL_MS);
+	r = eval(q, beat_lua, &k, which, 1, args, 2, REDIS_REPLY_INTEGER, err,
+	    errlen);
+	if (r == NULL)
+		return -1;
+	ok = r->integer;
+	freeReplyObject(r);
+	if (ok != 1) {
+		snprintf(err, errlen, "consumer %s of %s was taken over by "
+		    "another dequeuer", q->consumer, queue);
+		return -1;
+	}
+	return 0;
+}
+
+/* Fill 'out' from the claim script's reply 'r'; 0, or -1 with 'err'. */
+static int
+claim_reply(const struct wb_queue *q, const char *queue, redisReply *r,
+    size_t limit, struct wb_claim *out, char *err, size_t errlen)
+{
+	redisReply *items, *parked;
+
+	out->n = out->nparked = 0;
+	out->token[0] = '\0';
+	out->wait_ms = -1;
+	if (r->elements >= 1 && r->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(r->element[0]->str, "lost") == 0) {
+		snprintf(err, errlen, "consumer %s of %s was taken over by "
+		    "another dequeuer", q->consumer, queue);
+		return -1;
+	}
+	if (r->elements != 4 || r->element[0]->type != REDIS_REPLY_STRING ||
+	    r->element[2]->type != REDIS_REPLY_ARRAY ||
+	    r->element[3]->type != REDIS_REPLY_ARRAY) {
+		snprintf(err, errlen, "Redis answered an unexpected claim reply");
+		return -1;
+	}
+	items = r->element[2];
+	parked = r->element[3];
+	if (strcmp(r->element[0]->str, "claim") == 0 &&
+	    r->element[1]->type == REDIS_REPLY_STRING) {
+		snprintf(out->token, sizeof out->token, "%s",
+		    r->element[1]->str);
+		for (size_t i = 0; i < items->elements && out->n < limit; i++)
+			if (items->element[i]->type == REDIS_REPLY_STRING)
+				out->numbers[out->n++] =
+				    strtol(items->element[i]->str, NULL, 10);
+	} else if (r->element[1]->type == REDIS_REPLY_INTEGER)
+		out->wait_ms = r->element[1]->integer;
+	for (size_t i = 0; i + 1 < parked->elements &&
+	    out->nparked < WB_QUEUE_BATCH_MAX; i += 2) {
+		if (parked->element[i]->type != REDIS_REPLY_STRING ||
+		    parked->element[i + 1]->type != REDIS_REPLY_INTEGER)
+			continue;
+		out->parked[out->nparked] = strtol(parked->element[i]->str,
+		    NULL, 10);
+		out->parked_count[out->nparked++] =
+		    parked->element[i + 1]->integer;
+	}
+	return 0;
+}
+
+int
+wb_queue_claim(struct wb_queue *q, const char *queue, long long delay_ms,
+    long long lease_ms, long long max_deliveries, size_t limit,
+    struct wb_claim *out, char *err, size_t errlen)
+{
+	static const int which[] = { PENDING, LEASES, AGAIN, DELIVERIES, DEAD,
+	    HELD, CONSUMER, TOKEN };
+	char a[5][24];
+	const char *args[6] = { a[0], a[1], a[2], a[3], q->client, a[4] };
+	struct keys k;
+	redisReply *r;
+	int rc;
 
 	if (limit > WB_QUEUE_BATCH_MAX)
 		limit = WB_QUEUE_BATCH_MAX;
 	snprintf(a[0], sizeof a[0], "%lld", delay_ms);
 	snprintf(a[1], sizeof a[1], "%lld", lease_ms);
 	snprintf(a[2], sizeof a[2], "%zu", limit);
-	make_keys(&k, queue);
-	append_eval(q, q->claim_sha, &k, which, 3, args, 3);
+	snprintf(a[3], sizeof a[3], "%lld", max_deliveries);
+	snprintf(a[4], sizeof a[4], "%d", WB_QUEUE_TTL_MS);
+	make_keys(&k, queue, q->consumer);
+	append_script(q, "EVALSHA", q->claim_sha, &k, which, 8, args, 6);
 	r = next_reply(q, REDIS_REPLY_ARRAY, err, errlen);
 	if (r == NULL)
 		return -1;
-	if (r->elements < 1 || (r->element[0]->type != REDIS_REPLY_INTEGER &&
-	    r->element[0]->type != REDIS_REPLY_STRING)) {
-		snprintf(err, errlen, "Redis answered an unexpected claim reply");
-		freeReplyObject(r);
-		return -1;
-	}
-	out->n = 0;
-	out->token[0] = '\0';
-	out->wait_ms = -1;
-	if (r->element[0]->type == REDIS_REPLY_INTEGER) {
-		if (r->elements > 1 && r->element[1]->type == REDIS_REPLY_INTEGER)
-			out->wait_ms = r->element[1]->integer;
-	} else {
-		snprintf(out->token, sizeof out->token, "%s",
-		    r->element[0]->str);
-		for (size_t i = 1; i < r->elements && out->n < limit; i++)
-			if (r->element[i]->type == REDIS_REPLY_STRING)
-				out->numbers[out->n++] =
-				    strtol(r->element[i]->str, NULL, 10);
-	}
+	rc = claim_reply(q, queue, r, limit, out, err, errlen);
 	freeReplyObject(r);
-	return 0;
+	return rc;
 }
 
 int
 wb_queue_wait(struct wb_queue *q, const char *queue, long long wait_ms,
     char *err, size_t errlen)
 {
-	struct timeval none = { 0, 0 }, usual = { 30, 0 };
 	struct keys k;
 	redisReply *r;
+	void *v = NULL;
 	char secs[32];
+	int done = 0, rc;
 
-	make_keys(&k, queue);
+	make_keys(&k, queue, NULL);
 	if (wait_ms < 0)
 		snprintf(secs, sizeof secs, "0");
 	else
 		snprintf(secs, sizeof secs, "%.3f",
 		    (double)(wait_ms < 1 ? 1 : wait_ms) / 1000.0);
-	redisSetTimeout(q->c, none);
-	r = redisCommand(q->c, "BLPOP %s %s", k.name[WAKE], secs);
-	redisSetTimeout(q->c, usual);
-	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+	/* Sent, then waited for beside standard output: a reader that dies
+	 * meanwhile is noticed at once, not at the next write. */
+	redisAppendCommand(q->c, "BLPOP %s %s", k.name[WAKE], secs);
+	while (!done)
+		if (redisBufferWrite(q->c, &done) != REDIS_OK) {
+			snprintf(err, errlen, "unable to wait on Redis: %s",
+			    q->c->errstr);
+			return -1;
+		}
+	/* Redis answers after 'secs'; if it does not within a further 30 s,
+	 * it is gone. */
+	rc = wb_pipe_wait(q->c->fd, POLLIN, wait_ms < 0 ? -1 : wait_ms + 30000);
+	if (rc < 0)
+		return 1;
+	if (rc == 0) {
+		snprintf(err, errlen, "unable to wait on Redis: no answer");
+		return -1;
+	}
+	if (redisGetReply(q->c, &v) != REDIS_OK || v == NULL) {
 		snprintf(err, errlen, "unable to wait on Redis: %s",
-		    r != NULL ? r->str : q->c->errstr);
-		if (r != NULL)
-			freeReplyObject(r);
+		    q->c->errstr[0] ? q->c->errstr : "no reply");
+		return -1;
+	}
+	r = v;
+	if (r->type == REDIS_REPLY_ERROR) {
+		snprintf(err, errlen, "unable to wait on Redis: %s", r->str);
+		freeReplyObject(r);
 		return -1;
 	}
 	freeReplyObject(r);
@@ -456,7 +856,7 @@ wb_queue_stats(struct wb_queue *q, const char *queue, long long delay_ms,
 	redisReply *r;
 	char edge[24], now[24];
 
-	make_keys(&k, queue);
+	make_keys(&k, queue, NULL);
 	st->now_ms = server_ms(q);
 	snprintf(edge, sizeof edge, "%lld", st->now_ms - delay_ms);
 	snprintf(now, sizeof now, "%lld", st->now_ms);
@@ -465,6 +865,7 @@ wb_queue_stats(struct wb_queue *q, const char *queue, long long delay_ms,
 	redisAppendCommand(c, "ZCARD %s", k.name[LEASES]);
 	redisAppendCommand(c, "ZCOUNT %s -inf %s", k.name[LEASES], now);
 	redisAppendCommand(c, "ZCARD %s", k.name[AGAIN]);
+	redisAppendCommand(c, "ZCARD %s", k.name[DEAD]);
 	redisAppendCommand(c, "ZRANGE %s 0 0 WITHSCORES", k.name[PENDING]);
 	st->waiting = integer(wb_redis_next(c, what));
 	st->ready = integer(wb_redis_next(c, what));
@@ -472,6 +873,7 @@ wb_queue_stats(struct wb_queue *q, const char *queue, long long delay_ms,
 	st->claimed = integer(wb_redis_next(c, what));
 	st->expired = integer(wb_redis_next(c, what));
 	st->again = integer(wb_redis_next(c, what));
+	st->dead = integer(wb_redis_next(c, what));
 	st->queued = st->ready + st->waiting + st->claimed;
 	r = wb_redis_next(c, what);
 	st->oldest_ready_ms = -1;
@@ -484,30 +886,21 @@ wb_queue_stats(struct wb_queue *q, const char *queue, long long delay_ms,
 long long
 wb_queue_purge(struct wb_queue *q, const char *queue)
 {
+	static const int which[] = { PENDING, LEASES, AGAIN, WAKE, DELIVERIES,
+	    DEAD };
 	const char *what = "purge the queue";
-	redisContext *c = q->c;
-	long long n;
 	struct keys k;
+	redisReply *r;
+	char err[512];
+	long long n;
 
-	make_keys(&k, queue);
-	redisAppendCommand(c, "MULTI");
-	redisAppendCommand(c, "ZCARD %s", k.name[PENDING]);
-	redisAppendCommand(c, "ZCARD %s", k.name[LEASES]);
-	redisAppendCommand(c, "UNLINK %s %s %s %s", k.name[PENDING],
-	    k.name[LEASES], k.name[AGAIN], k.name[WAKE]);
-	redisAppendCommand(c, "EXEC");
-	for (int i = 0; i < 4; i++)
-		freeReplyObject(wb_redis_next(c, what));
-	{
-		redisReply *r = wb_redis_next(c, what);
-
-		if (r->type != REDIS_REPLY_ARRAY || r->elements != 3)
-			wb_die(WB_EXIT_TEMP, "unable to %s: unexpected reply",
-			    what);
-		n = r->element[0]->integer + r->element[1]->integer;
-		freeReplyObject(r);
-	}
-	freeReplyObject(wb_redis_check(c, redisCommand(c,
+	make_keys(&k, queue, NULL);
+	r = eval(q, purge_lua, &k, which, 6, NULL, 0, REDIS_REPLY_INTEGER, err,
+	    sizeof err);
+	if (r == NULL)
+		wb_die(WB_EXIT_TEMP, "unable to %s: %s", what, err);
+	n = integer(r);
+	freeReplyObject(wb_redis_check(q->c, redisCommand(q->c,
 	    "SREM wb:queues %s", queue), what));
 	return n;
 }
@@ -546,10 +939,95 @@ wb_queue_list(struct wb_queue *q, const char *queue, long long delay_ms,
 	struct keys k;
 	long long now = server_ms(q);
 
-	make_keys(&k, queue);
+	make_keys(&k, queue, NULL);
 	list_set(q, k.name[PENDING], now - delay_ms, "ready", "waiting", fn,
 	    arg);
 	list_set(q, k.name[LEASES], 0, "claimed", "claimed", fn, arg);
+	list_set(q, k.name[DEAD], 0, "dead", "dead", fn, arg);
+}
+
+void
+wb_queue_dead(struct wb_queue *q, const char *queue,
+    void (*fn)(long number, long long deliveries, long long parked_ms,
+    void *arg), void *arg)
+{
+	const char *what = "list the parked numbers";
+	const long long chunk = 1000;
+	const char *argv[2 + 1000];
+	size_t argl[2 + 1000];
+	struct keys k;
+
+	make_keys(&k, queue, NULL);
+	for (long long start = 0;; start += chunk) {
+		redisReply *r = wb_redis_check(q->c, redisCommand(q->c,
+		    "ZRANGE %s %lld %lld WITHSCORES", k.name[DEAD], start,
+		    start + chunk - 1), what), *d;
+		size_t n = r->elements / 2;
+
+		if (n == 0) {
+			freeReplyObject(r);
+			return;
+		}
+		argv[0] = "HMGET", argv[1] = k.name[DELIVERIES];
+		for (size_t i = 0; i < n; i++)
+			argv[2 + i] = r->element[2 * i]->str;
+		for (size_t i = 0; i < 2 + n; i++)
+			argl[i] = strlen(argv[i]);
+		d = wb_redis_check(q->c, redisCommandArgv(q->c, (int)(2 + n),
+		    argv, argl), what);
+		for (size_t i = 0; i < n; i++)
+			fn(strtol(r->element[2 * i]->str, NULL, 10),
+			    i < d->elements &&
+			    d->element[i]->type == REDIS_REPLY_STRING ?
+			    strtoll(d->element[i]->str, NULL, 10) : 0,
+			    (long long)strtod(r->element[2 * i + 1]->str, NULL),
+			    arg);
+		freeReplyObject(d);
+		freeReplyObject(r);
+		if ((long long)n < chunk)
+			return;
+	}
+}
+
+long long
+wb_queue_retry(struct wb_queue *q, const char *queue, const long *numbers,
+    size_t n, void (*missing)(long number, void *arg), void *arg)
+{
+	static const int which[] = { PENDING, DEAD, DELIVERIES, WAKE };
+	char text[WB_QUEUE_BATCH_MAX][12], err[512];
+	const char *args[WB_QUEUE_BATCH_MAX];
+	long long total = 0, done;
+	size_t off = 0;
+	struct keys k;
+
+	make_keys(&k, queue, NULL);
+	do {
+		size_t m = n - off > WB_QUEUE_BATCH_MAX ? WB_QUEUE_BATCH_MAX :
+		    n - off;
+		redisReply *r;
+
+		for (size_t i = 0; i < m; i++) {
+			snprintf(text[i], sizeof text[i], "%ld", numbers[off + i]);
+			args[i] = text[i];
+		}
+		r = eval(q, retry_lua, &k, which, 4, args, m,
+		    REDIS_REPLY_ARRAY, err, sizeof err);
+		if (r == NULL)
+			wb_die(WB_EXIT_TEMP, "unable to put parked numbers back: "
+			    "%s", err);
+		done = r->elements == 2 &&
+		    r->element[0]->type == REDIS_REPLY_INTEGER ?
+		    r->element[0]->integer : 0;
+		if (r->elements == 2 && r->element[1]->type == REDIS_REPLY_ARRAY)
+			for (size_t i = 0; i < r->element[1]->elements; i++)
+				missing(strtol(r->element[1]->element[i]->str,
+				    NULL, 10), arg);
+		freeReplyObject(r);
+		total += done;
+		off += m;
+		/* All of them: until a call finds fewer than a chunk. */
+	} while (n == 0 ? done == WB_QUEUE_BATCH_MAX : off < n);
+	return total;
 }
 
 redisReply *

@@ -23,7 +23,7 @@ is "$(printf '%s\n' "$OUT" | sed 's/"claim":"[0-9]*"/"claim":T/' | sort)" \
 printf '%s\n' "$OUT" > "$SCRATCH/claims"
 run wb-dequeue --once --delay 0 q
 is "$OUT" "" "claimed items are not handed out again"
-is "$(wb-queue --delay 0 stats q)" "queued 3	ready 0	waiting 0	claimed 3	expired 0	requeued 0	oldest_ready_s -1" "stats while claimed"
+is "$(wb-queue --delay 0 stats q)" "queued 3	ready 0	waiting 0	claimed 3	expired 0	requeued 0	oldest_ready_s -1	dead 0" "stats while claimed"
 run wb-ack < "$SCRATCH/claims"
 is "$RC:$(wb-queue length q)" "0:0" "acknowledged: queue empty"
 

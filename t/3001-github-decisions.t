@@ -5,7 +5,7 @@
 . "${0%/*}/lib.sh"
 command -v cc >/dev/null || skip_all "no C compiler"
 [ -f "$WB_BUILD/libwb.a" ] || skip_all "no $WB_BUILD/libwb.a (run make)"
-plan 52
+plan 57
 
 cat >"$SCRATCH/d.c" <<'EOC'
 #include <stdio.h>
@@ -24,9 +24,6 @@ int main(int argc, char **argv) {
 		printf("%d\n", wb_github_url_under(argv[2], argv[3]));
 	} else if (!strcmp(c, "repo")) {
 		printf("%d\n", wb_github_repo_ok(argv[2]));
-	} else if (!strcmp(c, "moved")) {
-		int how = wb_github_moved_location(argv[2], argv[3], buf, sizeof buf);
-		printf("%d %s\n", how, how == 1 ? buf : "-");
 	} else if (!strcmp(c, "movedissue")) {
 		jv v = jv_parse(argv[3]);
 		int ok = wb_github_moved_from_issue(argv[2], v, buf, sizeof buf);
@@ -61,6 +58,14 @@ int main(int argc, char **argv) {
 		time_t t;
 		if (wb_scan_iso8601(argv[2], &t) < 0) puts("-");
 		else printf("%lld\n", (long long)t);
+	} else if (!strcmp(c, "issueurl")) {
+		/* base url repo repo_id number tail */
+		printf("%d\n", wb_github_issue_url(argv[2], argv[3], argv[4],
+		    atoll(argv[5]), atol(argv[6]), argv[7]));
+	} else if (!strcmp(c, "ours")) {
+		jv v = jv_parse(argv[3]);
+		printf("%d\n", wb_github_issue_ours(argv[2], v, argv[4]));
+		jv_free(v);
 	} else if (!strcmp(c, "repoid")) {
 		printf("%lld\n", wb_github_location_repo_id(argv[2], argv[3]));
 	} else if (!strcmp(c, "subst")) {
@@ -97,10 +102,16 @@ is "$(d under "$A" "$A/repos/a/b")" 1 "URL under the base"
 is "$(d under "$A" "https://api.github.com.evil.example/repos")" 0 "look-alike host refused"
 is "$(d under "http://127.0.0.1:80" "http://127.0.0.1:8080/x")" 0 "another port refused"
 is "$(d repo webcompat/web-bugs)$(d repo a/b/c)$(d repo '../x')$(d repo 'a/..')$(d repo 'a b/c')" "10000" "owner/name validated"
-is "$(d moved "$A" "$A/repos/other/repo/issues/42")" "1 other/repo#42" "301 to /repos/O/N/issues/M: moved_to"
-is "$(d moved "$A" "$A/repositories/123/issues/7")" "2 -" "301 to /repositories/ID: to be looked up"
-is "$(d moved "$A" "https://evil.example/repos/o/r/issues/1")" "0 -" "301 to another host: never followed"
-is "$(d moved "$A" "$A/repos/o/r/issues/0")" "2 -" "301 with number 0 is not a destination"
+iu() { d issueurl "$A" "$1" o/r "$2" 7 "$3"; }
+is "$(iu "$A/repos/o/r/issues/7/timeline?per_page=100&page=2" 0 /timeline)" 1 "issue URL: this issue's timeline by name"
+is "$(iu "$A/repos/O/R/issues/7/timeline" 0 /timeline)" 1 "issue URL: the name in another case"
+is "$(iu "$A/repositories/5/issues/7/timeline?page=2" 0 /timeline)" 2 "issue URL: by id, ours unknown yet: to be learned"
+is "$(iu "$A/repositories/5/issues/7/timeline?page=2" 5 /timeline)" 1 "issue URL: by our id"
+is "$(iu "$A/repositories/6/issues/7/timeline?page=2" 5 /timeline)" 0 "issue URL: another repository's id"
+is "$(iu "$A/repos/evil/other/issues/7/timeline" 5 /timeline)$(iu "$A/repos/o/r2/issues/7/timeline" 5 /timeline)$(iu "$A/repos/o/r/issues/70/timeline" 5 /timeline)$(iu "$A/repos/o/r/issues/07/timeline" 5 /timeline)" 0000 "issue URL: another repository, a longer name, another issue, a leading zero"
+is "$(iu "$A/repos/o/r/issues/7/timeline/../../8/timeline" 5 /timeline)$(iu "$A/repos/o/r/issues/7/timelinex" 5 /timeline)$(iu "$A/repos/o/r/issues/7" 5 /timeline)$(iu "https://x/repos/o/r/issues/7/timeline" 5 /timeline)" 0000 "issue URL: more path, another tail, another host"
+is "$(iu "$A/repos/o/r/issues/7" 5 "")$(iu "$A/repositories/5/issues/7?x=1" 5 "")" 11 "issue URL: the issue itself"
+is "$(d ours "$A" "{\"repository_url\":\"$A/repos/O/r\"}" o/r)$(d ours "$A" "{\"repository_url\":\"$A/repos/o/r2\"}" o/r)$(d ours "$A" '{}' o/r)$(d ours "$A" "{\"repository_url\":\"https://x/repos/o/r\"}" o/r)" 1000 "repository_url: ours (case aside); not another, none, nor another host"
 is "$(d movedissue "$A" "{\"repository_url\":\"$A/repos/o/r2\",\"number\":9}")" "1 o/r2#9" "moved_to from the issue at the new place"
 is "$(d movedissue "$A" "{\"repository_url\":\"https://x/repos/o/r2\",\"number\":9}")" "0 -" "moved_to not taken from another host"
 is "$(d decide 200 4999 100 - '{"a":1}' 50)" "OK 0 -" "200 with JSON"

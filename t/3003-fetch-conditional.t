@@ -75,7 +75,7 @@ ietag=$(sed -n 's/^issue //p' "$WB_DATA/etags/3")
 gh_clear_log
 run wb-fetch 3
 is "$(printf '%s' "$OUT" | jq -r .etags.issue):$(printf '%s' "$OUT" | jq -c '.timeline | length')" "$ietag:101" "timeline restarted: the issue's ETag kept, 101 events"
-is "$(jq -r '"\(.status) \(.inm)"' "$GH_LOG" | tr '\n' ' ')" "304 true 304 true 200 false 200 false " "issue 304, page 1 304 (the counts do not add up to the archive: unusable), then both pages in full"
+is "$(jq -r '"\(.status) \(.inm)"' "$GH_LOG" | tr '\n' ' ')" "304 true 304 true 200 false 200 false 200 false " "issue 304, page 1 304 (the counts do not add up to the archive: unusable), then both pages in full (and the repository, whose id the next link names)"
 
 # An ETag too long to keep whole is not kept, never cut short and sent back.
 gh fault "$(jq -cn --arg v "W/\"$(printf '%0300d' 0)\"" '{match:"issues/2$",kind:"header",name:"ETag",value:$v}')"
@@ -116,7 +116,7 @@ gh faults '{}'
 WB_DATA=$SCRATCH/data2
 gh_clear_log
 wb-list --all | wb-fetch | wb-write >/dev/null
-is "$(counted)" 6 "wb-list + wb-fetch: one listing page and the timeline pages (3 has two)"
+is "$(counted)" 7 "wb-list + wb-fetch: one listing page, the timeline pages (3 has two) and the repository (its id, which the next link names)"
 is "$(archive 1 2 3)" "$(served 1 2 3)" "archive from the listing is exact (4, moderated, is substituted)"
 gh_clear_log
 wb-fetch 1 2 3 4 | wb-write >/dev/null

@@ -121,7 +121,7 @@ is "$(jq -r .title "$C/8/issue.json")" "eight-again" "the other record stored"
 : >"$C/9"
 run sh -c "$(printf "printf '%%s\\\\n' '%s' | wb-write" "$(rec 9 nine '')")"
 is "$RC:$OUT" "111:" "unusable current/N: 111, nothing emitted"
-like "$ERR" "^wb-write: warning: unable to create a temporary file in $C/9: Not a directory; 9 not emitted\$" "reported"
+like "$ERR" "^wb-write: warning: unable to open the directory $C/9: Not a directory; 9 not emitted\$" "reported"
 
 # A number out of range never becomes a path.
 run sh -c "printf '%s\n' '{\"number\":2147483648,\"issue\":{},\"timeline\":[]}' '{\"number\":-1,\"gone\":true}' | wb-write"

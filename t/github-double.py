@@ -10,6 +10,7 @@ Serves, as docs.github.com describes them:
                                           sort, direction), pull requests too
   GET /repositories/ID/...                the same by repository id (what
                                           redirects and Link headers use)
+owner and name compared case-insensitively, as GitHub does,
 with ETag / If-None-Match / 304, Last-Modified / If-Modified-Since on
 issues, Link rel="next"/"last"/"prev"/"first", per_page (1..100, default
 30), X-RateLimit-* headers on every answer (a 304 does not use the budget),
@@ -37,7 +38,8 @@ answer whose JSON stops short), notjson, wrongshape (+ "body"), raw (a
 is not strict, such as duplicate keys or invalid UTF-8), huge
 (+ "bytes"), bomb (a gzip answer inflating to "bytes"), redirect
 (+ "location", "status"), link (the normal answer with its Link header
-replaced by "link"), header (the normal answer with header "name" set to
+replaced by "link"; a list of strings sends one Link field for each, in
+that order, as a proxy may split the header), header (the normal answer with header "name" set to
 "value"), touch (issue "number" is edited at that moment, then the
 normal answer; with "numbers": [N, ...] instead, the next of them at each
 firing: with "match" and "after", "edit issue N after the Kth listing
@@ -283,7 +285,10 @@ class Handler(BaseHTTPRequestHandler):
         if self.gzipped:
             self.send_header("Content-Encoding", "gzip")
         overrides = getattr(self, "overrides", None) or {}
-        headers = [(k, v) for k, v in headers if k not in overrides] + list(overrides.items())
+        # A list is one field sent several times, as a proxy may split it
+        # (RFC 9110, 5.3: the receiver joins them into one list).
+        headers = [(k, v) for k, v in headers if k not in overrides] + \
+            [(k, x) for k, v in overrides.items() for x in (v if isinstance(v, list) else [v])]
         for k, v in headers:
             self.send_header(k, v)
         if status != 304:
@@ -669,17 +674,18 @@ class Handler(BaseHTTPRequestHandler):
         parts = u.path.strip("/").split("/")
         with w.lock:
             if parts[0] == "repos" and len(parts) >= 3:
-                full, rest = parts[1] + "/" + parts[2], parts[3:]
-                if full == w.repo and w.renamed:
+                # Owner and name are case-insensitive, as on GitHub.
+                full, rest = (parts[1] + "/" + parts[2]).lower(), parts[3:]
+                if full == w.repo.lower() and w.renamed:
                     # GitHub redirects the old name to the repository's id.
                     loc = "%s/repositories/%d%s" % (w.base, w.repo_id, "/" + "/".join(rest) if rest else "")
                     if u.query:
                         loc += "?" + u.query
                     return self.counted_error(b, 301, "Moved Permanently", [("Location", loc)])
-                rid = {w.current(): w.repo_id, w.other: w.other_id}.get(full)
+                rid = {w.current().lower(): w.repo_id, w.other.lower(): w.other_id}.get(full)
                 if rid is None:
                     return self.counted_error(b, 404, "Not Found")
-                full = w.repo if rid == w.repo_id else full
+                full = w.repo if rid == w.repo_id else w.other
             elif parts[0] == "repositories" and len(parts) >= 2 and parts[1].isdigit():
                 rid, rest = int(parts[1]), parts[2:]
                 full = {w.repo_id: w.repo, w.other_id: w.other}.get(rid)

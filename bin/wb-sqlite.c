@@ -1,0 +1,221 @@
+/* wb-sqlite — keep the SQLite database equal to the archive.
+ *
+ * For each input record, reads $WB_DATA/current/N/issue.json and
+ * timeline.json and makes the rows of issue N in $WB_SQLITE equal to
+ * them (an issue whose directory is gone is removed), in batches, one
+ * transaction each; a record is written out only once the transaction
+ * holding its issue has committed. --rebuild makes the whole database
+ * again from the archive, in a scratch file copied in at the end in one
+ * transaction. The machinery is lib/wb_sqliteindexer.c and what it uses.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "wb_cli.h"
+#include "wb_config.h"
+#include "wb_err.h"
+#include "wb_pipe.h"
+#include "wb_record.h"
+#include "wb_scan.h"
+#include "wb_sqlite.h"
+#include "wb_sqliteindexer.h"
+
+#define USAGE "wb-sqlite [--batch-issues N] [--batch-bytes N] [--idle S] " \
+	"| wb-sqlite --rebuild"
+#define HELP \
+	"Keep the SQLite database $WB_SQLITE equal to the archive.\n" \
+	"  -c, --batch-issues N  issues of a batch (default 1000)\n" \
+	"  -b, --batch-bytes N   bytes of JSON of a transaction (default 32000000)\n" \
+	"  -i, --idle S          commit once input pauses S seconds (1)\n" \
+	"  -R, --rebuild         make the database again from the whole archive\n" \
+	"See wb-sqlite(1).\n"
+
+static char scratch[4096];
+
+static void
+drop_scratch(void)
+{
+	if (scratch[0] != '\0')
+		unlink(scratch);
+}
+
+static int
+by_number(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Every issue number of $data/current, sorted, into *out; their count. */
+static size_t
+archive_numbers(const char *data, long **out)
+{
+	char path[4096];
+	struct dirent *de;
+	size_t n = 0, cap = 0;
+	long *v = NULL, num;
+	const char *why;
+	DIR *d;
+
+	snprintf(path, sizeof path, "%s/current", data);
+	if ((d = opendir(path)) == NULL)
+		wb_diesys(WB_EXIT_USAGE, "unable to read %s", path);
+	while ((de = readdir(d)) != NULL) {
+		if (wb_scan_number(de->d_name, &num, &why) < 0)
+			continue;
+		if (n == cap && (v = realloc(v, (cap = cap ? cap * 2 : 1024) *
+		    sizeof *v)) == NULL)
+			wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
+		v[n++] = num;
+	}
+	closedir(d);
+	qsort(v, n, sizeof *v, by_number);
+	*out = v;
+	return n;
+}
+
+/*
+ * Before the reader would block on input, wait for it here instead,
+ * watching standard output: once its reader is gone, stop at once,
+ * without writing (lib/wb_pipe.h). A batch is indexed once input has
+ * paused for the idle time.
+ */
+static void
+wait_input(const struct wb_reader *in, struct wb_sqliteindexer *ix)
+{
+	int r = 1;
+
+	if (in->eof || (in->len > in->off &&
+	    memchr(in->buf + in->off, '\n', in->len - in->off) != NULL))
+		return;
+	if (ix->nrecs > 0 && (r = wb_pipe_wait(0, POLLIN, in->idle_ms)) == 0)
+		wb_sqliteindexer_flush(ix);
+	if (r < 0 || wb_pipe_wait(0, POLLIN, -1) < 0)
+		wb_die(WB_EXIT_TEMP, "standard output's reader is gone, "
+		    "stopping");
+}
+
+/* --rebuild: index the whole archive into a scratch file, then copy it in. */
+static int
+rebuild(const struct wb_config *cfg, size_t max_bytes)
+{
+	struct wb_sqliteindexer ix;
+	struct wb_record rec;
+	unsigned long long skipped;
+	char why[1024];
+	long *nums;
+	size_t n;
+	sqlite3 *db;
+	int code;
+
+	if ((size_t)snprintf(scratch, sizeof scratch, "%s.rebuild-%ld",
+	    cfg->sqlite, (long)getpid()) >= sizeof scratch)
+		wb_die(WB_EXIT_USAGE, "WB_SQLITE is too long");
+	atexit(drop_scratch);
+	unlink(scratch);
+	if ((db = wb_sqlite_open(scratch, WB_SQLITE_SCRATCH, &code, why,
+	    sizeof why)) == NULL)
+		wb_die(code, "%s", why);
+	wb_sqliteindexer_open(&ix, cfg->data, db, NULL, SIZE_MAX, max_bytes,
+	    0);
+	n = archive_numbers(cfg->data, &nums);
+	for (size_t i = 0; i < n; i++) {
+		rec = (struct wb_record){ nums[i], jv_null() };
+		wb_sqliteindexer_add(&ix, &rec, INT_MAX);
+	}
+	wb_sqliteindexer_flush(&ix);
+	skipped = wb_sqliteindexer_report(&ix);
+	free(nums);
+	wb_sqliteindexer_free(&ix);
+	if (wb_sqlite_replace(cfg->sqlite, db, &code, why, sizeof why) < 0)
+		wb_die(code, "%s", why);
+	wb_sqlite_close(db);
+	wb_info("%llu issues indexed into %s, %llu skipped",
+	    (unsigned long long)n - skipped, cfg->sqlite, skipped);
+	return skipped > 0 ? WB_EXIT_REJECTED : WB_EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "batch-bytes", required_argument, NULL, 'b' },
+		{ "batch-issues", required_argument, NULL, 'c' },
+		{ "idle", required_argument, NULL, 'i' },
+		{ "rebuild", no_argument, NULL, 'R' },
+		WB_CLI_LONGOPTS
+	};
+	size_t max_bytes = 32000000, max_issues = 1000;
+	struct wb_sqliteindexer ix;
+	struct wb_config cfg;
+	struct wb_reader in;
+	struct wb_record rec;
+	double idle = 1;
+	int ch, code, rebuilding = 0, status;
+	char why[1024];
+	struct stat st;
+	sqlite3 *db;
+
+	wb_cli_start("wb-sqlite");
+	while ((ch = getopt_long(argc, argv, "Rb:c:hi:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'R':
+			rebuilding = 1;
+			break;
+		case 'b':
+			max_bytes = (size_t)wb_cli_uint("--batch-bytes", optarg, 1,
+			    1UL << 30);
+			break;
+		case 'c':
+			max_issues = (size_t)wb_cli_uint("--batch-issues", optarg, 1,
+			    1000000);
+			break;
+		case 'h':
+			wb_cli_help(USAGE, HELP);
+		case 'i':
+			if (wb_scan_seconds(optarg, &idle) < 0 || idle > 3600)
+				wb_die(WB_EXIT_USAGE, "--idle is not a number of "
+				    "seconds (0..3600): %s", optarg);
+			break;
+		case 'V':
+			wb_cli_version();
+		default:
+			wb_dieusage(USAGE);
+		}
+	}
+	if (optind != argc)
+		wb_dieusage(USAGE);
+	wb_config_load(&cfg);
+	if (stat(cfg.data, &st) < 0 || !S_ISDIR(st.st_mode))
+		wb_die(WB_EXIT_USAGE, "no archive at %s (WB_DATA)", cfg.data);
+	if (rebuilding)
+		return wb_cli_end(rebuild(&cfg, max_bytes));
+	if ((db = wb_sqlite_open(cfg.sqlite, WB_SQLITE_WRITE, &code, why,
+	    sizeof why)) == NULL)
+		wb_die(code, "%s", why);
+	wb_sqliteindexer_open(&ix, cfg.data, db, cfg.sqlite, max_issues,
+	    max_bytes, 1);
+
+	wb_reader_init(&in, 0);
+	in.idle_fn = wb_sqliteindexer_idle;
+	in.idle_arg = &ix;
+	in.idle_ms = (int)(idle * 1000 + 0.5);
+	for (wait_input(&in, &ix); wb_reader_next(&in, &rec);
+	    wait_input(&in, &ix))
+		wb_sqliteindexer_add(&ix, &rec, in.idle_ms);
+	wb_sqliteindexer_flush(&ix);
+	status = wb_reader_status(&in);
+	wb_reader_free(&in);
+	if (wb_sqliteindexer_report(&ix) > 0)
+		status = WB_EXIT_REJECTED;
+	wb_sqliteindexer_free(&ix);
+	wb_sqlite_close(db);
+	return wb_cli_end(status != 0 ? WB_EXIT_REJECTED : WB_EXIT_OK);
+}

@@ -1,0 +1,388 @@
+/* wb — the SQLite database: schema, open, upgrade, replace (wb_sqlite.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "wb_clock.h"
+#include "wb_err.h"
+#include "wb_pipe.h"
+#include "wb_sqlite.h"
+
+/*
+ * The schema (SPEC.md). The full-text index keeps no text of its own:
+ * its content is the view issues_text, read only for snippet(), so the
+ * words are stored once, in the JSON. wb-sqlite feeds the index itself
+ * with the values it reads from the archived text (and removes them the
+ * same way, from the stored text), which is what the view computes.
+ * issue_labels answers --label without reading JSON.
+ */
+static const char schema[] =
+    "CREATE TABLE issues (\n"
+    "  number INTEGER PRIMARY KEY,\n"
+    "  json TEXT NOT NULL,\n"
+    "  title TEXT,\n"
+    "  state TEXT,\n"
+    "  created_at TEXT,\n"
+    "  updated_at TEXT,\n"
+    "  closed_at TEXT,\n"
+    "  author TEXT,\n"
+    "  labels TEXT,\n"
+    "  milestone TEXT,\n"
+    "  private INTEGER NOT NULL DEFAULT 0,\n"
+    "  timeline_sha256 BLOB\n"
+    ");\n"
+    "CREATE INDEX issues_updated_at ON issues (updated_at);\n"
+    "CREATE INDEX issues_state ON issues (state, updated_at);\n"
+    "CREATE INDEX issues_author ON issues (author);\n"
+    "CREATE INDEX issues_milestone ON issues (milestone);\n"
+    "CREATE TABLE issue_labels (\n"
+    "  number INTEGER NOT NULL,\n"
+    "  name TEXT NOT NULL,\n"
+    "  PRIMARY KEY (number, name)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX issue_labels_name ON issue_labels (name);\n"
+    "CREATE TABLE timelines (\n"
+    "  number INTEGER NOT NULL,\n"
+    "  position INTEGER NOT NULL,\n"
+    "  json TEXT NOT NULL,\n"
+    "  event TEXT,\n"
+    "  created_at TEXT,\n"
+    "  actor TEXT,\n"
+    "  PRIMARY KEY (number, position)\n"
+    ");\n"
+    "CREATE INDEX timelines_event ON timelines (event, number);\n"
+    "CREATE VIEW issues_text (number, title, body, comments) AS\n"
+    "  SELECT number, title, json ->> '$.body',\n"
+    "    (SELECT group_concat(t.json ->> '$.body', char(10))\n"
+    "       FROM timelines AS t\n"
+    "      WHERE t.number = issues.number AND t.event = 'commented')\n"
+    "  FROM issues;\n"
+    "CREATE VIRTUAL TABLE " WB_SQLITE_FTS " USING fts5 (title, body, comments,\n"
+    "  content = 'issues_text', content_rowid = 'number',\n"
+    "  tokenize = 'unicode61 remove_diacritics 2');\n"
+    "INSERT INTO " WB_SQLITE_FTS " (" WB_SQLITE_FTS ", rank)\n"
+    "  VALUES ('rank', 'bm25(10.0, 3.0, 1.0)');\n";
+
+/*
+ * upgrade[v] turns schema version v into v + 1 (v >= 1); NULL: no way,
+ * the database must be rebuilt. None yet: version 1 is the first.
+ */
+static const char *const upgrade[WB_SQLITE_VERSION] = { NULL };
+
+static int out_gone;
+static const char *busy_path;
+
+int
+wb_sqlite_out_gone(void)
+{
+	return out_gone;
+}
+
+/*
+ * SQLite's busy handler: wait, as long as it takes, in short sleeps that
+ * watch standard output (a stage whose reader died must not linger),
+ * saying so once after 10 s.
+ */
+static int
+busy(void *arg, int count)
+{
+	static long long since;
+	static int warned;
+
+	(void)arg;
+	if (count == 0) {
+		since = wb_clock_ms();
+		warned = 0;
+	} else if (!warned && wb_clock_ms() - since >= 10000) {
+		wb_warn("%s is busy (another writer holds it), waiting",
+		    busy_path);
+		warned = 1;
+	}
+	if (wb_pipe_sleep(count < 5 ? 1 << count : 25) < 0) {
+		out_gone = 1;
+		return 0;
+	}
+	return 1;
+}
+
+int
+wb_sqlite_fail(sqlite3 *db, const char *what, char *why, size_t whylen)
+{
+	snprintf(why, whylen, "%s: %s", what, db != NULL ? sqlite3_errmsg(db) :
+	    "out of memory");
+	return -1;
+}
+
+int
+wb_sqlite_exec(sqlite3 *db, const char *sql, const char *what, char *why,
+    size_t whylen)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return wb_sqlite_fail(db, what, why, whylen);
+	return 0;
+}
+
+/* The exit status an error of SQLite deserves: 100 if it will not pass. */
+static int
+code_of(sqlite3 *db)
+{
+	switch (db != NULL ? sqlite3_errcode(db) : SQLITE_NOMEM) {
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return WB_EXIT_USAGE;
+	default:
+		return WB_EXIT_TEMP;
+	}
+}
+
+/* One integer from a query (a PRAGMA); -1 with why set on failure. */
+static int
+query_int(sqlite3 *db, const char *sql, long long *out, char *why,
+    size_t whylen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return wb_sqlite_fail(db, sql, why, whylen);
+	rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return wb_sqlite_fail(db, sql, why, whylen);
+	return 0;
+}
+
+/*
+ * What to do about schema version v found in 'path' (0: none): create
+ * (1), upgrade (2), go on (0), or refuse (-1, said in why, *code 100).
+ * 'empty': the file holds no table at all.
+ */
+static int
+decide(const char *path, long long v, int empty, int writer, int *code,
+    char *why, size_t whylen)
+{
+	*code = WB_EXIT_USAGE;
+	if (v == WB_SQLITE_VERSION)
+		return 0;
+	if (v == 0 && empty && writer)
+		return 1;
+	if (v == 0)
+		snprintf(why, whylen, "%s is not a wb database (it holds no "
+		    "schema version): move it away, or run wb-sqlite --rebuild",
+		    path);
+	else if (v > WB_SQLITE_VERSION)
+		snprintf(why, whylen, "%s has schema version %lld, newer than "
+		    "this one's (%d): run wb-sqlite --rebuild", path, v,
+		    WB_SQLITE_VERSION);
+	else if (!writer)
+		snprintf(why, whylen, "%s has schema version %lld, older than "
+		    "this one's (%d): run wb-sqlite once to upgrade it, or "
+		    "wb-sqlite --rebuild", path, v, WB_SQLITE_VERSION);
+	else if (v < 0 || upgrade[v] == NULL)
+		snprintf(why, whylen, "%s has schema version %lld, which cannot "
+		    "be upgraded to %d: run wb-sqlite --rebuild", path, v,
+		    WB_SQLITE_VERSION);
+	else
+		return 2;
+	return -1;
+}
+
+/* Create, upgrade or check the schema, in one write transaction. */
+static int
+schema_ready(sqlite3 *db, const char *path, int writer, int *code, char *why,
+    size_t whylen)
+{
+	long long v, tables;
+	char sql[64];
+	int what;
+
+	if (writer && wb_sqlite_exec(db, "BEGIN IMMEDIATE", "unable to begin",
+	    why, whylen) < 0)
+		goto fail;
+	if (query_int(db, "PRAGMA user_version", &v, why, whylen) < 0 ||
+	    query_int(db, "SELECT count(*) FROM sqlite_schema", &tables, why,
+	    whylen) < 0)
+		goto fail;
+	if ((what = decide(path, v, tables == 0, writer, code, why,
+	    whylen)) < 0) {
+		if (writer)
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	if (what == 1 && wb_sqlite_exec(db, schema, "unable to create the "
+	    "schema", why, whylen) < 0)
+		goto fail;
+	for (; what == 2 && v < WB_SQLITE_VERSION; v++)
+		if (wb_sqlite_exec(db, upgrade[v], "unable to upgrade the "
+		    "schema", why, whylen) < 0)
+			goto fail;
+	if (what != 0) {
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d",
+		    WB_SQLITE_VERSION);
+		if (wb_sqlite_exec(db, sql, "unable to set the schema version",
+		    why, whylen) < 0)
+			goto fail;
+	}
+	if (writer && wb_sqlite_exec(db, "COMMIT", "unable to commit", why,
+	    whylen) < 0)
+		goto fail;
+	return 0;
+fail:
+	*code = code_of(db);
+	if (writer)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/* Open 'path' with 'flags', busy handler set. */
+static sqlite3 *
+open_with(const char *path, int flags, int *code, char *why, size_t whylen)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX,
+	    NULL) != SQLITE_OK) {
+		*code = WB_EXIT_TEMP;
+		snprintf(why, whylen, "unable to open %s: %s", path,
+		    db != NULL ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	busy_path = path;
+	sqlite3_busy_handler(db, busy, NULL);
+	sqlite3_extended_result_codes(db, 0);
+	return db;
+}
+
+/* Journal in WAL mode (persistent in the file), commits durable. */
+static int
+set_wal(sqlite3 *db, const char *path, int *code, char *why, size_t whylen)
+{
+	sqlite3_stmt *st;
+	const unsigned char *mode;
+	int ok;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st,
+	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		*code = code_of(db);
+		snprintf(why, whylen, "unable to use %s: %s", path,
+		    sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	mode = sqlite3_column_text(st, 0);
+	ok = mode != NULL && strcmp((const char *)mode, "wal") == 0;
+	sqlite3_finalize(st);
+	if (!ok) {
+		*code = WB_EXIT_USAGE;
+		snprintf(why, whylen, "unable to put %s in WAL mode (its file "
+		    "system may not support it)", path);
+		return -1;
+	}
+	if (wb_sqlite_exec(db, "PRAGMA synchronous = FULL;"
+	    "PRAGMA journal_size_limit = 67108864;"
+	    "PRAGMA cache_size = -16384", "unable to configure", why,
+	    whylen) < 0) {
+		*code = code_of(db);
+		return -1;
+	}
+	return 0;
+}
+
+sqlite3 *
+wb_sqlite_open(const char *path, enum wb_sqlite_mode mode, int *code,
+    char *why, size_t whylen)
+{
+	sqlite3 *db = NULL;
+	struct stat st;
+
+	if (mode == WB_SQLITE_READ) {
+		if (stat(path, &st) < 0) {
+			*code = errno == ENOENT ? WB_EXIT_USAGE : WB_EXIT_TEMP;
+			snprintf(why, whylen, "no database at %s (WB_SQLITE): "
+			    "%s; make it with wb-sqlite --rebuild", path,
+			    strerror(errno));
+			return NULL;
+		}
+		if ((db = open_with(path, SQLITE_OPEN_READONLY, code, why,
+		    whylen)) == NULL)
+			return NULL;
+		if (schema_ready(db, path, 0, code, why, whylen) < 0)
+			goto fail;
+		return db;
+	}
+	if ((db = open_with(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	    code, why, whylen)) == NULL)
+		return NULL;
+	if (mode == WB_SQLITE_SCRATCH) {
+		if (wb_sqlite_exec(db, "PRAGMA journal_mode = OFF;"
+		    "PRAGMA synchronous = OFF;PRAGMA cache_size = -16384",
+		    "unable to configure", why, whylen) < 0) {
+			*code = code_of(db);
+			goto fail;
+		}
+	} else if (set_wal(db, path, code, why, whylen) < 0)
+		goto fail;
+	if (schema_ready(db, path, 1, code, why, whylen) < 0)
+		goto fail;
+	return db;
+fail:
+	if (*code != WB_EXIT_USAGE && out_gone)
+		snprintf(why, whylen, "standard output's reader is gone while "
+		    "%s was busy", path);
+	sqlite3_close(db);
+	return NULL;
+}
+
+void
+wb_sqlite_close(sqlite3 *db)
+{
+	sqlite3_close(db);
+}
+
+int
+wb_sqlite_replace(const char *path, sqlite3 *src, int *code, char *why,
+    size_t whylen)
+{
+	sqlite3_backup *b;
+	sqlite3 *dst;
+	int rc;
+
+	if ((dst = open_with(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	    code, why, whylen)) == NULL)
+		return -1;
+	if (set_wal(dst, path, code, why, whylen) < 0) {
+		if (*code == WB_EXIT_USAGE)
+			snprintf(why + strlen(why), whylen - strlen(why),
+			    ": move it away and run wb-sqlite --rebuild again");
+		sqlite3_close(dst);
+		return -1;
+	}
+	if ((b = sqlite3_backup_init(dst, "main", src, "main")) == NULL) {
+		*code = code_of(dst);
+		wb_sqlite_fail(dst, "unable to copy into the database", why,
+		    whylen);
+		sqlite3_close(dst);
+		return -1;
+	}
+	rc = sqlite3_backup_step(b, -1);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		*code = out_gone || rc != SQLITE_CORRUPT ? WB_EXIT_TEMP :
+		    WB_EXIT_USAGE;
+		snprintf(why, whylen, "unable to copy into %s: %s", path,
+		    sqlite3_errstr(rc));
+		sqlite3_close(dst);
+		return -1;
+	}
+	/* The WAL holds the whole database now: copy back what it can. */
+	sqlite3_wal_checkpoint_v2(dst, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+	    NULL);
+	sqlite3_close(dst);
+	return 0;
+}

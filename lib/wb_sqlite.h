@@ -1,0 +1,75 @@
+/* wb — the SQLite database: its schema, opening it, upgrading it, and
+ * replacing it whole (SPEC.md, "Search on one machine").
+ *
+ * $WB_SQLITE is written by wb-sqlite alone and read by anyone. It is in
+ * WAL mode, so that readers never block the writer nor the writer them;
+ * the writer commits with synchronous=FULL, because what it emits after
+ * a commit is acknowledged upstream and must survive a power loss (WAL
+ * with NORMAL stays consistent but may lose the last transactions). A
+ * busy database is waited for, as long as it takes, while standard
+ * output's reader is there (lib/wb_pipe.h). The schema version is
+ * PRAGMA user_version: an older one is upgraded in place by the writer,
+ * any other is refused with a message naming `wb-sqlite --rebuild`.
+ */
+#ifndef WB_SQLITE_H
+#define WB_SQLITE_H
+
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+#define WB_SQLITE_VERSION 1	/* PRAGMA user_version of the schema below */
+#define WB_SQLITE_FTS "issues_fts"
+
+/* How to open the database. */
+enum wb_sqlite_mode {
+	WB_SQLITE_READ,		/* read only; it must exist, at this version */
+	WB_SQLITE_WRITE,	/* created or upgraded as needed */
+	WB_SQLITE_SCRATCH	/* a new file to build: no journal, no sync */
+};
+
+/*
+ * Open the database at 'path' in 'mode', wait-on-busy handler installed.
+ * Returns the connection; or NULL with why[whylen] set and *code the exit
+ * status it deserves: 100 when it is missing (READ), not a database, or
+ * of a schema version this cannot use (the message names the command
+ * that fixes it); 111 for what may pass (I/O, memory, standard output's
+ * reader gone while waiting).
+ */
+sqlite3 *wb_sqlite_open(const char *path, enum wb_sqlite_mode mode,
+    int *code, char *why, size_t whylen);
+
+/* Close 'db' (NULL: nothing). */
+void wb_sqlite_close(sqlite3 *db);
+
+/*
+ * Run the SQL 'sql' (no result rows wanted). Returns 0, or -1 with
+ * why[whylen] set to "what: SQLite's message".
+ */
+int wb_sqlite_exec(sqlite3 *db, const char *sql, const char *what, char *why,
+    size_t whylen);
+
+/*
+ * Set why[whylen] to "what: <the last error of db>"; returns -1, so that
+ * callers may `return wb_sqlite_fail(...)`.
+ */
+int wb_sqlite_fail(sqlite3 *db, const char *what, char *why, size_t whylen);
+
+/*
+ * Whether the last wait for a busy database ended because standard
+ * output's reader went away (then nothing should be emitted: exit).
+ */
+int wb_sqlite_out_gone(void);
+
+/*
+ * Replace the whole content of the database at 'path' (created when
+ * absent) by that of 'src', in one write transaction: readers see the old
+ * database until it commits, then the new one. (Not a rename: the old
+ * file's -wal and -shm would then stand next to a new file, with the
+ * readers and the writer still using them.) Returns 0, or -1 with
+ * why[whylen] set and *code as for wb_sqlite_open.
+ */
+int wb_sqlite_replace(const char *path, sqlite3 *src, int *code, char *why,
+    size_t whylen);
+
+#endif

@@ -1,0 +1,55 @@
+/* wb — the search query over the SQLite database: full text (FTS5 query
+ * syntax, best matches first by bm25), filters on the issue's columns.
+ *
+ * One statement made from the filters, every value a bound parameter:
+ * nothing typed by a user is ever part of the SQL text. A query FTS5
+ * cannot read (a syntax error, a column that does not exist) is told
+ * apart from a failure of the database, so that the tool can say which.
+ */
+#ifndef WB_SQLITESEARCH_H
+#define WB_SQLITESEARCH_H
+
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+#define WB_SQLITESEARCH_MAX_QUERY 65536	/* bytes of a query */
+
+struct wb_sqlitesearch {
+	const char *query;		/* FTS5 query; NULL: filters alone */
+	const char *state;		/* "open", "closed"; NULL: any */
+	const char *const *labels;	/* every one of these labels */
+	size_t nlabels;
+	const char *since, *until;	/* updated_at >= since, < until; NULL */
+	long long limit;		/* at most that many; -1: all */
+	int count;			/* one row: the number of matches */
+};
+
+/*
+ * Whether s[0..len) is valid UTF-8 (no overlong form, no surrogate,
+ * nothing above U+10FFFF): 1 or 0.
+ */
+int wb_sqlitesearch_utf8(const char *s, size_t len);
+
+/*
+ * The statement of the search 's' on 'db' (a wb database opened with
+ * wb_sqlite_open). Its rows: number, title, state, updated_at, snippet
+ * (NULL without a query, the matched words between « and »); with
+ * 'count', one row holding the number of matches. Issues with a query
+ * come best match first, the others most recently updated first.
+ * Returns it, or NULL with why[whylen] set and *code 100 (the database
+ * does not have wb's schema) or 111.
+ */
+sqlite3_stmt *wb_sqlitesearch_prepare(sqlite3 *db,
+    const struct wb_sqlitesearch *s, int *code, char *why, size_t whylen);
+
+/*
+ * Step the search statement 'st': 1 for a row, 0 at the end, -1 with
+ * why[whylen] set and *code 100 when the query is malformed ("malformed
+ * query: ..."; only with a query), else 111 (or 100 for a corrupt
+ * database).
+ */
+int wb_sqlitesearch_step(sqlite3_stmt *st, const struct wb_sqlitesearch *s,
+    int *code, char *why, size_t whylen);
+
+#endif
