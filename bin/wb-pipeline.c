@@ -148,7 +148,8 @@ ended(struct stage *s, int status)
 		permanent = 1;
 	if (code == 0 || asked || failed != 0) {
 		if (code == WB_EXIT_USAGE && !asked)
-			wb_warn("%s exited 100 (a permanent failure)", s->argv[0]);
+			wb_warn("%s (pid %ld) exited 100 (a permanent failure)",
+			    s->argv[0], (long)s->pid);
 		return;
 	}
 	failed = code > 0 ? code : WB_EXIT_TEMP;

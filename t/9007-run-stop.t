@@ -24,7 +24,11 @@ running() {
 		[ "$(s6-svstat -o up "$WB_RUN/service/$s" 2>/dev/null)" = true ] || return 1
 	done
 	[ "$(s6-svstat -o up "$WB_RUN/service/redis" 2>/dev/null)" = true ] &&
-		pgrep -P "$(s6-svstat -o pid "$WB_RUN/service/wb-indexer")" wb-dequeue >/dev/null
+		stages wb-downloader 4 && stages wb-indexer 3
+}
+# stages SERVICE N: its wb-pipeline runs N stages.
+stages() {
+	[ "$(pgrep -P "$(s6-svstat -o pid "$WB_RUN/service/$1")" | wc -l)" = "$2" ]
 }
 left() { pgrep -f "$R/" | tr '\n' ' '; }
 none_left() { [ -z "$(left)" ]; }
@@ -75,5 +79,5 @@ is "$(grep -c 'signal 15: stopping the pipeline' "$WB_RUN"/log/wb-indexer/curren
 case_ make make
 is "$(grep -Ec 'Error|Interrupt|\*\*\*' "$R/out")" 0 "make run, Ctrl-C: make reports no error"
 is "$(after_stop | grep -Eci 'error|fatal|warning')" 0 "make run, Ctrl-C: nothing reports an error"
-is "$(grep -c 'signal 15: stopping the pipeline' "$WB_RUN"/log/wb-catchup/current)" 1 "make run, Ctrl-C: the catch-up was stopped by its supervisor"
+is "$(grep -c 'signal 15: stopping the pipeline' "$WB_RUN"/log/wb-downloader/current)" 1 "make run, Ctrl-C: the downloader was stopped by its supervisor"
 done_testing
