@@ -37,6 +37,7 @@
 struct stage {
 	char **argv;
 	pid_t pid;		/* 0 once reaped */
+	int status;		/* its wait status, once reaped */
 };
 
 static struct stage *stages;
@@ -128,6 +129,7 @@ start(const sigset_t *mask)
 		}
 		if (stages[i].pid == 0)
 			child(i, in, p[1], runner, mask);
+		stages[i].status = -1;
 		running++;
 		if (in >= 0)
 			close(in);
@@ -163,7 +165,11 @@ ended(struct stage *s, int status)
 	stop_all();
 }
 
-/* Reap every stage that ended. */
+/*
+ * Reap every stage that ended. Of those that ended together, the ones a
+ * signal killed are looked at first: a neighbour that saw one die and
+ * exited 111 at once is the consequence, not the cause.
+ */
 static void
 reap(void)
 {
@@ -172,8 +178,13 @@ reap(void)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 		for (size_t i = 0; i < nstages; i++)
-			if (stages[i].pid == pid) {
-				ended(&stages[i], status);
+			if (stages[i].pid == pid)
+				stages[i].status = status;
+	for (int signalled = 1; signalled >= 0; signalled--)
+		for (size_t i = 0; i < nstages; i++)
+			if (stages[i].pid > 0 && stages[i].status != -1 &&
+			    WIFSIGNALED(stages[i].status) == signalled) {
+				ended(&stages[i], stages[i].status);
 				stages[i].pid = 0;
 			}
 }
