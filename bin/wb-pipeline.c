@@ -149,9 +149,14 @@ ended(struct stage *s, int status)
 	if (code == WB_EXIT_USAGE && !asked)
 		permanent = 1;
 	if (code == 0 || asked || failed != 0) {
+		/* Not the SIGTERM or SIGKILL of the stop: said too. */
 		if (code == WB_EXIT_USAGE && !asked)
 			wb_warn("%s (pid %ld) exited 100 (a permanent failure)",
 			    s->argv[0], (long)s->pid);
+		else if (code < 0 && !asked && WTERMSIG(status) != SIGTERM &&
+		    (WTERMSIG(status) != SIGKILL || deadline >= 0))
+			wb_warn("%s (pid %ld) killed by signal %d", s->argv[0],
+			    (long)s->pid, WTERMSIG(status));
 		return;
 	}
 	failed = code > 0 ? code : WB_EXIT_TEMP;

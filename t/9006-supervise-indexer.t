@@ -37,7 +37,7 @@ for victim in wb-bulk wb-dequeue wb-ack wb-pipeline; do
 	n=$((n + 10))
 	kill_round $victim claiming
 done
-like "$(cat "$SVSCAN_LOG")" "^wb-pipeline: warning: wb-bulk \(pid [0-9]+\) killed by signal 9: stopping the pipeline\$" \
+like "$(cat "$SVSCAN_LOG")" "^wb-pipeline: warning: wb-bulk \(pid [0-9]+\) killed by signal 9(: stopping the pipeline)?\$" \
 	"the runner says which stage died and how"
 es POST /_double/faults '{}' >/dev/null
 seq 1 60 | wb-enqueue index 2>/dev/null

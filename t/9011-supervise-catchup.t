@@ -67,7 +67,7 @@ ok $? "kill -9 wb-list: wb-pipeline and wb-enqueue are gone within 2 s"
 wait_for 3 sleeping
 ok $? "the catch-up sleeps until its next run (a failed listing is retried then)"
 is "$(svc_procs $S | wc -l | tr -d ' ')" 1 "nothing but the sleep is left"
-like "$(cat "$SVSCAN_LOG")" "^wb-pipeline: warning: wb-list \(pid [0-9]+\) killed by signal 9: stopping the pipeline\$" \
+like "$(cat "$SVSCAN_LOG")" "^wb-pipeline: warning: wb-list \(pid [0-9]+\) killed by signal 9(: stopping the pipeline)?\$" \
 	"the runner says which stage died and how"
 
 s6-svc -d "$SCAN/$S"
