@@ -1,12 +1,11 @@
 /* wb — a connection to Elasticsearch: URLs, credentials, retried POSTs. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "wb_err.h"
 #include "wb_esconn.h"
+#include "wb_pipe.h"
 
 char *
 wb_esconn_url(const struct wb_esconn *c, const char *path)
@@ -85,10 +84,8 @@ wb_esconn_recovered(struct wb_esconn *c)
 long
 wb_esconn_backoff(long ms)
 {
-	struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&t, &t) < 0 && errno == EINTR)
-		;
+	if (wb_pipe_sleep(ms) < 0)
+		wb_pipe_die();
 	return ms * 2 > WB_ESCONN_BACKOFF_MAX_MS ? WB_ESCONN_BACKOFF_MAX_MS :
 	    ms * 2;
 }

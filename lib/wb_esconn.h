@@ -75,7 +75,10 @@ void wb_esconn_outage(struct wb_esconn *c, const char *what);
 /* The server answered as it should: the end of an outage is said once. */
 void wb_esconn_recovered(struct wb_esconn *c);
 
-/* Pause 'ms' milliseconds; returns the next pause (doubled, bounded). */
+/*
+ * Pause 'ms' milliseconds; returns the next pause (doubled, bounded).
+ * Exits 111 as soon as standard output's reader is gone (wb_pipe_die).
+ */
 long wb_esconn_backoff(long ms);
 
 #endif

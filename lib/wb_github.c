@@ -15,6 +15,7 @@
 #include "wb_jscan.h"
 #include "wb_json.h"
 #include "wb_metrics.h"
+#include "wb_pipe.h"
 #include "wb_scan.h"
 
 #ifndef WB_VERSION
@@ -620,17 +621,12 @@ wb_github_not_modified(const struct wb_github *gh)
 	return gh->not_modified;
 }
 
+/* Wait 'seconds'; a stage whose reader dies meanwhile exits at once. */
 static void
 pause_for(double seconds)
 {
-	struct timespec ts;
-
-	if (seconds <= 0)
-		return;
-	ts.tv_sec = (time_t)seconds;
-	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	if (seconds > 0 && wb_pipe_sleep((long long)(seconds * 1000 + 0.5)) < 0)
+		wb_pipe_die();
 }
 
 /* Log a wait once, with the UTC time it ends, then wait. */

@@ -5,11 +5,17 @@
 
 #include <curl/curl.h>
 
+#include "wb_clock.h"
 #include "wb_err.h"
 #include "wb_http.h"
+#include "wb_pipe.h"
+
+/* How often a transfer looks whether standard output's reader is gone. */
+#define WATCH_MS 200
 
 struct wb_http {
 	CURL *curl;
+	long long watched;	/* when stdout was last looked at */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -67,6 +73,27 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 	return grow(s, data, n) < 0 ? 0 : n;
 }
 
+/*
+ * libcurl calls this often during a transfer, and about once a second
+ * while it waits: a stage waiting on a server exits as soon as its reader
+ * is gone, not when the answer comes.
+ */
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct wb_http *h = arg;
+	long long now = wb_clock_ms();
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	if (now - h->watched >= WATCH_MS) {
+		h->watched = now;
+		if (wb_pipe_out_gone())
+			wb_pipe_die();
+	}
+	return 0;
+}
+
 static int curl_ready;
 
 struct wb_http *
@@ -104,6 +131,9 @@ wb_http_new(const char *user_agent, long timeout_ms)
 		curl_easy_setopt(h->curl, CURLOPT_CAINFO, ca);
 	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, h);
+	curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, 0L);
 	return h;
 }
 

@@ -4,6 +4,8 @@
  * HTTP/2 where offered, compressed answers where offered). Redirects are
  * never followed: the caller decides. Decisions about statuses and bodies
  * are the callers'; this file only moves bytes, with limits and timeouts.
+ * A request in progress when standard output's reader dies ends the
+ * process (wb_pipe_die): the HTTP client serves pipeline stages.
  */
 #ifndef WB_HTTP_H
 #define WB_HTTP_H

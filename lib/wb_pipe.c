@@ -1,6 +1,8 @@
 /* wb — noticing that the next stage of a pipeline is gone (wb_pipe.h). */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "wb_clock.h"
 #include "wb_err.h"
@@ -41,4 +43,13 @@ int
 wb_pipe_sleep(long long ms)
 {
 	return wb_pipe_wait(-1, 0, ms) < 0 ? -1 : 0;
+}
+
+void
+wb_pipe_die(void)
+{
+	/* _exit: stdio's buffers hold output for a reader that is gone. */
+	fprintf(stderr, "%s: fatal: unable to go on: standard output's reader "
+	    "is gone\n", wb_prog);
+	_exit(WB_EXIT_TEMP);
 }

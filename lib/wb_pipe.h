@@ -24,4 +24,11 @@ int wb_pipe_wait(int fd, short events, long long ms);
 /* Sleep 'ms' milliseconds: 0, or -1 as soon as standard output's reader is gone. */
 int wb_pipe_sleep(long long ms);
 
+/*
+ * What a stage does once its reader is gone: say so and exit 111 at once,
+ * emitting and acknowledging nothing more (buffered output is dropped).
+ * Safe from any thread.
+ */
+void wb_pipe_die(void) __attribute__((noreturn));
+
 #endif

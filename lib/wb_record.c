@@ -9,6 +9,7 @@
 
 #include "wb_err.h"
 #include "wb_jscan.h"
+#include "wb_pipe.h"
 #include "wb_record.h"
 #include "wb_scan.h"
 
@@ -47,6 +48,21 @@ wb_reader_free(struct wb_reader *r)
 	r->buf = NULL;
 }
 
+/*
+ * Wait up to 'ms' (< 0: no limit) for input: 1 when there is some (or
+ * EOF), 0 when the time is up. A stage blocked on its input while its
+ * reader dies exits at once.
+ */
+static int
+wait_input(const struct wb_reader *r, int ms)
+{
+	int got = wb_pipe_wait(r->fd, POLLIN, ms);
+
+	if (got < 0)
+		wb_pipe_die();
+	return got;
+}
+
 /* Read more input after the unread bytes; returns bytes read, 0 at EOF. */
 static size_t
 fill(struct wb_reader *r)
@@ -71,18 +87,11 @@ fill(struct wb_reader *r)
 		r->buf = nb;
 		r->cap = want;
 	}
-	if (r->idle_fn != NULL) {
-		struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
-		int ready;
-
-		do
-			ready = poll(&pfd, 1, r->idle_ms);
-		while (ready < 0 && errno == EINTR);
-		if (ready == 0)
-			r->idle_fn(r->idle_arg);
-	}
+	if (r->idle_fn != NULL && wait_input(r, r->idle_ms) == 0)
+		r->idle_fn(r->idle_arg);
 	/* Flush before blocking: the next stage must not wait on us. */
 	fflush(stdout);
+	wait_input(r, -1);
 	do
 		n = read(r->fd, r->buf + r->len, r->cap - r->len - 1);
 	while (n < 0 && errno == EINTR);
