@@ -62,7 +62,7 @@ transaction(struct wb_sqliteindexer *ix, size_t k)
 		    &s->load, s->sha, why, sizeof why)) < 0)
 			die(ix, why);
 		else if (got > 0 && !same && (got = s->checked) > 0 &&
-		    wb_sqliterows_put(&ix->rows, n, &s->load, why,
+		    wb_sqliterows_put(&ix->rows, n, &s->load, &s->doc, why,
 		    sizeof why) < 0)
 			die(ix, why);
 		if (got > 0)

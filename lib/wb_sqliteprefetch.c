@@ -19,6 +19,7 @@ static void *
 run(void *arg)
 {
 	struct wb_sqliteprefetch *p = arg;
+	char why[256];
 
 	for (size_t k = 0; k < p->n; k++) {
 		struct wb_sqliteprefetch_slot *s = SLOT(p, k);
@@ -34,6 +35,13 @@ run(void *arg)
 			    s->load.ttext.len, s->sha);
 			s->checked = wb_esload_check(&s->load, p->data,
 			    p->numbers[k]);
+			/* Checked: this cannot fail. */
+			if (s->checked > 0 && wb_sqliterows_read(&s->doc,
+			    &s->load, why, sizeof why) < 0) {
+				wb_warn("issue %ld: %s, skipped", p->numbers[k],
+				    why);
+				s->checked = -1;
+			}
 		}
 		pthread_mutex_lock(&p->lock);
 		s->ready = 1;
@@ -90,8 +98,10 @@ void
 wb_sqliteprefetch_free(struct wb_sqliteprefetch *p)
 {
 	wb_sqliteprefetch_end(p);
-	for (size_t i = 0; i < WB_SQLITEPREFETCH_SLOTS; i++)
+	for (size_t i = 0; i < WB_SQLITEPREFETCH_SLOTS; i++) {
 		wb_esload_free(&p->slot[i].load);
+		wb_sqliterows_doc_free(&p->slot[i].doc);
+	}
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->change);
 }

@@ -3,7 +3,8 @@
  *
  * For a list of issue numbers, a second thread reads each issue's files
  * (wb_esload_read), hashes timeline.json (SHA-256) and checks both
- * (wb_esload_check), up to WB_SQLITEPREFETCH_SLOTS issues ahead of the
+ * (wb_esload_check), reads the values the rows take from them
+ * (wb_sqliterows_read), up to WB_SQLITEPREFETCH_SLOTS issues ahead of the
  * writer, which takes them in the list's order. What the reading says
  * (an unreadable or malformed file) is said by that thread, in the
  * list's order.
@@ -15,6 +16,7 @@
 #include <stddef.h>
 
 #include "wb_esload.h"
+#include "wb_sqliterows.h"
 
 #define WB_SQLITEPREFETCH_SLOTS 4
 
@@ -22,7 +24,9 @@
 struct wb_sqliteprefetch_slot {
 	struct wb_esload load;	/* its files, kept from issue to issue */
 	int got;		/* wb_esload_read's answer */
-	int checked;		/* when got is 1: wb_esload_check's */
+	int checked;		/* when got is 1: wb_esload_check's, and
+				   wb_sqliterows_read's */
+	struct wb_sqliterows_doc doc;	/* when checked is 1: the values */
 	unsigned char sha[32];	/* when got is 1: of timeline.json */
 	int ready;		/* read, not taken back yet */
 };
