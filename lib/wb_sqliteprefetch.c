@@ -1,4 +1,6 @@
 /* wb — the next issues' files read ahead (wb_sqliteprefetch.h). */
+#include <string.h>
+
 #include <openssl/sha.h>
 
 #include "wb_err.h"
@@ -7,19 +9,71 @@
 #define SLOT(p, k) (&(p)->slot[(k) % WB_SQLITEPREFETCH_SLOTS])
 
 void
-wb_sqliteprefetch_init(struct wb_sqliteprefetch *p, const char *data)
+wb_sqliteprefetch_init(struct wb_sqliteprefetch *p, const char *data,
+    const char *path)
 {
 	*p = (struct wb_sqliteprefetch){ .data = data };
 	if (pthread_mutex_init(&p->lock, NULL) != 0 ||
 	    pthread_cond_init(&p->change, NULL) != 0)
 		wb_die(WB_EXIT_TEMP, "unable to set up the reading thread");
+	/* Only a shortcut: without it, every issue is checked. */
+	if (path != NULL && (sqlite3_open_v2(path, &p->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(p->db, "SELECT json, timeline_sha256 FROM "
+	    "issues WHERE number = ?1", -1, SQLITE_PREPARE_PERSISTENT, &p->get,
+	    NULL) != SQLITE_OK)) {
+		sqlite3_close(p->db);
+		p->db = NULL;
+	}
+	if (p->db != NULL)
+		sqlite3_busy_timeout(p->db, 100);
+}
+
+/*
+ * Whether the committed rows of issue n are those of the slot's files
+ * (a failure of the lookup: no, and the files are checked).
+ */
+static int
+stored(struct wb_sqliteprefetch *p, long n, struct wb_sqliteprefetch_slot *s)
+{
+	const struct wb_esload *ld = &s->load;
+	int same;
+
+	if (p->db == NULL)
+		return 0;
+	sqlite3_bind_int64(p->get, 1, n);
+	same = sqlite3_step(p->get) == SQLITE_ROW &&
+	    (size_t)sqlite3_column_bytes(p->get, 0) == ld->itext.len &&
+	    memcmp(sqlite3_column_blob(p->get, 0), ld->itext.p,
+	    ld->itext.len) == 0 &&
+	    sqlite3_column_bytes(p->get, 1) == (int)sizeof s->sha &&
+	    memcmp(sqlite3_column_blob(p->get, 1), s->sha, sizeof s->sha) == 0;
+	sqlite3_reset(p->get);
+	return same;
+}
+
+void
+wb_sqliteprefetch_prepare(struct wb_sqliteprefetch_slot *s, const char *data,
+    long number)
+{
+	char why[256];
+
+	if (s->prepared)
+		return;
+	s->prepared = 1;
+	s->checked = wb_esload_check(&s->load, data, number);
+	/* Checked: this cannot fail. */
+	if (s->checked > 0 && wb_sqliterows_read(&s->doc, &s->load, why,
+	    sizeof why) < 0) {
+		wb_warn("issue %ld: %s, skipped", number, why);
+		s->checked = -1;
+	}
 }
 
 static void *
 run(void *arg)
 {
 	struct wb_sqliteprefetch *p = arg;
-	char why[256];
 
 	for (size_t k = 0; k < p->n; k++) {
 		struct wb_sqliteprefetch_slot *s = SLOT(p, k);
@@ -30,18 +84,13 @@ run(void *arg)
 		pthread_mutex_unlock(&p->lock);
 		/* The slot is this thread's until it is marked ready. */
 		s->got = wb_esload_read(&s->load, p->data, p->numbers[k]);
+		s->prepared = 0;
 		if (s->got > 0) {
 			SHA256((const unsigned char *)s->load.ttext.p,
 			    s->load.ttext.len, s->sha);
-			s->checked = wb_esload_check(&s->load, p->data,
-			    p->numbers[k]);
-			/* Checked: this cannot fail. */
-			if (s->checked > 0 && wb_sqliterows_read(&s->doc,
-			    &s->load, why, sizeof why) < 0) {
-				wb_warn("issue %ld: %s, skipped", p->numbers[k],
-				    why);
-				s->checked = -1;
-			}
+			if (!stored(p, p->numbers[k], s))
+				wb_sqliteprefetch_prepare(s, p->data,
+				    p->numbers[k]);
 		}
 		pthread_mutex_lock(&p->lock);
 		s->ready = 1;
@@ -102,6 +151,8 @@ wb_sqliteprefetch_free(struct wb_sqliteprefetch *p)
 		wb_esload_free(&p->slot[i].load);
 		wb_sqliterows_doc_free(&p->slot[i].doc);
 	}
+	sqlite3_finalize(p->get);
+	sqlite3_close(p->db);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->change);
 }
