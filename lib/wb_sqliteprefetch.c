@@ -1,6 +1,4 @@
 /* wb — the next issues' files read ahead (wb_sqliteprefetch.h). */
-#include <string.h>
-
 #include <openssl/sha.h>
 
 #include "wb_err.h"
@@ -36,18 +34,13 @@ wb_sqliteprefetch_init(struct wb_sqliteprefetch *p, const char *data,
 static int
 stored(struct wb_sqliteprefetch *p, long n, struct wb_sqliteprefetch_slot *s)
 {
-	const struct wb_esload *ld = &s->load;
 	int same;
 
 	if (p->db == NULL)
 		return 0;
 	sqlite3_bind_int64(p->get, 1, n);
 	same = sqlite3_step(p->get) == SQLITE_ROW &&
-	    (size_t)sqlite3_column_bytes(p->get, 0) == ld->itext.len &&
-	    memcmp(sqlite3_column_blob(p->get, 0), ld->itext.p,
-	    ld->itext.len) == 0 &&
-	    sqlite3_column_bytes(p->get, 1) == (int)sizeof s->sha &&
-	    memcmp(sqlite3_column_blob(p->get, 1), s->sha, sizeof s->sha) == 0;
+	    wb_sqliterows_stored(p->get, &s->load, s->sha);
 	sqlite3_reset(p->get);
 	return same;
 }

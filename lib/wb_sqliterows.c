@@ -395,6 +395,17 @@ wb_sqliterows_doc_free(struct wb_sqliterows_doc *d)
 }
 
 int
+wb_sqliterows_stored(sqlite3_stmt *row, const struct wb_esload *ld,
+    const unsigned char *sha)
+{
+	return (size_t)sqlite3_column_bytes(row, 0) == ld->itext.len &&
+	    memcmp(sqlite3_column_blob(row, 0), ld->itext.p,
+	    ld->itext.len) == 0 &&
+	    sqlite3_column_bytes(row, 1) == 32 &&
+	    memcmp(sqlite3_column_blob(row, 1), sha, 32) == 0;
+}
+
+int
 wb_sqliterows_same(struct wb_sqliterows *w, long n, const struct wb_esload *ld,
     const unsigned char *sha, char *why, size_t whylen)
 {
@@ -403,12 +414,7 @@ wb_sqliterows_same(struct wb_sqliterows *w, long n, const struct wb_esload *ld,
 	memcpy(w->sha, sha, sizeof w->sha);
 	if ((stored = lookup(w, n, why, whylen)) < 0)
 		return -1;
-	same = stored &&
-	    (size_t)sqlite3_column_bytes(w->get, 0) == ld->itext.len &&
-	    memcmp(sqlite3_column_blob(w->get, 0), ld->itext.p,
-	    ld->itext.len) == 0 &&
-	    sqlite3_column_bytes(w->get, 1) == (int)sizeof w->sha &&
-	    memcmp(sqlite3_column_blob(w->get, 1), w->sha, sizeof w->sha) == 0;
+	same = stored && wb_sqliterows_stored(w->get, ld, sha);
 	sqlite3_reset(w->get);
 	w->unchanged += same;
 	return same;

@@ -70,6 +70,14 @@ int wb_sqliterows_init(struct wb_sqliterows *w, sqlite3 *db, char *why,
     size_t whylen);
 
 /*
+ * Whether 'row', a row of (issues.json, issues.timeline_sha256), is that
+ * of the files in 'ld', 'sha' the SHA-256 (32 bytes) of its
+ * timeline.json: 1 or 0.
+ */
+int wb_sqliterows_stored(sqlite3_stmt *row, const struct wb_esload *ld,
+    const unsigned char *sha);
+
+/*
  * Whether the rows of issue 'number' are already those of its files in
  * 'ld' (read by wb_esload_read, not necessarily checked: what was stored
  * was), 'sha' the SHA-256 of its timeline.json: 1 if so (counted as

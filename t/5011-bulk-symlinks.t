@@ -4,6 +4,7 @@
 # a linked current/, is reported and not indexed, its record not written
 # out, the link's target untouched; WB_DATA itself may be a link.
 . "${0%/*}/lib.sh"
+. "${0%/*}/lib-links.sh"
 . "${0%/*}/es-double.sh"
 plan 12
 
@@ -14,30 +15,23 @@ export WB_DATA
 for n in 1 2 3; do mk_issue "$D" $n 2; done
 # Good issues outside the archive, which links point to.
 for n in 21 22 23; do mk_issue "$O" $n 3; done
-ln -s "$O/current/21" "$D/current/21"
-mkdir "$D/current/22" "$D/current/23"
-ln -s "$O/current/22/issue.json" "$D/current/22/issue.json"
-cp "$O/current/22/timeline.json" "$D/current/22/timeline.json"
-cp "$O/current/23/issue.json" "$D/current/23/issue.json"
-ln -s "$O/current/23/timeline.json" "$D/current/23/timeline.json"
-ln -s "$SCRATCH/nowhere" "$D/current/24"
-sums() { find "$O" -type f | LC_ALL=C sort | xargs md5sum; }
-before=$(sums)
+mk_links "$D" "$O"
+before=$(target_sums "$O")
 start_es
 
 run sh -c 'printf "%s\n" 1 21 2 22 23 24 3 | wb-bulk'
 is "$RC:$OUT" '1:{"number":1}
 {"number":2}
 {"number":3}' "the linked issues' records are not written out, the others are"
-is "$ERR" "wb-bulk: warning: issue 21: $D/current/21 is a symbolic link, where the archive keeps its own files; not followed, skipped
-wb-bulk: warning: issue 22: $D/current/22/issue.json is a symbolic link, where the archive keeps its own files; not followed, skipped
-wb-bulk: warning: issue 23: $D/current/23/timeline.json is a symbolic link, where the archive keeps its own files; not followed, skipped
-wb-bulk: warning: issue 24: $D/current/24 is a symbolic link, where the archive keeps its own files; not followed, skipped
+is "$ERR" "$(link_warning wb-bulk 21 "$D/current/21")
+$(link_warning wb-bulk 22 "$D/current/22/issue.json")
+$(link_warning wb-bulk 23 "$D/current/23/timeline.json")
+$(link_warning wb-bulk 24 "$D/current/24")
 wb-bulk: warning: 4 issues were not indexed" "each link reported, naming it"
 es POST /_refresh >/dev/null
 is "$(es_docs issues; es_docs timelines)" "$(expected_docs "$D" issues 1 2 3; expected_docs "$D" timelines 1 2 3)" "the index holds issues 1-3 only, nothing read through a link"
 is "$(es_docs issues | cut -f 1 | tr '\n' ' ')" "1 2 3 " "no document 21-24"
-is "$(sums)" "$before" "the links' targets untouched"
+is "$(target_sums "$O")" "$before" "the links' targets untouched"
 [ -L "$D/current/21" ] && [ -L "$D/current/22/issue.json" ] && [ -L "$D/current/24" ]; ok $? "the links left in place"
 
 # WB_DATA itself may be a link (the operator's choice).
@@ -50,7 +44,7 @@ mkdir "$SCRATCH/d2"
 ln -s "$O/current" "$SCRATCH/d2/current"
 run sh -c "echo 21 | WB_DATA='$SCRATCH/d2' wb-bulk"
 is "$RC:$OUT" "1:" "current/ a link: not written out"
-is "$ERR" "wb-bulk: warning: issue 21: $SCRATCH/d2/current is a symbolic link, where the archive keeps its own files; not followed, skipped
+is "$ERR" "$(link_warning wb-bulk 21 "$SCRATCH/d2/current")
 wb-bulk: warning: 1 issue was not indexed" "current/ a link: reported"
 
 # A directory in issue.json's place, and a FIFO: refused, not blocking.

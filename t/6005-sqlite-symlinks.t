@@ -5,6 +5,7 @@
 # out, the link's target untouched, by a run and by --rebuild; WB_DATA
 # itself may be a link.
 . "${0%/*}/lib.sh"
+. "${0%/*}/lib-links.sh"
 . "${0%/*}/lib-sqlite.sh"
 plan 13
 
@@ -22,16 +23,9 @@ before_rows=$(sq_rows "$DB")
 # Issue 21's directory becomes a link to another one; 22 and 23 get a
 # linked file; 24 is a dangling link.
 rm -r "$D/current/21"
-ln -s "$O/current/21" "$D/current/21"
-mkdir "$D/current/22" "$D/current/23"
-ln -s "$O/current/22/issue.json" "$D/current/22/issue.json"
-cp "$O/current/22/timeline.json" "$D/current/22/timeline.json"
-cp "$O/current/23/issue.json" "$D/current/23/issue.json"
-ln -s "$O/current/23/timeline.json" "$D/current/23/timeline.json"
-ln -s "$SCRATCH/nowhere" "$D/current/24"
-sums() { find "$O" -type f | LC_ALL=C sort | xargs md5sum; }
-before=$(sums)
-warn() { echo "wb-sqlite: warning: issue $1: $2 is a symbolic link, where the archive keeps its own files; not followed, skipped"; }
+mk_links "$D" "$O"
+before=$(target_sums "$O")
+warn() { link_warning wb-sqlite "$@"; }
 
 run sh -c 'printf "%s\n" 1 21 2 22 23 24 3 | wb-sqlite'
 is "$RC:$OUT" '1:{"number":1}
@@ -42,7 +36,7 @@ is "$ERR" "$(warn 21 "$D/current/21"; warn 22 "$D/current/22/issue.json"
 wb-sqlite: warning: 4 issues were not indexed" "each link reported, naming it"
 is "$(sq_rows "$DB")" "$before_rows" "the rows as they were: 21 kept from the archive, 22-24 absent"
 is "$(sq "$DB" "SELECT count(*) FROM issues_fts WHERE issues_fts MATCH 'outside'")" 0 "no word read through a link"
-is "$(sums)" "$before" "the links' targets untouched"
+is "$(target_sums "$O")" "$before" "the links' targets untouched"
 [ -L "$D/current/21" ] && [ -L "$D/current/22/issue.json" ] && [ -L "$D/current/24" ]
 ok $? "the links left in place"
 
