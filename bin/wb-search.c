@@ -25,7 +25,7 @@
 #include "wb_sqlitesearch.h"
 
 #define USAGE "wb-search [--state open|closed] [--label NAME]... " \
-	"[--since T] [--until T] [--limit N] [--count] [QUERY]"
+	"[--since T] [--until T] [--limit N] [--window N] [--count] [QUERY]"
 #define HELP \
 	"Search the issues of $WB_SQLITE (FTS5 query syntax), best first.\n" \
 	"  -s, --state STATE  open or closed issues only\n" \
@@ -33,6 +33,8 @@
 	"  -S, --since T      updated at T or later (YYYY-MM-DDTHH:MM:SSZ)\n" \
 	"  -U, --until T      updated before T\n" \
 	"  -n, --limit N      at most N issues (default: all)\n" \
+	"  -w, --window N     with --limit, rank the N most recent matches\n" \
+	"                     (default 2000; 0: every match)\n" \
 	"  -c, --count        print the number of matches only\n" \
 	"See wb-search(1).\n"
 
@@ -130,9 +132,11 @@ main(int argc, char **argv)
 		{ "since", required_argument, NULL, 'S' },
 		{ "state", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 'U' },
+		{ "window", required_argument, NULL, 'w' },
 		WB_CLI_LONGOPTS
 	};
-	struct wb_sqlitesearch s = { .limit = -1 };
+	struct wb_sqlitesearch s = { .limit = -1,
+	    .window = WB_SQLITESEARCH_WINDOW };
 	const char **labels = NULL;
 	size_t cap = 0;
 	struct wb_config cfg;
@@ -142,7 +146,7 @@ main(int argc, char **argv)
 	int ch, code, r, table;
 
 	wb_cli_start("wb-search");
-	while ((ch = getopt_long(argc, argv, "S:U:chl:n:s:", longopts,
+	while ((ch = getopt_long(argc, argv, "S:U:chl:n:s:w:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'S':
@@ -170,6 +174,10 @@ main(int argc, char **argv)
 				wb_die(WB_EXIT_USAGE, "--state is open or closed, "
 				    "not %s", optarg);
 			s.state = optarg;
+			break;
+		case 'w':
+			s.window = (long long)wb_cli_uint("--window", optarg, 0,
+			    1000000000);
 			break;
 		case 'V':
 			wb_cli_version();

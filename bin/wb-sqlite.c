@@ -120,7 +120,7 @@ rebuild(const struct wb_config *cfg, size_t max_bytes)
 		wb_die(WB_EXIT_USAGE, "WB_SQLITE is too long");
 	atexit(drop_scratch);
 	unlink(scratch);
-	if ((db = wb_sqlite_open(scratch, WB_SQLITE_SCRATCH, &code, why,
+	if ((db = wb_sqlite_scratch(scratch, cfg->sqlite, &code, why,
 	    sizeof why)) == NULL)
 		wb_die(code, "%s", why);
 	wb_sqliteindexer_open(&ix, cfg->data, db, NULL, SIZE_MAX, max_bytes,

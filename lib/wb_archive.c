@@ -176,6 +176,16 @@ wb_archive_load(const char *path, char **buf, size_t *cap, size_t *len)
 	    len);
 }
 
+int
+wb_archive_load_issue(const char *data, long number, const char *file,
+    char **buf, size_t *cap, size_t *len)
+{
+	/* Not blocking, as wb_archive_load. */
+	*len = 0;
+	return load_fd(open_archived(data, number, file, O_RDONLY | O_NONBLOCK),
+	    buf, cap, len);
+}
+
 char *
 wb_archive_slurp(const char *data, long number, const char *file,
     size_t *len)
@@ -183,9 +193,7 @@ wb_archive_slurp(const char *data, long number, const char *file,
 	char *buf = NULL;
 	size_t cap = 0;
 
-	*len = 0;
-	if (load_fd(open_archived(data, number, file, O_RDONLY | O_NONBLOCK),
-	    &buf, &cap, len) < 0) {
+	if (wb_archive_load_issue(data, number, file, &buf, &cap, len) < 0) {
 		int err = errno;
 
 		free(buf);

@@ -56,7 +56,18 @@ jv wb_archive_read(const char *data, long number, const char *file);
 int wb_archive_load(const char *path, char **buf, size_t *cap, size_t *len);
 
 /*
- * The text of $data/current/N/file (never through a symbolic link), read whole (at most
+ * $data/current/N/file of issue 'number', read as wb_archive_load reads
+ * a path (into the reusable *buf), but never through a symbolic link
+ * below $data: current/, current/N or the file itself being one fails
+ * with ENOTDIR or ELOOP, and nothing is read. $data itself may be a link.
+ * Returns 0, or -1 with errno set (EINVAL also for a bad 'number').
+ */
+int wb_archive_load_issue(const char *data, long number, const char *file,
+    char **buf, size_t *cap, size_t *len);
+
+/*
+ * The text of $data/current/N/file (never through a symbolic link, as
+ * wb_archive_load_issue), read whole (at most
  * WB_ARCHIVE_MAX_FILE bytes) into a new NUL-terminated buffer (free()
  * it), its length in *len; NULL with errno set when it cannot be read.
  */

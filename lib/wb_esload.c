@@ -26,37 +26,70 @@ gone(const char *data, long number)
 	return -1;
 }
 
-int
-wb_esload_read(struct wb_esload *ld, const char *data, long n)
+/*
+ * The first of current, current/N and current/N/file of 'data' that is
+ * a symbolic link, its path in buf[len]; NULL when none is.
+ */
+static const char *
+link_below(char *buf, size_t len, const char *data, long n, const char *file)
+{
+	struct stat st;
+
+	snprintf(buf, len, "%s/current", data);
+	if (lstat(buf, &st) == 0 && S_ISLNK(st.st_mode))
+		return buf;
+	wb_archive_path(buf, len, data, n, NULL);
+	if (lstat(buf, &st) == 0 && S_ISLNK(st.st_mode))
+		return buf;
+	wb_archive_path(buf, len, data, n, file);
+	if (lstat(buf, &st) == 0 && S_ISLNK(st.st_mode))
+		return buf;
+	return NULL;
+}
+
+/*
+ * Load 'file' of issue n into 'b' (never through a link below 'data'):
+ * 1, or 0 when issue.json is absent with its directory (gone: see
+ * above), or -1 said.
+ */
+static int
+load(struct wb_es_buf *b, const char *data, long n, const char *file)
 {
 	char path[4096];
 	struct stat st;
 	int e;
 
-	if (wb_archive_path(path, sizeof path, data, n, "timeline.json") < 0 ||
-	    wb_archive_path(path, sizeof path, data, n, "issue.json") < 0)
+	if (wb_archive_load_issue(data, n, file, &b->p, &b->cap, &b->len) == 0)
+		return 1;
+	if ((e = errno) == ENOMEM)
+		wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
+	if ((e == ELOOP || e == ENOTDIR) && link_below(path, sizeof path, data,
+	    n, file) != NULL) {
+		wb_warn("issue %ld: %s is a symbolic link, where the archive "
+		    "keeps its own files; not followed, skipped", n, path);
+		return -1;
+	}
+	wb_archive_path(path, sizeof path, data, n, NULL);
+	if (e == ENOENT && strcmp(file, "issue.json") == 0 &&
+	    lstat(path, &st) < 0 && errno == ENOENT)
+		return gone(data, n);
+	wb_archive_path(path, sizeof path, data, n, file);
+	errno = e;
+	wb_warnsys("issue %ld: unable to read %s, skipped", n, path);
+	return -1;
+}
+
+int
+wb_esload_read(struct wb_esload *ld, const char *data, long n)
+{
+	char path[4096];
+	int got;
+
+	if (wb_archive_path(path, sizeof path, data, n, "timeline.json") < 0)
 		wb_die(WB_EXIT_USAGE, "WB_DATA is too long");
-	if (wb_archive_load(path, &ld->itext.p, &ld->itext.cap,
-	    &ld->itext.len) < 0) {
-		if ((e = errno) == ENOMEM)
-			wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
-		wb_archive_path(path, sizeof path, data, n, NULL);
-		if (e == ENOENT && stat(path, &st) < 0 && errno == ENOENT)
-			return gone(data, n);
-		wb_archive_path(path, sizeof path, data, n, "issue.json");
-		errno = e;
-		wb_warnsys("issue %ld: unable to read %s, skipped", n, path);
-		return -1;
-	}
-	wb_archive_path(path, sizeof path, data, n, "timeline.json");
-	if (wb_archive_load(path, &ld->ttext.p, &ld->ttext.cap,
-	    &ld->ttext.len) < 0) {
-		if (errno == ENOMEM)
-			wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
-		wb_warnsys("issue %ld: unable to read %s, skipped", n, path);
-		return -1;
-	}
-	return 1;
+	if ((got = load(&ld->itext, data, n, "issue.json")) < 1)
+		return got;
+	return load(&ld->ttext, data, n, "timeline.json") < 1 ? -1 : 1;
 }
 
 int

@@ -1,6 +1,8 @@
 /* wb — the archived files of an issue, read and checked for indexing.
  *
- * $WB_DATA/current/N/issue.json (the path from lib/wb_archive.c) must be
+ * $WB_DATA/current/N/issue.json (read by wb_archive_load_issue, never
+ * through a symbolic link below $WB_DATA: a link at current/, current/N
+ * or either file is reported, naming it, and the issue skipped) must be
  * a JSON object and timeline.json a JSON array of objects, both checked
  * whole by lib/wb_jscan.c; their text is kept as read, with the spans of
  * the objects, so that documents are copied from it rather than parsed

@@ -294,12 +294,35 @@ set_wal(sqlite3 *db, const char *path, int *code, char *why, size_t whylen)
 	return 0;
 }
 
-sqlite3 *
-wb_sqlite_open(const char *path, enum wb_sqlite_mode mode, int *code,
+/*
+ * The page size in the header of the database file 'path' (bytes 16-17,
+ * big-endian, 1 meaning 65536); WB_SQLITE_PAGE_SIZE when it is absent or
+ * no SQLite database.
+ */
+static int
+page_size_of(const char *path)
+{
+	unsigned char h[18];
+	FILE *f;
+	int size = WB_SQLITE_PAGE_SIZE;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return size;
+	if (fread(h, 1, sizeof h, f) == sizeof h &&
+	    memcmp(h, "SQLite format 3", 16) == 0)
+		size = h[16] << 8 | h[17];
+	fclose(f);
+	return size == 1 ? 65536 : size;
+}
+
+/* wb_sqlite_open, a new database getting pages of 'page_size' bytes. */
+static sqlite3 *
+open_db(const char *path, enum wb_sqlite_mode mode, int page_size, int *code,
     char *why, size_t whylen)
 {
 	sqlite3 *db = NULL;
 	struct stat st;
+	char sql[64];
 
 	if (mode == WB_SQLITE_READ) {
 		if (stat(path, &st) < 0) {
@@ -319,6 +342,12 @@ wb_sqlite_open(const char *path, enum wb_sqlite_mode mode, int *code,
 	if ((db = open_with(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 	    code, why, whylen)) == NULL)
 		return NULL;
+	/* A new database's page size; an existing one keeps its own. */
+	snprintf(sql, sizeof sql, "PRAGMA page_size = %d", page_size);
+	if (wb_sqlite_exec(db, sql, "unable to configure", why, whylen) < 0) {
+		*code = code_of(db);
+		goto fail;
+	}
 	if (mode == WB_SQLITE_SCRATCH) {
 		if (wb_sqlite_exec(db, "PRAGMA journal_mode = OFF;"
 		    "PRAGMA synchronous = OFF;PRAGMA cache_size = -16384",
@@ -339,6 +368,21 @@ fail:
 	return NULL;
 }
 
+sqlite3 *
+wb_sqlite_open(const char *path, enum wb_sqlite_mode mode, int *code,
+    char *why, size_t whylen)
+{
+	return open_db(path, mode, WB_SQLITE_PAGE_SIZE, code, why, whylen);
+}
+
+sqlite3 *
+wb_sqlite_scratch(const char *path, const char *live, int *code, char *why,
+    size_t whylen)
+{
+	return open_db(path, WB_SQLITE_SCRATCH, page_size_of(live), code, why,
+	    whylen);
+}
+
 void
 wb_sqlite_close(sqlite3 *db)
 {
@@ -351,11 +395,19 @@ wb_sqlite_replace(const char *path, sqlite3 *src, int *code, char *why,
 {
 	sqlite3_backup *b;
 	sqlite3 *dst;
+	char sql[64];
 	int rc;
 
 	if ((dst = open_with(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 	    code, why, whylen)) == NULL)
 		return -1;
+	/*
+	 * A new file must take src's page size (wb_sqlite_scratch's) before
+	 * it is in WAL mode; for an existing one this does nothing, and what
+	 * a bad file says is said by set_wal.
+	 */
+	snprintf(sql, sizeof sql, "PRAGMA page_size = %d", page_size_of(path));
+	sqlite3_exec(dst, sql, NULL, NULL, NULL);
 	if (set_wal(dst, path, code, why, whylen) < 0) {
 		if (*code == WB_EXIT_USAGE)
 			snprintf(why + strlen(why), whylen - strlen(why),

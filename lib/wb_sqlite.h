@@ -20,6 +20,13 @@
 
 #define WB_SQLITE_VERSION 1	/* PRAGMA user_version of the schema below */
 #define WB_SQLITE_FTS "issues_fts"
+/*
+ * The page size of a new database: an issue's JSON fits in one page more
+ * often than in 4 KB ones, and a full index writes and reads a quarter
+ * as many pages (on the benchmark's archive, 12% smaller and about 20%
+ * less CPU: BENCHMARKS.md). An existing database keeps its own.
+ */
+#define WB_SQLITE_PAGE_SIZE 16384
 
 /* How to open the database. */
 enum wb_sqlite_mode {
@@ -38,6 +45,15 @@ enum wb_sqlite_mode {
  */
 sqlite3 *wb_sqlite_open(const char *path, enum wb_sqlite_mode mode,
     int *code, char *why, size_t whylen);
+
+/*
+ * wb_sqlite_open(path, WB_SQLITE_SCRATCH, ...) for a scratch database
+ * that will replace the one at 'live' (wb_sqlite_replace): with the same
+ * page size as 'live' has (a database in WAL mode cannot change its
+ * own), WB_SQLITE_PAGE_SIZE when 'live' is absent or no database.
+ */
+sqlite3 *wb_sqlite_scratch(const char *path, const char *live, int *code,
+    char *why, size_t whylen);
 
 /* Close 'db' (NULL: nothing). */
 void wb_sqlite_close(sqlite3 *db);

@@ -17,7 +17,7 @@ wb_sqliteindexer_open(struct wb_sqliteindexer *ix, const char *data,
 
 	*ix = (struct wb_sqliteindexer){ .data = data, .db = db,
 	    .max_issues = max_issues, .max_bytes = max_bytes, .emit = emit };
-	wb_sqliteprefetch_init(&ix->ahead, data);
+	wb_sqliteprefetch_init(&ix->ahead, data, path);
 	if (wb_sqliterows_init(&ix->rows, db, why, sizeof why) < 0)
 		wb_die(WB_EXIT_TEMP, "%s", why);
 	if (path != NULL && wb_sqliteckpt_start(&ix->ckpt, db, path, why,
@@ -62,8 +62,9 @@ transaction(struct wb_sqliteindexer *ix, size_t k)
 		} else if (got > 0 && (same = wb_sqliterows_same(&ix->rows, n,
 		    &s->load, s->sha, why, sizeof why)) < 0)
 			die(ix, why);
-		else if (got > 0 && !same && (got = s->checked) > 0 &&
-		    wb_sqliterows_put(&ix->rows, n, &s->load, why,
+		else if (got > 0 && !same && (wb_sqliteprefetch_prepare(s,
+		    ix->data, n), got = s->checked) > 0 &&
+		    wb_sqliterows_put(&ix->rows, n, &s->load, &s->doc, why,
 		    sizeof why) < 0)
 			die(ix, why);
 		if (got > 0)

@@ -7,12 +7,60 @@
 #define SLOT(p, k) (&(p)->slot[(k) % WB_SQLITEPREFETCH_SLOTS])
 
 void
-wb_sqliteprefetch_init(struct wb_sqliteprefetch *p, const char *data)
+wb_sqliteprefetch_init(struct wb_sqliteprefetch *p, const char *data,
+    const char *path)
 {
 	*p = (struct wb_sqliteprefetch){ .data = data };
 	if (pthread_mutex_init(&p->lock, NULL) != 0 ||
 	    pthread_cond_init(&p->change, NULL) != 0)
 		wb_die(WB_EXIT_TEMP, "unable to set up the reading thread");
+	/* Only a shortcut: without it, every issue is checked. */
+	if (path != NULL && (sqlite3_open_v2(path, &p->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(p->db, "SELECT json, timeline_sha256 FROM "
+	    "issues WHERE number = ?1", -1, SQLITE_PREPARE_PERSISTENT, &p->get,
+	    NULL) != SQLITE_OK)) {
+		sqlite3_close(p->db);
+		p->db = NULL;
+	}
+	if (p->db != NULL)
+		sqlite3_busy_timeout(p->db, 100);
+}
+
+/*
+ * Whether the committed rows of issue n are those of the slot's files
+ * (a failure of the lookup: no, and the files are checked).
+ */
+static int
+stored(struct wb_sqliteprefetch *p, long n, struct wb_sqliteprefetch_slot *s)
+{
+	int same;
+
+	if (p->db == NULL)
+		return 0;
+	sqlite3_bind_int64(p->get, 1, n);
+	same = sqlite3_step(p->get) == SQLITE_ROW &&
+	    wb_sqliterows_stored(p->get, &s->load, s->sha);
+	sqlite3_reset(p->get);
+	return same;
+}
+
+void
+wb_sqliteprefetch_prepare(struct wb_sqliteprefetch_slot *s, const char *data,
+    long number)
+{
+	char why[256];
+
+	if (s->prepared)
+		return;
+	s->prepared = 1;
+	s->checked = wb_esload_check(&s->load, data, number);
+	/* Checked: this cannot fail. */
+	if (s->checked > 0 && wb_sqliterows_read(&s->doc, &s->load, why,
+	    sizeof why) < 0) {
+		wb_warn("issue %ld: %s, skipped", number, why);
+		s->checked = -1;
+	}
 }
 
 static void *
@@ -29,11 +77,13 @@ run(void *arg)
 		pthread_mutex_unlock(&p->lock);
 		/* The slot is this thread's until it is marked ready. */
 		s->got = wb_esload_read(&s->load, p->data, p->numbers[k]);
+		s->prepared = 0;
 		if (s->got > 0) {
 			SHA256((const unsigned char *)s->load.ttext.p,
 			    s->load.ttext.len, s->sha);
-			s->checked = wb_esload_check(&s->load, p->data,
-			    p->numbers[k]);
+			if (!stored(p, p->numbers[k], s))
+				wb_sqliteprefetch_prepare(s, p->data,
+				    p->numbers[k]);
 		}
 		pthread_mutex_lock(&p->lock);
 		s->ready = 1;
@@ -90,8 +140,12 @@ void
 wb_sqliteprefetch_free(struct wb_sqliteprefetch *p)
 {
 	wb_sqliteprefetch_end(p);
-	for (size_t i = 0; i < WB_SQLITEPREFETCH_SLOTS; i++)
+	for (size_t i = 0; i < WB_SQLITEPREFETCH_SLOTS; i++) {
 		wb_esload_free(&p->slot[i].load);
+		wb_sqliterows_doc_free(&p->slot[i].doc);
+	}
+	sqlite3_finalize(p->get);
+	sqlite3_close(p->db);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->change);
 }

@@ -1,5 +1,6 @@
 /* wb — one issue's rows in the SQLite database (wb_sqliterows.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "wb_err.h"
@@ -11,12 +12,12 @@
 static const char *const issue_paths[] = { "title", "state", "created_at",
     "updated_at", "closed_at", "user.login", "milestone.title", "body" };
 enum { I_TITLE, I_STATE, I_CREATED, I_UPDATED, I_CLOSED, I_AUTHOR,
-    I_MILESTONE, I_BODY, I_N };
+    I_MILESTONE, I_BODY, I_N = WB_SQLITEROWS_ISSUE_VALUES };
 static const char *const issue_more[] = { "labels",
     "__WEBCOMPAT_PRIVATE_ISSUE__" };
 static const char *const event_paths[] = { "event", "created_at",
     "actor.login", "body" };
-enum { E_EVENT, E_CREATED, E_ACTOR, E_BODY, E_N };
+enum { E_EVENT, E_CREATED, E_ACTOR, E_BODY, E_N = WB_SQLITEROWS_EVENT_VALUES };
 static const char *const fts_paths[] = { "title", "body" };
 static const char *const name_path[] = { "name" };
 
@@ -140,41 +141,42 @@ bind_buf(sqlite3_stmt *st, int i, const struct wb_es_buf *b, int null)
  * being gathered (joined by newlines, as the view's group_concat does).
  */
 static void
-add_comment(struct wb_sqliterows *w, const char *text,
+add_comment(struct wb_es_buf *comments, const char *text,
     const struct wb_jscan_value *v, int *ncomments)
 {
 	if (v->kind != WB_JSCAN_STRING)
 		return;
 	if ((*ncomments)++ > 0) {
-		reserve(&w->comments, 1);
-		w->comments.p[w->comments.len++] = '\n';
+		reserve(comments, 1);
+		comments->p[comments->len++] = '\n';
 	}
-	append_string(&w->comments, text, v);
+	append_string(comments, text, v);
 }
 
 /* Whether the string value 'v' of 'text' is, unescaped, "commented". */
 static int
-is_comment(struct wb_sqliterows *w, const char *text,
+is_comment(struct wb_es_buf *field, const char *text,
     const struct wb_jscan_value *v)
 {
 	if (v->kind != WB_JSCAN_STRING)
 		return 0;
 	if (memchr(text + v->off, '\\', v->len) == NULL)
 		return v->len == 9 && memcmp(text + v->off, "commented", 9) == 0;
-	w->field.len = 0;
-	append_string(&w->field, text, v);
-	return w->field.len == 9 && memcmp(w->field.p, "commented", 9) == 0;
+	field->len = 0;
+	append_string(field, text, v);
+	return field->len == 9 && memcmp(field->p, "commented", 9) == 0;
 }
 
 /*
  * Feed the full-text index, with 'st' (fts_put or fts_del), the title
- * and body at tv[0..2) of the issue text 'itext' and the comments
- * gathered in w->comments (ncomments of them).
+ * and body of the issue text 'itext' and the comments gathered in
+ * 'comments' (ncomments of them).
  */
 static int
 fts(struct wb_sqliterows *w, sqlite3_stmt *st, long n, const char *itext,
     const struct wb_jscan_value *title, const struct wb_jscan_value *body,
-    int ncomments, char *why, size_t whylen)
+    const struct wb_es_buf *comments, int ncomments, char *why,
+    size_t whylen)
 {
 	w->title.len = w->body.len = 0;
 	if (title->kind == WB_JSCAN_STRING)
@@ -184,7 +186,7 @@ fts(struct wb_sqliterows *w, sqlite3_stmt *st, long n, const char *itext,
 	sqlite3_bind_int64(st, 1, n);
 	bind_buf(st, 2, &w->title, title->kind != WB_JSCAN_STRING);
 	bind_buf(st, 3, &w->body, body->kind != WB_JSCAN_STRING);
-	bind_buf(st, 4, &w->comments, ncomments == 0);
+	bind_buf(st, 4, comments, ncomments == 0);
 	return step(w, st, n, "update the full-text index", why, whylen);
 }
 
@@ -213,7 +215,7 @@ fts_remove(struct wb_sqliterows *w, long n, const char *old, size_t oldlen,
 
 		if (t != NULL && wb_jscan_paths(t, len, &fts_paths[1], 1, &b, e,
 		    sizeof e) == 0)
-			add_comment(w, t, &b, &ncomments);
+			add_comment(&w->comments, t, &b, &ncomments);
 	}
 	sqlite3_reset(w->get_comments);
 	if (rc != SQLITE_DONE) {
@@ -221,7 +223,8 @@ fts_remove(struct wb_sqliterows *w, long n, const char *old, size_t oldlen,
 		    n, sqlite3_errmsg(w->db));
 		return -1;
 	}
-	return fts(w, w->fts_del, n, old, &v[0], &v[1], ncomments, why, whylen);
+	return fts(w, w->fts_del, n, old, &v[0], &v[1], &w->comments, ncomments,
+	    why, whylen);
 }
 
 /*
@@ -326,37 +329,80 @@ put_labels(struct wb_sqliterows *w, long n, const char *text,
 	return 0;
 }
 
-/* Insert the event rows; gather the comments into w->comments. */
+/* Insert the event rows, their values read into 'd'. */
 static int
 put_events(struct wb_sqliterows *w, long n, const struct wb_esload *ld,
-    int *ncomments, char *why, size_t whylen)
+    const struct wb_sqliterows_doc *d, char *why, size_t whylen)
 {
-	struct wb_jscan_value v[E_N];
-	char e[128];
-
-	w->comments.len = 0;
-	*ncomments = 0;
 	for (size_t i = 0; i < ld->spans.n; i++) {
 		const char *t = ld->ttext.p + ld->spans.v[i].off;
-		size_t len = ld->spans.v[i].len;
+		const struct wb_jscan_value *v = d->event + i * E_N;
 
-		/* Checked whole already: this cannot fail. */
-		if (wb_jscan_paths(t, len, event_paths, E_N, v, e, sizeof e) < 0) {
-			snprintf(why, whylen, "issue %ld: event %zu: %s", n, i, e);
-			return -1;
-		}
 		sqlite3_bind_int64(w->put_event, 1, n);
 		sqlite3_bind_int64(w->put_event, 2, (sqlite3_int64)i);
-		sqlite3_bind_text(w->put_event, 3, t, (int)len, SQLITE_STATIC);
+		sqlite3_bind_text(w->put_event, 3, t, (int)ld->spans.v[i].len,
+		    SQLITE_STATIC);
 		bind_string(w->put_event, 4, t, &v[E_EVENT], &w->title);
 		bind_string(w->put_event, 5, t, &v[E_CREATED], &w->body);
 		bind_string(w->put_event, 6, t, &v[E_ACTOR], &w->labels);
 		if (step(w, w->put_event, n, "store its events", why, whylen) < 0)
 			return -1;
-		if (is_comment(w, t, &v[E_EVENT]))
-			add_comment(w, t, &v[E_BODY], ncomments);
 	}
 	return 0;
+}
+
+int
+wb_sqliterows_read(struct wb_sqliterows_doc *d, const struct wb_esload *ld,
+    char *why, size_t whylen)
+{
+	const char *it = ld->itext.p;
+
+	if (wb_jscan_paths(it, ld->itext.len, issue_paths, I_N, d->issue, why,
+	    whylen) < 0 || wb_jscan_paths(it, ld->itext.len, issue_more, 2,
+	    d->more, why, whylen) < 0)
+		return -1;
+	if (ld->spans.n > (d->cap / E_N)) {
+		struct wb_jscan_value *p;
+		size_t cap = ld->spans.n * E_N * 2;
+
+		if ((p = realloc(d->event, cap * sizeof *p)) == NULL)
+			wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
+		d->event = p;
+		d->cap = cap;
+	}
+	d->comments.len = 0;
+	d->ncomments = 0;
+	for (size_t i = 0; i < ld->spans.n; i++) {
+		const char *t = ld->ttext.p + ld->spans.v[i].off;
+		struct wb_jscan_value *v = d->event + i * E_N;
+
+		if (wb_jscan_paths(t, ld->spans.v[i].len, event_paths, E_N, v,
+		    why, whylen) < 0)
+			return -1;
+		if (is_comment(&d->field, t, &v[E_EVENT]))
+			add_comment(&d->comments, t, &v[E_BODY], &d->ncomments);
+	}
+	return 0;
+}
+
+void
+wb_sqliterows_doc_free(struct wb_sqliterows_doc *d)
+{
+	free(d->event);
+	wb_es_buf_free(&d->comments);
+	wb_es_buf_free(&d->field);
+	*d = (struct wb_sqliterows_doc){ 0 };
+}
+
+int
+wb_sqliterows_stored(sqlite3_stmt *row, const struct wb_esload *ld,
+    const unsigned char *sha)
+{
+	return (size_t)sqlite3_column_bytes(row, 0) == ld->itext.len &&
+	    memcmp(sqlite3_column_blob(row, 0), ld->itext.p,
+	    ld->itext.len) == 0 &&
+	    sqlite3_column_bytes(row, 1) == 32 &&
+	    memcmp(sqlite3_column_blob(row, 1), sha, 32) == 0;
 }
 
 int
@@ -368,12 +414,7 @@ wb_sqliterows_same(struct wb_sqliterows *w, long n, const struct wb_esload *ld,
 	memcpy(w->sha, sha, sizeof w->sha);
 	if ((stored = lookup(w, n, why, whylen)) < 0)
 		return -1;
-	same = stored &&
-	    (size_t)sqlite3_column_bytes(w->get, 0) == ld->itext.len &&
-	    memcmp(sqlite3_column_blob(w->get, 0), ld->itext.p,
-	    ld->itext.len) == 0 &&
-	    sqlite3_column_bytes(w->get, 1) == (int)sizeof w->sha &&
-	    memcmp(sqlite3_column_blob(w->get, 1), w->sha, sizeof w->sha) == 0;
+	same = stored && wb_sqliterows_stored(w->get, ld, sha);
 	sqlite3_reset(w->get);
 	w->unchanged += same;
 	return same;
@@ -381,25 +422,17 @@ wb_sqliterows_same(struct wb_sqliterows *w, long n, const struct wb_esload *ld,
 
 int
 wb_sqliterows_put(struct wb_sqliterows *w, long n, const struct wb_esload *ld,
-    char *why, size_t whylen)
+    const struct wb_sqliterows_doc *d, char *why, size_t whylen)
 {
-	struct wb_jscan_value v[I_N], more[2];
+	const struct wb_jscan_value *v = d->issue, *more = d->more;
 	const char *it = ld->itext.p;
 	sqlite3_stmt *put = w->put;
-	int stored, has_labels, ncomments;
-	char e[128];
+	int stored, has_labels;
 
 	if ((stored = lookup(w, n, why, whylen)) < 0)
 		return -1;
 	if (clear(w, n, stored, why, whylen) < 0)
 		return -1;
-	/* Checked whole already: these cannot fail. */
-	if (wb_jscan_paths(it, ld->itext.len, issue_paths, I_N, v, e,
-	    sizeof e) < 0 || wb_jscan_paths(it, ld->itext.len, issue_more, 2,
-	    more, e, sizeof e) < 0) {
-		snprintf(why, whylen, "issue %ld: %s", n, e);
-		return -1;
-	}
 	has_labels = labels(w, it, &more[0]);
 	sqlite3_bind_int64(put, 1, n);
 	sqlite3_bind_text(put, 2, it, (int)ld->itext.len, SQLITE_STATIC);
@@ -416,9 +449,9 @@ wb_sqliterows_put(struct wb_sqliterows *w, long n, const struct wb_esload *ld,
 	sqlite3_bind_blob(put, 12, w->sha, sizeof w->sha, SQLITE_STATIC);
 	if (step(w, put, n, "store it", why, whylen) < 0 ||
 	    (has_labels && put_labels(w, n, it, &more[0], why, whylen) < 0) ||
-	    put_events(w, n, ld, &ncomments, why, whylen) < 0 ||
-	    fts(w, w->fts_put, n, it, &v[I_TITLE], &v[I_BODY], ncomments, why,
-	    whylen) < 0)
+	    put_events(w, n, ld, d, why, whylen) < 0 ||
+	    fts(w, w->fts_put, n, it, &v[I_TITLE], &v[I_BODY], &d->comments,
+	    d->ncomments, why, whylen) < 0)
 		return -1;
 	w->written++;
 	return 0;

@@ -21,6 +21,37 @@
 #include "wb_es.h"
 #include "wb_esload.h"
 
+#define WB_SQLITEROWS_ISSUE_VALUES 8	/* read from issue.json */
+#define WB_SQLITEROWS_EVENT_VALUES 4	/* read from each event */
+
+/*
+ * What wb_sqliterows_put takes from an issue's checked files, besides
+ * their text: the values of the derived columns and the comments for the
+ * full-text index. Made by wb_sqliterows_read, which touches no
+ * database, so that the reading thread makes it
+ * (lib/wb_sqliteprefetch.c) while the writer writes. Zero-initialise it;
+ * reuse it from issue to issue.
+ */
+struct wb_sqliterows_doc {
+	struct wb_jscan_value issue[WB_SQLITEROWS_ISSUE_VALUES];
+	struct wb_jscan_value more[2];	/* labels, the private flag */
+	struct wb_jscan_value *event;	/* WB_SQLITEROWS_EVENT_VALUES each */
+	size_t cap;			/* of event, in values */
+	struct wb_es_buf comments;	/* bodies of "commented" events, */
+	int ncomments;			/* joined by newlines; how many */
+	struct wb_es_buf field;		/* scratch */
+};
+
+/*
+ * Read into 'd' the values of the files in 'ld' (checked by
+ * wb_esload_check). Returns 0, or -1 with why[whylen] set (they were
+ * not checked). Dies 111 out of memory.
+ */
+int wb_sqliterows_read(struct wb_sqliterows_doc *d, const struct wb_esload *ld,
+    char *why, size_t whylen);
+
+void wb_sqliterows_doc_free(struct wb_sqliterows_doc *d);
+
 struct wb_sqliterows {
 	sqlite3 *db;
 	sqlite3_stmt *get, *get_comments, *put, *del, *del_events, *put_event,
@@ -39,6 +70,14 @@ int wb_sqliterows_init(struct wb_sqliterows *w, sqlite3 *db, char *why,
     size_t whylen);
 
 /*
+ * Whether 'row', a row of (issues.json, issues.timeline_sha256), is that
+ * of the files in 'ld', 'sha' the SHA-256 (32 bytes) of its
+ * timeline.json: 1 or 0.
+ */
+int wb_sqliterows_stored(sqlite3_stmt *row, const struct wb_esload *ld,
+    const unsigned char *sha);
+
+/*
  * Whether the rows of issue 'number' are already those of its files in
  * 'ld' (read by wb_esload_read, not necessarily checked: what was stored
  * was), 'sha' the SHA-256 of its timeline.json: 1 if so (counted as
@@ -51,12 +90,14 @@ int wb_sqliterows_same(struct wb_sqliterows *w, long number,
 
 /*
  * Make the rows of issue 'number' those of its files in 'ld' (checked by
- * wb_esload_check), after wb_sqliterows_same said they differ. Returns
+ * wb_esload_check), whose values wb_sqliterows_read put in 'd', after
+ * wb_sqliterows_same said they differ. Returns
  * 0, or -1 with why[whylen] set when SQLite failed (the transaction must
  * then be rolled back). Dies 111 out of memory.
  */
 int wb_sqliterows_put(struct wb_sqliterows *w, long number,
-    const struct wb_esload *ld, char *why, size_t whylen);
+    const struct wb_esload *ld, const struct wb_sqliterows_doc *d, char *why,
+    size_t whylen);
 
 /* Remove every row of issue 'number'. Returns 0, or -1 as above. */
 int wb_sqliterows_remove(struct wb_sqliterows *w, long number, char *why,

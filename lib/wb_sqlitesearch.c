@@ -1,4 +1,5 @@
 /* wb — the search query over the SQLite database (wb_sqlitesearch.h). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,17 +51,49 @@ add(char *buf, size_t cap, size_t *len, const char *sql)
 	}
 }
 
+/* Append the formatted SQL to buf[cap] at *len, as add(). */
+static void __attribute__((format(printf, 4, 5)))
+addf(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+{
+	char piece[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(piece, sizeof piece, fmt, ap);
+	va_end(ap);
+	add(buf, cap, len, piece);
+}
+
 sqlite3_stmt *
 wb_sqlitesearch_prepare(sqlite3 *db, const struct wb_sqlitesearch *s,
     int *code, char *why, size_t whylen)
 {
-	size_t cap = 1024 + s->nlabels * 80, len = 0;
-	char sql[cap];
+	size_t cap = 2048 + s->nlabels * 160, len = 0, flen = 0;
+	char sql[cap], filters[cap], from[160];
+	int p = 2, filtered = s->state != NULL || s->nlabels > 0 ||
+	    s->since != NULL || s->until != NULL;
 	sqlite3_stmt *st;
-	int p = 0;
 
 	/*
-	 * Rank every match, keep the best, and only then make their
+	 * The filters, their parameters numbered (?1 is the query, ?2 the
+	 * limit), so that the window below can repeat them.
+	 */
+	filters[0] = '\0';
+	if (s->state != NULL)
+		addf(filters, cap, &flen, " AND i.state = ?%d", ++p);
+	for (size_t k = 0; k < s->nlabels; k++)
+		addf(filters, cap, &flen, " AND i.number IN (SELECT number FROM "
+		    "issue_labels WHERE name = ?%d)", ++p);
+	if (s->since != NULL)
+		addf(filters, cap, &flen, " AND i.updated_at >= ?%d", ++p);
+	if (s->until != NULL)
+		addf(filters, cap, &flen, " AND i.updated_at < ?%d", ++p);
+	/* Without filters, the ranking reads the full-text index alone. */
+	snprintf(from, sizeof from, filtered ? WB_SQLITE_FTS " JOIN issues "
+	    "AS i ON i.number = " WB_SQLITE_FTS ".rowid" : WB_SQLITE_FTS);
+
+	/*
+	 * Rank the matches, keep the best, and only then make their
 	 * snippets (the costly part: each tokenizes the issue's text again),
 	 * matching the query once more for each row kept.
 	 */
@@ -70,33 +103,35 @@ wb_sqlitesearch_prepare(sqlite3 *db, const struct wb_sqlitesearch *s,
 		add(sql, cap, &len, "SELECT i.number, i.title, i.state, "
 		    "i.updated_at, snippet(" WB_SQLITE_FTS ", -1, '\xc2\xab', "
 		    "'\xc2\xbb', '\xe2\x80\xa6', 12) FROM (");
-	/* Without filters, the ranking reads the full-text index alone. */
-	if (s->query != NULL && s->state == NULL && s->nlabels == 0 &&
-	    s->since == NULL && s->until == NULL)
-		add(sql, cap, &len, "SELECT rowid AS n, rank AS r FROM "
-		    WB_SQLITE_FTS " WHERE " WB_SQLITE_FTS " MATCH ?1");
-	else if (s->query != NULL)
-		add(sql, cap, &len, "SELECT i.number AS n, " WB_SQLITE_FTS
-		    ".rank AS r FROM " WB_SQLITE_FTS " JOIN issues AS i "
-		    "ON i.number = " WB_SQLITE_FTS ".rowid WHERE " WB_SQLITE_FTS
-		    " MATCH ?1");
-	else
+	if (s->query != NULL) {
+		addf(sql, cap, &len, "SELECT " WB_SQLITE_FTS ".rowid AS n, "
+		    WB_SQLITE_FTS ".rank AS r FROM %s WHERE " WB_SQLITE_FTS
+		    " MATCH ?1", from);
+		add(sql, cap, &len, filters);
+	} else {
 		add(sql, cap, &len, "SELECT i.number, i.title, i.state, "
 		    "i.updated_at, NULL FROM issues AS i WHERE 1");
-	if (s->state != NULL)
-		add(sql, cap, &len, " AND i.state = ?");
-	for (size_t k = 0; k < s->nlabels; k++)
-		add(sql, cap, &len, " AND i.number IN (SELECT number FROM "
-		    "issue_labels WHERE name = ?)");
-	if (s->since != NULL)
-		add(sql, cap, &len, " AND i.updated_at >= ?");
-	if (s->until != NULL)
-		add(sql, cap, &len, " AND i.updated_at < ?");
+		add(sql, cap, &len, filters);
+	}
+	/*
+	 * The window: with a limit, only the 'window' most recent matches
+	 * (the highest numbers) are ranked, found in the full-text index's
+	 * order at no cost for ranking; bm25 then reads each one's sizes
+	 * and positions, which for a word in every issue is most of the time.
+	 */
+	if (s->query != NULL && !s->count && s->limit >= 0 && s->window > 0) {
+		addf(sql, cap, &len, " AND " WB_SQLITE_FTS ".rowid >= coalesce(("
+		    "SELECT " WB_SQLITE_FTS ".rowid FROM %s WHERE " WB_SQLITE_FTS
+		    " MATCH ?1", from);
+		add(sql, cap, &len, filters);
+		addf(sql, cap, &len, " ORDER BY " WB_SQLITE_FTS ".rowid DESC "
+		    "LIMIT 1 OFFSET %lld), 0)", s->window - 1);
+	}
 	if (s->query != NULL)
 		add(sql, cap, &len, " ORDER BY r, n");
 	else
 		add(sql, cap, &len, " ORDER BY i.updated_at DESC, i.number DESC");
-	add(sql, cap, &len, " LIMIT ?");
+	add(sql, cap, &len, " LIMIT ?2");
 	if (s->count)
 		add(sql, cap, &len, ")");
 	else if (s->query != NULL)
@@ -112,8 +147,10 @@ wb_sqlitesearch_prepare(sqlite3 *db, const struct wb_sqlitesearch *s,
 		    " (run wb-sqlite --rebuild)" : "");
 		return NULL;
 	}
+	p = 2;
 	if (s->query != NULL)
-		sqlite3_bind_text(st, ++p, s->query, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1, s->query, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, s->limit);
 	if (s->state != NULL)
 		sqlite3_bind_text(st, ++p, s->state, -1, SQLITE_STATIC);
 	for (size_t k = 0; k < s->nlabels; k++)
@@ -122,7 +159,6 @@ wb_sqlitesearch_prepare(sqlite3 *db, const struct wb_sqlitesearch *s,
 		sqlite3_bind_text(st, ++p, s->since, -1, SQLITE_STATIC);
 	if (s->until != NULL)
 		sqlite3_bind_text(st, ++p, s->until, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, ++p, s->limit);
 	return st;
 }
 

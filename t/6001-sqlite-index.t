@@ -5,7 +5,7 @@
 # rows as they were; schema versions; --rebuild.
 . "${0%/*}/lib.sh"
 . "${0%/*}/lib-sqlite.sh"
-plan 60
+plan 61
 
 D=$SCRATCH/data
 DB=$D/wb.sqlite
@@ -36,6 +36,7 @@ wb-sqlite: warning: 1 issue was not indexed" "said"
 is "$(sq "$SCRATCH/fresh/wb.sqlite" 'PRAGMA journal_mode; PRAGMA user_version; SELECT count(*) FROM issues')" "wal
 1
 0" "a new database: WAL mode, schema version 1, empty"
+is "$(sq "$SCRATCH/fresh/wb.sqlite" 'PRAGMA page_size')" 16384 "a new database has 16 KB pages"
 
 # A first run.
 for n in $(seq 1 20); do mk_sq_issue "$D" "$n" $((n % 7 * 3)); done
@@ -170,12 +171,14 @@ wal" "schema version 1, WAL mode"
 is "$(fts_vocab "$SCRATCH/v99.sqlite" | md5sum)" "$(fts_vocab "$DB" | md5sum)" "the same full-text index"
 is "$(find "$SCRATCH" -maxdepth 1 -name '*.rebuild-*' | wc -l)" 0 "no scratch file left"
 run env WB_SQLITE="$SCRATCH/foreign.sqlite" wb-sqlite --rebuild
-is "$RC:$(sq "$SCRATCH/foreign.sqlite" 'SELECT count(*) FROM issues; PRAGMA user_version')" "0:21
-1" "--rebuild replaces a foreign database too"
+is "$RC:$(sq "$SCRATCH/foreign.sqlite" 'SELECT count(*) FROM issues; PRAGMA user_version; PRAGMA page_size')" "0:21
+1
+4096" "--rebuild replaces a foreign database too, which keeps its 4 KB pages"
 run env WB_SQLITE="$SCRATCH/junk.sqlite" wb-sqlite --rebuild
 is "$RC:$ERR" "100:wb-sqlite: fatal: unable to use $SCRATCH/junk.sqlite: file is not a database: move it away and run wb-sqlite --rebuild again" "but not a file that is no database"
 run env WB_SQLITE="$SCRATCH/new.sqlite" wb-sqlite --rebuild
-is "$RC:$(sq "$SCRATCH/new.sqlite" 'SELECT count(*) FROM issues')" "0:21" "--rebuild creates a missing database"
+is "$RC:$(sq "$SCRATCH/new.sqlite" 'SELECT count(*) FROM issues; PRAGMA page_size')" "0:21
+16384" "--rebuild creates a missing database, with 16 KB pages"
 printf '{"number":7,"title":"tru' >"$D/current/7/issue.json"
 run env WB_SQLITE="$SCRATCH/new.sqlite" wb-sqlite --rebuild
 is "$RC:$ERR" "1:wb-sqlite: warning: issue 7: $D/current/7/issue.json is not a JSON object: unterminated string at byte 24, skipped

@@ -5,13 +5,13 @@
 # database is named with its fix.
 . "${0%/*}/lib.sh"
 . "${0%/*}/lib-sqlite.sh"
-plan 40
+plan 48
 
 D=$SCRATCH/data
 DB=$D/wb.sqlite
 WB_DATA=$D
 export WB_DATA
-U='wb-search [--state open|closed] [--label NAME]... [--since T] [--until T] [--limit N] [--count] [QUERY]'
+U='wb-search [--state open|closed] [--label NAME]... [--since T] [--until T] [--limit N] [--window N] [--count] [QUERY]'
 
 # issue N STATE UPDATED LABELS TITLE BODY [COMMENT]
 issue() {
@@ -34,7 +34,7 @@ nums() { printf '%s\n' "$1" | jq -r .number | tr '\n' ' '; }
 
 run wb-search --help
 is "$RC" 0 "--help exits 0"
-like "$OUT" "^usage: wb-search \[--state open\|closed\] \[--label NAME\]\.\.\. \[--since T\] \[--until T\] \[--limit N\] \[--count\] \[QUERY\]$" "--help prints the usage"
+like "$OUT" "^usage: wb-search \[--state open\|closed\] \[--label NAME\]\.\.\. \[--since T\] \[--until T\] \[--limit N\] \[--window N\] \[--count\] \[QUERY\]$" "--help prints the usage"
 run wb-search --version
 is "$OUT" "wb-search (wb) 0.1.0" "--version"
 run wb-search --bogus
@@ -96,6 +96,31 @@ ok "$([ "$RC" -eq 0 ] || [ "$RC" -eq 100 ]; echo $?)" "3,000 nested parentheses:
 ors=$(awk 'BEGIN { for (i = 0; i < 6000; i++) printf "w%d OR ", i; printf "video" }')
 run wb-search --count "$ors"
 is "$RC:$OUT" "0:4" "6,000 ORs: answered"
+
+# The window: with --limit, the best of the N most recent matches (the
+# highest numbers) that pass the filters. Issue 10 holds "common" most
+# often, so it ranks first over all; 30-39 hold it once each.
+W=$SCRATCH/w
+for n in 10 $(seq 30 39); do
+	st=open; [ $((n % 3)) -eq 0 ] && st=closed
+	body=common; [ "$n" -eq 10 ] && body='common common common common'
+	mkdir -p "$W/current/$n"
+	printf '{"number":%s,"state":"%s","updated_at":"2022-02-01T00:00:00Z","title":"t%s","body":"%s filler words to pad the body"}' \
+		"$n" "$st" "$n" "$body" >"$W/current/$n/issue.json"
+	echo '[]' >"$W/current/$n/timeline.json"
+done
+WS="env WB_DATA=$W WB_SQLITE=$W/wb.sqlite"
+printf '%s\n' 10 $(seq 30 39) | $WS wb-sqlite >/dev/null
+wq() { sq "$W/wb.sqlite" "$1" | tr '\n' ' '; }
+is "$(nums "$($WS wb-search --limit 3 --window 0 common)")" "$(wq "SELECT rowid FROM issues_fts WHERE issues_fts MATCH 'common' ORDER BY rank, rowid LIMIT 3")" "--window 0: every match ranked"
+like "$(nums "$($WS wb-search --limit 3 --window 0 common)")" "^10 " "over every match, issue 10 ranks first"
+is "$(nums "$($WS wb-search --limit 3 --window 5 common)")" "$(wq "SELECT rowid FROM issues_fts WHERE issues_fts MATCH 'common' AND rowid >= 35 ORDER BY rank, rowid LIMIT 3")" "--window 5: the best 3 of the 5 most recent matches (35-39)"
+is "$(nums "$($WS wb-search --limit 20 common)" | wc -w)" 11 "the default window (2000) holds every match here"
+is "$(nums "$($WS wb-search common)" | cut -d ' ' -f 1)" 10 "without --limit, no window: every match ranked"
+is "$(nums "$($WS wb-search --limit 2 --window 3 --state closed common)")" "$(wq "SELECT issues_fts.rowid FROM issues_fts JOIN issues ON number = issues_fts.rowid WHERE issues_fts MATCH 'common' AND state = 'closed' AND issues_fts.rowid >= 33 ORDER BY rank, issues_fts.rowid LIMIT 2")" "with --state, the window is of the closed matches (33, 36, 39)"
+is "$($WS wb-search --count --limit 2 --window 1 common)" 2 "--count ignores the window"
+run wb-search --window many video
+is "$RC:$ERR" "100:wb-search: fatal: --window is not a decimal integer (0..1000000000): many" "--window checked"
 
 # The database: missing, foreign, newer; never written.
 run env WB_SQLITE="$SCRATCH/none.sqlite" wb-search video

@@ -9,7 +9,8 @@
 #   - re-indexing the unchanged archive, against the first indexing;
 #   - the database's size against the archive's JSON bytes; peak RSS;
 #   - wb-search, whole process, a one-word query on the 32,000-issue
-#     database, against the sqlite3 shell running the same SQL.
+#     database, against the sqlite3 shell running the same SQL, with the
+#     default window and with every match ranked.
 # RUNS (default 3) runs of each on 2,000 issues, RUNS_BIG (default 1) on
 # 32,000; SEARCH_RUNS (default 50) of each search.
 # shellcheck disable=SC2034
@@ -95,21 +96,33 @@ one() {
 one 2000 "$SCRATCH/small" "$RUNS"
 one 32000 "$G" "$RUNS_BIG"
 
-# wb-search, whole process, against the shell running the same SQL.
+# wb-search, whole process, against the shell running the same SQL:
+# with the default window (the best 20 of the 2,000 most recent
+# matches) and with --window 0 (every match ranked).
 DB=$SCRATCH/32000.sqlite
 search() {
-	_w=$1
-	sql="SELECT i.number, i.title, i.state, i.updated_at, snippet(issues_fts, -1, '«', '»', '…', 12) FROM (SELECT rowid AS n, rank AS r FROM issues_fts WHERE issues_fts MATCH '$_w' ORDER BY r, n LIMIT 20) AS top CROSS JOIN issues_fts ON issues_fts.rowid = top.n AND issues_fts MATCH '$_w' JOIN issues AS i ON i.number = top.n ORDER BY top.r, top.n"
-	[ "$(WB_SQLITE=$DB wb-search --limit 20 "$_w" | jq -r .number)" = "$(sqlite3 "$DB" "$sql" | cut -d '|' -f 1)" ] ||
+	_w=$1 _win=$2
+	if [ "$_win" -gt 0 ]; then
+		_cap="AND issues_fts.rowid >= coalesce((SELECT issues_fts.rowid FROM issues_fts WHERE issues_fts MATCH '$_w' ORDER BY issues_fts.rowid DESC LIMIT 1 OFFSET $((_win - 1))), 0)"
+	else
+		_cap=
+	fi
+	sql="SELECT i.number, i.title, i.state, i.updated_at, snippet(issues_fts, -1, '«', '»', '…', 12) FROM (SELECT issues_fts.rowid AS n, issues_fts.rank AS r FROM issues_fts WHERE issues_fts MATCH '$_w' $_cap ORDER BY r, n LIMIT 20) AS top CROSS JOIN issues_fts ON issues_fts.rowid = top.n AND issues_fts MATCH '$_w' JOIN issues AS i ON i.number = top.n ORDER BY top.r, top.n"
+	[ "$(WB_SQLITE=$DB wb-search --limit 20 --window "$_win" "$_w" | jq -r .number)" = "$(sqlite3 "$DB" "$sql" | cut -d '|' -f 1)" ] ||
 		echo "60-sqlite: wb-search and the shell disagree on $_w" >&2
 	WB_SQLITE=$DB hyperfine -N -w 3 -r "$SEARCH_RUNS" --export-json "$SCRATCH/h.json" \
-		"wb-search --limit 20 $_w" \
+		"wb-search --limit 20 --window $_win $_w" \
 		"sqlite3 $DB \"$sql\"" >/dev/null 2>&1
 	ws=$(jq '.results[0].median * 1000 | . * 100 | round / 100' "$SCRATCH/h.json")
 	sh=$(jq '.results[1].median * 1000 | . * 100 | round / 100' "$SCRATCH/h.json")
-	row "wb-search --limit 20 $_w, 32000 issues (ms) vs sqlite3" "$ws" "$sh" "$(ratio "$ws" "$sh")"
+	wu=$(jq '.results[0].user * 1000 | . * 100 | round / 100' "$SCRATCH/h.json")
+	su=$(jq '.results[1].user * 1000 | . * 100 | round / 100' "$SCRATCH/h.json")
+	row "wb-search --limit 20 --window $_win $_w (ms) vs sqlite3" "$ws" "$sh" "$(ratio "$ws" "$sh")"
+	row "  mean user CPU (ms)" "$wu" "$su" "$(ratio "$wu" "$su")"
 	row "  matches of $_w" "$(WB_SQLITE=$DB wb-search --count "$_w")" "" ""
 }
-search video
-search example12
+search video 2000
+search video 0
+search example12 2000
+search example12 0
 exit 0
