@@ -34,7 +34,7 @@
 	"  -U, --until T      updated before T\n" \
 	"  -n, --limit N      at most N issues (default: all)\n" \
 	"  -w, --window N     with --limit, rank the N most recent matches\n" \
-	"                     (default 2000; 0: every match)\n" \
+	"                     (default 0: every match)\n" \
 	"  -c, --count        print the number of matches only\n" \
 	"See wb-search(1).\n"
 

@@ -14,7 +14,7 @@
 #include <sqlite3.h>
 
 #define WB_SQLITESEARCH_MAX_QUERY 65536	/* bytes of a query */
-#define WB_SQLITESEARCH_WINDOW 2000	/* the default window, see below */
+#define WB_SQLITESEARCH_WINDOW 0	/* the default window: every match */
 
 struct wb_sqlitesearch {
 	const char *query;		/* FTS5 query; NULL: filters alone */

@@ -115,7 +115,7 @@ wq() { sq "$W/wb.sqlite" "$1" | tr '\n' ' '; }
 is "$(nums "$($WS wb-search --limit 3 --window 0 common)")" "$(wq "SELECT rowid FROM issues_fts WHERE issues_fts MATCH 'common' ORDER BY rank, rowid LIMIT 3")" "--window 0: every match ranked"
 like "$(nums "$($WS wb-search --limit 3 --window 0 common)")" "^10 " "over every match, issue 10 ranks first"
 is "$(nums "$($WS wb-search --limit 3 --window 5 common)")" "$(wq "SELECT rowid FROM issues_fts WHERE issues_fts MATCH 'common' AND rowid >= 35 ORDER BY rank, rowid LIMIT 3")" "--window 5: the best 3 of the 5 most recent matches (35-39)"
-is "$(nums "$($WS wb-search --limit 20 common)" | wc -w)" 11 "the default window (2000) holds every match here"
+is "$(nums "$($WS wb-search --limit 20 common)" | wc -w)" 11 "by default every match is ranked"
 is "$(nums "$($WS wb-search common)" | cut -d ' ' -f 1)" 10 "without --limit, no window: every match ranked"
 is "$(nums "$($WS wb-search --limit 2 --window 3 --state closed common)")" "$(wq "SELECT issues_fts.rowid FROM issues_fts JOIN issues ON number = issues_fts.rowid WHERE issues_fts MATCH 'common' AND state = 'closed' AND issues_fts.rowid >= 33 ORDER BY rank, issues_fts.rowid LIMIT 2")" "with --state, the window is of the closed matches (33, 36, 39)"
 is "$($WS wb-search --count --limit 2 --window 1 common)" 2 "--count ignores the window"
