@@ -626,7 +626,8 @@ class Chaos:
         rng = random.Random(P["seed"] + 2)
         order = []
         while time.time() < end:
-            time.sleep(rng.uniform(P["kill_min"], P["kill_max"]))
+            time.sleep(max(0.0, min(rng.uniform(P["kill_min"], P["kill_max"]),
+                                    end - time.time())))
             if time.time() >= end:
                 break
             for _ in range(20):
@@ -1176,8 +1177,16 @@ def report(c):
     return npass == len(results)
 
 
+def interrupted(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main():
     global OUT_FILE
+    # Stopped by a signal, it still stops what it started (the finally).
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGHUP, interrupted)
     for tool in ("s6-svscan", "s6-svscanctl", "execlineb", "redis-server", "redis-cli"):
         if shutil.which(tool) is None:
             print("chaos: %s is not installed" % tool, file=sys.stderr)
