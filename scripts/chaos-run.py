@@ -675,17 +675,18 @@ class Chaos:
     def github_chaos(self, end):
         rng = random.Random(P["seed"] + 3)
         rate_at = time.time() + (end - time.time()) * 0.4
-        kinds = [("status", 5), ("drop", 3), ("truncate", 3), ("cut", 1)]
-        pool = [k for k, w in kinds for _ in range(w)]
+        # Every kind in turn, 5xx twice as often.
+        pool = ["status", "drop", "status", "truncate", "cut"]
+        turn = 0
         seen = {}
         armed_at = 0
         while time.time() < end:
             time.sleep(rng.uniform(0.3, 1.0))
-            # At most one fault per 25 requests: armed faults pile up
+            # At most one fault per 15 requests: armed faults pile up
             # while the downloader restarts, and six in a row would fail
             # one issue for good (until its lease expires).
             total = self.count_requests(seen)
-            if total - armed_at < 25:
+            if total - armed_at < 15:
                 continue
             armed_at = total
             if self.ratelimits == 0 and time.time() >= rate_at:
@@ -695,7 +696,8 @@ class Chaos:
                 self.fault()
                 say("github: rate limit spent, reset in 3 s")
                 continue
-            kind = rng.choice(pool)
+            kind = pool[turn % len(pool)]
+            turn += 1
             f = {"kind": kind, "times": rng.randint(1, 2), "after": rng.randint(0, 5),
                  "match": rng.choice([r"/issues/\d+$", r"/issues/\d+/timeline", r"/issues/\d+"])}
             if kind == "status":
