@@ -195,7 +195,7 @@ class Monitor:
                     inst = self.instances.get(key)
                     if inst is None:
                         inst = {"service": name, "born": now, "died": None,
-                                "procs": {}}
+                                "procs": {}, "sup": (sp, t[sp][1])}
                         self.instances[key] = inst
                     todo = [root]
                     while todo:
@@ -248,11 +248,17 @@ class Monitor:
             return sorted({i["service"] for i in self.instances.values()})
 
     def orphans(self):
-        """Processes of dead instances still alive now."""
+        """Processes of dead instances still alive now, and processes of
+        live ones no longer under the instance (reparented)."""
         res = []
+        t = proc_table()
         with self.lock:
             for key, inst in self.instances.items():
                 if inst["died"] is None:
+                    mine = {p for (p, start) in inst["procs"] if p in t and t[p][1] == start}
+                    for (p, start), comm in inst["procs"].items():
+                        if p in mine and p != key[1] and t[p][0] not in mine:
+                            res.append((inst["service"], p, start, comm + " (reparented)", 0.0))
                     continue
                 for (p, start), comm in inst["procs"].items():
                     if alive(p, start):
@@ -866,6 +872,16 @@ class Chaos:
             res[q] = r.stdout.strip() if r.returncode == 0 else "error: " + r.stderr.strip()
         return res
 
+    def dead_letters(self):
+        """Parked items per queue, once wb-queue knows dead letters."""
+        res = {}
+        for q in ("download", "index"):
+            r = subprocess.run(["wb-queue", "dead", q], env=self.env,
+                               capture_output=True, text=True)
+            if r.returncode == 0:
+                res[q] = [l for l in r.stdout.splitlines() if l.strip()]
+        return res
+
     def queue_items(self, q):
         r = subprocess.run(["wb-queue", "list", q], env=self.env, capture_output=True, text=True)
         return r.stdout.strip().splitlines()
@@ -976,6 +992,7 @@ class Chaos:
             "index": self.index_diff(),
             "temp": self.temp_files(),
             "orphans": self.monitor.orphans(),
+            "dead": self.dead_letters(),
         }
         say("exact state %s" % ("after %.1f s" % reached if reached is not None
                                 else "not reached within %.0f s of the last fault" % P["settle"]))
@@ -1125,6 +1142,13 @@ def report(c):
             det.append("%s: %s items: %s" % (name, q[name], " | ".join(items[:8])))
     check(q == {"download": "0", "index": "0"},
           "both queues empty (download %s, index %s)" % (q["download"], q["index"]), det)
+    dead = f["dead"]
+    if dead:
+        check(not any(dead.values()), "no dead letter (%s)" % ", ".join(
+            "%s %d" % (k, len(v)) for k, v in sorted(dead.items())),
+            ["%s: %s" % (k, " | ".join(v[:10])) for k, v in sorted(dead.items()) if v])
+    else:
+        out("# dead letters: wb-queue dead is not available here")
 
     missing, extra, differ, others = f["archive"]
     check(not (missing or extra or differ or others),
