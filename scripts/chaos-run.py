@@ -85,12 +85,7 @@ OUT_FILE = None
 
 def say(msg):
     """A progress line on stdout (and in the run's output file)."""
-    line = "# chaos %6.1fs: %s" % (time.time() - T0, msg)
-    with OUT_LOCK:
-        print(line, flush=True)
-        if OUT_FILE:
-            OUT_FILE.write(line + "\n")
-            OUT_FILE.flush()
+    out("# chaos %6.1fs: %s" % (time.time() - T0, msg))
 
 
 def out(line):
@@ -715,22 +710,8 @@ class Chaos:
             self.fault()
         self.github.cmd("faults", {})
 
-    def count_requests(self, state):
-        """How many requests the GitHub double logged so far."""
-        try:
-            with open(self.github.log, "rb") as f:
-                f.seek(state.get("off", 0))
-                data = f.read()
-        except OSError:
-            return state.get("n", 0)
-        cut = data.rfind(b"\n") + 1
-        state["off"] = state.get("off", 0) + cut
-        state["n"] = state.get("n", 0) + data[:cut].count(b"\n")
-        return state["n"]
-
-    # -- webhooks
-    def recent_numbers(self, state):
-        """Issue numbers the GitHub double was asked for since last time."""
+    def new_log_lines(self, state):
+        """The complete lines the GitHub double logged since last time."""
         try:
             with open(self.github.log, "rb") as f:
                 f.seek(state.get("off", 0))
@@ -739,8 +720,18 @@ class Chaos:
             return []
         cut = data.rfind(b"\n") + 1
         state["off"] = state.get("off", 0) + cut
+        return data[:cut].splitlines()
+
+    def count_requests(self, state):
+        """How many requests the GitHub double logged so far."""
+        state["n"] = state.get("n", 0) + len(self.new_log_lines(state))
+        return state["n"]
+
+    # -- webhooks
+    def recent_numbers(self, state):
+        """Issue numbers the GitHub double was asked for since last time."""
         nums = []
-        for line in data[:cut].splitlines():
+        for line in self.new_log_lines(state):
             m = re.search(rb'"path": "/repos/[^/]+/[^/]+/issues/(\d+)', line)
             if m:
                 nums.append(int(m.group(1)))
@@ -1151,12 +1142,25 @@ def report(c):
         out("# dead letters: wb-queue dead is not available here")
 
     missing, extra, differ, others = f["archive"]
+    # Where each number still is in the download queue ("claimed until").
+    where = {}
+    for line in f["items"].get("download", []):
+        x = line.split("\t")
+        if len(x) == 3 and x[0].isdigit():
+            where[int(x[0])] = "%s %s" % (x[1], x[2])
+
+    def queued(ns):
+        ins = [n for n in ns if n in where]
+        return (" (%d of them still in download, e.g. %d %s)" % (len(ins), ins[0], where[ins[0]])
+                if ins else " (none of them in download any more)")
+    dn = sorted({d[0] for d in differ})
     check(not (missing or extra or differ or others),
           "archive equals the double's data: %d issues expected, %d missing, %d extra, %d files differ"
           % (len(c.exp), len(missing), len(extra), len(differ)),
-          (["missing: " + " ".join(map(str, missing[:30]))] if missing else []) +
-          (["extra: " + " ".join(map(str, extra[:30]))] if extra else []) +
+          (["missing: " + " ".join(map(str, missing[:30])) + queued(missing)] if missing else []) +
+          (["extra: " + " ".join(map(str, extra[:30])) + queued(extra)] if extra else []) +
           (["not issue numbers in current/: " + " ".join(others[:10])] if others else []) +
+          (["differ: " + " ".join(map(str, dn[:30])) + queued(dn)] if dn else []) +
           ["%d/%s %s" % d for d in differ])
 
     ix = f["index"]
