@@ -1130,7 +1130,14 @@ def report(c):
     for name in ("download", "index"):
         if q[name] != "0":
             items = f["items"][name]
-            det.append("%s: %s items: %s" % (name, q[name], " | ".join(items[:8])))
+            states = {}
+            for line in items:
+                x = line.split("\t")
+                if len(x) == 3:
+                    states[x[1]] = states.get(x[1], 0) + 1
+            det.append("%s: %s items (%s): %s" % (
+                name, q[name], ", ".join("%s %d" % kv for kv in sorted(states.items())),
+                " | ".join(items[:6])))
     check(q == {"download": "0", "index": "0"},
           "both queues empty (download %s, index %s)" % (q["download"], q["index"]), det)
     dead = f["dead"]
