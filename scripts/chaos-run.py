@@ -587,8 +587,10 @@ class Chaos:
         end = time.time() + 30
         self.svscan = None
         while time.time() < end and self.svscan is None:
+            # scripts/run's s6-svscan (its child, or itself once exec'd)
+            scan = os.path.join(self.run_dir, "service").encode()
             for pid, (ppid, _, comm) in proc_table().items():
-                if ppid == self.run_proc.pid and comm == "s6-svscan":
+                if comm == "s6-svscan" and scan in cmdline(pid):
                     self.svscan = pid
             time.sleep(0.05)
         if self.svscan is None:
