@@ -1203,6 +1203,18 @@ def report(c):
     check(not left and c.run_rc is not None,
           "after s6-svscanctl -t, nothing of the system is left within 5 s (scripts/run status %s)"
           % c.run_rc, ["pid %d %s" % (p, comm) for p, _, comm in left])
+    san = []
+    for d, _, files in os.walk(os.path.join(c.run_dir, "log")):
+        for fn in files:
+            try:
+                with open(os.path.join(d, fn), "rb") as fh:
+                    for line in fh:
+                        if b"Sanitizer" in line or b"runtime error:" in line:
+                            san.append("%s: %s" % (os.path.basename(d),
+                                                   line.decode(errors="replace").strip()[:200]))
+            except OSError:
+                pass
+    check(not san, "no sanitizer report in the services' logs (%d lines)" % len(san), san)
     found, nfiles = c.secrets_found()
     check(not found, "no secret in any log, output file or command line (%d files searched)" % nfiles,
           ["%s in %s" % (w, p) for p, w in found])
