@@ -40,7 +40,7 @@ redis_all() {
 		set) v=$(redis_cli SMEMBERS "$k" | LC_ALL=C sort) ;;
 		list) v=$(redis_cli LRANGE "$k" 0 -1) ;;
 		string) v=$(redis_cli GET "$k") ;;
-		*) v=? ;;
+		*) v='?' ;;
 		esac
 		printf '%s %s %s\n' "$k" "$t" "$(printf '%s' "$v" | tr '\n' ' ')"
 	done
@@ -71,6 +71,15 @@ H=$SCRATCH/hostile
 	done
 } >"$H"
 NLINES=$(wc -l <"$H")
+# Two wordings of a refused number are right: today's ("out of range",
+# "not an integer") and, once lib/wb_record takes only numbers written as
+# decimal integers, "not a decimal integer in 1..2147483647: TEXT". The
+# tools' own answer to one such record says which applies; every line is
+# then checked exactly.
+STRICT=0
+case $(echo '{"number":0}' | wb-ack 2>&1) in
+*'not a decimal integer in'*) STRICT=1 ;;
+esac
 # expected TOOL: its stderr for $H, line by line.
 expected() {
 	i=0
@@ -78,8 +87,16 @@ expected() {
 		i=$((i + 1))
 		case $l in
 		'{"number":"4\u0000"'* | '{"number":"'* | '{"number":null'*) why='"number" is not a number' ;;
-		'{"number":1.5'*) why='"number" is not an integer' ;;
-		'{'*) why='"number" is out of range 1..2147483647' ;;
+		'{'*)
+			v=$(printf '%s' "$l" | sed 's/^{"number":\([^,]*\),.*/\1/')
+			if [ "$STRICT" = 1 ]; then
+				why="\"number\" is not a decimal integer in 1..2147483647: $v"
+			elif [ "$v" = 1.5 ]; then
+				why='"number" is not an integer'
+			else
+				why='"number" is out of range 1..2147483647'
+			fi
+			;;
 		*)
 			# shown cut at 40 bytes
 			[ "${#l}" -le 40 ] || l="$(printf %.40s "$l")..."
@@ -251,6 +268,7 @@ sup_pid() {
 	done
 }
 descendants() {
+	# shellcheck disable=SC2013 # pids separated by spaces
 	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
 		echo "$c"
 		descendants "$c"
