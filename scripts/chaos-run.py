@@ -523,7 +523,6 @@ class Chaos:
             "es password": "chaosESPASS%sWv9" % tag,
             "webhook secret": "chaosHOOKSECRET%sMn4" % tag,
         }
-        self.rng = random.Random(P["seed"])
         self.kills = []        # (t, service, comm)
         self.kill_misses = 0
         self.gh_faults = {}
@@ -536,7 +535,6 @@ class Chaos:
         self.edits = 0
         self.race_edits = 0
         self.midrun_gone = []
-        self.stop_faults = threading.Event()
         self.hook_threads = []
 
     # -- setup
@@ -1104,7 +1102,7 @@ def report(c):
     for _, s, comm in c.kills:
         by.setdefault(s, {}).setdefault(comm, 0)
         by[s][comm] += 1
-    out("# kills: %d in all; %s" % (len(c.kills), "; ".join(
+    out("# kills: %d in all (%d times no stage to kill); %s" % (len(c.kills), c.kill_misses, "; ".join(
         "%s %d (%s)" % (s, sum(v.values()), ", ".join("%s %d" % kv for kv in sorted(v.items())))
         for s, v in sorted(by.items()))))
     es = c.es.stats()
