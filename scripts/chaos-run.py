@@ -993,30 +993,42 @@ class Chaos:
         self.monitor.stop = True
         time.sleep(0.2)
         self.monitor.tick()
+        self.run_rc, self.left_after_stop = self.stop_s6(15)
+
+    def stop_s6(self, seconds):
+        """s6-svscanctl -t; then scripts/run's status (None if it did not
+        end within 'seconds') and what was left 5 s later, which is then
+        killed (by PID: all of it was started under our s6-svscan)."""
         scan = os.path.join(self.run_dir, "service")
         subprocess.run(["s6-svscanctl", "-t", scan], capture_output=True)
         try:
-            self.run_proc.wait(15)
+            self.run_proc.wait(seconds)
             run_rc = self.run_proc.returncode
         except subprocess.TimeoutExpired:
             run_rc = None
-            os.kill(self.svscan, signal.SIGKILL)
-            self.run_proc.wait()
-        end = time.time() + 5
-        left = []
-        while time.time() < end:
-            left = self.leftovers()
-            if not left:
-                break
+        end = time.time() + (5 if run_rc is not None else 0)
+        left = self.leftovers()
+        while left and time.time() < end:
             time.sleep(0.1)
-        self.left_after_stop = left
-        self.run_rc = run_rc
-        for pid, start, comm in left:   # ours: started under our s6-svscan
+            left = self.leftovers()
+        for pid, start, comm in left:
             try:
                 if alive(pid, start):
                     os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        if run_rc is None:
+            for p in (self.svscan, self.run_proc.pid):
+                try:
+                    if p is not None:
+                        os.kill(p, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        try:
+            self.run_proc.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
+        return run_rc, left
 
     def leftovers(self):
         res = []
@@ -1260,17 +1272,10 @@ def main():
         print("chaos: interrupted", file=sys.stderr)
     finally:
         if getattr(c, "run_proc", None) is not None and c.run_proc.poll() is None:
-            subprocess.run(["s6-svscanctl", "-t", os.path.join(c.run_dir, "service")],
-                           capture_output=True)
             try:
-                c.run_proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.kill(c.svscan, signal.SIGKILL)
-            for pid, start, comm in c.leftovers():
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+                c.stop_s6(10)
+            except Exception as e:
+                print("chaos: stopping s6: %r" % e, file=sys.stderr)
         c.cleanup()
         OUT_FILE.close()
         if os.environ.get("CHAOS_KEEP") == "1" or not okay:
