@@ -624,12 +624,20 @@ class Chaos:
         self.last_fault = time.time()
 
     def killer(self, end):
+        """Kills until 'end', and on (at most as long again) until
+        CHAOS_MIN_KILLS is reached: a loaded machine must not make the
+        run miss its count."""
         rng = random.Random(P["seed"] + 2)
         order = []
-        while time.time() < end:
+        last = end + P["duration"]
+
+        def more():
+            return time.time() < end or (len(self.kills) < P["min_kills"] and time.time() < last)
+        while more():
+            stop = end if len(self.kills) >= P["min_kills"] else last
             time.sleep(max(0.0, min(rng.uniform(P["kill_min"], P["kill_max"]),
-                                    end - time.time())))
-            if time.time() >= end:
+                                    stop - time.time())))
+            if not more():
                 break
             for _ in range(20):
                 cands = {}
