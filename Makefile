@@ -78,6 +78,12 @@ bench: deps all
 run: deps all
 	sh scripts/run
 
+# make chaos: the full chaos run of scripts/chaos (2,000 issues, 90 s of
+# kill -9, Redis restarts and HTTP faults, then the exact state checked);
+# CHAOS_* variables change it (see scripts/chaos). t/9101 runs a short form.
+chaos: deps all
+	WB_BUILD=$(abspath $(BUILD)) sh scripts/chaos
+
 # make fuzz: the libFuzzer target of the webhook decision and of the JSON
 # scanner, lib/wb_jscan (fuzz/), built with clang apart from the normal
 # build; runs FUZZ_TIME seconds.
@@ -104,5 +110,5 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps check test lint bench run install clean
+.PHONY: all deps check test lint bench run chaos install clean
 .SECONDARY:

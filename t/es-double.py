@@ -35,7 +35,11 @@ sent with "Expect: 100-continue", answered before any body is sent),
 "not_object", ...] (each lie told once, to one bulk request),
 "dbq_failure": n (the next n _delete_by_query fail: 429 with a rejected
 delete in "failures", nothing deleted), "dbq_timeout": n (408, timed_out),
-"refresh_400": n (the next n _refresh: 400 index_closed_exception)}.
+"refresh_400": n (the next n _refresh: 400 index_closed_exception),
+"item_429_share": p (each bulk item is rejected 429 with probability p),
+"http_503_share": p (each API request fails 503 with probability p): the
+shares draw from a generator seeded with --seed, and count what they
+injected in the stats "item_429_shared" and "http_503_shared"}.
 GET /_double/stats counts requests. --stand-in accepts bulk requests
 (checking their format) without indexing anything, for benchmarks.
 
@@ -46,6 +50,7 @@ import base64
 import fnmatch
 import json
 import os
+import random
 import re
 import socket
 import struct
@@ -70,7 +75,8 @@ class State:
                       "delete_by_query": 0, "deleted": 0, "refresh": 0,
                       "search": 0, "count": 0, "templates": 0,
                       "requests": 0, "rejected_413": 0, "unauthorized": 0,
-                      "faults": 0}
+                      "faults": 0, "item_429_shared": 0, "http_503_shared": 0}
+        self.random = random.Random(args.seed)
         self.seq = 0
         self.log = []  # "METHOD /path" of the last 10000 API requests
 
@@ -326,6 +332,16 @@ class Handler(BaseHTTPRequestHandler):
                 return True
         return False
 
+    def take_share(self, name):
+        """A fault drawn with the probability faults[name + "_share"]."""
+        st = self.server.state
+        with LOCK:
+            p = st.faults.get(name + "_share", 0)
+            if p and st.random.random() < p:
+                st.stats[name + "_shared"] += 1
+                return True
+        return False
+
     def count_request(self):
         st = self.server.state
         with LOCK:
@@ -397,7 +413,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(401, error_body(
                 401, "security_exception",
                 "missing authentication credentials for REST request [%s]" % parts.path))
-        if self.take_fault("http_503"):
+        if self.take_fault("http_503") or self.take_share("http_503"):
             return self.send_json(503, error_body(
                 503, "cluster_block_exception", "injected: no master"))
         try:
@@ -640,6 +656,11 @@ class Handler(BaseHTTPRequestHandler):
                     st.faults[kind][_id] = left - 1
                     st.stats["faults"] += 1
                     return fail(status, etype, "injected: rejected execution of the write")
+            p = st.faults.get("item_429_share", 0)
+            if p and st.random.random() < p:
+                st.stats["item_429_shared"] += 1
+                return fail(429, "es_rejected_execution_exception",
+                            "injected: rejected execution of the write")
             if _id in st.faults.get("item_400", []):
                 st.stats["faults"] += 1
                 return fail(400, "mapper_parsing_exception",
@@ -1041,6 +1062,8 @@ def main():
     p.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"),
                    help="serve HTTPS with this certificate and key")
     p.add_argument("--verbose", action="store_true")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the shared faults (item_429_share, http_503_share)")
     args = p.parse_args()
     if args.api_key is None and os.environ.get("ES_DOUBLE_API_KEY"):
         args.api_key = os.environ["ES_DOUBLE_API_KEY"]
