@@ -12,7 +12,7 @@
 for c in s6-svscan s6-svscanctl s6-svwait execlineb; do
 	command -v "$c" >/dev/null || skip_all "$c is not installed"
 done
-plan 10
+plan 11
 
 start_github --issues 20 --events 3
 start_es
@@ -56,6 +56,9 @@ queues_empty() {
 }
 wait_for 30 queues_empty
 ok $? "both queues end empty: every claim acknowledged"
+word=$(jq -r .title "$WB_DATA/current/7/issue.json" | tr -cs 'A-Za-z' '\n' | grep -E '^[A-Za-z]{3,}$' | head -1)
+is "$(WB_SQLITE=$WB_DATA/wb.sqlite wb-search "$word" | jq -r 'select(.number == 7) | .number')" 7 \
+	"wb-sqlite beside wb-bulk: wb-search finds the issue by a word of its title ($word)"
 
 s6-svscanctl -t "$WB_RUN/service"
 wait $run_pid
