@@ -61,13 +61,26 @@ etags_path(char *buf, size_t len, const char *data, long number)
 int
 wb_archive_load(const char *path, char **buf, size_t *cap, size_t *len)
 {
-	struct stat st;
-	int fd, err = 0;
+	int fd, r, err;
 
 	*len = 0;
 	/* Not blocking: a FIFO in a file's place must not stall the reader. */
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
 		return -1;
+	r = wb_archive_load_fd(fd, buf, cap, len);
+	err = errno;
+	close(fd);
+	errno = err;
+	return r;
+}
+
+int
+wb_archive_load_fd(int fd, char **buf, size_t *cap, size_t *len)
+{
+	struct stat st;
+	int err = 0;
+
+	*len = 0;
 	if (fstat(fd, &st) < 0)
 		err = errno;
 	else if (!S_ISREG(st.st_mode))
@@ -101,7 +114,6 @@ wb_archive_load(const char *path, char **buf, size_t *cap, size_t *len)
 		else if ((*len += (size_t)got) > WB_ARCHIVE_MAX_FILE)
 			err = EFBIG;
 	}
-	close(fd);
 	if (err) {
 		*len = 0;
 		errno = err;
