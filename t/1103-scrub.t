@@ -4,8 +4,8 @@
 # consumer's view: latest.tar.gz downloaded through nginx, extracted,
 # scrubbed.
 . "${0%/*}/lib.sh"
-command -v nginx >/dev/null || PATH=$PATH:/usr/sbin
-plan 33
+. "$T_DIR/lib-nginx.sh"
+plan 32
 
 D=$SCRATCH/share/20261203_1400
 # issue N TEXT: an issue directory with that issue.json and a timeline.
@@ -148,32 +148,8 @@ run wb-snapshot
 is "$RC" 0 "wb-snapshot"
 st=$(basename "$OUT" .tar.gz)
 port=$(free_port)
-mkdir -p "$SCRATCH/nginx/logs"
-printf 'ops:%s\n' "$(openssl passwd -apr1 sekret)" >"$SCRATCH/htpasswd"
-chmod 755 "$SCRATCH"
-chmod 644 "$SCRATCH/htpasswd"
-sed -e "s|listen 80;|listen 127.0.0.1:$port;|" \
-	-e "s|/srv/wb/data/|$WB_DATA/|" \
-	-e "s|/etc/nginx/wb.htpasswd|$SCRATCH/htpasswd|" \
-	"$TOP/etc/nginx/wb.conf" >"$SCRATCH/nginx/site.conf"
-cat >"$SCRATCH/nginx/nginx.conf" <<EOC
-daemon on;
-pid $SCRATCH/nginx/nginx.pid;
-error_log $SCRATCH/nginx/logs/error.log;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $SCRATCH/nginx/body;
-	proxy_temp_path $SCRATCH/nginx/proxy;
-	include /etc/nginx/mime.types;
-	include $SCRATCH/nginx/site.conf;
-}
-EOC
-nginx -p "$SCRATCH/nginx" -c "$SCRATCH/nginx/nginx.conf" 2>"$SCRATCH/nginx/start.err"
-ok "$?" "nginx serves the archive"
-atexit 'kill $(cat "$SCRATCH/nginx/nginx.pid") 2>/dev/null'
-wait_for 10 test -s "$SCRATCH/nginx/nginx.pid"
-wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$port/"
+start_nginx "$port" "$WB_DATA" "$(free_port)"
+ok "$?" "nginx serves the archive (etc/nginx/wb.conf)"
 mkdir "$SCRATCH/consumer"
 cd "$SCRATCH/consumer" || exit 1
 curl -fsS -u ops:sekret -o latest.tar.gz "http://127.0.0.1:$port/data/snapshots/latest.tar.gz"

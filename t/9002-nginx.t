@@ -2,14 +2,13 @@
 # etc/nginx/wb.conf under a real nginx: the archive behind basic auth with
 # autoindex, /webhooks/ and /elasticsearch/ proxied.
 . "${0%/*}/lib.sh"
-command -v nginx >/dev/null || PATH=$PATH:/usr/sbin
+. "$T_DIR/lib-nginx.sh"
 plan 8
 
 port=$(free_port)
 up=$(free_port)
-mkdir -p "$SCRATCH/data/current/42" "$SCRATCH/nginx/logs"
+mkdir -p "$SCRATCH/data/current/42"
 printf '{"number":42}' > "$SCRATCH/data/current/42/issue.json"
-printf 'ops:%s\n' "$(openssl passwd -apr1 sekret)" > "$SCRATCH/htpasswd"
 
 # A stand-in upstream that echoes the path it was asked for.
 cat > "$SCRATCH/up.py" <<'PY'
@@ -31,34 +30,8 @@ PY
 python3 "$SCRATCH/up.py" "$up" &
 atexit "kill $!"
 wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$up/"
-# nginx's workers drop root: let them read the test's files.
-chmod 755 "$SCRATCH"
-chmod 644 "$SCRATCH/htpasswd"
-
-sed -e "s|listen 80;|listen 127.0.0.1:$port;|" \
-	-e "s|/srv/wb/data/|$SCRATCH/data/|" \
-	-e "s|/etc/nginx/wb.htpasswd|$SCRATCH/htpasswd|" \
-	-e "s|server 127.0.0.1:8080;|server 127.0.0.1:$up;|" \
-	-e "s|server 127.0.0.1:9200;|server 127.0.0.1:$up;|" \
-	"$TOP/etc/nginx/wb.conf" > "$SCRATCH/nginx/site.conf"
-cat > "$SCRATCH/nginx/nginx.conf" <<EOC
-daemon on;
-pid $SCRATCH/nginx/nginx.pid;
-error_log $SCRATCH/nginx/logs/error.log;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $SCRATCH/nginx/body;
-	proxy_temp_path $SCRATCH/nginx/proxy;
-	include /etc/nginx/mime.types;
-	include $SCRATCH/nginx/site.conf;
-}
-EOC
-nginx -p "$SCRATCH/nginx" -c "$SCRATCH/nginx/nginx.conf" 2>"$SCRATCH/nginx/start.err"
+start_nginx "$port" "$SCRATCH/data" "$up"
 ok "$?" "nginx starts with the site"
-atexit 'kill $(cat "$SCRATCH/nginx/nginx.pid") 2>/dev/null'
-wait_for 10 test -s "$SCRATCH/nginx/nginx.pid"
-wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$port/"
 
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 is "$(code "http://127.0.0.1:$port/data/")" 401 "/data/ needs credentials"
