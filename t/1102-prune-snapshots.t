@@ -2,7 +2,7 @@
 # wb-prune-snapshots: both namings, by the time in the name; never the
 # newest, nor latest.tar.gz's target, nor anything that is not a snapshot.
 . "${0%/*}/lib.sh"
-plan 21
+plan 20
 export WB_DATA="$SCRATCH/data"
 S=$WB_DATA/snapshots
 
