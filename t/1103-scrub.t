@@ -5,7 +5,7 @@
 # scrubbed.
 . "${0%/*}/lib.sh"
 . "$T_DIR/lib-nginx.sh"
-plan 32
+plan 33
 
 D=$SCRATCH/share/20261203_1400
 # issue N TEXT: an issue directory with that issue.json and a timeline.
@@ -133,6 +133,8 @@ run wb-scrub a b
 is "$RC" 100 "two DIRs: usage, 100"
 run wb-scrub --help
 like "$RC:$OUT" "^0:usage: wb-scrub \\[-k\\] DIR" "--help"
+run wb-scrub --version
+is "$RC:$OUT" "0:wb-scrub (wb) 0.1.0" "--version"
 
 # A consumer: latest.tar.gz over HTTP (etc/nginx/wb.conf, through the
 # link), tar -xzf, STAMP/N/issue.json, wb-scrub STAMP.
