@@ -2,7 +2,7 @@
 # wb-snapshot: the original's layout, latest.tar.gz, one run at a time, a
 # live archive, failures that leave nothing behind.
 . "${0%/*}/lib.sh"
-plan 46
+plan 48
 export WB_DATA="$SCRATCH/data"
 S=$WB_DATA/snapshots
 C=$WB_DATA/current
@@ -255,6 +255,20 @@ is "$(tar -tzf "$OUT" | tr '\n' ' ')" "$st/ $st/1/ $st/1/issue.json $st/1/timeli
 	"it is left out, the others are there"
 rm -f "$W/tar"
 
+# No hard link is stored: tar knows files by inode, and a replaced file's
+# inode is reused by the next one written (another issue's). Two names of
+# one file (wb-write keeps the previous timeline.json under a second name
+# for a moment) are two whole files.
+ln "$C/3/issue.json" "$C/2/timeline.json.new" && mv "$C/2/timeline.json.new" "$C/2/timeline.json"
+age
+run wb-snapshot
+st=$(stamp "$OUT")
+is "$RC:$(tar -tvzf "$OUT" | grep -c '^h')" "0:0" "two names of one inode: no hard link entry"
+mkdir "$SCRATCH/part"
+tar -C "$SCRATCH/part" -xzf "$OUT" "$st/2/timeline.json"
+is "$?:$(cat "$SCRATCH/part/$st/2/timeline.json")" '0:{"number":3}' "a member extracted alone is whole"
+printf '[]' >"$C/2/timeline.json.new" && mv "$C/2/timeline.json.new" "$C/2/timeline.json"
+
 # Under a writer that keeps replacing files (wb-write's way: a temporary
 # file, then rename), every file read back is one of its versions, whole.
 rm -rf "$C"/*
@@ -269,7 +283,7 @@ cat >"$SCRATCH/writer.sh" <<EOF
 v=1
 while [ ! -e "$SCRATCH/stop" ]; do
 	for i in 7 77 150 299; do
-		printf '{"number":%d,"v":%d}' \$i \$v >"$C/\$i/.issue.json.tmp"
+		printf '{"number":%d,"v":%d}' \$i \$((v % 2 ? v : v * 1000000)) >"$C/\$i/.issue.json.tmp"
 		mv "$C/\$i/.issue.json.tmp" "$C/\$i/issue.json"
 		printf '[{"v":%d}]' \$v >"$C/\$i/.t.tmp"
 		mv "$C/\$i/.t.tmp" "$C/\$i/timeline.json"
@@ -282,12 +296,13 @@ writer=$!
 atexit "kill $writer 2>/dev/null"
 fails=0 bad=0 runs=0
 age
-while [ $runs -lt 3 ]; do
+while [ $runs -lt 6 ]; do
 	out=$(wb-snapshot 2>"$SCRATCH/live.err") || fails=$((fails + 1))
 	[ -s "$SCRATCH/live.err" ] && fails=$((fails + 1))
 	rm -rf "$SCRATCH/live"
 	mkdir "$SCRATCH/live"
 	tar -C "$SCRATCH/live" -xzf "$out" || bad=$((bad + 1))
+	[ "$(tar -tvzf "$out" | grep -c '^h')" -eq 0 ] || bad=$((bad + 1))
 	n=$(find "$SCRATCH/live" -name issue.json | wc -l)
 	[ "$n" -eq 300 ] || bad=$((bad + 1))
 	for i in 7 77 150 299; do
@@ -298,8 +313,8 @@ while [ $runs -lt 3 ]; do
 done
 : >"$SCRATCH/stop"
 wait "$writer"
-is "$fails" 0 "3 snapshots of a live archive: each exits 0, nothing on stderr"
-is "$bad" 0 "each holds the 300 issues, every file one whole version"
+is "$fails" 0 "6 snapshots of a live archive: each exits 0, nothing on stderr"
+is "$bad" 0 "each holds the 300 issues, every file one whole version of its own, no hard link"
 is "$(ls -A "$S" | grep -c '^\.wb-snapshot\..*\.\(list\|err\|files\|link\)$')" 0 "no temporary file of a completed run"
 
 run wb-snapshot --help
