@@ -55,11 +55,13 @@ deps:
 	@sh scripts/install-deps
 
 # check: the suite on the plain build, then again under ASan + UBSan
-# (unless SANITIZE is already set). `make test` runs one build's suite.
+# (unless SANITIZE is already set), then every tool under valgrind
+# (memcheck, about 40 s). `make test` runs one build's suite.
 check: deps
 ifeq ($(SANITIZE),)
 	$(MAKE) test
 	$(MAKE) SANITIZE=1 test
+	$(MAKE) memcheck
 else
 	$(MAKE) test
 endif
@@ -70,7 +72,15 @@ test: all
 
 lint: all
 	mandoc -Tlint -Wwarning $(MANS)
-	shellcheck -s sh t/lib.sh scripts/install-deps $(SCRIPTS)
+	shellcheck -x -s sh t/lib.sh scripts/install-deps scripts/memcheck $(SCRIPTS)
+
+# memcheck: every tool of the plain build on a small workload under
+# valgrind, with the servers it needs (scripts/memcheck): no error, no
+# definite or indirect leak. Never on build-san: ASan and valgrind exclude
+# each other.
+memcheck: deps
+	$(MAKE) SANITIZE= all
+	WB_BUILD=$(abspath build) sh scripts/memcheck
 
 bench: deps all
 	sh scripts/bench
@@ -110,5 +120,5 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps check test lint bench run chaos install clean
+.PHONY: all deps check test lint memcheck bench run chaos install clean
 .SECONDARY:

@@ -168,6 +168,12 @@ load_fd(int fd, char **buf, size_t *cap, size_t *len)
 }
 
 int
+wb_archive_load_fd(int fd, char **buf, size_t *cap, size_t *len)
+{
+	return load_fd(fcntl(fd, F_DUPFD_CLOEXEC, 0), buf, cap, len);
+}
+
+int
 wb_archive_load(const char *path, char **buf, size_t *cap, size_t *len)
 {
 	/* Not blocking: a FIFO in a file's place must not stall the reader. */

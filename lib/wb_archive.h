@@ -54,6 +54,11 @@ jv wb_archive_read(const char *data, long number, const char *file);
  * errno set (EINVAL: not a regular file; EFBIG: over the cap).
  */
 int wb_archive_load(const char *path, char **buf, size_t *cap, size_t *len);
+/*
+ * As wb_archive_load, from the file open on 'fd' (left open): for a
+ * caller that opened it its own way (openat, O_NOFOLLOW).
+ */
+int wb_archive_load_fd(int fd, char **buf, size_t *cap, size_t *len);
 
 /*
  * $data/current/N/file of issue 'number', read as wb_archive_load reads
