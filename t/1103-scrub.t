@@ -136,7 +136,7 @@ like "$RC:$OUT" "^0:usage: wb-scrub \\[-k\\] DIR" "--help"
 run wb-scrub --version
 is "$RC:$OUT" "0:wb-scrub (wb) 0.1.0" "--version"
 
-# A consumer: latest.tar.gz over HTTP (etc/nginx/wb.conf, through the
+# A consumer: latest.tar.gz over HTTPS (etc/nginx/wb.conf, through the
 # link), tar -xzf, STAMP/N/issue.json, wb-scrub STAMP.
 export WB_DATA="$SCRATCH/data"
 C=$WB_DATA/current
@@ -154,7 +154,8 @@ start_nginx "$port" "$WB_DATA" "$(free_port)"
 ok "$?" "nginx serves the archive (etc/nginx/wb.conf)"
 mkdir "$SCRATCH/consumer"
 cd "$SCRATCH/consumer" || exit 1
-curl -fsS -u ops:sekret -o latest.tar.gz "http://127.0.0.1:$port/data/snapshots/latest.tar.gz"
+# shellcheck disable=SC2086 # options, split on purpose
+curl -fsS $NGINX_CURL -u ops:sekret -o latest.tar.gz "$NGINX_URL/data/snapshots/latest.tar.gz"
 is "$?:$(cmp latest.tar.gz "$OUT" && echo same)" "0:same" "latest.tar.gz downloaded: the newest snapshot"
 tar -xzf latest.tar.gz
 is "$(find . -name issue.json | sort | tr '\n' ' ')" "./$st/1/issue.json ./$st/2/issue.json ./$st/3/issue.json " \
