@@ -77,7 +77,7 @@ wait_for 10 held
 echo x >"$C/1499/.issue.json.4242.5"
 echo x >"$C/1499/.timeline.json.old.4242.6"
 : | wb-write >/dev/null
-is "$(cd "$C" && ls -A | grep -v '^[0-9]*$' | tr '\n' ' '):$(ls -A "$C/1499" | tr '\n' ' ')" \
+is "$(cd "$C" && find . -mindepth 1 -maxdepth 1 -name '.*' | sed 's|^\./||' | sort | tr '\n' ' '):$(ls -A "$C/1499" | tr '\n' ' ')" \
 	".7.gone.x .8.gone.4242.8 :.issue.json.4242.5 .timeline.json.old.4242.6 issue.json timeline.json " \
 	"a start removes a removal cut short, not one a live writer holds, nor a name not ours"
 run wb-write --clean
