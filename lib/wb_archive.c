@@ -600,7 +600,8 @@ wb_archive_sweep(const char *data, int deep)
 		while (*p >= '0' && *p <= '9')
 			p++;
 		gone = name[0] == '.' && p > name + 1 && named(p, ".gone.");
-		if (!gone && !(deep && *p == '\0' && p > name && name[0] != '0'))
+		if (!gone && !(deep && *p == '\0' && name[0] >= '1' &&
+		    name[0] <= '9'))
 			continue;
 		if ((nfd = sub_dir(cfd, name)) < 0)
 			continue;
