@@ -151,8 +151,9 @@ struct wb_claim {
 /*
  * Claim, under the consumer joined with wb_queue_join(), up to 'limit'
  * numbers of 'queue' idle for at least 'delay_ms', each with a lease of
- * 'lease_ms'; expired leases are released first. Suspects come alone, in
- * a probe, and while this consumer's probe is out nothing is claimed
+ * 'lease_ms'; expired leases are released first. Suspects come in a
+ * claim of their own, a probe, and while this consumer's probe is out
+ * nothing is claimed
  * (out->wait_ms says until when it lapses; an acknowledgement wakes
  * wb_queue_wait). A number already handed
  * out 'max_deliveries' times is parked (a dead letter) instead, and listed
