@@ -153,10 +153,9 @@ struct wb_claim {
  * numbers of 'queue' idle for at least 'delay_ms', each with a lease of
  * 'lease_ms'; expired leases are released first. Suspects come in a
  * claim of their own, a probe, and while this consumer's probe is out
- * nothing is claimed
- * (out->wait_ms says until when it lapses; an acknowledgement wakes
- * wb_queue_wait). A number already handed
- * out 'max_deliveries' times is parked (a dead letter) instead, and listed
+ * nothing is claimed (out->wait_ms says until when it lapses; an
+ * acknowledgement wakes wb_queue_wait). A number already handed out
+ * 'max_deliveries' times is parked (a dead letter) instead, and listed
  * in out->parked. Renews the registration. Returns 0, or -1 with a reason
  * in 'err' (also when the name was taken over).
  */
