@@ -104,9 +104,9 @@ watch(struct wb_batcher *b, unsigned events, int mod)
  * requests do not each wait 2 s in vain.
  */
 static void
-back_off(struct wb_batcher *b, const char *err)
+back_off(struct wb_batcher *b, const char *err, int always)
 {
-	if (wb_clock_ms() - b->conn_at < SLOW_CONNECT_MS)
+	if (!always && wb_clock_ms() - b->conn_at < SLOW_CONNECT_MS)
 		return;
 	b->backoff_ms = b->backoff_ms == 0 ? BACKOFF_MIN_MS :
 	    b->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
@@ -116,12 +116,16 @@ back_off(struct wb_batcher *b, const char *err)
 	    "in %lld ms)", err, b->backoff_ms);
 }
 
-/* The attempt in progress failed with 'err': the waiting items fail. */
+/*
+ * The attempt in progress failed with 'err': the waiting items fail. A
+ * Redis that evicts keys is refused ('evicts'): it is asked again only
+ * after the backoff, not once per request.
+ */
 static void
-connect_failed(struct wb_batcher *b, const char *err)
+connect_failed(struct wb_batcher *b, const char *err, int evicts)
 {
 	wb_batcher_close(b);
-	back_off(b, err);
+	back_off(b, err, evicts);
 	fail_queued(b, err);
 }
 
@@ -148,7 +152,7 @@ start_connect(struct wb_batcher *b, char *err, size_t errlen)
 	c = wb_redis_start(b->url, b->where, sizeof b->where, &b->setup_n,
 	    err, errlen, &permanent);
 	if (c == NULL) {
-		back_off(b, err);
+		back_off(b, err, 0);
 		return -1;
 	}
 	wb_queue_append_init(&b->q, c);
@@ -190,7 +194,7 @@ connecting(struct wb_batcher *b)
 			snprintf(err, sizeof err, "unable to connect to Redis at "
 			    "%s: %s", b->where, soerr ? strerror(soerr) :
 			    c->errstr);
-			connect_failed(b, err);
+			connect_failed(b, err, 0);
 		} else if (done) {
 			b->written = 1;
 			watch(b, EPOLLIN, 1);
@@ -210,7 +214,7 @@ connecting(struct wb_batcher *b)
 		if (r != NULL)
 			freeReplyObject(r);
 		if (rc < 0) {
-			connect_failed(b, err);
+			connect_failed(b, err, rc == WB_REDIS_EVICTS);
 			return;
 		}
 		b->got++;
@@ -218,7 +222,7 @@ connecting(struct wb_batcher *b)
 	if (wb_redis_block(c, WB_BATCHER_TIMEOUT_MS) < 0) {
 		snprintf(err, sizeof err, "unable to set up the connection to "
 		    "Redis at %s: %s", b->where, strerror(errno));
-		connect_failed(b, err);
+		connect_failed(b, err, 0);
 		return;
 	}
 	b->connecting = 0;
@@ -308,7 +312,15 @@ wb_batcher_send(struct wb_batcher *b)
 	if (b->sent_n > 0)
 		wb_queue_append_push(&b->q, b->queue, numbers, b->sent_n);
 	else
-		redisAppendCommand(b->q.c, "PING");
+		/*
+		 * What a delivery would get, without its effect: a write
+		 * to the queue's pending set (see wb_queue.h) that changes
+		 * nothing (XX: only an existing member, and 0 is never one),
+		 * refused as a delivery is when Redis is out of memory,
+		 * read-only or forbids it.
+		 */
+		redisAppendCommand(b->q.c, "ZADD wb:{%s}:pending XX 0 0",
+		    b->queue);
 	while (!done)
 		if (redisBufferWrite(b->q.c, &done) != REDIS_OK) {
 			snprintf(err, sizeof err, "Redis connection lost: %s",
@@ -348,14 +360,24 @@ wb_batcher_event(struct wb_batcher *b)
 		}
 	} else {
 		if (redisGetReply(b->q.c, &v) != REDIS_OK || v == NULL ||
-		    ((redisReply *)v)->type != REDIS_REPLY_STATUS) {
+		    ((redisReply *)v)->type != REDIS_REPLY_INTEGER) {
+			int answered;
+
 			r = v;
-			snprintf(err, sizeof err, "Redis did not answer PING: %s",
-			    r != NULL && r->type == REDIS_REPLY_ERROR ? r->str :
-			    b->q.c->errstr[0] ? b->q.c->errstr : "no reply");
+			answered = r != NULL && r->type == REDIS_REPLY_ERROR;
+			snprintf(err, sizeof err, "Redis refuses writes: %s",
+			    answered ? r->str : b->q.c->errstr[0] ?
+			    b->q.c->errstr : "no reply");
 			if (r != NULL)
 				freeReplyObject(r);
-			batch_failed(b, err);
+			if (answered) {
+				/* An answer: the connection is fine. */
+				b->fresh = 0;
+				done = b->sent;
+				b->sent = NULL;
+				settle(b, done, 1, err);
+			} else
+				batch_failed(b, err);
 			return;
 		}
 		freeReplyObject(v);
@@ -374,7 +396,7 @@ wb_batcher_expire(struct wb_batcher *b, long long now)
 	if (b->connecting && now - b->conn_at >= WB_BATCHER_TIMEOUT_MS) {
 		snprintf(err, sizeof err, "unable to connect to Redis at %s: "
 		    "no answer within 2 s", b->where);
-		connect_failed(b, err);
+		connect_failed(b, err, 0);
 	}
 	if (b->sent != NULL && now - b->sent_at >= WB_BATCHER_TIMEOUT_MS)
 		batch_failed(b, "Redis did not answer within 2 s");

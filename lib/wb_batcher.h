@@ -8,7 +8,8 @@
  * 'settled' callback) once Redis confirmed, or failed, or did not answer
  * within WB_BATCHER_TIMEOUT_MS. The connection is made when needed and
  * made again after it broke, without blocking (hiredis' non-blocking
- * connect, the set-up pipelined and its replies read as they come); a
+ * connect, the set-up pipelined and its replies read as they come, a
+ * Redis that may evict keys refused as if unreachable: see wb_redis.h); a
  * failed attempt that was slow is not repeated before a backoff (1 s,
  * doubling up to 16 s), the requests meanwhile fail at once with the
  * reason. Once set up, the connection is a blocking one with
@@ -28,8 +29,10 @@
 
 /* A request waiting for Redis; the owner's, linked by the batcher. */
 struct wb_batch_item {
-	long number;	/* to queue; 0: none, the request only needs Redis
-			   to answer (a PING when only such requests wait) */
+	long number;	/* to queue; 0: none, the request only asks
+			   whether Redis would take one (/healthz: a
+			   write that changes nothing, when only such
+			   requests wait) */
 	int done;	/* set when settled */
 	int failed;	/* then: 1 not done, the reason in 'err' */
 	char err[256];
@@ -57,7 +60,8 @@ struct wb_batcher {
 	int fresh;		/* connected, not answered on it yet */
 	struct wb_batch_item *queued, **queued_tail;	/* the next batch */
 	struct wb_batch_item *sent;	/* the batch Redis is answering */
-	size_t sent_n;		/* numbers sent; 0: a PING */
+	size_t sent_n;		/* numbers sent; 0: the write that changes
+				   nothing */
 	int sent_fresh;		/* sent on a connection made for it */
 	long long sent_at;
 	long long retry_at, backoff_ms;	/* no attempt before retry_at */
@@ -85,8 +89,9 @@ void wb_batcher_add(struct wb_batcher *b, struct wb_batch_item *item);
 
 /*
  * When no batch is in flight and items wait: send them, up to
- * WB_QUEUE_BATCH_MAX numbers (repeats sent once), or a PING when none
- * carries a number; when disconnected, begin connecting instead (without
+ * WB_QUEUE_BATCH_MAX numbers (repeats sent once), or, when none
+ * carries a number, a write to the queue that changes nothing (refused
+ * as a delivery's would be: out of memory, read-only); when disconnected, begin connecting instead (without
  * waiting: the connection is made as its socket gets ready, see
  * wb_batcher_event(), and the items are sent by the next call once it
  * is). A connection that fails, or is not made within

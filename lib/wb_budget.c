@@ -22,23 +22,41 @@ wb_budget_slot(const struct sockaddr *sa)
 	} else if (sa != NULL && sa->sa_family == AF_INET6) {
 		p = (const unsigned char *)&((const struct sockaddr_in6 *)
 		    (const void *)sa)->sin6_addr;
-		n = 16;
+		n = 8;	/* the /64: one client's */
 	}
 	for (size_t k = 0; k < n; k++)
 		h = (h ^ p[k]) * 16777619u;
 	return h % WB_BUDGET_SLOTS;
 }
 
+/* What 'size' bytes in all may take of the whole budget. */
+static unsigned long long
+ceiling(size_t size)
+{
+	return size <= WB_BUDGET_SMALL ? WB_BUDGET_BYTES :
+	    WB_BUDGET_BYTES - WB_BUDGET_RESERVE;
+}
+
 int
-wb_budget_reserve(unsigned slot, size_t more)
+wb_budget_fits(unsigned slot, size_t size)
+{
+	return atomic_load(&held) + size <= ceiling(size) &&
+	    (size <= WB_BUDGET_SMALL ||
+	    atomic_load(&addr_held[slot % WB_BUDGET_SLOTS]) + size <=
+	    WB_BUDGET_ADDR_BYTES);
+}
+
+int
+wb_budget_reserve(unsigned slot, size_t more, size_t size)
 {
 	atomic_ullong *mine = &addr_held[slot % WB_BUDGET_SLOTS];
 
-	if (atomic_fetch_add(&held, more) + more > WB_BUDGET_BYTES) {
+	if (atomic_fetch_add(&held, more) + more > ceiling(size)) {
 		atomic_fetch_sub(&held, more);
 		return -1;
 	}
-	if (atomic_fetch_add(mine, more) + more > WB_BUDGET_ADDR_BYTES) {
+	if (atomic_fetch_add(mine, more) + more > WB_BUDGET_ADDR_BYTES &&
+	    size > WB_BUDGET_SMALL) {
 		atomic_fetch_sub(mine, more);
 		atomic_fetch_sub(&held, more);
 		return -1;

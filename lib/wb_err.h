@@ -28,6 +28,22 @@ void wb_diesys(int code, const char *fmt, ...) WB_PRINTF(2, 3) __attribute__((no
 void wb_warn(const char *fmt, ...) WB_PRINTF(1, 2);
 void wb_warnsys(const char *fmt, ...) WB_PRINTF(1, 2);
 void wb_info(const char *fmt, ...) WB_PRINTF(1, 2);
+/*
+ * As wb_warn, but at most WB_WARN_BURST lines per 'cause' (a short text
+ * naming the kind of event, compared by content, e.g. "healthz") every
+ * WB_WARN_INTERVAL seconds: the warnings past those are counted, not
+ * printed, and the next line printed for that cause, or
+ * wb_warn_flush(), says how many there were. For what a client can
+ * repeat at will. Thread-safe.
+ */
+#define WB_WARN_INTERVAL 10
+#define WB_WARN_BURST 10
+void wb_warn_limited(const char *cause, const char *fmt, ...) WB_PRINTF(2, 3);
+/*
+ * Report the warnings wb_warn_limited() held back whose interval is
+ * over, one line per cause. Call it now and then (wb-hook: each sweep).
+ */
+void wb_warn_flush(void);
 /* Printed only when WB_DEBUG is set to a non-empty value. */
 void wb_debug(const char *fmt, ...) WB_PRINTF(1, 2);
 /* Print "prog: usage: <usage>" and exit 100. */

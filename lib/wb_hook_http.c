@@ -18,9 +18,12 @@
 #define MHD_RESULT int
 #endif
 
-#define CONN_LIMIT 512		/* connections in all */
+#define CONN_LIMIT WB_BUDGET_CONNS	/* connections in all */
 #define CONN_PER_IP 128		/* connections from one address */
 #define IDLE_TIMEOUT 10		/* seconds without a byte: closed */
+#define NEAR_LIMIT(n) ((n) * 3 / 4)	/* of the connections allowed: near
+					   the limit, idle ones are closed */
+#define NEAR_IDLE_MS 1000	/* then: no request within this, closed */
 #define BODY_TIMES 6		/* a whole body gets 6 times header_ms */
 #define SWEEP_MS 250		/* how often connections are checked */
 #define FIRST_BUFFER 65536	/* a body's first buffer; it grows */
@@ -38,6 +41,8 @@ struct req {
 	size_t cap;
 	size_t declared;	/* Content-Length, 0 when absent */
 	size_t reserved;	/* bytes of the body budget held (= cap) */
+	int refused;		/* over the budget: the rest of the body is
+				   read and dropped, then 503 */
 	long long start;	/* ms: headers complete */
 	struct wb_hook_conn *cs;	/* its connection, NULL once that closed */
 	/* Suspended while Redis is asked; item.done once it answered. */
@@ -56,6 +61,7 @@ struct wb_hook_conn {
 	int fd;
 	unsigned slot;		/* its address's share of the body budget */
 	long long since;	/* ms: accepted, or its last request ended */
+	int shut;		/* shut down: MHD closes it next */
 	struct req *r;		/* the request in progress, NULL: headers */
 	struct wb_hook_conn *prev, *next;
 };
@@ -97,15 +103,22 @@ status_text(int status)
 	}
 }
 
-/* A response for 'status'; NULL when out of memory. */
+/*
+ * A response for 'status', its body 'text' (copied; NULL: the status's
+ * own); NULL when out of memory.
+ */
 static struct MHD_Response *
-make_response(int status, const char *allow, int close)
+make_response(int status, const char *text, const char *allow, int close)
 {
-	const char *text = status_text(status);
 	struct MHD_Response *resp;
 
-	resp = MHD_create_response_from_buffer(strlen(text), (void *)text,
-	    MHD_RESPMEM_PERSISTENT);
+	if (text == NULL)
+		resp = MHD_create_response_from_buffer(
+		    strlen(status_text(status)), (void *)status_text(status),
+		    MHD_RESPMEM_PERSISTENT);
+	else
+		resp = MHD_create_response_from_buffer(strlen(text),
+		    (void *)text, MHD_RESPMEM_MUST_COPY);
 	if (resp == NULL)
 		return NULL;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
@@ -117,33 +130,52 @@ make_response(int status, const char *allow, int close)
 	return resp;
 }
 
+/* Answer 'status' with body 'text' (NULL: the status's own). */
 static MHD_RESULT
-reply(struct MHD_Connection *c, struct req *r, int status, const char *allow)
+reply_text(struct MHD_Connection *c, struct req *r, int status,
+    const char *text, const char *allow)
 {
 	int close = r->h->stopping;
 	struct MHD_Response *resp;
 	MHD_RESULT ret;
 
 	r->answered = 1;
-	if (status == 202 && !close && r->h->accepted != NULL)
+	if (status == 202 && !close && r->h->accepted != NULL && text == NULL)
 		return MHD_queue_response(c, 202, r->h->accepted);
-	if ((resp = make_response(status, allow, close)) == NULL)
+	if ((resp = make_response(status, text, allow, close)) == NULL)
 		return MHD_NO;
 	ret = MHD_queue_response(c, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
 
-/* The one log line of a delivery. */
+static MHD_RESULT
+reply(struct MHD_Connection *c, struct req *r, int status, const char *allow)
+{
+	return reply_text(c, r, status, NULL, allow);
+}
+
+/*
+ * The one log line of a delivery. A refusal is a warning, at most one a
+ * WB_WARN_INTERVAL per status and outcome (up to its first ':'), with a
+ * count of those not logged: a client can repeat it at will.
+ */
 static void
 log_delivery(const struct wb_hook_decision *d, int status, const char *outcome)
 {
-	void (*logf)(const char *, ...) = status >= 400 ? wb_warn :
-	    d->quiet ? wb_debug : wb_info;
-	char num[24] = "-";
+	void (*logf)(const char *, ...) = d->quiet ? wb_debug : wb_info;
+	char num[24] = "-", cause[80];
 
 	if (d->number > 0)
 		snprintf(num, sizeof num, "%ld", d->number);
+	if (status >= 400) {
+		snprintf(cause, sizeof cause, "delivery %d %.*s", status,
+		    (int)strcspn(outcome, ":"), outcome);
+		wb_warn_limited(cause, "delivery %s event %s action %s number "
+		    "%s: %d %s", d->delivery, d->event, d->action, num, status,
+		    outcome);
+		return;
+	}
 	logf("delivery %s event %s action %s number %s: %d %s", d->delivery,
 	    d->event, d->action, num, status, outcome);
 }
@@ -158,7 +190,8 @@ header(struct MHD_Connection *c, const char *name)
 static int
 reserve(struct req *r, size_t more)
 {
-	if (wb_budget_reserve(r->cs != NULL ? r->cs->slot : 0, more) < 0)
+	if (wb_budget_reserve(r->cs != NULL ? r->cs->slot : 0, more,
+	    r->reserved + more) < 0)
 		return -1;
 	r->reserved += more;
 	return 0;
@@ -202,6 +235,14 @@ begin(struct MHD_Connection *c, struct req *r, const char *method,
 	 * bytes that arrive are held (gather()), never a promise. */
 	if (r->in.content_length != NULL)
 		r->declared = strtoul(r->in.content_length, NULL, 10);
+	/* A large body that would not fit now is refused before it comes,
+	 * which is when MHD can still answer. */
+	if (r->declared > WB_BUDGET_SMALL &&
+	    !wb_budget_fits(r->cs != NULL ? r->cs->slot : 0, r->declared)) {
+		r->refused = 1;
+		log_delivery(&r->d, 503, "too many large bodies at once");
+		return reply(c, r, 503, NULL);
+	}
 	wb_debug("delivery %s event %s: reading the body", r->d.delivery,
 	    r->d.event);
 	return MHD_YES;
@@ -214,7 +255,7 @@ gather(struct MHD_Connection *c, struct req *r, const char *data, size_t *size)
 	size_t n = *size;
 
 	*size = 0;
-	if (r->answered)
+	if (r->answered || r->refused)
 		return MHD_YES;
 	if (n > WB_HOOK_BODY_MAX - r->in.len) {
 		/*
@@ -237,9 +278,18 @@ gather(struct MHD_Connection *c, struct req *r, const char *data, size_t *size)
 		if (cap < r->in.len + n)
 			cap = r->in.len + n;
 		if (reserve(r, cap - r->cap) < 0) {
-			log_delivery(&r->d, 503, "too many large bodies at once, "
-			    "connection closed");
-			return MHD_NO;
+			/*
+			 * MHD 0.9 cannot answer in the middle of a body: what
+			 * was held is given back, the rest is read and
+			 * dropped, and the 503 goes once it is all in (or the
+			 * connection is cut when it is too slow).
+			 */
+			release(r);
+			free(r->body);
+			r->body = NULL;
+			r->cap = 0;
+			r->refused = 1;
+			return MHD_YES;
 		}
 		if ((p = realloc(r->body, cap)) == NULL) {
 			log_delivery(&r->d, 503, "out of memory");
@@ -278,9 +328,13 @@ resumed(struct MHD_Connection *c, struct req *r)
 	if (!r->item.done)
 		return MHD_YES;
 	if (r->route == WB_HOOK_HEALTH) {
-		if (r->item.failed)
-			wb_warn("healthz: %s", r->item.err);
-		return reply(c, r, r->item.failed ? 503 : 200, NULL);
+		/* What a delivery would get now, and why. */
+		if (!r->item.failed)
+			return reply(c, r, 200, NULL);
+		wb_warn_limited("healthz", "healthz: 503 %s", r->item.err);
+		snprintf(outcome, sizeof outcome, "deliveries get 503: %s\n",
+		    r->item.err);
+		return reply_text(c, r, 503, outcome, NULL);
 	}
 	if (r->item.failed) {
 		snprintf(outcome, sizeof outcome, "not queued: %s", r->item.err);
@@ -320,6 +374,10 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		return gather(c, r, data, size);
 	if (r->answered)
 		return MHD_YES;
+	if (r->refused) {
+		log_delivery(&r->d, 503, "too many large bodies at once");
+		return reply(c, r, 503, NULL);
+	}
 	return finish(c, r);
 }
 
@@ -359,6 +417,39 @@ addr_slot(struct MHD_Connection *c)
 	return wb_budget_slot(i != NULL ? i->client_addr : NULL);
 }
 
+/* Shut down 'k' (MHD closes it next), once. */
+static void
+cut(struct wb_hook_conn *k)
+{
+	if (!k->shut)
+		shutdown(k->fd, SHUT_RDWR);
+	k->shut = 1;
+}
+
+/*
+ * Near the connection limit, a new connection makes room: the oldest one
+ * that is not sending a request (idle, or still on its headers) other
+ * than 'k' is closed, so that idle connections, however many, cannot
+ * keep out those that come with a request.
+ */
+static void
+make_room(struct wb_hook_http *h, struct wb_hook_conn *k)
+{
+	struct wb_hook_conn *old;
+
+	if (h->nconns <= NEAR_LIMIT(h->limit))
+		return;
+	for (old = h->conns_tail; old != NULL; old = old->prev)
+		if (old != k && old->r == NULL && !old->shut)
+			break;
+	if (old == NULL)
+		return;
+	wb_warn_limited("near the connection limit", "near the connection "
+	    "limit (%d of %d): closing the connections that send no request",
+	    h->nconns, h->limit);
+	cut(old);
+}
+
 /* MHD_OPTION_NOTIFY_CONNECTION: keep 'conns' up to date. */
 static void
 notify_conn(void *cls, struct MHD_Connection *c, void **socket_context,
@@ -376,8 +467,12 @@ notify_conn(void *cls, struct MHD_Connection *c, void **socket_context,
 		k->since = wb_clock_ms();
 		if ((k->next = h->conns) != NULL)
 			h->conns->prev = k;
+		else
+			h->conns_tail = k;
 		h->conns = k;
+		h->nconns++;
 		*socket_context = k;
+		make_room(h, k);
 		return;
 	}
 	if (k == NULL)
@@ -392,6 +487,9 @@ notify_conn(void *cls, struct MHD_Connection *c, void **socket_context,
 		h->conns = k->next;
 	if (k->next != NULL)
 		k->next->prev = k->prev;
+	else
+		h->conns_tail = k->prev;
+	h->nconns--;
 	free(k);
 	*socket_context = NULL;
 }
@@ -405,17 +503,19 @@ void
 wb_hook_http_sweep(struct wb_hook_http *h)
 {
 	long long now = wb_clock_ms(), header_ms = h->cfg->header_ms;
+	long long idle_ms = header_ms;
 
 	if (now < h->next_sweep)
 		return;
+	if (h->nconns > NEAR_LIMIT(h->limit) && idle_ms > NEAR_IDLE_MS)
+		idle_ms = NEAR_IDLE_MS;
 	for (struct wb_hook_conn *k = h->conns; k != NULL; k = k->next) {
 		struct req *r = k->r;
 
-		if (r == NULL && now - k->since > header_ms) {
+		if (r == NULL && !k->shut && now - k->since > idle_ms) {
 			wb_debug("closing a connection: no request headers "
-			    "within %lld s", header_ms / 1000);
-			shutdown(k->fd, SHUT_RDWR);
-			k->since = now;	/* once is enough */
+			    "within %lld ms", idle_ms);
+			cut(k);
 		} else if (r != NULL && !r->waiting &&
 		    now - r->start > BODY_TIMES * header_ms) {
 			/* Also a body still trickling after an early answer
@@ -428,20 +528,32 @@ wb_hook_http_sweep(struct wb_hook_http *h)
 		}
 	}
 	h->next_sweep = wb_clock_ms() + SWEEP_MS;
+	wb_warn_flush();
+}
+
+/* 's' without its trailing newlines. */
+static void
+chomp(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = '\0';
 }
 
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char msg[512];
-	size_t n;
+	char msg[512], cause[96];
 
 	(void)cls;
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	n = strlen(msg);
-	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-		msg[--n] = '\0';
-	wb_warn("libmicrohttpd: %s", msg);
+	chomp(msg);
+	/* Its cause is its format: "Server reached connection limit" comes
+	 * once per connection refused, thousands a second. */
+	snprintf(cause, sizeof cause, "libmicrohttpd: %s", fmt);
+	chomp(cause);
+	wb_warn_limited(cause, "libmicrohttpd: %s", msg);
 }
 
 void
@@ -450,13 +562,14 @@ wb_hook_http_start(struct wb_hook_http *h,
 {
 	unsigned n = cfg->loops;
 
-	*h = (struct wb_hook_http){ .cfg = cfg, .batcher = batcher };
-	h->accepted = make_response(202, NULL, 0);
+	*h = (struct wb_hook_http){ .cfg = cfg, .batcher = batcher,
+	    .limit = (int)((CONN_LIMIT + n - 1) / n) };
+	h->accepted = make_response(202, NULL, NULL, 0);
 	h->daemon = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 	    MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_CONNECTION_LIMIT, (CONN_LIMIT + n - 1) / n,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->limit,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (CONN_PER_IP + n - 1) / n,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MAX,

@@ -9,7 +9,9 @@
  * to send its headers (header_ms) or its body (6 times that) is cut off,
  * which libmicrohttpd's own timeout does not do for a client that sends
  * a byte now and then. Connections are limited to 512 in all and 128 per
- * address, shared out between the 'loops' daemons of a process. One
+ * address, shared out between the 'loops' daemons of a process; past
+ * three quarters of that, each new connection closes the oldest one
+ * that sends no request, and those idle for a second are closed. One
  * daemon per thread; nothing here is shared between threads but the
  * budget.
  */
@@ -39,7 +41,10 @@ struct wb_hook_http {
 	int stopping;		/* set by the owner: 1 finishing (answers close
 				   their connection), 2 out of time */
 	int resumed_some;	/* requests were resumed: run again at once */
-	struct wb_hook_conn *conns;	/* every open connection */
+	struct wb_hook_conn *conns;	/* every open connection, newest
+					   first */
+	struct wb_hook_conn *conns_tail;	/* the oldest */
+	int nconns, limit;	/* open connections, and how many allowed */
 	long long next_sweep;
 };
 

@@ -58,10 +58,12 @@
  * may be ready at once; or {'lost'} when C is no longer registered to
  * this connection.
  *
- * The token of a claim is its lease expiry, made greater than every
- * earlier token of the queue (the token key keeps the last): each claim,
- * whoever made it, has its own, so the numbers of a claim are those of
- * leases scored by its token, and held:C need only list C's tokens.
+ * The token of a claim is its lease expiry in ms, moved on by a
+ * millisecond or two while another claim of the queue has that expiry or
+ * it is the last token made (the token key keeps it): each claim, whoever
+ * made it, has its own, so the numbers of a claim are those of leases
+ * scored by its token, and held:C need only list C's tokens. It is never
+ * raised to the last token: a short lease after a long one stays short.
  *
  * A delivery is counted when its claim lapses (lease expired, consumer
  * dead) rather than when it is made, so that a queue that never fails
@@ -145,7 +147,10 @@ static const char claim_lua[] =
 	"end\n"
 	"local token = now + lease\n"
 	"local last = tonumber(redis.call('GET', KEYS[8]) or 0)\n"
-	"if token <= last then token = last + 1 end\n"
+	"while token == last or"
+	" redis.call('ZCOUNT', KEYS[2], token, token) > 0 do\n"
+	"  token = token + 1\n"
+	"end\n"
 	"token = string.format('%d', token)\n"
 	"redis.call('SET', KEYS[8], token)\n"
 	"local zl = {}\n"

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "wb_err.h"
+#include "wb_jscan.h"
 #include "wb_record.h"
 #include "wb_scan.h"
 
@@ -177,14 +178,74 @@ excerpt(char *dst, size_t dstlen, const char *s, size_t len)
 	dst[i] = '\0';
 }
 
+/*
+ * The one rule for an issue number, in a JSON record as on a bare line
+ * (and as wb-hook reads issue.number): a decimal integer in
+ * 1..2147483647 written as one, digits only. 1e3, 12.0, 012 or -5 are
+ * refused, although libjq would read some of them as integers.
+ */
+static int
+number_text(const char *s, size_t len, long *out)
+{
+	unsigned long long n;
+	const char *why;
+
+	if (wb_scan_uint(s, len, 1, WB_NUMBER_MAX, &n, &why) < 0)
+		return -1;
+	*out = (long)n;
+	return 0;
+}
+
+/*
+ * Where the value of the last top-level key "number" of 'line' is
+ * written, for a line libjq read but the scanner refuses (not RFC 8259:
+ * nan, invalid UTF-8, a lone surrogate escape, ... elsewhere in it): its
+ * token at *off, *toklen bytes. Strings are skipped whole and nesting is
+ * counted; nothing else is checked, libjq has read the line. Returns 0,
+ * or -1 when no such key is written plainly (without escapes).
+ */
+static int
+number_token_lenient(const char *s, size_t len, size_t *off, size_t *toklen)
+{
+	int depth = 0, found = -1;
+
+	for (size_t i = 0; i < len; i++) {
+		size_t start, j, k;
+
+		if (s[i] == '{' || s[i] == '[')
+			depth++;
+		else if (s[i] == '}' || s[i] == ']')
+			depth--;
+		if (s[i] != '"')
+			continue;
+		for (start = ++i; i < len && s[i] != '"'; i++)
+			i += s[i] == '\\';
+		if (i >= len)
+			break;
+		for (j = i + 1; j < len && isspace((unsigned char)s[j]); j++)
+			;
+		if (depth != 1 || i - start != 6 ||
+		    memcmp(s + start, "number", 6) != 0 || j >= len || s[j] != ':')
+			continue;
+		for (j++; j < len && isspace((unsigned char)s[j]); j++)
+			;
+		for (k = j; k < len && strchr(",}] \t\r\n", s[k]) == NULL; k++)
+			;
+		*off = j;
+		*toklen = k - j;
+		found = 0;
+	}
+	return found;
+}
+
 int
 wb_record_parse(const char *line, size_t len, struct wb_record *rec,
     char *why, size_t whylen)
 {
-	unsigned long long n;
-	const char *reason;
-	char quoted[48];
-	jv v, num;
+	static const char *const number_path[] = { "number" };
+	struct wb_jscan_value num;
+	char quoted[48], refused[200];
+	jv v;
 
 	while (len > 0 && isspace((unsigned char)*line))
 		line++, len--;
@@ -195,13 +256,12 @@ wb_record_parse(const char *line, size_t len, struct wb_record *rec,
 		return -1;
 	}
 	if (line[0] != '{') {
-		if (wb_scan_uint(line, len, 1, WB_NUMBER_MAX, &n, &reason) < 0) {
+		if (number_text(line, len, &rec->number) < 0) {
 			excerpt(quoted, sizeof quoted, line, len);
 			snprintf(why, whylen, "not an issue number (1..2147483647) "
 			    "nor a JSON object: %s", quoted);
 			return -1;
 		}
-		rec->number = (long)n;
 		rec->value = jv_null();
 		return 0;
 	}
@@ -215,20 +275,38 @@ wb_record_parse(const char *line, size_t len, struct wb_record *rec,
 		jv_free(msg);
 		return -1;
 	}
-	num = jv_object_get(jv_copy(v), jv_string("number"));
-	if (!jv_is_valid(num)) {
-		jv_free(num);
+	/* The number as written: its token, not libjq's double. */
+	if (wb_jscan_paths(line, len, number_path, 1, &num, refused,
+	    sizeof refused) < 0) {
+		jv n = jv_object_get(jv_copy(v), jv_string("number"));
+
+		num.kind = jv_get_kind(n) == JV_KIND_NUMBER ? WB_JSCAN_NUMBER :
+		    jv_is_valid(n) ? WB_JSCAN_OTHER : WB_JSCAN_ABSENT;
+		jv_free(n);
+		if (num.kind == WB_JSCAN_NUMBER && number_token_lenient(line,
+		    len, &num.off, &num.len) < 0) {
+			jv_free(v);
+			snprintf(why, whylen, "\"number\" is not written plainly");
+			return -1;
+		}
+	}
+	if (num.kind == WB_JSCAN_ABSENT) {
 		jv_free(v);
 		snprintf(why, whylen, "object without \"number\"");
 		return -1;
 	}
-	if (wb_number_from_jv(num, &rec->number, &reason) < 0) {
-		jv_free(num);
+	if (num.kind != WB_JSCAN_NUMBER) {
 		jv_free(v);
-		snprintf(why, whylen, "\"number\" is %s", reason);
+		snprintf(why, whylen, "\"number\" is not a number");
 		return -1;
 	}
-	jv_free(num);
+	if (number_text(line + num.off, num.len, &rec->number) < 0) {
+		jv_free(v);
+		excerpt(quoted, sizeof quoted, line + num.off, num.len);
+		snprintf(why, whylen, "\"number\" is not a decimal integer in "
+		    "1..2147483647: %s", quoted);
+		return -1;
+	}
 	rec->value = v;
 	return 0;
 }

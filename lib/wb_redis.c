@@ -1,5 +1,6 @@
 /* wb — a Redis connection from a URL (WB_REDIS). */
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,9 @@ append_setup(redisContext *c, const struct endpoint *ep, const char *where,
 	if (rc == REDIS_OK && ep->db != 0)
 		rc = redisAppendCommand(c, "SELECT %llu", ep->db);
 	n += ep->db != 0;
+	if (rc == REDIS_OK)
+		rc = redisAppendCommand(c, "CONFIG GET maxmemory-policy");
+	n++;
 	if (rc != REDIS_OK) {
 		snprintf(err, errlen, "unable to connect to Redis at %s: "
 		    "out of memory", where);
@@ -190,13 +194,66 @@ append_setup(redisContext *c, const struct endpoint *ep, const char *where,
 	return n;
 }
 
+/*
+ * The answer 'r' (borrowed, NULL: none) to CONFIG GET maxmemory-policy:
+ * 0 for noeviction; WB_REDIS_EVICTS for another policy, a warning naming
+ * it and the fix in 'err'; 1 when it says nothing (CONFIG refused or
+ * renamed, as managed Redis services do), the warning in 'err'.
+ */
+static int
+check_policy(const redisReply *r, const char *where, char *err,
+    size_t errlen)
+{
+	const redisReply *v = r != NULL && r->type == REDIS_REPLY_ARRAY &&
+	    r->elements == 2 ? r->element[1] : NULL;
+
+	if (v != NULL && (v->type == REDIS_REPLY_STRING ||
+	    v->type == REDIS_REPLY_STATUS)) {
+		if (strcmp(v->str, "noeviction") == 0)
+			return 0;
+		snprintf(err, errlen, "Redis at %s evicts keys when full "
+		    "(maxmemory-policy %.40s): queued work can vanish; set "
+		    "maxmemory-policy noeviction", where, v->str);
+		return WB_REDIS_EVICTS;
+	}
+	snprintf(err, errlen, "unable to check the maxmemory-policy of Redis "
+	    "at %s (%.80s): it must be noeviction, or queued work can "
+	    "vanish", where, r != NULL && r->type == REDIS_REPLY_ERROR ?
+	    r->str : "no answer");
+	return 1;
+}
+
+/* Warn about 'msg', a policy that could not be read, once per process. */
+static void
+warn_unchecked(const char *msg)
+{
+	static atomic_int warned;
+
+	if (atomic_exchange(&warned, 1) == 0)
+		wb_warn("%s", msg);
+}
+
 /* Check reply 'i' (borrowed, NULL: none) to what append_setup() sent. */
 static int
 check_setup(redisContext *c, const struct endpoint *ep, const char *where,
     int i, const redisReply *r, char *err, size_t errlen, int *permanent)
 {
+	int n = (ep->password[0] != '\0') + (ep->db != 0), rc;
+
+	if (i == n && r != NULL) {
+		*permanent = 0;
+		if ((rc = check_policy(r, where, err, errlen)) == 1)
+			warn_unchecked(err);
+		return rc == 1 ? 0 : rc;
+	}
 	if (r != NULL && r->type != REDIS_REPLY_ERROR)
 		return 0;
+	if (i == n) {
+		*permanent = 0;
+		snprintf(err, errlen, "unable to connect to Redis at %s: %s",
+		    where, c->errstr);
+		return -1;
+	}
 	*permanent = r != NULL;
 	if (i == 0 && ep->password[0] != '\0')
 		snprintf(err, errlen, "Redis at %s refused the password: %s",
@@ -237,17 +294,21 @@ wb_redis_open_within(const char *url, int connect_ms, int timeout_ms,
 	}
 	for (int i = 0; i < n; i++) {
 		void *r = NULL;
+		int rc;
 
 		if (redisGetReply(c, &r) != REDIS_OK)
 			r = NULL;
-		if (check_setup(c, &ep, where, i, r, err, errlen,
-		    permanent) < 0) {
-			if (r != NULL)
-				freeReplyObject(r);
+		rc = check_setup(c, &ep, where, i, r, err, errlen, permanent);
+		if (r != NULL)
+			freeReplyObject(r);
+		if (rc == WB_REDIS_EVICTS) {
+			/* Every tool says so; wb-hook also refuses (its own
+			 * connections are made by wb_redis_start()). */
+			wb_warn("%s", err);
+		} else if (rc < 0) {
 			redisFree(c);
 			return NULL;
 		}
-		freeReplyObject(r);
 	}
 	return c;
 }

@@ -12,6 +12,14 @@
 #include <hiredis/hiredis.h>
 
 /*
+ * Every connection also asks CONFIG GET maxmemory-policy, pipelined with
+ * its set-up: a Redis that evicts keys under memory pressure (any policy
+ * but noeviction) silently drops queued items. A connection from
+ * wb_redis_open() to such a Redis is warned about (one line naming the
+ * policy and the fix), and so is one whose policy cannot be read (CONFIG
+ * refused or renamed, as on managed Redis; once per process); one from
+ * wb_redis_start() is refused (see wb_redis_start_reply()).
+ *
  * Connect, authenticate and select the database named by 'url'. Returns a
  * context, or NULL with a reason in 'err' (at most 'errlen' bytes).
  * *permanent is set to 1 when the URL itself is wrong (retrying will not
@@ -44,8 +52,12 @@ redisContext *wb_redis_start(const char *url, char *where, size_t wherelen,
  * Check 'r' (borrowed; NULL: the connection failed, c->errstr says why),
  * reply number 'i' (from 0) to what wb_redis_start() pipelined for 'url'.
  * Returns 0, or -1 with a reason in 'err' and *permanent set as for
- * wb_redis_open.
+ * wb_redis_open, or WB_REDIS_EVICTS with the reason in 'err' when Redis
+ * may evict keys (its maxmemory-policy is not noeviction): nothing it
+ * confirms is sure to be kept. A policy that cannot be read is warned
+ * about once per process and is not a failure.
  */
+#define WB_REDIS_EVICTS (-2)
 int wb_redis_start_reply(redisContext *c, const char *url, int i,
     const redisReply *r, char *err, size_t errlen, int *permanent);
 

@@ -104,7 +104,7 @@ is "$(cat "$SCRATCH/budget.out")" "202 waiting waiting waiting waiting waiting w
 	"six deliveries announcing 25 MB and sending nothing wait, and hold nothing"
 is "$(redis_cli ZSCORE 'wb:{download}:pending' 33 | grep -c .)" 1 \
 	"the real delivery sent meanwhile is 202 and queued"
-wait_for 10 sh -c "curl -s http://127.0.0.1:$HOOK_PORT/healthz | grep -q ok"
+wait_for 10 sh -c "curl -s http://127.0.0.1:$HOOK_PORT/healthz | grep -qx ok"
 python3 - "$HOOK_PORT" >"$SCRATCH/limit.out" <<'EOP'
 import socket, sys
 port = int(sys.argv[1])

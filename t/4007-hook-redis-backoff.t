@@ -22,7 +22,7 @@ is "$(grep -c 'debug: connecting to Redis$' "$SCRATCH/hook.err")" 1 \
 like "$(last_log)" ': 503 not queued: .*\(next attempt in 1000 ms\)$' \
 	"the 503s meanwhile give the reason and the backoff"
 kill -CONT "$frozen"
-wait_for 20 sh -c "curl -s -m 10 $HOOK_URL/healthz | grep -q ok"
+wait_for 20 sh -c "curl -s -m 10 $HOOK_URL/healthz | grep -qx ok"
 deliver issues "$SCRATCH/p71.json" ""
 is "$CODE:$(redis_cli ZSCORE 'wb:{download}:pending' 71 | grep -c .)" "202:1" \
 	"Redis thawed: once the backoff is over, 202 and queued"

@@ -35,7 +35,7 @@ like "$(grep 'delivery d81 event issues action' "$SCRATCH/hook.err")" \
 	'number 81: 503 not queued: unable to connect to Redis at .*/redis.sock: no answer within 2 s$' \
 	"with the reason"
 kill -CONT "$frozen"
-wait_for 20 sh -c "curl -s -m 10 $HOOK_URL/healthz | grep -q ok"
+wait_for 20 sh -c "curl -s -m 10 $HOOK_URL/healthz | grep -qx ok"
 post 81
 is "$(cat "$SCRATCH/code.81"):$(redis_cli ZSCORE 'wb:{download}:pending' 81 | grep -c .)" \
 	"202:1" "Redis thawed: 202 and queued"

@@ -110,6 +110,20 @@ deliver() {
 		"$@" --data-binary @"$_h_file" "$HOOK_URL/github/receive")
 }
 
+# deliver_times N FILE: POST FILE, signed under $SECRET, N times, each
+# given 10 s; CODES is the statuses, space-separated (000: no answer).
+deliver_times() {
+	CODES=
+	_h_sig=$(sign "$2")
+	_h_i=0
+	while [ "$_h_i" -lt "$1" ]; do
+		_h_i=$((_h_i + 1))
+		CODES="$CODES$(curl -s -m 10 -o /dev/null -w '%{http_code}' \
+			-H 'X-GitHub-Event: issues' -H "X-Hub-Signature-256: $_h_sig" \
+			--data-binary @"$2" "$HOOK_URL/github/receive") "
+	done
+}
+
 # get PATH: GET it; CODE, body in $SCRATCH/body, headers in $SCRATCH/headers.
 get() {
 	CODE=$(curl -s -o "$SCRATCH/body" -D "$SCRATCH/headers" -w '%{http_code}' "$HOOK_URL$1")

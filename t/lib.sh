@@ -114,7 +114,8 @@ free_port() {
 }
 
 # start_redis: a private redis-server on a unix socket in the scratch dir;
-# exports WB_REDIS and REDIS_SOCK, stopped at exit.
+# exports WB_REDIS and REDIS_SOCK, stopped at exit. Lines in
+# $REDIS_CONF_EXTRA are added to its configuration.
 start_redis() {
 	REDIS_DIR=$SCRATCH/redis
 	mkdir -p "$REDIS_DIR"
@@ -129,6 +130,7 @@ appendonly no
 daemonize yes
 pidfile $REDIS_DIR/redis.pid
 logfile $REDIS_DIR/redis.log
+${REDIS_CONF_EXTRA:-}
 EOC
 	redis-server "$REDIS_DIR/redis.conf" || { echo "Bail out! redis-server did not start"; exit 1; }
 	wait_for 10 test -S "$REDIS_SOCK" || { echo "Bail out! no redis socket"; exit 1; }
