@@ -96,6 +96,7 @@ main(int argc, char **argv)
 	wb_config_load(&cfg);
 	loops.http.header_ms = header_timeout_ms();
 	loops.redis_url = cfg.redis;
+	loops.delay_ms = (long long)(cfg.delay * 1000.0 + 0.5);
 	hook->repo = cfg.repo;
 	hook->secret = cfg.hook_secret;
 	hook->secret_len = hook->secret != NULL ? strlen(hook->secret) : 0;
