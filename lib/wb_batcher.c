@@ -389,6 +389,25 @@ wb_batcher_fd(const struct wb_batcher *b)
 	return b->fd;
 }
 
+/*
+ * The batch in flight is over. When Redis answered (the connection is
+ * fine) its items are settled, as failed with 'err' unless it is NULL;
+ * otherwise it failed with the connection (batch_failed()).
+ */
+static void
+batch_over(struct wb_batcher *b, int answered, const char *err)
+{
+	struct wb_batch_item *done = b->sent;
+
+	if (!answered) {
+		batch_failed(b, err);
+		return;
+	}
+	b->fresh = 0;
+	b->sent = NULL;
+	settle(b, done, err != NULL, err);
+}
+
 static int
 by_name(const void *a, const void *b)
 {
@@ -447,7 +466,6 @@ scrape_names(struct wb_batcher *b, char *err, size_t errlen, int *answered)
 static void
 scrape_reply(struct wb_batcher *b)
 {
-	struct wb_batch_item *done;
 	char err[240];
 	int answered = 0;
 
@@ -478,29 +496,19 @@ scrape_reply(struct wb_batcher *b)
 			goto failed;
 		}
 	}
-	b->fresh = 0;
-	done = b->sent;
-	b->sent = NULL;
-	for (struct wb_batch_item *it = done; it != NULL; it = it->next)
+	for (struct wb_batch_item *it = b->sent; it != NULL; it = it->next)
 		wb_metrics_render(it->metrics, 1, b->mq, b->nmq, &b->notes);
 	scrape_reset(b);
-	settle(b, done, 0, NULL);
+	batch_over(b, 1, NULL);
 	return;
 failed:
 	scrape_reset(b);
-	if (answered) {
-		b->fresh = 0;
-		done = b->sent;
-		b->sent = NULL;
-		settle(b, done, 1, err);
-	} else
-		batch_failed(b, err);
+	batch_over(b, answered, err);
 }
 
 void
 wb_batcher_event(struct wb_batcher *b)
 {
-	struct wb_batch_item *done;
 	char err[256];
 	redisReply *r;
 	void *v = NULL;
@@ -535,22 +543,12 @@ wb_batcher_event(struct wb_batcher *b)
 			    b->q.c->errstr : "no reply");
 			if (r != NULL)
 				freeReplyObject(r);
-			if (answered) {
-				/* An answer: the connection is fine. */
-				b->fresh = 0;
-				done = b->sent;
-				b->sent = NULL;
-				settle(b, done, 1, err);
-			} else
-				batch_failed(b, err);
+			batch_over(b, answered, err);
 			return;
 		}
 		freeReplyObject(v);
 	}
-	b->fresh = 0;
-	done = b->sent;
-	b->sent = NULL;
-	settle(b, done, 0, NULL);
+	batch_over(b, 1, NULL);
 }
 
 void

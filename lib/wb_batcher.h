@@ -14,7 +14,8 @@
  * doubling up to 16 s), the requests meanwhile fail at once with the
  * reason. Once set up, the connection is a blocking one with
  * WB_BATCHER_TIMEOUT_MS per command: a batch is written at once, its
- * reply read once the socket is readable. The socket is watched in the owner's epoll set: call
+ * reply read once the socket is readable. A scrape (GET /metrics) is
+ * read the same way. The socket is watched in the owner's epoll set: call
  * wb_batcher_event() whenever wb_batcher_fd() is ready. Not thread-safe:
  * one batcher per loop.
  */
@@ -102,16 +103,16 @@ void wb_batcher_probe(const char *url);
 void wb_batcher_add(struct wb_batcher *b, struct wb_batch_item *item);
 
 /*
- * When no batch is in flight and items wait: send the writes (a scrape
- * waits for the writes before it), up to
- * WB_QUEUE_BATCH_MAX numbers (repeats sent once), or, when none
+ * When no batch is in flight and items wait: send the writes first, up
+ * to WB_QUEUE_BATCH_MAX numbers (repeats sent once), or, when none
  * carries a number, a write to the queue that changes nothing (refused
- * as a delivery's would be: out of memory, read-only); when disconnected, begin connecting instead (without
- * waiting: the connection is made as its socket gets ready, see
+ * as a delivery's would be: out of memory, read-only); when only scrapes
+ * wait, all of them at once: the queues in use and the notes, then (a
+ * second round trip) each queue's statistics, as wb-queue stats --format
+ * prometheus reads them. When disconnected, begin connecting instead
+ * (without waiting: the connection is made as its socket gets ready, see
  * wb_batcher_event(), and the items are sent by the next call once it
- * is). A batch of scrapes reads the queues in use and the notes, then
-(a second round trip) the statistics of each queue, as
-wb-queue stats --format prometheus does. A connection that fails, or is not made within
+ * is). A connection that fails, or is not made within
  * WB_BATCHER_TIMEOUT_MS, settles every waiting item as failed.
  */
 void wb_batcher_send(struct wb_batcher *b);
