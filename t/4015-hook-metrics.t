@@ -7,7 +7,7 @@
 . "${0%/*}/lib.sh"
 . "$T_DIR/lib-hook.sh"
 command -v promtool >/dev/null || { echo "Bail out! no promtool (make deps installs prometheus)"; exit 1; }
-plan 23
+plan 25
 REDIS_CONF_EXTRA="requirepass redis-SECRET-pw"
 start_redis
 WB_REDIS="unix://:redis-SECRET-pw@$REDIS_SOCK"
@@ -85,6 +85,32 @@ scrape
 is "$(samples "$OUT" | grep -E '^wb_(github|last)')" 'wb_github_ratelimit_remaining 4321
 wb_last_success_timestamp_seconds{stage="fetch"} 1700000000' "the notes: rate-limit budget and last success"
 
+# Scrapes and deliveries at once (the batchers hold both kinds): 40
+# deliveries of issue 5 and 10 scrapes in parallel; every delivery 202,
+# every scrape 200, and the counter went up by exactly 40.
+sig5=$(payload opened 5 | tee "$SCRATCH/p5.json" >/dev/null; sign "$SCRATCH/p5.json")
+: >"$SCRATCH/mixed"
+pids=
+i=0
+while [ "$i" -lt 40 ]; do
+	i=$((i + 1))
+	curl -s -o /dev/null -w 'd%{http_code}\n' -H 'X-GitHub-Event: issues' \
+		-H "X-Hub-Signature-256: $sig5" --data-binary @"$SCRATCH/p5.json" \
+		"$HOOK_URL/github/receive" >>"$SCRATCH/mixed" &
+	pids="$pids $!"
+	if [ $((i % 4)) -eq 0 ]; then
+		curl -s -o /dev/null -w 's%{http_code}\n' \
+			"$HOOK_URL/metrics" >>"$SCRATCH/mixed" &
+		pids="$pids $!"
+	fi
+done
+for p in $pids; do wait "$p"; done
+is "$(sort "$SCRATCH/mixed" | uniq -c | awk '{ print $2 ":" $1 }' | tr '\n' ' ')" "d202:40 s200:10 " \
+	"40 deliveries and 10 scrapes at once: every delivery 202, every scrape 200"
+scrape
+is "$(samples "$OUT" | grep '^wb_hook_deliveries_total{event="issues",code="202"}')" \
+	'wb_hook_deliveries_total{event="issues",code="202"} 43' "the counter went up by exactly 40"
+
 # Methods: as the other routes.
 code=$(curl -s -o /dev/null -D "$SCRATCH/headers" -w '%{http_code}' -X POST "$HOOK_URL/metrics")
 is "$code:$(header Allow)" "405:GET, HEAD" "POST /metrics: 405, Allow: GET, HEAD"
@@ -98,7 +124,7 @@ is "$CODE" 503 "Redis down: the delivery gets 503"
 scrape
 is "$CODE" 200 "Redis down: /metrics answers 200 all the same"
 is "$(samples "$OUT")" 'wb_redis_up 0
-wb_hook_deliveries_total{event="issues",code="202"} 3
+wb_hook_deliveries_total{event="issues",code="202"} 43
 wb_hook_deliveries_total{event="issues",code="401"} 1
 wb_hook_deliveries_total{event="issues",code="503"} 1
 wb_hook_deliveries_total{event="issue_comment",code="202"} 1
