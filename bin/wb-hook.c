@@ -3,7 +3,8 @@
  * An HTTP server for POST /github/receive: a signed "issues" or
  * "issue_comment" delivery of WB_REPO queues its issue number into
  * "download" and is answered 202 once Redis confirmed it, 503 when Redis
- * is unreachable. What a request means is decided in lib/wb_webhook.c;
+ * is unreachable; GET /healthz and GET /metrics (Prometheus text) are
+ * for the operator. What a request means is decided in lib/wb_webhook.c;
  * the serving threads are lib/wb_hook_loop.c, each with its HTTP daemon
  * (lib/wb_hook_http.c) and its Redis batcher (lib/wb_batcher.c). This
  * file reads the configuration, starts them and stops them on SIGTERM.
@@ -96,6 +97,7 @@ main(int argc, char **argv)
 	wb_config_load(&cfg);
 	loops.http.header_ms = header_timeout_ms();
 	loops.redis_url = cfg.redis;
+	loops.delay_ms = (long long)(cfg.delay * 1000.0 + 0.5);
 	hook->repo = cfg.repo;
 	hook->secret = cfg.hook_secret;
 	hook->secret_len = hook->secret != NULL ? strlen(hook->secret) : 0;

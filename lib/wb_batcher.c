@@ -10,6 +10,7 @@
 #include "wb_clock.h"
 #include "wb_err.h"
 #include "wb_redis.h"
+#include "wb_scan.h"
 
 #define SLOW_CONNECT_MS 50	/* a failed attempt this slow is backed off */
 #define BACKOFF_MIN_MS 1000	/* from the next attempt, doubling */
@@ -76,9 +77,22 @@ fail_queued(struct wb_batcher *b, const char *err)
 	settle(b, all, 1, err);
 }
 
+/* Forget what a scrape read so far. */
+static void
+scrape_reset(struct wb_batcher *b)
+{
+	if (b->names != NULL)
+		freeReplyObject(b->names);
+	b->names = NULL;
+	free(b->mq);
+	b->mq = NULL;
+	b->nmq = 0;
+}
+
 void
 wb_batcher_close(struct wb_batcher *b)
 {
+	scrape_reset(b);
 	if (b->fd >= 0)
 		epoll_ctl(b->ep, EPOLL_CTL_DEL, b->fd, NULL);
 	b->fd = -1;
@@ -279,14 +293,59 @@ unique(long *numbers, size_t n)
 	return k;
 }
 
+/*
+ * Move out of the waiting list the scrapes ('scrapes' 1) or the other
+ * items, these up to WB_QUEUE_BATCH_MAX numbers, which go to
+ * numbers[0..*n); returns the items taken, in order.
+ */
+static struct wb_batch_item *
+take(struct wb_batcher *b, int scrapes, long *numbers, size_t *n)
+{
+	struct wb_batch_item *taken = NULL, **t = &taken, **p = &b->queued;
+
+	*n = 0;
+	while (*p != NULL) {
+		struct wb_batch_item *it = *p;
+
+		if ((it->metrics != NULL) != scrapes || (it->metrics == NULL &&
+		    it->number > 0 && *n == WB_QUEUE_BATCH_MAX)) {
+			p = &it->next;
+			continue;
+		}
+		if (it->metrics == NULL && it->number > 0)
+			numbers[(*n)++] = it->number;
+		*p = it->next;
+		it->next = NULL;
+		*t = it;
+		t = &it->next;
+	}
+	b->queued_tail = p;
+	return taken;
+}
+
+/* Write what was appended; 0, or -1 once the batch failed. */
+static int
+write_all(struct wb_batcher *b)
+{
+	char err[256];
+	int done = 0;
+
+	while (!done)
+		if (redisBufferWrite(b->q.c, &done) != REDIS_OK) {
+			snprintf(err, sizeof err, "Redis connection lost: %s",
+			    b->q.c->errstr);
+			batch_failed(b, err);
+			return -1;
+		}
+	return 0;
+}
+
 void
 wb_batcher_send(struct wb_batcher *b)
 {
 	long numbers[WB_QUEUE_BATCH_MAX];
-	struct wb_batch_item **tail;
 	char err[256];
 	size_t n = 0;
-	int done = 0;
 
 	if (b->sent != NULL || b->queued == NULL || b->connecting)
 		return;
@@ -296,22 +355,22 @@ wb_batcher_send(struct wb_batcher *b)
 			fail_queued(b, err);
 		return;
 	}
-	for (tail = &b->queued; *tail != NULL && n < WB_QUEUE_BATCH_MAX;
-	    tail = &(*tail)->next)
-		if ((*tail)->number > 0)
-			numbers[n++] = (*tail)->number;
-	b->sent = b->queued;
-	b->queued = *tail;
-	*tail = NULL;
-	if (b->queued == NULL)
-		b->queued_tail = &b->queued;
+	b->sent_phase = 0;
+	if ((b->sent = take(b, 0, numbers, &n)) == NULL) {
+		b->sent = take(b, 1, numbers, &n);
+		b->sent_phase = 1;
+	}
 	b->sent_n = unique(numbers, n);
 	b->sent_fresh = b->fresh;
 	b->sent_at = wb_clock_ms();
-	wb_debug("asking Redis to queue %zu numbers", b->sent_n);
-	if (b->sent_n > 0)
+	if (b->sent_phase == 1) {
+		wb_debug("asking Redis for the metrics");
+		redisAppendCommand(b->q.c, "SMEMBERS wb:queues");
+		redisAppendCommand(b->q.c, "HGETALL %s", WB_METRICS_KEY);
+	} else if (b->sent_n > 0) {
+		wb_debug("asking Redis to queue %zu numbers", b->sent_n);
 		wb_queue_append_push(&b->q, b->queue, numbers, b->sent_n);
-	else
+	} else
 		/*
 		 * What a delivery would get, without its effect: a write
 		 * to the queue's pending set (see wb_queue.h) that changes
@@ -321,13 +380,7 @@ wb_batcher_send(struct wb_batcher *b)
 		 */
 		redisAppendCommand(b->q.c, "ZADD wb:{%s}:pending XX 0 0",
 		    b->queue);
-	while (!done)
-		if (redisBufferWrite(b->q.c, &done) != REDIS_OK) {
-			snprintf(err, sizeof err, "Redis connection lost: %s",
-			    b->q.c->errstr);
-			batch_failed(b, err);
-			return;
-		}
+	write_all(b);
 }
 
 int
@@ -336,10 +389,126 @@ wb_batcher_fd(const struct wb_batcher *b)
 	return b->fd;
 }
 
+/*
+ * The batch in flight is over. When Redis answered (the connection is
+ * fine) its items are settled, as failed with 'err' unless it is NULL;
+ * otherwise it failed with the connection (batch_failed()).
+ */
+static void
+batch_over(struct wb_batcher *b, int answered, const char *err)
+{
+	struct wb_batch_item *done = b->sent;
+
+	if (!answered) {
+		batch_failed(b, err);
+		return;
+	}
+	b->fresh = 0;
+	b->sent = NULL;
+	settle(b, done, err != NULL, err);
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct wb_metrics_queue *)a)->name,
+	    ((const struct wb_metrics_queue *)b)->name);
+}
+
+/*
+ * The reply to a scrape's first round trip: keep the queues in use (named
+ * well, sorted) and the notes, and ask for each queue's statistics. 0, or
+ * -1 with 'err' set and '*answered' when Redis answered an error.
+ */
+static int
+scrape_names(struct wb_batcher *b, char *err, size_t errlen, int *answered)
+{
+	redisReply *r[2];
+
+	for (int i = 0; i < 2; i++) {
+		void *v = NULL;
+
+		if (redisGetReply(b->q.c, &v) != REDIS_OK)
+			v = NULL;
+		r[i] = v;
+	}
+	*answered = r[0] != NULL && r[1] != NULL;
+	if (r[0] == NULL || r[1] == NULL || r[0]->type != REDIS_REPLY_ARRAY ||
+	    r[1]->type != REDIS_REPLY_ARRAY) {
+		const redisReply *e = r[0] != NULL && r[0]->type ==
+		    REDIS_REPLY_ERROR ? r[0] : r[1];
+
+		snprintf(err, errlen, "unable to read the metrics: %s",
+		    e != NULL && e->type == REDIS_REPLY_ERROR ? e->str :
+		    b->q.c->errstr[0] ? b->q.c->errstr : "no reply");
+		for (int i = 0; i < 2; i++)
+			if (r[i] != NULL)
+				freeReplyObject(r[i]);
+		return -1;
+	}
+	wb_metrics_notes_parse(r[1], &b->notes);
+	freeReplyObject(r[1]);
+	b->names = r[0];
+	if ((b->mq = calloc(r[0]->elements + 1, sizeof *b->mq)) == NULL)
+		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
+	for (size_t i = 0; i < r[0]->elements; i++)
+		if (r[0]->element[i]->type == REDIS_REPLY_STRING &&
+		    wb_queue_name_ok(r[0]->element[i]->str))
+			b->mq[b->nmq++].name = r[0]->element[i]->str;
+	qsort(b->mq, b->nmq, sizeof *b->mq, by_name);
+	for (size_t i = 0; i < b->nmq; i++)
+		wb_queue_append_stats(&b->q, b->mq[i].name, b->delay_ms, -1,
+		    &b->mq[i].st);
+	return 0;
+}
+
+/* A scrape's reply came: go on to its second round trip, or settle it. */
+static void
+scrape_reply(struct wb_batcher *b)
+{
+	char err[240];
+	int answered = 0;
+
+	if (b->sent_phase == 1) {
+		if (scrape_names(b, err, sizeof err, &answered) < 0)
+			goto failed;
+		b->sent_phase = 2;
+		b->sent_at = wb_clock_ms();
+		if (b->nmq > 0) {
+			write_all(b);
+			return;
+		}
+	} else {
+		char why[200] = "", more[200];
+
+		/* Every reply is read, to stay in step; the first error is
+		 * the one told. */
+		for (size_t i = 0; i < b->nmq; i++)
+			if (wb_queue_stats_reply(&b->q, &b->mq[i].st,
+			    why[0] ? more : why, sizeof why) < 0 &&
+			    b->q.c->err)
+				break;	/* the connection is gone */
+		if (why[0]) {
+			/* On an error from Redis too: the connection is
+			 * made again, and the scrape asked once more. */
+			snprintf(err, sizeof err, "unable to read queue "
+			    "statistics: %s", why);
+			goto failed;
+		}
+	}
+	for (struct wb_batch_item *it = b->sent; it != NULL; it = it->next)
+		wb_metrics_render(it->metrics, 1, b->mq, b->nmq, &b->notes);
+	scrape_reset(b);
+	batch_over(b, 1, NULL);
+	return;
+failed:
+	scrape_reset(b);
+	batch_over(b, answered, err);
+}
+
 void
 wb_batcher_event(struct wb_batcher *b)
 {
-	struct wb_batch_item *done;
 	char err[256];
 	redisReply *r;
 	void *v = NULL;
@@ -351,6 +520,10 @@ wb_batcher_event(struct wb_batcher *b)
 	if (b->sent == NULL) {
 		/* Nothing asked: Redis closed or restarted. */
 		wb_batcher_close(b);
+		return;
+	}
+	if (b->sent_phase > 0) {
+		scrape_reply(b);
 		return;
 	}
 	if (b->sent_n > 0) {
@@ -370,22 +543,12 @@ wb_batcher_event(struct wb_batcher *b)
 			    b->q.c->errstr : "no reply");
 			if (r != NULL)
 				freeReplyObject(r);
-			if (answered) {
-				/* An answer: the connection is fine. */
-				b->fresh = 0;
-				done = b->sent;
-				b->sent = NULL;
-				settle(b, done, 1, err);
-			} else
-				batch_failed(b, err);
+			batch_over(b, answered, err);
 			return;
 		}
 		freeReplyObject(v);
 	}
-	b->fresh = 0;
-	done = b->sent;
-	b->sent = NULL;
-	settle(b, done, 0, NULL);
+	batch_over(b, 1, NULL);
 }
 
 void

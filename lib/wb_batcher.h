@@ -14,7 +14,8 @@
  * doubling up to 16 s), the requests meanwhile fail at once with the
  * reason. Once set up, the connection is a blocking one with
  * WB_BATCHER_TIMEOUT_MS per command: a batch is written at once, its
- * reply read once the socket is readable. The socket is watched in the owner's epoll set: call
+ * reply read once the socket is readable. A scrape (GET /metrics) is
+ * read the same way. The socket is watched in the owner's epoll set: call
  * wb_batcher_event() whenever wb_batcher_fd() is ready. Not thread-safe:
  * one batcher per loop.
  */
@@ -23,6 +24,7 @@
 
 #include <stddef.h>
 
+#include "wb_metrics.h"
 #include "wb_queue.h"
 
 #define WB_BATCHER_TIMEOUT_MS 2000	/* a stuck Redis fails, not hangs */
@@ -33,6 +35,10 @@ struct wb_batch_item {
 			   whether Redis would take one (/healthz: a
 			   write that changes nothing, when only such
 			   requests wait) */
+	struct wb_metrics *metrics;	/* non-NULL: a scrape, not a write:
+					   the shared families of every queue
+					   in use and the notes are rendered
+					   into it (wb_metrics_render) */
 	int done;	/* set when settled */
 	int failed;	/* then: 1 not done, the reason in 'err' */
 	char err[256];
@@ -48,6 +54,8 @@ struct wb_batcher {
 	int last_chance;	/* set by the owner: a batch that failed on a
 				   connection that had worked is not sent
 				   again on a new one */
+	long long delay_ms;	/* set by the owner: the delay that makes an
+				   item ready, for the metrics */
 	/* The rest is the batcher's own. */
 	struct wb_queue q;	/* q.c NULL: disconnected */
 	int fd;			/* q.c's socket, watched in 'ep'; -1 */
@@ -63,6 +71,13 @@ struct wb_batcher {
 	size_t sent_n;		/* numbers sent; 0: the write that changes
 				   nothing */
 	int sent_fresh;		/* sent on a connection made for it */
+	int sent_phase;		/* what the batch in flight asks: 0 a write;
+				   a scrape: 1 the queues in use and the
+				   notes, then 2 the queues' statistics */
+	redisReply *names;	/* a scrape's queues in use, */
+	struct wb_metrics_queue *mq;	/* those named well, sorted, */
+	size_t nmq;
+	struct wb_metrics_notes notes;	/* and the notes */
 	long long sent_at;
 	long long retry_at, backoff_ms;	/* no attempt before retry_at */
 	char retry_err[256];
@@ -88,11 +103,14 @@ void wb_batcher_probe(const char *url);
 void wb_batcher_add(struct wb_batcher *b, struct wb_batch_item *item);
 
 /*
- * When no batch is in flight and items wait: send them, up to
- * WB_QUEUE_BATCH_MAX numbers (repeats sent once), or, when none
+ * When no batch is in flight and items wait: send the writes first, up
+ * to WB_QUEUE_BATCH_MAX numbers (repeats sent once), or, when none
  * carries a number, a write to the queue that changes nothing (refused
- * as a delivery's would be: out of memory, read-only); when disconnected, begin connecting instead (without
- * waiting: the connection is made as its socket gets ready, see
+ * as a delivery's would be: out of memory, read-only); when only scrapes
+ * wait, all of them at once: the queues in use and the notes, then (a
+ * second round trip) each queue's statistics, as wb-queue stats --format
+ * prometheus reads them. When disconnected, begin connecting instead
+ * (without waiting: the connection is made as its socket gets ready, see
  * wb_batcher_event(), and the items are sent by the next call once it
  * is). A connection that fails, or is not made within
  * WB_BATCHER_TIMEOUT_MS, settles every waiting item as failed.

@@ -1,5 +1,6 @@
 /* wb — the HTTP side of wb-hook: one libmicrohttpd daemon. */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "wb_clock.h"
 #include "wb_err.h"
 #include "wb_hook_http.h"
+#include "wb_metrics.h"
 
 #if MHD_VERSION >= 0x00097002
 #define MHD_RESULT enum MHD_Result
@@ -49,6 +51,7 @@ struct req {
 	struct MHD_Connection *conn;
 	int waiting;
 	struct wb_batch_item item;
+	struct wb_metrics m;	/* GET /metrics: the answer */
 };
 
 /*
@@ -65,6 +68,59 @@ struct wb_hook_conn {
 	struct req *r;		/* the request in progress, NULL: headers */
 	struct wb_hook_conn *prev, *next;
 };
+
+/*============================ Deliveries counted ============================*/
+
+/* The events a delivery is counted under; any other is "other". */
+static const char *const events[] = { "issues", "issue_comment", "ping",
+    "other" };
+#define NEVENTS (sizeof events / sizeof events[0])
+/* The statuses a delivery can get (wb_webhook.c, and here: 408, 503). */
+static const int codes[] = { 200, 202, 400, 401, 408, 413, 503 };
+#define NCODES (sizeof codes / sizeof codes[0])
+
+/* Shared by every serving thread of the process. */
+static atomic_ullong deliveries[NEVENTS][NCODES];
+
+/* Count a delivery of the (sanitised) 'event' answered 'status'. */
+static void
+count_delivery(const char *event, int status)
+{
+	size_t e = 0, k = 0;
+
+	while (e < NEVENTS - 1 && strcmp(events[e], event) != 0)
+		e++;
+	while (k < NCODES && codes[k] != status)
+		k++;
+	if (k < NCODES)
+		atomic_fetch_add_explicit(&deliveries[e][k], 1,
+		    memory_order_relaxed);
+}
+
+/* wb_hook_deliveries_total{event,code}: every pair counted so far. */
+static void
+render_deliveries(struct wb_metrics *m)
+{
+	wb_metrics_family(m, "wb_hook_deliveries_total", "counter",
+	    "Deliveries to POST /github/receive by event (issues, "
+	    "issue_comment, ping, other) and the HTTP status answered, since "
+	    "wb-hook started.");
+	for (size_t e = 0; e < NEVENTS; e++)
+		for (size_t k = 0; k < NCODES; k++) {
+			unsigned long long n = atomic_load_explicit(
+			    &deliveries[e][k], memory_order_relaxed);
+			char code[8];
+			const char *labels[] = { "event", events[e], "code", code,
+			    NULL };
+
+			if (n == 0)
+				continue;
+			snprintf(code, sizeof code, "%d", codes[k]);
+			wb_metrics_sample(m, labels, (double)n);
+		}
+}
+
+/*============================ Requests ============================*/
 
 /* Suspend the request of 'c' until Redis has answered for it. */
 static void
@@ -166,6 +222,7 @@ log_delivery(const struct wb_hook_decision *d, int status, const char *outcome)
 	void (*logf)(const char *, ...) = d->quiet ? wb_debug : wb_info;
 	char num[24] = "-", cause[80];
 
+	count_delivery(d->event, status);
 	if (d->number > 0)
 		snprintf(num, sizeof num, "%ld", d->number);
 	if (status >= 400) {
@@ -217,6 +274,10 @@ begin(struct MHD_Connection *c, struct req *r, const char *method,
 	case WB_HOOK_BAD_METHOD:
 		return reply(c, r, 405, strcmp(url, WB_HOOK_PATH) == 0 ? "POST" :
 		    "GET, HEAD");
+	case WB_HOOK_METRICS:
+		wb_metrics_init(&r->m);
+		r->item.metrics = &r->m;
+		/* FALLTHROUGH */
 	case WB_HOOK_HEALTH:
 		hand_over(r->h, c, r);
 		return MHD_YES;
@@ -319,6 +380,39 @@ finish(struct MHD_Connection *c, struct req *r)
 	return reply(c, r, r->d.status, NULL);
 }
 
+/*
+ * The answer to GET /metrics once Redis answered: the shared families
+ * (only wb_redis_up 0 when Redis failed: still a 200, so that the
+ * deliveries, which say most when Redis is down, are scraped), then the
+ * deliveries counted.
+ */
+static MHD_RESULT
+reply_metrics(struct MHD_Connection *c, struct req *r)
+{
+	struct MHD_Response *resp;
+	MHD_RESULT ret;
+
+	if (r->item.failed) {
+		wb_warn_limited("metrics", "metrics: wb_redis_up 0: %s",
+		    r->item.err);
+		wb_metrics_render(&r->m, 0, NULL, 0, NULL);
+	}
+	render_deliveries(&r->m);
+	r->answered = 1;
+	resp = MHD_create_response_from_buffer(r->m.len, r->m.text,
+	    MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    WB_METRICS_CONTENT_TYPE);
+	if (r->h->stopping)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
+		    "close");
+	ret = MHD_queue_response(c, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 /* Called again once Redis answered for the request. */
 static MHD_RESULT
 resumed(struct MHD_Connection *c, struct req *r)
@@ -327,6 +421,8 @@ resumed(struct MHD_Connection *c, struct req *r)
 
 	if (!r->item.done)
 		return MHD_YES;
+	if (r->route == WB_HOOK_METRICS)
+		return reply_metrics(c, r);
 	if (r->route == WB_HOOK_HEALTH) {
 		/* What a delivery would get now, and why. */
 		if (!r->item.failed)
@@ -397,6 +493,7 @@ completed(void *cls, struct MHD_Connection *c, void **req_cls,
 		wb_debug("delivery %s: connection ended before an answer (%d)",
 		    r->d.delivery, (int)toe);
 	release(r);
+	wb_metrics_free(&r->m);
 	if (r->cs != NULL) {
 		r->cs->r = NULL;
 		r->cs->since = wb_clock_ms();

@@ -1,11 +1,13 @@
 /* wb — the HTTP side of wb-hook: one libmicrohttpd daemon driven by its
  * owner's event loop.
  *
- * It answers POST /github/receive and GET/HEAD /healthz (what a request
- * means is decided in wb_webhook.c), buffers bodies within the process's
- * body budget (wb_budget.c), hands each request that needs Redis to a
- * batcher (wb_batcher.c) suspended, and resumes it with the answer once
- * settled. It keeps every connection in a list so that a client too slow
+ * It answers POST /github/receive, GET/HEAD /healthz and GET/HEAD
+ * /metrics (what a request means is decided in wb_webhook.c), buffers
+ * bodies within the process's body budget (wb_budget.c), hands each
+ * request that needs Redis to a batcher (wb_batcher.c) suspended, and
+ * resumes it with the answer once settled. Deliveries are counted by
+ * event and status in counters that every daemon of the process shares,
+ * for /metrics. It keeps every connection in a list so that a client too slow
  * to send its headers (header_ms) or its body (6 times that) is cut off,
  * which libmicrohttpd's own timeout does not do for a client that sends
  * a byte now and then. Connections are limited to 512 in all and 128 per
@@ -13,7 +15,7 @@
  * three quarters of that, each new connection closes the oldest one
  * that sends no request, and those idle for a second are closed. One
  * daemon per thread; nothing here is shared between threads but the
- * budget.
+ * budget and the counters.
  */
 #ifndef WB_HOOK_HTTP_H
 #define WB_HOOK_HTTP_H

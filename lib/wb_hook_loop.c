@@ -109,6 +109,7 @@ loop_main(void *arg)
 		wb_diesys(WB_EXIT_TEMP, "unable to set up the event loop");
 	wb_batcher_init(&l->batcher, l->all->redis_url, l->all->queue, l->ep,
 	    wb_hook_http_settled, &l->http);
+	l->batcher.delay_ms = l->all->delay_ms;
 	wb_hook_http_start(&l->http, &l->all->http, l->listen_fd, &l->batcher);
 	sem_post(&l->all->started);
 	serve(l);

@@ -26,6 +26,7 @@ struct wb_hook_loops {
 	struct wb_hook_http_config http;
 	const char *redis_url;	/* WB_REDIS, borrowed */
 	const char *queue;	/* where issue numbers go, borrowed */
+	long long delay_ms;	/* WB_DELAY, for the metrics' ready items */
 	unsigned n;		/* threads, 1..WB_HOOK_LOOPS_MAX */
 	/* The rest is wb_hook_loops_start()'s. */
 	int stop_fd;		/* eventfd: readable once stopping */

@@ -904,17 +904,15 @@ server_ms(struct wb_queue *q)
 }
 
 void
-wb_queue_stats(struct wb_queue *q, const char *queue, long long delay_ms,
-    struct wb_queue_stats *st)
+wb_queue_append_stats(struct wb_queue *q, const char *queue,
+    long long delay_ms, long long server_now_ms, struct wb_queue_stats *st)
 {
-	const char *what = "read queue statistics";
 	redisContext *c = q->c;
 	struct keys k;
-	redisReply *r;
 	char edge[24], now[24];
 
 	make_keys(&k, queue, NULL);
-	st->now_ms = server_ms(q);
+	st->now_ms = server_now_ms >= 0 ? server_now_ms : now_ms(q);
 	snprintf(edge, sizeof edge, "%lld", st->now_ms - delay_ms);
 	snprintf(now, sizeof now, "%lld", st->now_ms);
 	redisAppendCommand(c, "ZCARD %s", k.name[PENDING]);
@@ -924,20 +922,70 @@ wb_queue_stats(struct wb_queue *q, const char *queue, long long delay_ms,
 	redisAppendCommand(c, "ZCARD %s", k.name[AGAIN]);
 	redisAppendCommand(c, "ZCARD %s", k.name[DEAD]);
 	redisAppendCommand(c, "ZRANGE %s 0 0 WITHSCORES", k.name[PENDING]);
-	st->waiting = integer(wb_redis_next(c, what));
-	st->ready = integer(wb_redis_next(c, what));
-	st->waiting -= st->ready;
-	st->claimed = integer(wb_redis_next(c, what));
-	st->expired = integer(wb_redis_next(c, what));
-	st->again = integer(wb_redis_next(c, what));
-	st->dead = integer(wb_redis_next(c, what));
-	st->queued = st->ready + st->waiting + st->claimed;
-	r = wb_redis_next(c, what);
-	st->oldest_ready_ms = -1;
-	if (st->ready > 0 && r->type == REDIS_REPLY_ARRAY && r->elements == 2)
-		st->oldest_ready_ms = st->now_ms -
-		    (long long)strtod(r->element[1]->str, NULL);
-	freeReplyObject(r);
+}
+
+int
+wb_queue_stats_reply(struct wb_queue *q, struct wb_queue_stats *st,
+    char *err, size_t errlen)
+{
+	long long v[WB_QUEUE_STATS_REPLIES - 1];
+	redisReply *r[WB_QUEUE_STATS_REPLIES];
+	int failed = 0;
+
+	/* Read every reply even after a failure, to stay in step. */
+	for (int i = 0; i < WB_QUEUE_STATS_REPLIES; i++) {
+		void *p = NULL;
+
+		if (redisGetReply(q->c, &p) != REDIS_OK)
+			p = NULL;
+		r[i] = p;
+		if (!failed && (r[i] == NULL ||
+		    r[i]->type == REDIS_REPLY_ERROR)) {
+			if (r[i] == NULL)
+				snprintf(err, errlen, "Redis connection lost: "
+				    "%s", q->c->errstr[0] ? q->c->errstr :
+				    "no reply");
+			else
+				snprintf(err, errlen, "Redis answered: %s",
+				    r[i]->str);
+			failed = 1;
+		}
+		if (i < WB_QUEUE_STATS_REPLIES - 1)
+			v[i] = r[i] != NULL && r[i]->type ==
+			    REDIS_REPLY_INTEGER ? r[i]->integer : 0;
+		if (r[i] == NULL)
+			break;		/* the connection is gone */
+	}
+	if (!failed) {
+		redisReply *oldest = r[WB_QUEUE_STATS_REPLIES - 1];
+
+		st->ready = v[1];
+		st->waiting = v[0] - st->ready;
+		st->claimed = v[2];
+		st->expired = v[3];
+		st->again = v[4];
+		st->dead = v[5];
+		st->queued = st->ready + st->waiting + st->claimed;
+		st->oldest_ready_ms = -1;
+		if (st->ready > 0 && oldest->type == REDIS_REPLY_ARRAY &&
+		    oldest->elements == 2)
+			st->oldest_ready_ms = st->now_ms -
+			    (long long)strtod(oldest->element[1]->str, NULL);
+	}
+	for (int i = 0; i < WB_QUEUE_STATS_REPLIES && r[i] != NULL; i++)
+		freeReplyObject(r[i]);
+	return failed ? -1 : 0;
+}
+
+void
+wb_queue_stats(struct wb_queue *q, const char *queue, long long delay_ms,
+    struct wb_queue_stats *st)
+{
+	char err[512];
+
+	wb_queue_append_stats(q, queue, delay_ms, server_ms(q), st);
+	if (wb_queue_stats_reply(q, st, err, sizeof err) < 0)
+		wb_die(WB_EXIT_TEMP, "unable to read queue statistics: %s", err);
 }
 
 long long

@@ -190,6 +190,21 @@ void wb_queue_stats(struct wb_queue *q, const char *queue, long long delay_ms,
     struct wb_queue_stats *st);
 
 /*
+ * wb_queue_stats() in two halves, for an event loop: pipeline the
+ * WB_QUEUE_STATS_REPLIES commands that read 'queue' as of the server's
+ * time 'server_now_ms' (-1: as this connection reckons it from the time
+ * read at init, without a round trip), which goes into st->now_ms; then
+ * read their replies with wb_queue_stats_reply(), which fills the rest of
+ * 'st' (the same one). Returns 0, or -1 with a reason in 'err' (every
+ * reply read all the same, unless the connection is lost).
+ */
+#define WB_QUEUE_STATS_REPLIES 7
+void wb_queue_append_stats(struct wb_queue *q, const char *queue,
+    long long delay_ms, long long server_now_ms, struct wb_queue_stats *st);
+int wb_queue_stats_reply(struct wb_queue *q, struct wb_queue_stats *st,
+    char *err, size_t errlen);
+
+/*
  * Remove every item of 'queue', parked ones and delivery counts included;
  * returns how many there were. Errors exit 111.
  */

@@ -31,6 +31,9 @@ wb_webhook_route(const char *method, const char *path)
 	if (strcmp(path, WB_HOOK_HEALTH_PATH) == 0)
 		return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ?
 		    WB_HOOK_HEALTH : WB_HOOK_BAD_METHOD;
+	if (strcmp(path, WB_HOOK_METRICS_PATH) == 0)
+		return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ?
+		    WB_HOOK_METRICS : WB_HOOK_BAD_METHOD;
 	return WB_HOOK_NOT_FOUND;
 }
 

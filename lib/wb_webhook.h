@@ -13,10 +13,12 @@
 #define WB_HOOK_BODY_MAX (25ULL * 1024 * 1024)	/* GitHub's largest payload */
 #define WB_HOOK_PATH "/github/receive"
 #define WB_HOOK_HEALTH_PATH "/healthz"
+#define WB_HOOK_METRICS_PATH "/metrics"
 
 enum wb_hook_route {
 	WB_HOOK_RECEIVE,	/* POST /github/receive */
 	WB_HOOK_HEALTH,		/* GET or HEAD /healthz */
+	WB_HOOK_METRICS,	/* GET or HEAD /metrics */
 	WB_HOOK_NOT_FOUND,	/* any other path: 404 */
 	WB_HOOK_BAD_METHOD	/* a known path, another method: 405 */
 };

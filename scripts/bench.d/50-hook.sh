@@ -3,6 +3,8 @@
 # "issues" deliveries (secret set), every answer 202; against nginx
 # answering `return 202;` to the same requests in the same run, the
 # practical ceiling of this machine. Peak RSS of wb-hook under that load.
+# The same load while GET /metrics is scraped every second, against the
+# load without it: throughput and p99 must stay within 5 %.
 #   HOOK_BENCH_RUNS (3) runs of HOOK_BENCH_SECONDS (5) s each, alternated.
 # shellcheck shell=sh disable=SC2034
 . "$(dirname "$0")/../bench-lib.sh"
@@ -106,10 +108,25 @@ load() {
 		"$SCRATCH/wrk.out" >>"$SCRATCH/res-$1"
 }
 
+# scraped NAME PORT: load() while GET /metrics is scraped every second
+# (every scrape must be a 200).
+scraped() {
+	( while :; do
+		curl -s -o /dev/null -w '%{http_code}\n' \
+			"http://127.0.0.1:$2/metrics" >>"$SCRATCH/scrapes"
+		sleep 1
+	done ) &
+	scraper=$!
+	load "$1" "$2"
+	kill "$scraper"
+	wait "$scraper" 2>/dev/null
+}
+
 i=0
 while [ "$i" -lt "$runs" ]; do
 	i=$((i + 1))
 	load hook "$hook_port"
+	scraped scraped "$hook_port"
 	load nginx "$nginx_port"
 done
 peak_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$hook_pid/status")
@@ -118,10 +135,14 @@ median() { cut -d' ' -f"$2" "$SCRATCH/res-$1" | sort -n | awk '{ v[NR] = $1 } EN
 hook_rps=$(median hook 1)
 nginx_rps=$(median nginx 1)
 hook_p99=$(median hook 2)
+scraped_rps=$(median scraped 1)
+scraped_p99=$(median scraped 2)
+scrapes=$(grep -c . "$SCRATCH/scrapes")
+failed_scrapes=$(grep -vc '^200$' "$SCRATCH/scrapes")
 nginx_p99=$(median nginx 2)
 # Every answer must have been 202: wrk saw no other status and no socket
 # error, and every delivery wb-hook logged was queued.
-bad=$(cut -d" " -f3 "$SCRATCH/res-hook" | grep -vc '^0$')
+bad=$(cat "$SCRATCH/res-hook" "$SCRATCH/res-scraped" | cut -d" " -f3 | grep -vc '^0$')
 others=$(grep -v -e ': 202 queued$' -e ': info: listening on ' "$SCRATCH/hook.err" | grep -c .)
 kill "$hook_pid"
 wait "$hook_pid"
@@ -130,7 +151,13 @@ wait "$nginx_pid" 2>/dev/null
 
 row "wb-hook req/s, 64 conns, signed 8 KB (ref: nginx 202)" "$hook_rps" "$nginx_rps" "$(ratio "$hook_rps" "$nginx_rps")"
 row "wb-hook p99 latency ms (ref: nginx 202)" "$hook_p99" "$nginx_p99" "$(ratio "$hook_p99" "$nginx_p99")"
+row "same, /metrics scraped each second: req/s (ref: unscraped)" "$scraped_rps" "$hook_rps" "$(ratio "$scraped_rps" "$hook_rps")"
+row "same, /metrics scraped each second: p99 ms (ref: unscraped)" "$scraped_p99" "$hook_p99" "$(ratio "$scraped_p99" "$hook_p99")"
 row "wb-hook peak RSS KB under that load" "$peak_kb" "16384" "$(ratio "$peak_kb" 16384)"
+if [ "$scrapes" -eq 0 ] || [ "$failed_scrapes" -ne 0 ]; then
+	echo "bench: 50-hook: $failed_scrapes of $scrapes scrapes of /metrics were not 200" >&2
+	exit 1
+fi
 if [ "$bad" -ne 0 ] || [ "$others" -ne 0 ]; then
 	echo "bench: 50-hook: answers other than 202: wrk runs $bad, log lines $others" >&2
 	grep -v ': 202 queued$' "$SCRATCH/hook.err" | head -n 5 >&2
