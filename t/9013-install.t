@@ -15,7 +15,7 @@
 for c in s6-svscan s6-svscanctl s6-svwait execlineb redis-server; do
 	command -v "$c" >/dev/null || skip_all "$c is not installed"
 done
-plan 26
+plan 27
 R=$SCRATCH/root
 P=/usr/local
 
@@ -89,10 +89,12 @@ is "$RC:$ERR" "100:wb-setup: fatal: --root is not an absolute path: relative" "a
 
 # 3. The installed tree under s6, as root (s6-setuidgid wb, wblog).
 if [ "$(id -u)" != 0 ]; then
-	for i in 1 2 3 4 5 6 7 8 9; do ok 0 "# SKIP not root: the user switch needs it"; done
+	for _ in 1 2 3 4 5 6 7 8 9 10; do ok 0 "# SKIP not root: the user switch needs it"; done
 	done_testing
 	exit 0
 fi
+run setpriv --reuid=65534 --regid=65534 --clear-groups "$R$P/bin/wb-setup" --prefix $P
+is "$RC:$ERR" "100:wb-setup: fatal: the instance is made as root (or under --root)" "not root and no --root: exit 100, nothing touched"
 # The users must reach their files under the scratch directory.
 d=$R
 while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
