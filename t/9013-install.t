@@ -93,11 +93,11 @@ if [ "$(id -u)" != 0 ]; then
 	done_testing
 	exit 0
 fi
-run setpriv --reuid=65534 --regid=65534 --clear-groups "$R$P/bin/wb-setup" --prefix $P
-is "$RC:$ERR" "100:wb-setup: fatal: the instance is made as root (or under --root)" "not root and no --root: exit 100, nothing touched"
 # The users must reach their files under the scratch directory.
 d=$R
 while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
+run setpriv --reuid=65534 --regid=65534 --clear-groups "$R$P/bin/wb-setup" --prefix $P
+is "$RC:$ERR" "100:wb-setup: fatal: the instance is made as root (or under --root)" "not root and no --root: exit 100, nothing touched"
 S=$R/etc/wb/service
 s6-svscan "$S" >"$SCRATCH/svscan.log" 2>&1 &
 svscan=$!
