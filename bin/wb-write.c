@@ -26,10 +26,12 @@
 #include "wb_record.h"
 #include "wb_scan.h"
 
-#define USAGE "wb-write"
+#define USAGE "wb-write [--clean]"
 #define HELP \
 	"Store the records of wb-fetch under $WB_DATA/current/N/ atomically\n" \
-	"and write them on without \"issue\" and \"timeline\". See wb-write(1).\n"
+	"and write them on without \"issue\" and \"timeline\". See wb-write(1).\n" \
+	"\n" \
+	"  --clean   remove what killed writers left in every current/N, and exit\n"
 
 #define BATCH 256	/* two files open per record until the batch commits */
 
@@ -251,13 +253,45 @@ main(int argc, char **argv)
 	size_t len;
 	int status;
 
+	static const struct option longopts[] = {
+		{ "clean", no_argument, NULL, 'c' },
+		WB_CLI_LONGOPTS
+	};
+	long swept;
+	int ch, clean = 0;
+
 	wb_cli_start("wb-write");
 	/* A file size limit is then an error to report, not a crash. */
 	signal(SIGXFSZ, SIG_IGN);
-	if (wb_cli_no_options(argc, argv, USAGE, HELP) != argc)
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			clean = 1;
+			break;
+		case 'h':
+			wb_cli_help(USAGE, HELP);
+		case 'V':
+			wb_cli_version();
+		default:
+			wb_dieusage(USAGE);
+		}
+	}
+	if (optind != argc)
 		wb_dieusage(USAGE);
 	wb_config_load(&cfg);
 	b.data = cfg.data;
+	/*
+	 * Removals cut short by a kill, at every start (one reading of
+	 * current/); temporary files inside current/N go when N is written
+	 * again, or all of them with --clean.
+	 */
+	swept = wb_archive_sweep(b.data, clean);
+	if (clean && swept < 0)
+		wb_diesys(WB_EXIT_TEMP, "unable to read %s/current", b.data);
+	if (clean) {
+		wb_info("removed %ld leftovers of killed writers", swept);
+		return wb_cli_end(WB_EXIT_OK);
+	}
 	raise_fd_limit();
 
 	wb_reader_init(&in, 0);

@@ -492,6 +492,150 @@ link_aside(int dfd, const char *name, char *aside, size_t len)
 	return -1;
 }
 
+/*============================ Leftovers ============================*/
+
+/*
+ * Whether 'name' is "<prefix>D.D" with D one or more decimal digits: the
+ * tail "PID.SEQ" that create_temp, link_aside and remove_dir append.
+ */
+static int
+named(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	int dots = 0, digits = 0;
+
+	if (strncmp(name, prefix, n) != 0)
+		return 0;
+	for (const char *p = name + n; *p != '\0'; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits++;
+		else if (*p == '.' && digits > 0 && dots == 0)
+			dots++, digits = 0;
+		else
+			return 0;
+	}
+	return dots == 1 && digits > 0;
+}
+
+/*
+ * Whether 'name' in current/N is one of our temporary names: a file being
+ * written (create_temp: ".issue.json.PID.SEQ", ".timeline.json.PID.SEQ")
+ * or the previous timeline kept aside (link_aside:
+ * ".timeline.json.old.PID.SEQ"). Nothing else is ours to remove.
+ */
+static int
+temp_name(const char *name)
+{
+	return named(name, ".issue.json.") || named(name, ".timeline.json.") ||
+	    named(name, ".timeline.json.old.");
+}
+
+/*
+ * Remove the temporary files that a writer killed while it held current/N
+ * (the directory 'dfd', whose lock we hold) left in it: under the lock no
+ * other writer has any there. Only regular files of our names; a link or
+ * anything else of such a name is left alone (and unlinkat never follows
+ * one). Returns how many were removed.
+ */
+static long
+sweep_temps(int dfd)
+{
+	struct dirent *de;
+	struct stat st;
+	long removed = 0;
+	DIR *d;
+	int fd;
+
+	if ((fd = dup(dfd)) < 0)
+		return 0;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (temp_name(de->d_name) && fstatat(dfd, de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+		    unlinkat(dfd, de->d_name, 0) == 0)
+			removed++;
+	closedir(d);
+	return removed;
+}
+
+/*
+ * Remove everything inside the directory 'dfd' (a link there is removed,
+ * never followed). Returns 0, or -1 with *err set.
+ */
+static int
+empty_dir(int dfd, int *err)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, rc = 0;
+
+	if ((fd = dup(dfd)) < 0 || (d = fdopendir(fd)) == NULL) {
+		*err = errno;
+		close_keep(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (unlinkat(dfd, de->d_name, 0) < 0) {
+			*err = errno;
+			rc = -1;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+long
+wb_archive_sweep(const char *data, int deep)
+{
+	struct dirent *de;
+	long removed = 0;
+	DIR *d;
+	int cfd, fd;
+
+	if ((cfd = top_dir(data, "current")) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if ((fd = dup(cfd)) < 0 || (d = fdopendir(fd)) == NULL) {
+		close_keep(fd);
+		close_keep(cfd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		const char *name = de->d_name, *p = name;
+		int gone, nfd, err;
+
+		/* ".N.gone.PID.SEQ" (remove_dir), or with 'deep' "N". */
+		if (*p == '.')
+			p++;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		gone = name[0] == '.' && p > name + 1 && named(p, ".gone.");
+		if (!gone && !(deep && *p == '\0' && name[0] >= '1' &&
+		    name[0] <= '9'))
+			continue;
+		if ((nfd = sub_dir(cfd, name)) < 0)
+			continue;
+		/* Held: its writer is alive, and does this itself. */
+		if (flock(nfd, LOCK_EX | LOCK_NB) < 0) {
+			close(nfd);
+			continue;
+		}
+		if (!gone)
+			removed += sweep_temps(nfd);
+		else if (empty_dir(nfd, &err) == 0 &&
+		    unlinkat(cfd, name, AT_REMOVEDIR) == 0)
+			removed++;
+		close(nfd);
+	}
+	closedir(d);
+	close(cfd);
+	return removed;
+}
+
 static void
 item_init(struct wb_archive_item *it, long number)
 {
@@ -814,6 +958,9 @@ wb_archive_prepare(const char *data, struct wb_archive_item *it, int may_wait)
 	}
 	if (it->remove)
 		goto out;
+	/* What a writer killed under this lock left: ours to remove now. */
+	if (!it->newdir)
+		sweep_temps(it->dfd);
 	/*
 	 * Each text goes straight from the record into its temporary file,
 	 * printed as jq prints it; an unchanged one is left alone, file and
@@ -867,9 +1014,7 @@ remove_dir(const char *data, int cfd, const char *name, const char *dir,
 {
 	static unsigned long seq;
 	char aside[64];
-	struct dirent *de;
-	DIR *d;
-	int fd, rc = 0;
+	int rc;
 
 	fmt(failed, len, "%s", dir);
 	for (int tries = 0;; tries++) {
@@ -886,20 +1031,7 @@ remove_dir(const char *data, int cfd, const char *name, const char *dir,
 			return -1;
 	}
 	fmt(failed, len, "%s/current/%s", data, aside);
-	if ((fd = dup(it->dfd)) < 0 || (d = fdopendir(fd)) == NULL) {
-		*err = errno;
-		close_keep(fd);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (unlinkat(it->dfd, de->d_name, 0) < 0) {
-			*err = errno;
-			rc = -1;
-		}
-	}
-	closedir(d);
+	rc = empty_dir(it->dfd, err);
 	if (rc == 0 && unlinkat(cfd, aside, AT_REMOVEDIR) < 0) {
 		*err = errno;
 		rc = -1;

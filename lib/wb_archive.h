@@ -176,6 +176,18 @@ void wb_archive_commit(const char *data, struct wb_archive_item *items,
     size_t n);
 
 /*
+ * Remove what writers killed mid-work left under $data/current: each
+ * ".N.gone.PID.SEQ" directory (a removal cut short: finished, emptied and
+ * removed), and with 'deep' the temporary files (".issue.json.PID.SEQ",
+ * ".timeline.json.PID.SEQ", ".timeline.json.old.PID.SEQ", regular files
+ * only) of every current/N. Each directory is locked first; one held by
+ * a live writer is skipped. wb_archive_prepare already removes those of
+ * the issue it locks. Returns how many were removed, or -1 with errno
+ * when current/ cannot be read.
+ */
+long wb_archive_sweep(const char *data, int deep);
+
+/*
  * Release an item, removing any temporary file it still has, and its
  * lock.
  */

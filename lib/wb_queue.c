@@ -35,13 +35,13 @@
 
 /*
  * A claim of n lapsed (KEYS 1 to 4: pending leases again deliveries):
- * count the delivery and make n ready again with activity 'dflt', or the
- * activity it was queued again with.
+ * count the delivery if 'count', and make n ready again with activity
+ * 'dflt', or the activity it was queued again with.
  */
 #define SCRIPT_LAPSE \
-	"local function lapse(n, dflt)\n" \
+	"local function lapse(n, dflt, count)\n" \
 	"  redis.call('ZREM', KEYS[2], n)\n" \
-	"  redis.call('HINCRBY', KEYS[4], n, 1)\n" \
+	"  if count then redis.call('HINCRBY', KEYS[4], n, 1) end\n" \
 	"  local act = redis.call('ZSCORE', KEYS[3], n)\n" \
 	"  if act then\n" \
 	"    redis.call('ZREM', KEYS[3], n)\n" \
@@ -50,7 +50,8 @@
 	"end\n"
 
 /*
- * KEYS: pending leases again deliveries dead held:C consumer:C token;
+ * KEYS: pending leases again deliveries dead held:C consumer:C token
+ * suspect probe:C;
  * ARGV: delay_ms lease_ms limit max_deliveries client ttl_ms.
  * Returns {'claim', token, {n...}, parked} or {'wait', wait_ms, {},
  * parked}, parked being {n1, deliveries1, ...} and wait_ms 0 when more
@@ -73,6 +74,13 @@
  * not be handed out twice: when it comes up it moves to again, which
  * acknowledging the claim (or its expiry) moves back to pending. Moving
  * keeps the newer activity time of the two.
+ *
+ * Suspects (numbers taken back from a dead consumer, see release_lua)
+ * are handed out in a claim of their own, a probe, of at most the group
+ * size the suspect hash gives the first of them; while C's probe has a
+ * lease running C gets nothing else, so that if the pipeline dies now
+ * the probe is all it held. The probe:C hash {t} keeps the probe's
+ * token; acknowledging a suspect clears it and wakes the dequeuers.
  */
 static const char claim_lua[] =
 	SCRIPT_NOW SCRIPT_BACK SCRIPT_LAPSE
@@ -86,14 +94,27 @@ static const char claim_lua[] =
 	"local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now,"
 	" 'LIMIT', 0, 1000)\n"
 	"for _, n in ipairs(expired) do\n"
-	"  lapse(n, ready)\n"
+	"  lapse(n, ready, true)\n"
+	"end\n"
+	"local suspects = redis.call('EXISTS', KEYS[9]) == 1\n"
+	"if suspects then\n"
+	"  local pt = redis.call('HGET', KEYS[10], 't')\n"
+	"  if pt and redis.call('ZCOUNT', KEYS[2], pt, pt) > 0 then\n"
+	"    local w = tonumber(pt) - now\n"
+	"    if w < 1 then w = 1 end\n"
+	"    return {'wait', w, {}, {}}\n"
+	"  end\n"
 	"end\n"
 	"local claimed = redis.call('ZCARD', KEYS[2]) > 0\n"
 	"local counted = redis.call('EXISTS', KEYS[4]) == 1\n"
 	"local cand = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ready,"
 	" 'LIMIT', 0, tonumber(ARGV[3]))\n"
-	"local items, parked, moved = {}, {}, 0\n"
+	"local items, parked, moved, took, probe = {}, {}, 0, 0, 0\n"
 	"for _, n in ipairs(cand) do\n"
+	"  local s = suspects and redis.call('HGET', KEYS[9], n)\n"
+	"  if s and #items > 0 and probe == 0 then break end\n"
+	"  if not s and probe > 0 then break end\n"
+	"  took = took + 1\n"
 	"  local d = 0\n"
 	"  if counted then d = tonumber(redis.call('HGET', KEYS[4], n) or 0) end\n"
 	"  if claimed and redis.call('ZSCORE', KEYS[2], n) then\n"
@@ -101,13 +122,16 @@ static const char claim_lua[] =
 	"    moved = moved + 1\n"
 	"  elseif d >= max then\n"
 	"    redis.call('ZADD', KEYS[5], now, n)\n"
+	"    if s then redis.call('HDEL', KEYS[9], n) end\n"
 	"    parked[#parked + 1] = n\n"
 	"    parked[#parked + 1] = d\n"
 	"  else\n"
 	"    items[#items + 1] = n\n"
+	"    if s and probe == 0 then probe = tonumber(s) end\n"
+	"    if probe > 0 and #items >= probe then break end\n"
 	"  end\n"
 	"end\n"
-	"if #cand > 0 then redis.call('ZREM', KEYS[1], unpack(cand)) end\n"
+	"if took > 0 then redis.call('ZREM', KEYS[1], unpack(cand, 1, took)) end\n"
 	"if #items == 0 then\n"
 	"  if moved > 0 or #parked > 0 then return {'wait', 0, {}, parked} end\n"
 	"  local wait = -1\n"
@@ -138,11 +162,17 @@ static const char claim_lua[] =
 	"redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)\n"
 	"redis.call('ZADD', KEYS[6], token, token)\n"
 	"redis.call('PEXPIREAT', KEYS[6], token)\n"
+	"if probe > 0 then\n"
+	"  redis.call('HSET', KEYS[10], 't', token)\n"
+	"  redis.call('PEXPIREAT', KEYS[10], token)\n"
+	"end\n"
 	"return {'claim', token, items, parked}\n";
 
 /*
- * KEYS: pending leases again wake deliveries; ARGV: n1 token1 n2 token2 ...
- * Returns the numbers whose claim was not the current one.
+ * KEYS: pending leases again wake deliveries suspect; ARGV: n1 token1 n2
+ * token2 ... Returns the numbers whose claim was not the current one. A
+ * suspect acknowledged is one no more, and wakes its dequeuer, which
+ * waits for that to hand out more.
  */
 static const char ack_lua[] =
 	SCRIPT_BACK
@@ -164,6 +194,10 @@ static const char ack_lua[] =
 	"if #done > 0 then\n"
 	"  redis.call('ZREM', KEYS[2], unpack(done))\n"
 	"  redis.call('HDEL', KEYS[5], unpack(done))\n"
+	"  if redis.call('EXISTS', KEYS[6]) == 1 and\n"
+	"      redis.call('HDEL', KEYS[6], unpack(done)) > 0 then\n"
+	"    moved = true\n"
+	"  end\n"
 	"end\n"
 	"if moved then\n"
 	"  redis.call('LPUSH', KEYS[4], 1)\n"
@@ -213,12 +247,23 @@ static const char beat_lua[] =
 	"return 1\n";
 
 /*
- * KEYS: pending leases again deliveries held:C consumer:C; ARGV: client
- * delay_ms.
+ * KEYS: pending leases again deliveries held:C consumer:C suspect
+ * probe:C; ARGV: client delay_ms.
  * Makes the claims of up to 100 of C's tokens ready again, ahead of the
- * ready items (a number queued again meanwhile keeps that activity time),
- * each counted as a delivery; returns {tokens done, numbers moved}, or
- * {-1, 0} when C is not registered to this connection.
+ * ready items (a number queued again meanwhile keeps that activity time);
+ * returns {tokens done, numbers moved}, or {-1, 0} when C is not
+ * registered to this connection.
+ *
+ * A consumer that died is no proof against what it held: an operator,
+ * the OOM killer or a crash of any stage kills the pipeline with a batch
+ * or more in flight, all of it innocent but perhaps one. So what is taken
+ * back is not counted but becomes suspect (the suspect hash: number ->
+ * the size of the probe it may be handed out in, see claim_lua): the
+ * numbers of C's ordinary claims in probes as large as a claim, those of
+ * C's probe (all C held when it died) in probes half its size, so that a
+ * number that kills its pipeline each time is alone in a probe after
+ * log2(batch) deaths; only then, C's probe holding that one number, is a
+ * delivery counted. Lease expiries are counted as always.
  */
 static const char release_lua[] =
 	SCRIPT_NOW SCRIPT_BACK SCRIPT_LAPSE
@@ -230,14 +275,20 @@ static const char release_lua[] =
 	"if #p > 0 and tonumber(p[2]) <= first then first = tonumber(p[2]) - 1 end\n"
 	"first = string.format('%d', first)\n"
 	"local tokens = redis.call('ZRANGE', KEYS[5], 0, 99)\n"
+	"local pt = redis.call('HGET', KEYS[8], 't')\n"
 	"local moved = 0\n"
 	"for _, t in ipairs(tokens) do\n"
-	"  for _, n in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], t, t)) do\n"
-	"    lapse(n, first)\n"
+	"  local nums = redis.call('ZRANGEBYSCORE', KEYS[2], t, t)\n"
+	"  local g = 1000\n"
+	"  if t == pt then g = math.ceil(#nums / 2) end\n"
+	"  for _, n in ipairs(nums) do\n"
+	"    lapse(n, first, t == pt and #nums == 1)\n"
+	"    redis.call('HSET', KEYS[7], n, g)\n"
 	"    moved = moved + 1\n"
 	"  end\n"
 	"end\n"
 	"if #tokens > 0 then redis.call('ZREM', KEYS[5], unpack(tokens)) end\n"
+	"if #tokens < 100 then redis.call('DEL', KEYS[8]) end\n"
 	"return {#tokens, moved}\n";
 
 /*
@@ -266,7 +317,7 @@ static const char retry_lua[] =
 	"return {done, missing}\n";
 
 /*
- * KEYS: pending leases again wake deliveries dead. Removes them; returns
+ * KEYS: pending leases again wake deliveries dead suspect. Removes them; returns
  * how many numbers they held (queued, claimed or parked). The consumers'
  * held sets expire with their last lease; the token key stays, so that
  * tokens stay unique.
@@ -278,12 +329,12 @@ static const char purge_lua[] =
 	"return n\n";
 
 enum key {
-	PENDING, LEASES, AGAIN, WAKE, DELIVERIES, DEAD, TOKEN, HELD, CONSUMER,
-	NKEYS
+	PENDING, LEASES, AGAIN, WAKE, DELIVERIES, DEAD, TOKEN, SUSPECT, HELD,
+	CONSUMER, PROBE, NKEYS
 };
 static const char *const key_suffix[NKEYS] = {
 	"pending", "leases", "again", "wake", "deliveries", "dead", "token",
-	"held:", "consumer:"
+	"suspect", "held:", "consumer:", "probe:"
 };
 
 struct keys {
@@ -483,7 +534,8 @@ void
 wb_queue_append_ack(struct wb_queue *q, const char *queue,
     const long *numbers, const char *const *claims, size_t n)
 {
-	static const int which[] = { PENDING, LEASES, AGAIN, WAKE, DELIVERIES };
+	static const int which[] = { PENDING, LEASES, AGAIN, WAKE, DELIVERIES,
+	    SUSPECT };
 	char text[WB_QUEUE_BATCH_MAX][12];
 	const char *args[2 * WB_QUEUE_BATCH_MAX];
 	struct keys k;
@@ -494,7 +546,7 @@ wb_queue_append_ack(struct wb_queue *q, const char *queue,
 		args[2 * i] = text[i];
 		args[2 * i + 1] = claims[i];
 	}
-	append_script(q, "EVALSHA", q->ack_sha, &k, which, 5, args, 2 * n);
+	append_script(q, "EVALSHA", q->ack_sha, &k, which, 6, args, 2 * n);
 }
 
 long
@@ -607,7 +659,7 @@ wb_queue_join(struct wb_queue *q, const char *queue, const char *name,
 {
 	static const int reg[] = { CONSUMER };
 	static const int rel[] = { PENDING, LEASES, AGAIN, DELIVERIES, HELD,
-	    CONSUMER };
+	    CONSUMER, SUSPECT, PROBE };
 	char id[24], ttl[24], delay[24];
 	const char *args[4];
 	struct keys k;
@@ -656,7 +708,7 @@ wb_queue_join(struct wb_queue *q, const char *queue, const char *name,
 	args[0] = q->client, args[1] = delay;
 	*taken = 0;
 	do {
-		r = eval(q, release_lua, &k, rel, 6, args, 2,
+		r = eval(q, release_lua, &k, rel, 8, args, 2,
 		    REDIS_REPLY_ARRAY, err, errlen);
 		if (r == NULL)
 			return -1;
@@ -755,7 +807,7 @@ wb_queue_claim(struct wb_queue *q, const char *queue, long long delay_ms,
     struct wb_claim *out, char *err, size_t errlen)
 {
 	static const int which[] = { PENDING, LEASES, AGAIN, DELIVERIES, DEAD,
-	    HELD, CONSUMER, TOKEN };
+	    HELD, CONSUMER, TOKEN, SUSPECT, PROBE };
 	char a[5][24];
 	const char *args[6] = { a[0], a[1], a[2], a[3], q->client, a[4] };
 	struct keys k;
@@ -770,7 +822,7 @@ wb_queue_claim(struct wb_queue *q, const char *queue, long long delay_ms,
 	snprintf(a[3], sizeof a[3], "%lld", max_deliveries);
 	snprintf(a[4], sizeof a[4], "%d", WB_QUEUE_TTL_MS);
 	make_keys(&k, queue, q->consumer);
-	append_script(q, "EVALSHA", q->claim_sha, &k, which, 8, args, 6);
+	append_script(q, "EVALSHA", q->claim_sha, &k, which, 10, args, 6);
 	r = next_reply(q, REDIS_REPLY_ARRAY, err, errlen);
 	if (r == NULL)
 		return -1;
@@ -892,7 +944,7 @@ long long
 wb_queue_purge(struct wb_queue *q, const char *queue)
 {
 	static const int which[] = { PENDING, LEASES, AGAIN, WAKE, DELIVERIES,
-	    DEAD };
+	    DEAD, SUSPECT };
 	const char *what = "purge the queue";
 	struct keys k;
 	redisReply *r;
@@ -900,7 +952,7 @@ wb_queue_purge(struct wb_queue *q, const char *queue)
 	long long n;
 
 	make_keys(&k, queue, NULL);
-	r = eval(q, purge_lua, &k, which, 6, NULL, 0, REDIS_REPLY_INTEGER, err,
+	r = eval(q, purge_lua, &k, which, 7, NULL, 0, REDIS_REPLY_INTEGER, err,
 	    sizeof err);
 	if (r == NULL)
 		wb_die(WB_EXIT_TEMP, "unable to %s: %s", what, err);

@@ -8,7 +8,11 @@
  *                   again while it was claimed (a subset of leases)
  *   wb:{Q}:wake     list pushed on every enqueue, to wake a blocked dequeue
  *   wb:{Q}:deliveries  hash, number -> deliveries not acknowledged (a
- *                   claim that lapsed: lease expired, consumer dead)
+ *                   lease expired; a dead consumer's probe of that one
+ *                   number taken back)
+ *   wb:{Q}:suspect  hash, number -> probe size: taken back from a dead
+ *                   consumer, not acknowledged since (see wb_queue.c)
+ *   wb:{Q}:probe:C  hash {t}: the token of consumer C's probe
  *   wb:{Q}:dead     sorted set, number -> time parked (ms): dead letters
  *   wb:{Q}:token    the last claim token given, so that each is unique
  *   wb:{Q}:held:C   sorted set of the tokens of consumer C's claims (their
@@ -27,7 +31,8 @@
  *
  * A consumer is alive while the Redis connection it registered exists
  * (CLIENT LIST ID) and its registration is renewed; a dequeuer that
- * registers under the name of a dead one takes back its claims at once.
+ * registers under the name of a dead one takes back its claims at once,
+ * as suspects handed out in probes (claims of their own), not counted.
  */
 #ifndef WB_QUEUE_H
 #define WB_QUEUE_H
@@ -116,8 +121,8 @@ int wb_queue_consumer_ok(const char *name);
  * registration has not expired), returns 1 and sets *holder to that
  * connection's CLIENT ID: nothing is changed, try again later. Otherwise
  * registers this connection under the name, makes the claims the name
- * held ready again at once (idle for 'delay_ms'), and returns 0 with
- * *taken set to how many. Returns -1 with a reason in 'err' on failure.
+ * held ready again at once (idle for 'delay_ms') as suspects, and returns
+ * 0 with *taken set to how many. Returns -1 with a reason in 'err' on failure.
  */
 int wb_queue_join(struct wb_queue *q, const char *queue, const char *name,
     long long delay_ms, long long *holder, long long *taken, char *err,
@@ -146,8 +151,11 @@ struct wb_claim {
 /*
  * Claim, under the consumer joined with wb_queue_join(), up to 'limit'
  * numbers of 'queue' idle for at least 'delay_ms', each with a lease of
- * 'lease_ms'; expired leases are released first. A number already handed
- * out 'max_deliveries' times is parked (a dead letter) instead, and listed
+ * 'lease_ms'; expired leases are released first. Suspects come in a
+ * claim of their own, a probe, and while this consumer's probe is out
+ * nothing is claimed (out->wait_ms says until when it lapses; an
+ * acknowledgement wakes wb_queue_wait). A number already handed out
+ * 'max_deliveries' times is parked (a dead letter) instead, and listed
  * in out->parked. Renews the registration. Returns 0, or -1 with a reason
  * in 'err' (also when the name was taken over).
  */

@@ -264,6 +264,11 @@ wb_record_parse(const char *line, size_t len, struct wb_record *rec,
 		snprintf(why, whylen, "empty line");
 		return -1;
 	}
+	/* libjq's parser stops at a NUL: what follows would go unread. */
+	if (memchr(line, '\0', len) != NULL) {
+		snprintf(why, whylen, "a NUL byte in the line");
+		return -1;
+	}
 	if (line[0] != '{') {
 		if (number_text(line, len, &rec->number) < 0) {
 			excerpt(quoted, sizeof quoted, line, len);

@@ -5,7 +5,7 @@
 # which waits; a consumer whose registration lapsed is fenced off; the
 # lease stays the safety net for a consumer that never comes back.
 . "${0%/*}/lib.sh"
-plan 26
+plan 27
 start_redis
 
 numbers() { sed 's/^{"number":\([0-9]*\),.*/\1/' "$@" | sort -n | tr '\n' ' '; }
@@ -57,7 +57,7 @@ is "$(numbers "$SCRATCH/t2")" "$(numbers "$SCRATCH/t1")" "the successor hands ou
 ok "$([ $(($(date +%s) - start)) -le 5 ]; echo $?)" "at once, not after the 600 s lease"
 is "$(cat "$SCRATCH/t2.err")" "wb-dequeue: info: consumer dl of t took back 30 claims of its dead predecessor" "and says so"
 is "$(claims "$SCRATCH/t2" | wc -w):$(claims "$SCRATCH/t1" "$SCRATCH/t2" | wc -w)" "1:$(($(claims "$SCRATCH/t1" | wc -w) + 1))" "under a new claim"
-is "$(redis_cli HGET 'wb:{t}:deliveries' 7)" 1 "each counted as delivered once without an acknowledgement"
+is "$(redis_cli HGET 'wb:{t}:deliveries' 7):$(redis_cli HLEN 'wb:{t}:suspect')" ":30" "not counted as deliveries (a pipeline killed is not its items' fault): suspects"
 wb-ack <"$SCRATCH/t1" 2>"$SCRATCH/t1.ack"
 is "$(grep -c 'no longer current' "$SCRATCH/t1.ack"):$(leases t)" "30:30" "the dead one's claims are stale: nothing acknowledged"
 wb-ack <"$SCRATCH/t2"
@@ -103,15 +103,20 @@ is "$(held l host1:l | wc -w):$(redis_cli HGET 'wb:{l}:consumer:host1:l' id | gr
 redis_cli DEL 'wb:{l}:consumer:host1:l' >/dev/null
 start_dq "$SCRATCH/lc" --delay 0 --consumer host1:l l
 cpid=$DQ
-wait_for 10 lines "$SCRATCH/lc" 10
-is "$(numbers "$SCRATCH/lc")" "$(seq 1 10 | tr '\n' ' ')" "lapsed registration: its claims taken back"
+# Its predecessor held a probe (the 10 it took back): half of it first,
+# and nothing else while it is out.
+wait_for 10 lines "$SCRATCH/lc" 5
+is "$(grep -c . "$SCRATCH/lc"):$(claims "$SCRATCH/lc" | wc -w)" "5:1" "lapsed registration: its claims taken back, half of its probe first"
+# The enqueue wakes the fenced one, blocked since it took over.
 wb-enqueue l 12 2>/dev/null
 wait "$bpid"
 is "$?:$(cat "$SCRATCH/lb.err" | tail -n 1)" "111:wb-dequeue: fatal: unable to claim from l: consumer host1:l of l was taken over by another dequeuer" "the old holder claims nothing more and exits 111"
-# One enqueue wakes one blocked dequeuer, and the fenced one took it.
-wb-enqueue l 12 2>/dev/null
+wb-ack <"$SCRATCH/lc" 2>/dev/null
+wait_for 10 lines "$SCRATCH/lc" 10
+is "$(numbers "$SCRATCH/lc")" "$(seq 1 10 | tr '\n' ' ')" "the probe acknowledged: the other half"
+wb-ack <"$SCRATCH/lc" 2>/dev/null
 wait_for 10 lines "$SCRATCH/lc" 11
-is "$(numbers "$SCRATCH/lc")" "$(seq 1 12 | grep -vx 11 | tr '\n' ' ')" "the new holder gets the new item"
+is "$(numbers "$SCRATCH/lc")" "$(seq 1 12 | grep -vx 11 | tr '\n' ' ')" "then the new item"
 kill "$cpid"
 
 # The lease is still the safety net: a consumer killed and never started

@@ -18,8 +18,10 @@ samples() { printf '%s\n' "$1" | grep -v '^#'; }
 WB_MAX_DELIVERIES=1
 export WB_MAX_DELIVERIES
 wb-enqueue download 9 2>/dev/null
-wb-dequeue --once --delay 0 --consumer c download >/dev/null
-wb-dequeue --once --delay 0 --consumer c download >/dev/null 2>&1
+wb-dequeue --once --delay 0 --lease 1 --consumer c1 download >/dev/null
+lapsed() { wb-queue --delay 0 stats download | grep -q 'expired 1'; }
+wait_for 10 lapsed
+wb-dequeue --once --delay 0 --consumer c2 download >/dev/null 2>&1
 unset WB_MAX_DELIVERIES
 wb-enqueue download 1 2 3 4 2>/dev/null
 wb-dequeue --once --delay 0 --max 1 download >/dev/null

@@ -1,5 +1,6 @@
 #!/bin/sh
-# The indexer under a real s6-svscan, its run script as shipped
+# The indexer under a real s6-svscan, its run script as shipped, with
+# WB_ES set (wb-dequeue | wb-sqlite | wb-bulk | wb-ack)
 # (wb-pipeline the supervised process), against the Elasticsearch double
 # and a real Redis. While wb-bulk holds claims (Elasticsearch answering
 # 503, it backs off), kill -9 of each stage in turn, then of wb-pipeline:
@@ -10,7 +11,7 @@
 . "${0%/*}/lib.sh"
 . "$T_DIR/es-double.sh"
 . "$T_DIR/lib-s6.sh"
-plan 25
+plan 28
 start_redis
 start_es
 WB_DATA=$SCRATCH/data
@@ -19,7 +20,7 @@ for n in $(seq 1 60); do mk_issue "$WB_DATA" "$n" $((n % 5 * 4)); done
 svc_env WB_REDIS WB_DATA WB_ES
 # Leases of 3 s: the claims of a killed instance come back in seconds.
 svc_add wb-indexer 's/wb-dequeue --delay 0 index/wb-dequeue --delay 0 --batch 10 --lease 3 index/'
-S=wb-indexer NSTAGES=3
+S=wb-indexer NSTAGES=4
 zcard() { redis_cli ZCARD "wb:{index}:$1"; }
 claiming() { [ "$(zcard leases)" -gt 0 ]; }
 # busy: Elasticsearch refuses the next requests, and there is work.
@@ -30,9 +31,9 @@ busy() {
 
 svscan_start
 wait_for 10 stages_up
-ok $? "the indexer runs: wb-pipeline and three stages"
+ok $? "the indexer runs: wb-pipeline and four stages (wb-sqlite and wb-bulk: WB_ES is set)"
 n=1
-for victim in wb-bulk wb-dequeue wb-ack wb-pipeline; do
+for victim in wb-bulk wb-sqlite wb-dequeue wb-ack wb-pipeline; do
 	busy $n
 	n=$((n + 10))
 	kill_round $victim claiming
