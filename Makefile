@@ -9,6 +9,7 @@ VERSION = 0.1.0
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/wb
 CC ?= gcc
 CFLAGS ?= -O2 -g
 PKGS = libcurl hiredis libmicrohttpd libcrypto sqlite3
@@ -34,6 +35,7 @@ SCRIPTS = $(wildcard scripts/wb-*)
 LIB_OBJ = $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(wildcard lib/*.c))
 BINS = $(addprefix $(BUILD)/bin/,$(TOOLS))
 MANS = $(wildcard man/*.[178])
+S6_FILES = $(shell find s6 -type f)
 TESTS = $(wildcard t/[0-9][0-9][0-9][0-9]-*.t)
 PROVE_JOBS ?= 2
 
@@ -111,11 +113,22 @@ fuzz: build/fuzz/webhook_fuzz
 		-timeout=10 -dict=fuzz/json.dict build/fuzz/corpus fuzz/corpus
 .PHONY: fuzz
 
+# make install: the tools and scripts into BINDIR, the man pages, and under
+# DATADIR (PREFIX/share/wb) what wb-setup(8) lays out on a server: s6/ (the
+# service directories), elasticsearch/ (the index templates) and
+# examples/ (wb.env, nginx/wb.conf). DESTDIR stages it all elsewhere.
 install: all
-	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
-	install -m 755 $(BINS) $(SCRIPTS) $(DESTDIR)$(BINDIR)
-	for m in $(MANS); do \
-		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
+	mkdir -p "$(DESTDIR)$(BINDIR)"
+	install -m 755 $(BINS) $(SCRIPTS) "$(DESTDIR)$(BINDIR)"
+	for m in $(MANS); do s=$${m##*.}; \
+		install -D -m 644 $$m "$(DESTDIR)$(MANDIR)/man$$s/$${m##*/}"; done
+	for f in $(S6_FILES); do \
+		case $${f##*/} in run | finish) mode=755 ;; *) mode=644 ;; esac; \
+		install -D -m $$mode $$f "$(DESTDIR)$(DATADIR)/$$f"; done
+	for f in etc/elasticsearch/*.json; do \
+		install -D -m 644 $$f "$(DESTDIR)$(DATADIR)/elasticsearch/$${f##*/}"; done
+	install -D -m 644 etc/wb.env "$(DESTDIR)$(DATADIR)/examples/wb.env"
+	install -D -m 644 etc/nginx/wb.conf "$(DESTDIR)$(DATADIR)/examples/nginx/wb.conf"
 
 clean:
 	rm -rf build build-san

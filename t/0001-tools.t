@@ -12,7 +12,7 @@ is "$RC:$OUT$ERR" "0:" "mandoc -Tlint is clean on every page"
 ok "$(test -f "$TOP/man/wb.7"; echo $?)" "wb(7) exists"
 
 for t in $tools $scripts; do
-	ok "$(test -f "$TOP/man/$t.1"; echo $?)" "$t has a man page"
+	ok "$(test -f "$TOP/man/$t.1" || test -f "$TOP/man/$t.8"; echo $?)" "$t has a man page"
 	run "$t" --help
 	like "$RC:$OUT" "^0:usage: $t" "$t --help"
 	run "$t" --version

@@ -1,7 +1,8 @@
 # Helpers for tests that run wb's services under a real s6-svscan.
 # Sourced after t/lib.sh; POSIX sh.
 #
-#   svc_env VAR...         write the named variables (and PATH) into the envdir
+#   svc_env VAR...         write the named variables (and PATH, WB_DATA)
+#                          into the envdir
 #   svc_add NAME           lay out s6/NAME in the scan dir, as scripts/run
 #                          does (envdir, no user switch), without its logger:
 #                          what it says goes to $SVSCAN_LOG
@@ -24,6 +25,8 @@ done
 
 svc_env() {
 	printf '%s' "$WB_BUILD/bin:$TOP/scripts:/usr/lib/execline/bin:/usr/bin:/bin" >"$SVC_ENV/PATH"
+	# A service refuses to start without an absolute WB_DATA (wb-envcheck).
+	printf '%s' "${WB_DATA:-$SCRATCH/data}" >"$SVC_ENV/WB_DATA"
 	for _v in "$@"; do
 		eval "printf '%s' \"\${$_v}\"" >"$SVC_ENV/$_v"
 	done
