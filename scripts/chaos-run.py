@@ -624,12 +624,12 @@ class Chaos:
         self.last_fault = time.time()
 
     def killer(self, end):
-        """Kills until 'end', and on (at most as long again) until
+        """Kills until 'end', and on (at most twice as long again) until
         CHAOS_MIN_KILLS is reached: a loaded machine must not make the
         run miss its count."""
         rng = random.Random(P["seed"] + 2)
         order = []
-        last = end + P["duration"]
+        last = end + 2 * P["duration"]
 
         def more():
             return time.time() < end or (len(self.kills) < P["min_kills"] and time.time() < last)
