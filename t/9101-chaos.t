@@ -13,7 +13,7 @@ for c in s6-svscan s6-svscanctl execlineb redis-server redis-cli; do
 	command -v "$c" >/dev/null || skip_all "$c is not installed"
 done
 CHAOS_ISSUES=${CHAOS_ISSUES:-300} CHAOS_DURATION=${CHAOS_DURATION:-20}
-CHAOS_MIN_KILLS=${CHAOS_MIN_KILLS:-8} CHAOS_SETTLE=${CHAOS_SETTLE:-40}
+CHAOS_MIN_KILLS=${CHAOS_MIN_KILLS:-2} CHAOS_SETTLE=${CHAOS_SETTLE:-40}
 CHAOS_DIR=${CHAOS_DIR:-$SCRATCH/chaos} CHAOS_KEEP=${CHAOS_KEEP:-0}
 export CHAOS_ISSUES CHAOS_DURATION CHAOS_MIN_KILLS CHAOS_SETTLE CHAOS_DIR CHAOS_KEEP WB_BUILD
 "$TOP/scripts/chaos" >"$SCRATCH/chaos.tap" 2>"$SCRATCH/chaos.err"
