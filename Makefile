@@ -35,11 +35,11 @@ SCRIPTS = $(wildcard scripts/wb-*)
 LIB_OBJ = $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(wildcard lib/*.c))
 BINS = $(addprefix $(BUILD)/bin/,$(TOOLS))
 MANS = $(wildcard man/*.[178])
-S6_FILES = $(shell find s6 -type f)
+S6_SRC = $(shell find s6 -type f)
 TESTS = $(wildcard t/[0-9][0-9][0-9][0-9]-*.t)
 PROVE_JOBS ?= 2
 
-all: $(BINS)
+all: $(BINS) $(BUILD)/s6.made
 
 $(BUILD)/lib/%.o: lib/%.c lib/*.h
 	@mkdir -p $(@D)
@@ -52,6 +52,18 @@ $(BUILD)/libwb.a: $(LIB_OBJ)
 $(BUILD)/bin/%: bin/%.c $(BUILD)/libwb.a lib/*.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libwb.a $(ALL_LDFLAGS) $(LIBS)
+
+# The s6 service directories, $(BUILD)/s6/NAME for each s6/NAME: what
+# every service shares (s6/shared: ./finish and the logger, log/) with the
+# service's own files laid over it (its run script; a finish of its own
+# replaces the shared one), and @SERVICE@ in log/run replaced by NAME.
+# make install, scripts/run and the tests take them from there.
+$(BUILD)/s6.made: $(S6_SRC)
+	rm -rf $(BUILD)/s6
+	for d in s6/wb-*/; do n=$$(basename $$d); mkdir -p $(BUILD)/s6/$$n && \
+		cp -R s6/shared/. $$d. $(BUILD)/s6/$$n/ && \
+		sed -i "s|@SERVICE@|$$n|g" $(BUILD)/s6/$$n/log/run || exit 1; done
+	touch $@
 
 deps:
 	@sh scripts/install-deps
@@ -115,16 +127,17 @@ fuzz: build/fuzz/webhook_fuzz
 
 # make install: the tools and scripts into BINDIR, the man pages, and under
 # DATADIR (PREFIX/share/wb) what wb-setup(8) lays out on a server: s6/ (the
-# service directories), elasticsearch/ (the index templates) and
-# examples/ (wb.env, nginx/wb.conf). DESTDIR stages it all elsewhere.
+# service directories, as made in $(BUILD)/s6), elasticsearch/ (the index
+# templates) and examples/ (wb.env, nginx/wb.conf). DESTDIR stages it all
+# elsewhere.
 install: all
 	mkdir -p "$(DESTDIR)$(BINDIR)"
 	install -m 755 $(BINS) $(SCRIPTS) "$(DESTDIR)$(BINDIR)"
 	for m in $(MANS); do s=$${m##*.}; \
 		install -D -m 644 $$m "$(DESTDIR)$(MANDIR)/man$$s/$${m##*/}"; done
-	for f in $(S6_FILES); do \
+	cd $(BUILD) && for f in $$(find s6 -type f); do \
 		case $${f##*/} in run | finish) mode=755 ;; *) mode=644 ;; esac; \
-		install -D -m $$mode $$f "$(DESTDIR)$(DATADIR)/$$f"; done
+		install -D -m $$mode $$f "$(DESTDIR)$(DATADIR)/$$f" || exit 1; done
 	for f in etc/elasticsearch/*.json; do \
 		install -D -m 644 $$f "$(DESTDIR)$(DATADIR)/elasticsearch/$${f##*/}"; done
 	install -D -m 644 etc/wb.env "$(DESTDIR)$(DATADIR)/examples/wb.env"

@@ -110,7 +110,7 @@ cat >"$SCAN/stub/run" <<EOF
 exec 2>&1
 exec wb-pipeline sh -c 'sleep 100 & sleep 100 & wait' '|' cat
 EOF
-cp "$TOP/s6/wb-downloader/finish" "$SCAN/stub/finish"
+cp "$WB_BUILD/s6/wb-downloader/finish" "$SCAN/stub/finish"
 chmod +x "$SCAN/stub/run"
 svscan_start
 S=stub NSTAGES=2

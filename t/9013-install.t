@@ -15,7 +15,7 @@
 for c in s6-svscan s6-svscanctl s6-svwait execlineb redis-server; do
 	command -v "$c" >/dev/null || skip_all "$c is not installed"
 done
-plan 27
+plan 28
 R=$SCRATCH/root
 P=/usr/local
 
@@ -26,7 +26,7 @@ expected() {
 	for f in "$TOP"/bin/wb-*.c; do f=${f##*/}; echo "755 .$P/bin/${f%.c}"; done
 	for f in "$TOP"/scripts/wb-*; do echo "755 .$P/bin/${f##*/}"; done
 	for f in "$TOP"/man/*.[178]; do f=${f##*/}; echo "644 .$P/share/man/man${f##*.}/$f"; done
-	(cd "$TOP" && find s6 -type f) | while read -r f; do
+	(cd "$WB_BUILD" && find s6 -type f) | while read -r f; do
 		case ${f##*/} in run | finish) m=755 ;; *) m=644 ;; esac
 		echo "$m .$P/share/wb/$f"
 	done
@@ -37,8 +37,25 @@ expected() {
 is "$(cd "$R" && find . -type f -printf '%m %p\n' | LC_ALL=C sort)" "$(expected | LC_ALL=C sort)" \
 	"exactly the tools, scripts, man pages, services, templates and examples, with their modes"
 cmp -s "$TOP/etc/nginx/wb.conf" "$R$P/share/wb/examples/nginx/wb.conf" &&
-	cmp -s "$TOP/s6/wb-hook/run" "$R$P/share/wb/s6/wb-hook/run"
+	cmp -s "$TOP/s6/wb-hook/run" "$R$P/share/wb/s6/wb-hook/run" &&
+	cmp -s "$WB_BUILD/s6/wb-hook/log/run" "$R$P/share/wb/s6/wb-hook/log/run"
 ok $? "copied as they are"
+# Each service directory made whole from s6/shared and its own files.
+services() {
+	for s in "$R$P"/share/wb/s6/*/; do
+		s=${s%/}
+		n=${s##*/}
+		printf '%s %s %s %s\n' "$n" "$(cd "$s" && find . -type f | LC_ALL=C sort | tr '\n' ' ')" \
+			"$(sed -n 's|^s6-log -d3 -- T s1000000 n20 /var/log/wb/||p' "$s/log/run")" \
+			"$(sed -n '$p' "$s/finish")"
+	done
+}
+is "$(services)" "wb-catchup ./finish ./log/notification-fd ./log/run ./run  wb-catchup exec wb-svfinish \"\$@\"
+wb-downloader ./finish ./log/notification-fd ./log/run ./run  wb-downloader exec wb-svfinish \"\$@\"
+wb-hook ./finish ./log/notification-fd ./log/run ./notification-fd ./run  wb-hook exec wb-svfinish \"\$@\"
+wb-indexer ./finish ./log/notification-fd ./log/run ./run  wb-indexer exec wb-svfinish \"\$@\"
+wb-metrics ./finish ./log/notification-fd ./log/run ./run  wb-metrics exit 0" \
+	"every service: run, finish, a logger writing to /var/log/wb/NAME; wb-metrics its own finish"
 
 # 2. wb-setup --root: the instance under $R.
 run "$R$P/bin/wb-setup" --root "$R" --prefix $P

@@ -13,11 +13,12 @@ plan 19
 start_redis
 unset WB_DATA WB_HOOK_SECRET WB_HOOK_LISTEN
 
-# lay NAME SERVICE ENVDIR: s6/SERVICE as $SCAN/NAME reading ENVDIR.
+# lay NAME SERVICE ENVDIR: the service SERVICE (as make builds it from s6/)
+# as $SCAN/NAME reading ENVDIR.
 lay() {
-	cp -R "$TOP/s6/$2" "$SCAN/$1"
+	cp -R "$WB_BUILD/s6/$2" "$SCAN/$1"
 	rm -rf "$SCAN/$1/log"
-	sed -e "s|/etc/wb/env|$3|" -e '/^s6-setuidgid /d' "$TOP/s6/$2/run" >"$SCAN/$1/run"
+	sed -e "s|/etc/wb/env|$3|" -e '/^s6-setuidgid /d' "$WB_BUILD/s6/$2/run" >"$SCAN/$1/run"
 }
 # envdir DIR VAR=VALUE...: an env directory holding PATH, WB_REDIS and these.
 envdir() {

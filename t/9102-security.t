@@ -230,7 +230,7 @@ printf '%s' "$SECRET" >"$S/env/WB_HOOK_SECRET"
 printf '%s' "$WB_BUILD/bin:$TOP/scripts:/usr/lib/execline/bin:/usr/local/bin:/usr/bin:/bin" >"$S/env/PATH"
 chmod 700 "$S/env"
 # The real run scripts: only the env dir and log paths substituted.
-for s in "$TOP"/s6/*/; do
+for s in "$WB_BUILD"/s6/*/; do
 	name=$(basename "$s")
 	cp -R "$s" "$S/service/$name"
 	for f in "$S/service/$name/run" "$S/service/$name/log/run"; do
@@ -241,7 +241,7 @@ for s in "$TOP"/s6/*/; do
 	done
 done
 kept=$(cat "$S"/service/*/run | grep -c '^s6-setuidgid wb$')
-is "$kept" "$(cat "$TOP"/s6/*/run | grep -c '^s6-setuidgid wb$')" "the run scripts keep their s6-setuidgid wb"
+is "$kept" "$(cat "$WB_BUILD"/s6/*/run | grep -c '^s6-setuidgid wb$')" "the run scripts keep their s6-setuidgid wb"
 s6-svscan "$S/service" >"$SCRATCH/svscan.out" 2>&1 &
 SV=$!
 # Stopped by PID; whatever the services leave behind (an orphan holding

@@ -3,7 +3,8 @@
 #
 #   svc_env VAR...         write the named variables (and PATH, WB_DATA)
 #                          into the envdir
-#   svc_add NAME           lay out s6/NAME in the scan dir, as scripts/run
+#   svc_add NAME           lay out the service NAME (as make builds it from
+#                          s6/, in $WB_BUILD/s6) in the scan dir, as scripts/run
 #                          does (envdir, no user switch), without its logger:
 #                          what it says goes to $SVSCAN_LOG
 #   svscan_start           start s6-svscan on the scan dir (stopped at exit)
@@ -34,10 +35,10 @@ svc_env() {
 
 # svc_add NAME [SED-EXPR]: SED-EXPR, if given, also edits the run script.
 svc_add() {
-	cp -R "$TOP/s6/$1" "$SCAN/$1"
+	cp -R "$WB_BUILD/s6/$1" "$SCAN/$1"
 	rm -rf "$SCAN/$1/log"
 	sed -e "s|/etc/wb/env|$SVC_ENV|" -e '/^s6-setuidgid /d' \
-		${2:+-e "$2"} "$TOP/s6/$1/run" >"$SCAN/$1/run"
+		${2:+-e "$2"} "$WB_BUILD/s6/$1/run" >"$SCAN/$1/run"
 }
 
 svscan_start() {
