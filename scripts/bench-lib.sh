@@ -8,6 +8,7 @@
 #   row FIGURE VALUE REFERENCE RATIO   print one table row
 # shellcheck shell=sh disable=SC2034
 T_DIR=$(cd "$(dirname "$0")/../../t" && pwd)
+# shellcheck source=SCRIPTDIR/../t/lib.sh
 . "$T_DIR/lib.sh"
 
 measure() {

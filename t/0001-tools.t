@@ -2,7 +2,7 @@
 # Every tool: a lint-clean man page, --help, --version, usage errors 100.
 . "${0%/*}/lib.sh"
 tools=$(cd "$TOP/bin" && ls wb-*.c | sed 's/\.c$//')
-scripts=$(cd "$TOP/scripts" && ls wb-* 2>/dev/null || true)
+scripts=$(cd "$TOP/scripts" && { ls wb-* 2>/dev/null || true; })
 n=0
 for t in $tools $scripts; do n=$((n + 1)); done
 plan $((n * 4 + 2))

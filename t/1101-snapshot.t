@@ -271,7 +271,7 @@ printf '[]' >"$C/2/timeline.json.new" && mv "$C/2/timeline.json.new" "$C/2/timel
 
 # Under a writer that keeps replacing files (wb-write's way: a temporary
 # file, then rename), every file read back is one of its versions, whole.
-rm -rf "$C"/*
+rm -rf "${C:?}"/*
 i=1
 while [ $i -le 300 ]; do
 	mkdir "$C/$i"

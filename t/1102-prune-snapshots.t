@@ -63,6 +63,7 @@ is "$(ls -A "$S" | wc -l | tr -d ' ')" "$count" "nothing removed by a refused ca
 
 run wb-prune-snapshots
 is "$RC:$ERR" "0:" "default 7 days: 0"
+# shellcheck disable=SC2086	# $stale: one word per path
 is "$(printf '%s\n' "$OUT" | sort)" "$(printf '%s\n' "$S/$old12" "$S/$new10" "$S/$old9" $stale | sort)" \
 	"the 12-, 10- and 9-day-old ones in either naming and the stale temporary files go, each path printed"
 for f in "$new8" "$new6" "$new1" "$old5" latest.tar.gz notes.txt 20201399_0000.tar.gz \

@@ -110,7 +110,7 @@ is "$(grep -c . "$SCRATCH/lc"):$(claims "$SCRATCH/lc" | wc -w)" "5:1" "lapsed re
 # The enqueue wakes the fenced one, blocked since it took over.
 wb-enqueue l 12 2>/dev/null
 wait "$bpid"
-is "$?:$(cat "$SCRATCH/lb.err" | tail -n 1)" "111:wb-dequeue: fatal: unable to claim from l: consumer host1:l of l was taken over by another dequeuer" "the old holder claims nothing more and exits 111"
+is "$?:$(tail -n 1 "$SCRATCH/lb.err")" "111:wb-dequeue: fatal: unable to claim from l: consumer host1:l of l was taken over by another dequeuer" "the old holder claims nothing more and exits 111"
 wb-ack <"$SCRATCH/lc" 2>/dev/null
 wait_for 10 lines "$SCRATCH/lc" 10
 is "$(numbers "$SCRATCH/lc")" "$(seq 1 10 | tr '\n' ' ')" "the probe acknowledged: the other half"
@@ -138,6 +138,7 @@ mkfifo "$SCRATCH/fw"
 wb-dequeue --delay 0 --consumer w w >"$SCRATCH/fw" 2>"$SCRATCH/w2.err" &
 w2=$!
 atexit "kill $w2 2>/dev/null"
+# shellcheck disable=SC2217	# it holds the FIFO open for reading
 sleep 1000 <"$SCRATCH/fw" &
 rd=$!
 atexit "kill $rd 2>/dev/null"

@@ -113,6 +113,7 @@ gh faults '{}'
 # A repository renamed during a run: every issue then redirects to
 # /repositories/ID/issues/N, which serves it under the new name. That is
 # no transfer: fatal, and nothing marked gone.
+# shellcheck disable=SC2094	# waits for what wb-fetch has written
 { echo 1; wait_for 10 grep -q number "$SCRATCH/rn.out"; gh renamed '{"on":true}'; echo 2; } |
 	wb-fetch >"$SCRATCH/rn.out" 2>"$SCRATCH/rn.err"
 is "$?:$(cat "$SCRATCH/rn.out")" '100:{"number":1,"gone":true}' "renamed mid-run: fatal 100, issue 2 not marked gone"

@@ -45,7 +45,7 @@ is "$(cat "$SCRATCH/held.out"):$(cat "$C/6/issue.json"):$(cat "$C/7/issue.json")
 kill -9 "$holder"
 exec 3>&-
 wait "$writer"
-is "$?:$(cat "$SCRATCH/held.out" | tr '\n' ' '):$(cat "$SCRATCH/held.err")" '0:{"number":6} {"number":7} :' "the holder killed: its lock is gone, 7 stored, exit 0"
+is "$?:$(tr '\n' ' ' <"$SCRATCH/held.out"):$(cat "$SCRATCH/held.err")" '0:{"number":6} {"number":7} :' "the holder killed: its lock is gone, 7 stored, exit 0"
 is "$(cat "$C/7/issue.json")" '{"number":7,"title":"new"}' "7 has the new content"
 
 mixed=0 failed=0 wrong=0 stale=0

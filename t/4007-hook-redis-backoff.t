@@ -12,7 +12,7 @@ frozen=$(cat "$REDIS_DIR/redis.pid")
 kill -STOP "$frozen"
 atexit "kill -CONT $frozen 2>/dev/null"
 codes=
-for i in 1 2 3; do
+for _ in 1 2 3; do
 	deliver issues "$SCRATCH/p71.json" ""
 	codes="$codes$CODE "
 done

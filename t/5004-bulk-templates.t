@@ -50,6 +50,6 @@ run wb-bulk --install-templates "$SCRATCH/none"
 like "$RC:$ERR" "^100:wb-bulk: fatal: unable to list $SCRATCH/none: " "no such directory"
 run env WB_ES_API_KEY=bm9wZTpub3Bl wb-bulk --install-templates "$T"
 is "$RC" 100 "a wrong key is refused"
-run env WB_ES=http://127.0.0.1:$(free_port) wb-bulk --install-templates "$T"
+run env WB_ES="http://127.0.0.1:$(free_port)" wb-bulk --install-templates "$T"
 like "$RC:$ERR" "^111:wb-bulk: fatal: unable to install template wb-issues: " "no server: 111"
 done_testing

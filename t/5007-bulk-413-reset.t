@@ -17,7 +17,6 @@ all='{"number":1}
 {"number":3}
 {"number":4}'
 start_es --max-content-length 1500
-W=http://127.0.0.1:$ES_PORT
 
 NAME="413 answered"
 run sh -c 'seq 1 4 | timeout 30 wb-bulk'

@@ -18,6 +18,7 @@ all_gone() {
 }
 
 run wb-pipeline seq 1 5 '|' sed 's/^/x/' '|' tr -d 5
+# shellcheck disable=SC2086,SC2116	# the lines joined by one space
 is "$RC:$(echo $OUT):$ERR" "0:x1 x2 x3 x4 x:" "three stages piped; exit 0"
 echo "in" | wb-pipeline cat '|' cat >"$SCRATCH/o"
 is "$?:$(cat "$SCRATCH/o")" "0:in" "the first stage reads wb-pipeline's input"
@@ -55,6 +56,7 @@ wb-pipeline sleep 100 '|' sh -c 'trap "" TERM; while :; do sleep 0.05; done' \
 	2>"$SCRATCH/err" &
 P=$!
 wait_for 10 nkids $P 2
+# shellcheck disable=SC2046	# one pid a word
 set -- $(kids $P)
 first=$1 second=$2
 T0=$(now_ms)

@@ -32,10 +32,10 @@ old_instance() {
 	echo "$r:wb-pipeline"
 	for p in $(pgrep -P "$r"); do echo "$p:$(comm "$p")"; done
 }
-renewed() { listing && [ "$(svc_pid $S)" != "${old%%:*}" ]; }
+renewed() { listing && [ "$(svc_pid "$S")" != "${old%%:*}" ]; }
 # kill9 NAME: kill -9 the process NAME of the instance $old.
 kill9() { kill -9 "$(printf '%s\n' "$old" | sed -n "s/:$1\$//p")"; }
-sleeping() { [ "$(comm "$(svc_pid $S)")" = sleep ]; }
+sleeping() { [ "$(comm "$(svc_pid "$S")")" = sleep ]; }
 
 svscan_start
 wait_for 10 listing
@@ -62,6 +62,7 @@ wait_for 10 listing
 old=$(old_instance)
 kill9 wb-list
 # shellcheck disable=SC2086
+# shellcheck disable=SC2046	# one pid:comm a word
 gone_within 2000 $(printf '%s\n' "$old" | sed 1d)
 ok $? "kill -9 wb-list: wb-pipeline and wb-enqueue are gone within 2 s"
 wait_for 3 sleeping

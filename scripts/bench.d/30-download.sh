@@ -7,6 +7,7 @@
 #  - peak RSS of a 5000-event timeline through wb-fetch | wb-write.
 # The double's own ceiling is measured too: it must not be what we time.
 . "$(dirname "$0")/../bench-lib.sh"
+# shellcheck source=SCRIPTDIR/../../t/github-double.sh
 . "$T_DIR/github-double.sh"
 N=${BENCH_DOWNLOAD_N:-2000}
 RUNS=${BENCH_RUNS:-3}

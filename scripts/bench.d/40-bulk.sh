@@ -10,6 +10,7 @@
 # The archive is generated into the scratch directory and removed at exit.
 # BULK_BENCH_BYTES overrides its size (default 1.1e9); RUNS the runs.
 . "$(dirname "$0")/../bench-lib.sh"
+# shellcheck source=SCRIPTDIR/../../t/es-double.sh
 . "$T_DIR/es-double.sh"
 RUNS=${RUNS:-3}
 BYTES=${BULK_BENCH_BYTES:-1.1e9}
@@ -21,6 +22,7 @@ if [ "$avail" -lt 4000000 ]; then
 	exit 0
 fi
 A=$SCRATCH/archive
+# shellcheck disable=SC2046	# its words: the archive's figures
 set -- $(/usr/bin/python3 "$(dirname "$0")/40-bulk-archive.py" "$A" "$BYTES")
 issues=$1 events=$2 bytes=$3
 docs=$((issues + events))
@@ -80,6 +82,7 @@ ceiling() {
 start_es --stand-in
 row "Python double --stand-in ceiling, wrk (docs/s)" "$(ceiling "$ES_URL")" "" ""
 stop_es || true
+# shellcheck disable=SC2046	# the flags, one word each
 cc -O2 -o "$SCRATCH/es-standin" "$T_DIR/es-standin.c" $(pkg-config --cflags --libs libmicrohttpd) || exit 1
 "$SCRATCH/es-standin" "$SCRATCH/standin.port" &
 spid=$!
