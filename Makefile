@@ -84,9 +84,11 @@ test: all
 	@echo "prove: $(words $(TESTS)) test files, build $(BUILD)"
 	WB_BUILD=$(abspath $(BUILD)) prove -j$(PROVE_JOBS) $(TESTS)
 
+# lint: mandoc over the man pages, shellcheck over every shell script,
+# execlineb's parser over the execline ones, every source file's SPDX
+# line (scripts/lint says what and how).
 lint: all
-	mandoc -Tlint -Wwarning $(MANS)
-	shellcheck -x -s sh t/lib.sh scripts/install-deps scripts/memcheck $(SCRIPTS)
+	sh scripts/lint
 
 # memcheck: every tool of the plain build on a small workload under
 # valgrind, with the servers it needs (scripts/memcheck): no error, no
