@@ -4,7 +4,7 @@
 #     and against a jq command line doing the same transform;
 #   - the ceilings of the Elasticsearch stand-ins (wrk, one kept-alive
 #     connection), then wb-bulk end to end against the C one
-#     (t/es-standin.c): documents/s, the
+#     (scripts/bench.d/es-standin.c): documents/s, the
 #     number of requests, peak RSS;
 #   - request counts against the indexing double on a part of the archive.
 # The archive is generated into the scratch directory and removed at exit.
@@ -83,7 +83,7 @@ start_es --stand-in
 row "Python double --stand-in ceiling, wrk (docs/s)" "$(ceiling "$ES_URL")" "" ""
 stop_es || true
 # shellcheck disable=SC2046	# the flags, one word each
-cc -O2 -o "$SCRATCH/es-standin" "$T_DIR/es-standin.c" $(pkg-config --cflags --libs libmicrohttpd) || exit 1
+cc -O2 -o "$SCRATCH/es-standin" "$(dirname "$0")/es-standin.c" $(pkg-config --cflags --libs libmicrohttpd) || exit 1
 "$SCRATCH/es-standin" "$SCRATCH/standin.port" &
 spid=$!
 atexit "kill $spid 2>/dev/null"
@@ -92,7 +92,7 @@ ES_URL=http://127.0.0.1:$(cat "$SCRATCH/standin.port")
 WB_ES=$ES_URL
 export WB_ES
 top=$(ceiling "$ES_URL")
-row "C stand-in (t/es-standin.c) ceiling, wrk (docs/s)" "$top" "" ""
+row "C stand-in (es-standin.c) ceiling, wrk (docs/s)" "$top" "" ""
 
 # End to end against the C stand-in.
 es DELETE /_double/stats >/dev/null

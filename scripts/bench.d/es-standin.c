@@ -11,7 +11,7 @@
  * _delete_by_query (nothing deleted), _refresh and GET /_double/stats.
  *
  * Built by scripts/bench.d/40-bulk.sh:
- *   cc -O2 -o es-standin t/es-standin.c $(pkg-config --cflags --libs libmicrohttpd)
+ *   cc -O2 -o es-standin scripts/bench.d/es-standin.c $(pkg-config --cflags --libs libmicrohttpd)
  * Usage: es-standin PORT-FILE (listens on 127.0.0.1, a free port).
  */
 #include <arpa/inet.h>
