@@ -149,7 +149,7 @@ ended(struct stage *s, int status)
 	if (code == WB_EXIT_USAGE && !asked)
 		permanent = 1;
 	if (code == 0 || asked || failed != 0) {
-		/* Not the SIGTERM or SIGKILL of the stop: said too. */
+		/* Also reported: an end not caused by the stop's signals. */
 		if (code == WB_EXIT_USAGE && !asked)
 			wb_warn("%s (pid %ld) exited 100 (a permanent failure)",
 			    s->argv[0], (long)s->pid);

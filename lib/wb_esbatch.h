@@ -7,7 +7,7 @@
  * goes on until every document is in or refused for good: items refused
  * for now (429, 5xx) go again after a pause, and a request refused whole
  * is split to find and name the document at fault. A refused document
- * marks its issue failed, said on stderr with the issue number.
+ * marks its issue failed, and a warning on stderr names the issue.
  */
 #ifndef WB_ESBATCH_H
 #define WB_ESBATCH_H
@@ -49,24 +49,24 @@ struct wb_esbatch {
  * Add to 'bt' the document of issues[slot] (pos -1) or of its event
  * 'pos': the object text[span] (checked by wb_jscan) plus "bug_number",
  * and count it in the issue's 'unsent'. Returns 0; or -1 when it cannot
- * be made, refused (said, the issue marked failed). Dies 111 out of
- * memory.
+ * be made: the document is refused with a warning and the issue marked
+ * failed. Dies 111 out of memory.
  */
 int wb_esbatch_add(struct wb_esbatch *bt, struct wb_esissue *issues,
     size_t slot, long pos, const char *text, const struct wb_jscan_span *span);
 
 /*
  * Send every document of 'bt' to the server of 'es' until each is in or
- * refused for good (said, its issue marked failed in 'issues'); an
- * outage is waited out. Counts what it does in bt->sent and
- * bt->requests. Touches only 'bt', the issues of its documents and 'es':
+ * refused for good (with a warning, its issue marked failed in
+ * 'issues'); an outage is waited out. Counts what it does in bt->sent
+ * and bt->requests. Touches only 'bt', the issues of its documents and 'es':
  * it may run in a thread of its own while the caller fills another batch.
  */
 void wb_esbatch_send(struct wb_esconn *es, struct wb_esbatch *bt,
     struct wb_esissue *issues);
 
 /*
- * The documents of 'bt' are done with (in, or refused and said): take
+ * The documents of 'bt' are done with (in, or refused): take
  * them off their issues' 'unsent' counts and empty the batch.
  */
 void wb_esbatch_done(struct wb_esbatch *bt, struct wb_esissue *issues);

@@ -69,9 +69,10 @@ recent_slot(struct wb_esclean *cl, long n, long long now, int *found)
 }
 
 /*
- * Stale documents cannot be removed, for now: said once until they can
- * again. The issues concerned are not written out (their claims come
- * back to be tried later) and the pipeline goes on.
+ * Stale documents cannot be removed, for now: a warning says so once,
+ * and not again until they can be removed. The issues concerned are not
+ * written out (their claims come back to be tried later) and the
+ * pipeline goes on.
  */
 static void
 stuck(struct wb_esclean *cl, const char *fmt, ...)

@@ -8,7 +8,8 @@
  * templates, with a margin), _refresh goes first, or its older documents
  * could escape. A refresh or delete-by-query that keeps failing is tried
  * a few times, then the stale documents stay and the caller holds the
- * issues back: said once, until removing works again.
+ * issues back. A warning says so once, and not again until removing
+ * works again.
  */
 #ifndef WB_ESCLEAN_H
 #define WB_ESCLEAN_H
@@ -24,7 +25,7 @@ struct wb_esclean {
 	struct wb_esconn *es;	/* NULL: a dry run, nothing sent */
 	struct wb_es_buf query;
 	struct wb_esclean_recent *recent;	/* issues indexed lately */
-	int stuck;		/* stale documents cannot be removed, said */
+	int stuck;		/* stale documents cannot be removed */
 	unsigned long long dbqs, refreshes, removed;	/* counts */
 };
 
@@ -40,8 +41,9 @@ void wb_esclean_init(struct wb_esclean *cl, struct wb_esconn *es);
  * or gone (nevents < 0): remove what they no longer have, refreshing
  * first if one of them was indexed lately, and remember them as indexed
  * now. Returns 0 when that is done (or nothing was sent, in a dry run);
- * -1 when the stale documents could not be removed (said once until it
- * works again). An outage is waited out. Dies 111 out of memory.
+ * -1 when the stale documents could not be removed (one warning, not
+ * repeated until removing works again). An outage is waited out. Dies
+ * 111 out of memory.
  */
 int wb_esclean_run(struct wb_esclean *cl, const struct wb_es_keep *issues,
     size_t n);

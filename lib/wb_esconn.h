@@ -4,8 +4,9 @@
  * One kept-alive HTTP client on WB_ES, with WB_ES_API_KEY sent as
  * "Authorization: ApiKey …" (or user:password@ in WB_ES). Messages name
  * the server without its password, and the API path, never the URL. An
- * outage (the server unreachable, or answering 429 or 5xx) is said once,
- * and its end once. Used by one thread at a time.
+ * outage (the server unreachable, or answering 429 or 5xx) gets one
+ * warning when it starts and one line when it ends. Used by one thread
+ * at a time.
  */
 #ifndef WB_ESCONN_H
 #define WB_ESCONN_H
@@ -30,7 +31,7 @@ struct wb_esconn {
 	char *where;		/* WB_ES without its password */
 	const char *auth;	/* the Authorization header, or NULL */
 	char *bulk_url, *dbq_url, *refresh_url;
-	int down;		/* an outage was said, its end not yet */
+	int down;		/* an outage was reported, its end not yet */
 	char authbuf[4200];
 };
 
@@ -49,7 +50,7 @@ void wb_esconn_close(struct wb_esconn *c);
 char *wb_esconn_url(const struct wb_esconn *c, const char *path);
 
 /* What wb_esconn_post hands back instead of retrying it. */
-#define WB_ESCONN_TRANSPORT 1	/* a transport error: returns -1, unsaid */
+#define WB_ESCONN_TRANSPORT 1	/* a transport error: -1, no message */
 #define WB_ESCONN_5XX 2		/* an answer 429 or 5xx: returns 0 */
 #define WB_ESCONN_EXPECT 4	/* "Expect: 100-continue": the server may
 				   answer (413) before the body is sent */
@@ -58,21 +59,22 @@ char *wb_esconn_url(const struct wb_esconn *c, const char *path);
  * POST body[0..len) of Content-Type 'type' to 'url' (the API 'path', for
  * messages) until an answer that is not a temporary failure comes back
  * into *r, and return 0 (free *r with wb_http_response_free). Transport
- * errors, and 429 and 5xx answers, are an outage: said once, retried
- * after a pause that grows. With WB_ESCONN_TRANSPORT in 'flags', return
- * -1 at the first transport error instead (not said: the caller decides
- * what it means); with WB_ESCONN_5XX, return 429 and 5xx answers too;
- * with WB_ESCONN_EXPECT, send the body only once the server agreed.
+ * errors, and 429 and 5xx answers, are an outage: reported once, and
+ * retried after a pause that grows. With WB_ESCONN_TRANSPORT in 'flags',
+ * return -1 at the first transport error instead (without a message: the
+ * caller decides what it means); with WB_ESCONN_5XX, return 429 and 5xx
+ * answers too; with WB_ESCONN_EXPECT, send the body only once the server
+ * agreed.
  * 401 and 403 (credentials) and 404 (no API there) are fatal, 100.
  */
 int wb_esconn_post(struct wb_esconn *c, const char *url, const char *path,
     const char *type, const char *body, size_t len, int flags,
     struct wb_http_response *r);
 
-/* A temporary trouble with the server, 'what': said once per outage. */
+/* A temporary trouble with the server, 'what': one warning per outage. */
 void wb_esconn_outage(struct wb_esconn *c, const char *what);
 
-/* The server answered as it should: the end of an outage is said once. */
+/* The server answered as it should: the end of an outage gets one line. */
 void wb_esconn_recovered(struct wb_esconn *c);
 
 /*

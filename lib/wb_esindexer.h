@@ -51,7 +51,8 @@ void wb_esindexer_open(struct wb_esindexer *ix, const char *data,
 
 /*
  * Take the record 'rec' (the indexer owns what it holds from then on):
- * its issue is read and its documents batched, or it is skipped, said.
+ * its issue is read and its documents batched, or the issue is skipped
+ * with a warning on stderr.
  * Then send what is due: a full batch; everything when the batches hold
  * WB_ESINDEXER_MAX_ISSUES issues, or when the first of them has waited
  * 'idle_ms'. An issue already pending is sent first, so that an issue's

@@ -11,7 +11,7 @@
 /*
  * Issue 'number' has no directory: gone (0) if the archive is there;
  * without it (a fresh system, an unmounted disk) nothing can be told
- * (-1, said).
+ * (-1, after a warning).
  */
 static int
 gone(const char *data, long number)
@@ -50,7 +50,7 @@ link_below(char *buf, size_t len, const char *data, long n, const char *file)
 /*
  * Load 'file' of issue n into 'b' (never through a link below 'data'):
  * 1, or 0 when issue.json is absent with its directory (gone: see
- * above), or -1 said.
+ * above), or -1 after a warning.
  */
 static int
 load(struct wb_es_buf *b, const char *data, long n, const char *file)

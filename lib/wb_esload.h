@@ -26,17 +26,17 @@ struct wb_esload {
  * Read and check both files of issue 'number' under the archive root
  * 'data' into 'ld'. Returns 1 when they are good; 0 when the issue is
  * gone (no directory, while current/ is there); -1 when it must be
- * skipped (a file unreadable or malformed, or no archive at all), said
- * on stderr with the issue number and the path. Dies 100 when 'data' is
- * too long for a path.
+ * skipped (a file unreadable or malformed, or no archive at all), after
+ * a warning on stderr that names the issue number and the path. Dies 100
+ * when 'data' is too long for a path.
  */
 int wb_esload_issue(struct wb_esload *ld, const char *data, long number);
 
 /*
  * The two halves of wb_esload_issue: read both files without checking
  * them (same returns; the spans are not set), then check what was read
- * (1, or -1 said as above). wb-sqlite checks only the files that differ
- * from what it stored.
+ * (1, or -1 after a warning, as above). wb-sqlite checks only the files
+ * that differ from what it stored.
  */
 int wb_esload_read(struct wb_esload *ld, const char *data, long number);
 int wb_esload_check(struct wb_esload *ld, const char *data, long number);

@@ -159,7 +159,8 @@ query_int(sqlite3 *db, const char *sql, long long *out, char *why,
 
 /*
  * What to do about schema version v found in 'path' (0: none): create
- * (1), upgrade (2), go on (0), or refuse (-1, said in why, *code 100).
+ * (1), upgrade (2), go on (0), or refuse (-1, the reason in why, *code
+ * 100).
  * 'empty': the file holds no table at all.
  */
 static int
@@ -403,8 +404,8 @@ wb_sqlite_replace(const char *path, sqlite3 *src, int *code, char *why,
 		return -1;
 	/*
 	 * A new file must take src's page size (wb_sqlite_scratch's) before
-	 * it is in WAL mode; for an existing one this does nothing, and what
-	 * a bad file says is said by set_wal.
+	 * it is in WAL mode; for an existing one this does nothing, and the
+	 * error of a bad file is reported by set_wal.
 	 */
 	snprintf(sql, sizeof sql, "PRAGMA page_size = %d", page_size_of(path));
 	sqlite3_exec(dst, sql, NULL, NULL, NULL);

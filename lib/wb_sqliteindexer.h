@@ -13,8 +13,9 @@
  * transaction has committed, the records whose issues are all committed
  * are written to stdout, in input order, so that what follows
  * acknowledges only what is durable. An issue whose directory is absent is removed; one whose
- * files cannot be read, or are not JSON of the right shape, is said and
- * skipped: not written out, its rows as they were.
+ * files cannot be read, or are not JSON of the right shape, gets a
+ * warning on stderr and is skipped: not written out, its rows as they
+ * were.
  */
 #ifndef WB_SQLITEINDEXER_H
 #define WB_SQLITEINDEXER_H

@@ -5,8 +5,8 @@
  * (wb_esload_read), hashes timeline.json (SHA-256) and checks both
  * (wb_esload_check), reads the values the rows take from them
  * (wb_sqliterows_read), up to WB_SQLITEPREFETCH_SLOTS issues ahead of the
- * writer, which takes them in the list's order. What the reading says
- * (an unreadable or malformed file) is said by that thread, in the
+ * writer, which takes them in the list's order. That thread writes the
+ * warnings of the reading (an unreadable or malformed file), in the
  * list's order. With a database to look in (read only, on a connection
  * of its own), an issue whose files are what it stores as committed is
  * only read and hashed: re-indexing an unchanged archive then costs no
@@ -61,7 +61,8 @@ void wb_sqliteprefetch_init(struct wb_sqliteprefetch *p, const char *data,
 
 /*
  * Check the files of the slot 's' of issue 'number' and read their
- * values, if the reading thread did not (s->prepared); said as there.
+ * values, if the reading thread did not (s->prepared); warnings as
+ * there.
  */
 void wb_sqliteprefetch_prepare(struct wb_sqliteprefetch_slot *s,
     const char *data, long number);

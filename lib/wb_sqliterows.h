@@ -91,7 +91,7 @@ int wb_sqliterows_same(struct wb_sqliterows *w, long number,
 /*
  * Make the rows of issue 'number' those of its files in 'ld' (checked by
  * wb_esload_check), whose values wb_sqliterows_read put in 'd', after
- * wb_sqliterows_same said they differ. Returns
+ * wb_sqliterows_same found that they differ. Returns
  * 0, or -1 with why[whylen] set when SQLite failed (the transaction must
  * then be rolled back). Dies 111 out of memory.
  */
