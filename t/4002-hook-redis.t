@@ -4,10 +4,7 @@
 . "${0%/*}/lib.sh"
 . "$T_DIR/lib-hook.sh"
 plan 19
-start_redis
-SECRET=s3cr3t
-export WB_HOOK_SECRET="$SECRET"
-start_hook
+start_signed_hook s3cr3t
 
 payload opened 101 >"$SCRATCH/p101.json"
 payload labeled 102 >"$SCRATCH/p102.json"

@@ -5,10 +5,7 @@
 . "${0%/*}/lib.sh"
 . "$T_DIR/lib-hook.sh"
 plan 7
-start_redis
-SECRET=oom
-export WB_HOOK_SECRET="$SECRET"
-start_hook
+start_signed_hook oom
 get /healthz
 is "$CODE" 200 "/healthz: 200 while Redis takes writes"
 

@@ -8,13 +8,10 @@
 . "${0%/*}/lib.sh"
 . "$T_DIR/lib-hook.sh"
 plan 7
-start_redis
-SECRET=budget
-export WB_HOOK_SECRET="$SECRET"
-start_hook
+start_signed_hook budget
 payload opened 81 >"$SCRATCH/p81.json"
 
-python3 - "$HOOK_PORT" "$SCRATCH/held" "$SCRATCH/go" >"$SCRATCH/big.out" <<'EOP' &
+hook_client big held "$SCRATCH/go" <<'EOP'
 import os, select, socket, sys, time
 port, held_path, go_path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 conns = []
@@ -81,9 +78,6 @@ for s, rest in conns:
     answers.append(got)
 print(" ".join(sorted(answers)))
 EOP
-big=$!
-atexit "kill $big 2>/dev/null"
-wait_for 60 test -s "$SCRATCH/held"
 
 # Meanwhile, small signed deliveries are all read and queued.
 deliver_times 10 "$SCRATCH/p81.json"
@@ -115,7 +109,7 @@ is "$(grep -c '^wb-hook: warning: delivery ninth event issues action - number -:
 	"and that 503 is the one logged"
 
 echo go >"$SCRATCH/go"
-wait "$big"
+wait "$CLIENT_PID"
 answers=$(cat "$SCRATCH/big.out")
 unlike "$answers" 000 "each of the eight large bodies, once complete, gets an answer: $answers"
 like "$answers" 503 "those that did not fit get 503"

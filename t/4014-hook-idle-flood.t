@@ -7,13 +7,10 @@
 . "${0%/*}/lib.sh"
 . "$T_DIR/lib-hook.sh"
 plan 4
-start_redis
-SECRET=idle
-export WB_HOOK_SECRET="$SECRET"
-start_hook
+start_signed_hook idle
 payload opened 91 >"$SCRATCH/p91.json"
 
-python3 - "$HOOK_PORT" "$SCRATCH/holding" "$SCRATCH/stop" >"$SCRATCH/idle.out" <<'EOP' &
+hook_client idle holding "$SCRATCH/stop" <<'EOP'
 import os, selectors, socket, sys, time
 port, holding, stop = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 sel = selectors.DefaultSelector()
@@ -41,9 +38,6 @@ while not os.path.exists(stop) and time.time() < end:
         reopened += 1
 print(reopened)
 EOP
-idle=$!
-atexit "kill $idle 2>/dev/null"
-wait_for 30 test -s "$SCRATCH/holding"
 
 deliver_times 5 "$SCRATCH/p91.json"
 is "$CODES" "202 202 202 202 202 " \
@@ -51,7 +45,7 @@ is "$CODES" "202 202 202 202 202 " \
 is "$(grep -c 'number 91: 202 queued$' "$SCRATCH/hook.err"):$(redis_cli ZSCORE 'wb:{download}:pending' 91 | grep -c .)" "5:1" \
 	"each logged once, and queued"
 : >"$SCRATCH/stop"
-wait "$idle"
+wait "$CLIENT_PID"
 reopened=$(cat "$SCRATCH/idle.out")
 is "$([ "$reopened" -gt 0 ] && echo yes)" yes \
 	"the idle connections were closed and opened again ($reopened times)"

@@ -136,3 +136,29 @@ header() {
 
 # last_log: the receiver's last stderr line.
 last_log() { tail -n 1 "$SCRATCH/hook.err"; }
+
+# start_signed_hook SECRET [ARG...]: Redis, then a receiver (start_hook
+# ARG...) that requires deliveries signed with SECRET, kept in $SECRET.
+start_signed_hook() {
+	start_redis
+	SECRET=$1
+	shift
+	WB_HOOK_SECRET=$SECRET
+	export WB_HOOK_SECRET
+	start_hook "$@"
+}
+
+# hook_client NAME READY ARG... <SCRIPT: the Python script SCRIPT run in
+# the background against the receiver, with the arguments $HOOK_PORT,
+# $SCRATCH/READY and ARG..., its output in $SCRATCH/NAME.out, killed at
+# exit; returns once it has written $SCRATCH/READY (within 60 s).
+# CLIENT_PID is its pid.
+hook_client() {
+	_h_name=$1 _h_ready=$SCRATCH/$2
+	shift 2
+	cat >"$SCRATCH/$_h_name.py"
+	python3 "$SCRATCH/$_h_name.py" "$HOOK_PORT" "$_h_ready" "$@" >"$SCRATCH/$_h_name.out" &
+	CLIENT_PID=$!
+	atexit "kill $CLIENT_PID 2>/dev/null"
+	wait_for 60 test -s "$_h_ready"
+}
