@@ -6,9 +6,7 @@
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
 plan 41
-start_github --issues 5 --events 3 --token tok
-WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=tok WB_FETCH_BACKOFF=0.01
-export WB_DATA WB_GITHUB_TOKEN WB_FETCH_BACKOFF
+github_client 5 3
 I=/repos/webcompat/web-bugs/issues
 fault() { gh faults '{}'; gh fault "$1"; gh_clear_log; }
 good() { curl -sf "$WB_GITHUB_API/_double/dump/$1" | jq -cS .; }

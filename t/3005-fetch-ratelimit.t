@@ -6,9 +6,7 @@
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
 plan 14
-start_github --issues 3 --events 3 --token tok
-WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=tok WB_FETCH_BACKOFF=0.01
-export WB_DATA WB_GITHUB_TOKEN WB_FETCH_BACKOFF
+github_client 3 3
 I=/repos/webcompat/web-bugs/issues
 WHEN='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
 good() { curl -sf "$WB_GITHUB_API/_double/dump/$1" | jq -cS '{issue,timeline}'; }

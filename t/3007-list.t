@@ -5,9 +5,7 @@
 . "$T_DIR/github-double.sh"
 plan 33
 start_redis
-start_github --issues 250 --events 1 --token tok
-WB_GITHUB_TOKEN=tok WB_FETCH_BACKOFF=0.01
-export WB_GITHUB_TOKEN WB_FETCH_BACKOFF
+github_client 250 1
 KEY='wb:list:{webcompat/web-bugs}:since'
 
 run wb-list

@@ -9,9 +9,7 @@
 . "$T_DIR/github-double.sh"
 plan 26
 start_redis
-start_github --issues 260 --events 1 --token tok
-WB_GITHUB_TOKEN=tok WB_FETCH_BACKOFF=0.01
-export WB_GITHUB_TOKEN WB_FETCH_BACKOFF
+github_client 260 1
 KEY='wb:list:{webcompat/web-bugs}:since'
 I='/repos/webcompat/web-bugs/issues?state=all&sort=updated&direction=asc&per_page=100'
 G=2025-06-01T00:00:00Z

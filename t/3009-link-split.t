@@ -6,9 +6,7 @@
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
 plan 8
-start_github --issues 105 --events 3 --token tok
-WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=tok WB_FETCH_BACKOFF=0.01
-export WB_DATA WB_GITHUB_TOKEN WB_FETCH_BACKOFF
+github_client 105 3
 R=$WB_GITHUB_API/repositories/17839063
 
 # Issue 4 has 105 events: two pages. Page 1 answers with rel="last" in

@@ -8,9 +8,7 @@
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
 plan 28
-start_github --issues 8 --events 3 --token tok
-WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=tok WB_FETCH_BACKOFF=0.01
-export WB_DATA WB_GITHUB_TOKEN WB_FETCH_BACKOFF
+github_client 8 3
 C=$WB_DATA/current
 A=$WB_GITHUB_API
 OURS=$A/repositories/17839063

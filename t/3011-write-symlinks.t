@@ -90,9 +90,7 @@ is "$RC:$OUT:$ERR" '0:{"number":1}:' "WB_DATA a link: stored"
 is "$(cat "$SCRATCH/real/current/1/issue.json")" '{"number":1,"title":"t"}' "in the directory it points to"
 
 # wb-fetch reads neither archived files nor ETags through a link.
-start_github --issues 6 --events 3 --token tok
-WB_GITHUB_TOKEN=tok WB_FETCH_BACKOFF=0.01
-export WB_GITHUB_TOKEN WB_FETCH_BACKOFF
+github_client 6 3
 WB_DATA=$SCRATCH/d6
 export WB_DATA
 C=$WB_DATA/current E=$WB_DATA/etags

@@ -9,9 +9,7 @@
 . "$T_DIR/github-double.sh"
 plan 17
 start_redis
-start_github --issues 40 --events 4 --token tok
-WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=tok WB_FETCH_BACKOFF=0.01
-export WB_DATA WB_GITHUB_TOKEN WB_FETCH_BACKOFF
+github_client 40 4
 C=$WB_DATA/current
 gh events '{"number":2,"count":230}'
 gh state '{"number":3,"state":"deleted"}'

@@ -12,9 +12,9 @@
 . "$T_DIR/lib-s6.sh"
 plan 30
 start_redis
-start_github --issues 70 --events 3 --token tok
-WB_DATA=$SCRATCH/data WB_DELAY=0 WB_FETCH_BACKOFF=0.01 WB_GITHUB_TOKEN=tok
-export WB_DATA WB_DELAY WB_FETCH_BACKOFF WB_GITHUB_TOKEN
+github_client 70 3
+WB_DELAY=0
+export WB_DELAY
 mkdir -p "$WB_DATA"
 svc_env WB_REDIS WB_DATA WB_GITHUB_API WB_DELAY WB_FETCH_BACKOFF WB_GITHUB_TOKEN
 # Leases of 3 s, claims four at a time: the claims of a killed instance

@@ -10,9 +10,7 @@
 . "$T_DIR/github-double.sh"
 plan 18
 start_redis
-start_github --issues 5 --events 2 --token tok
-WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=tok WB_FETCH_BACKOFF=0.01
-export WB_DATA WB_GITHUB_TOKEN WB_FETCH_BACKOFF
+github_client 5 2
 mkdir -p "$WB_DATA/current"
 FATAL="fatal: unable to go on: standard output's reader is gone"
 

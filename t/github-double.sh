@@ -6,6 +6,11 @@
 #   gh COMMAND JSON                 steer it: POST /_double/COMMAND
 #   gh_requests [JQ-FILTER]         how many logged requests match the filter
 #   gh_clear_log                    forget the requests logged so far
+#   github_client ISSUES EVENTS     start_github with ISSUES issues of EVENTS
+#                                   events each and the token "tok"; exports
+#                                   what wb-fetch and wb-list need against it:
+#                                   WB_GITHUB_TOKEN, a short WB_FETCH_BACKOFF,
+#                                   WB_DATA ($SCRATCH/data)
 # shellcheck shell=sh disable=SC2034
 
 start_github() {
@@ -42,4 +47,10 @@ gh_clear_log() {
 # gh_stderr: what the double wrote on stderr (a traceback is a bug).
 gh_stderr() {
 	cat "$GH_DIR/stderr"
+}
+
+github_client() {
+	start_github --issues "$1" --events "$2" --token tok
+	WB_DATA=$SCRATCH/data WB_GITHUB_TOKEN=tok WB_FETCH_BACKOFF=0.01
+	export WB_DATA WB_GITHUB_TOKEN WB_FETCH_BACKOFF
 }
