@@ -9,10 +9,7 @@
 . "${0%/*}/es-double.sh"
 plan 47
 
-D=$SCRATCH/data
-WB_DATA=$D
-export WB_DATA
-for n in 1 2 3; do mk_issue "$D" $n 3; done
+mk_archive
 all='{"number":1}
 {"number":2}
 {"number":3}'

@@ -8,10 +8,7 @@
 . "${0%/*}/es-double.sh"
 plan 16
 
-D=$SCRATCH/data
-WB_DATA=$D
-export WB_DATA
-for n in 1 2 3; do mk_issue "$D" $n 3; done
+mk_archive
 start_es
 faults() { es POST /_double/faults "$1" >/dev/null; }
 stuck="stale documents not removed, their issues not acknowledged until it works"

@@ -7,10 +7,7 @@
 . "${0%/*}/es-double.sh"
 plan 4
 
-D=$SCRATCH/data
-WB_DATA=$D
-export WB_DATA
-for n in 1 2 3; do mk_issue "$D" $n 3; done
+mk_archive
 start_es
 es POST /_double/faults '{"bulk_400": ["2-1"]}' >/dev/null
 

@@ -5,6 +5,9 @@
 #   es METHOD PATH [BODY]    one request to the double, body on stdout
 #   es_docs INDEX            every refreshed document of INDEX, one
 #                            "_id <tab> compact source" line each, sorted
+#   mk_issue DATA N K        archive issue N with K timeline events
+#   mk_archive               issues 1, 2 and 3 of 3 events each in
+#                            D=$SCRATCH/data, exported as WB_DATA
 # shellcheck shell=sh disable=SC2034
 
 ES_AUTH=${ES_AUTH:-}
@@ -71,4 +74,11 @@ mk_issue() {
 		for (i = 0; i < k; i++)
 			printf "%s{\"event\":\"labeled\",\"id\":%d,\"actor\":{\"login\":\"bot\"},\"label\":{\"name\":\"l%d\"},\"created_at\":\"2021-01-0%dT00:00:00Z\"}", (i ? "," : ""), n * 1000 + i, i, i % 9 + 1;
 		printf "]" }' >"$1/current/$2/timeline.json"
+}
+
+mk_archive() {
+	D=$SCRATCH/data
+	WB_DATA=$D
+	export WB_DATA
+	for _n in 1 2 3; do mk_issue "$D" $_n 3; done
 }
