@@ -8,6 +8,8 @@
 #   mk_issue DATA N K        archive issue N with K timeline events
 #   mk_archive               issues 1, 2 and 3 of 3 events each in
 #                            D=$SCRATCH/data, exported as WB_DATA
+#   index_is_archive DATA N...  both indices, refreshed, hold exactly the
+#                            documents of DATA's issues N...: two assertions
 # shellcheck shell=sh disable=SC2034
 
 ES_AUTH=${ES_AUTH:-}
@@ -81,4 +83,12 @@ mk_archive() {
 	WB_DATA=$D
 	export WB_DATA
 	for _n in 1 2 3; do mk_issue "$D" $_n 3; done
+}
+
+index_is_archive() {
+	_d=$1
+	shift
+	es POST /_refresh >/dev/null
+	is "$(es_docs issues)" "$(expected_docs "$_d" issues "$@")" "issues equals the archive"
+	is "$(es_docs timelines)" "$(expected_docs "$_d" timelines "$@")" "timelines equals the archive"
 }
