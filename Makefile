@@ -35,7 +35,7 @@ SCRIPTS = $(wildcard scripts/wb-*)
 LIB_OBJ = $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(wildcard lib/*.c))
 BINS = $(addprefix $(BUILD)/bin/,$(TOOLS))
 MANS = $(wildcard man/*.[178])
-S6_SRC = $(shell find s6 -type f)
+S6_SRC = $(shell find s6)
 TESTS = $(wildcard t/[0-9][0-9][0-9][0-9]-*.t)
 PROVE_JOBS ?= 2
 
@@ -57,7 +57,8 @@ $(BUILD)/bin/%: bin/%.c $(BUILD)/libwb.a lib/*.h
 # every service shares (s6/shared: ./finish and the logger, log/) with the
 # service's own files laid over it (its run script; a finish of its own
 # replaces the shared one), and @SERVICE@ in log/run replaced by NAME.
-# make install, scripts/run and the tests take them from there.
+# make install, scripts/run and the tests take them from there. (The
+# directories are prerequisites too: removing a file remakes them all.)
 $(BUILD)/s6.made: $(S6_SRC)
 	rm -rf $(BUILD)/s6
 	for d in s6/wb-*/; do n=$$(basename $$d); mkdir -p $(BUILD)/s6/$$n && \
