@@ -68,22 +68,24 @@ is() {
 }
 
 # like GOT PATTERN NAME: GOT matches the grep -E PATTERN (on some line).
-like() {
-	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
-		ok 0 "$3"
-	else
-		ok 1 "$3"
-		diag "got:      '$1'" "expected to match: '$2'"
-	fi
-}
+like() { _t_match "" "$@"; }
 
 # unlike GOT PATTERN NAME
-unlike() {
-	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
-		ok 1 "$3"
-		diag "got:      '$1'" "expected not to match: '$2'"
+unlike() { _t_match "not " "$@"; }
+
+# _t_match NOT GOT PATTERN NAME: passes when GOT matches PATTERN, or when
+# it does not and NOT is "not ".
+_t_match() {
+	if printf '%s\n' "$2" | grep -Eq -- "$3"; then
+		_t_m=""
 	else
-		ok 0 "$3"
+		_t_m="not "
+	fi
+	if [ "$_t_m" = "$1" ]; then
+		ok 0 "$4"
+	else
+		ok 1 "$4"
+		diag "got:      '$2'" "expected ${1}to match: '$3'"
 	fi
 }
 
