@@ -138,9 +138,9 @@ install: all
 	install -m 755 $(BINS) $(SCRIPTS) "$(DESTDIR)$(BINDIR)"
 	for m in $(MANS); do s=$${m##*.}; \
 		install -D -m 644 $$m "$(DESTDIR)$(MANDIR)/man$$s/$${m##*/}"; done
-	cd $(BUILD) && for f in $$(find s6 -type f); do \
+	for f in $$(cd $(BUILD) && find s6 -type f); do \
 		case $${f##*/} in run | finish) mode=755 ;; *) mode=644 ;; esac; \
-		install -D -m $$mode $$f "$(DESTDIR)$(DATADIR)/$$f" || exit 1; done
+		install -D -m $$mode $(BUILD)/$$f "$(DESTDIR)$(DATADIR)/$$f" || exit 1; done
 	for f in etc/elasticsearch/*.json; do \
 		install -D -m 644 $$f "$(DESTDIR)$(DATADIR)/elasticsearch/$${f##*/}"; done
 	install -D -m 644 etc/wb.env "$(DESTDIR)$(DATADIR)/examples/wb.env"
