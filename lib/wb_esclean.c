@@ -2,8 +2,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "wb_clock.h"
 #include "wb_err.h"
 #include "wb_esclean.h"
 
@@ -30,15 +30,6 @@ wb_esclean_free(struct wb_esclean *cl)
 	wb_es_buf_free(&cl->query);
 	free(cl->recent);
 	cl->recent = NULL;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 /*
@@ -211,7 +202,7 @@ int
 wb_esclean_run(struct wb_esclean *cl, const struct wb_es_keep *issues,
     size_t n)
 {
-	long long now = now_ms();
+	long long now = wb_clock_ms();
 	int rc, fresh = 0;
 
 	for (size_t i = 0; i < n && !fresh; i++)
@@ -220,7 +211,7 @@ wb_esclean_run(struct wb_esclean *cl, const struct wb_es_keep *issues,
 		rc = -1;
 	else
 		rc = delete_stale(cl, issues, n);
-	now = now_ms();
+	now = wb_clock_ms();
 	for (size_t i = 0; i < n; i++) {
 		struct wb_esclean_recent *r = recent_slot(cl, issues[i].number,
 		    now, &fresh);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "wb_clock.h"
 #include "wb_err.h"
 #include "wb_esindexer.h"
 #include "wb_metrics.h"
@@ -22,7 +23,7 @@ wb_esindexer_open(struct wb_esindexer *ix, const char *data,
 		wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
 	wb_eshandover_init(&ix->batches, es, ix->issues);
 	wb_esclean_init(&ix->clean, es);
-	clock_gettime(CLOCK_MONOTONIC, &ix->started);
+	ix->started_ms = wb_clock_ms();
 }
 
 /* Send the batch being filled: in flight while the next one fills. */
@@ -102,7 +103,7 @@ rotate(struct wb_esindexer *ix)
 	wb_eshandover_wait(&ix->batches);
 	settle(ix);
 	take_off(ix);
-	clock_gettime(CLOCK_MONOTONIC, &ix->started);
+	ix->started_ms = wb_clock_ms();
 }
 
 void
@@ -112,7 +113,7 @@ wb_esindexer_flush(struct wb_esindexer *ix)
 	take_off(ix);
 	wb_eshandover_wait(&ix->batches);
 	settle(ix);
-	clock_gettime(CLOCK_MONOTONIC, &ix->started);
+	ix->started_ms = wb_clock_ms();
 }
 
 void
@@ -157,7 +158,7 @@ add(struct wb_esindexer *ix, struct wb_record *rec)
 		return;
 	}
 	if (ix->nissues == 0)
-		clock_gettime(CLOCK_MONOTONIC, &ix->started);
+		ix->started_ms = wb_clock_ms();
 	is = &ix->issues[ix->nissues++];
 	is->rec = *rec;
 	is->nevents = got ? (long)ld->spans.n : -1;
@@ -175,15 +176,11 @@ void
 wb_esindexer_add(struct wb_esindexer *ix, struct wb_record *rec, int idle_ms)
 {
 	const struct wb_esbatch *fill;
-	struct timespec now;
 	long long waited;
 
 	add(ix, rec);
 	fill = ix->batches.fill;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	waited = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000 -
-	    ((long long)ix->started.tv_sec * 1000 +
-	    ix->started.tv_nsec / 1000000);
+	waited = wb_clock_ms() - ix->started_ms;
 	if (ix->nissues >= WB_ESINDEXER_MAX_ISSUES)
 		wb_esindexer_flush(ix);
 	else if (fill->ndocs >= ix->max_docs || fill->body.len >= ix->max_bytes)

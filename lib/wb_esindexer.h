@@ -32,7 +32,7 @@ struct wb_esindexer {
 	struct wb_esconn *es;		/* NULL: a dry run */
 	struct wb_esissue *issues;	/* of both batches, in input order */
 	size_t nissues;
-	struct timespec started;	/* when the first of them came */
+	long long started_ms;		/* when the first of them came */
 	struct wb_eshandover batches;
 	struct wb_esload load;
 	struct wb_esclean clean;

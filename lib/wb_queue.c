@@ -15,6 +15,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "wb_clock.h"
 #include "wb_err.h"
 #include "wb_pipe.h"
 #include "wb_queue.h"
@@ -380,7 +381,7 @@ wb_queue_init_reply(struct wb_queue *q, int i, const redisReply *r,
 		}
 		q->time0_ms = strtoll(r->element[0]->str, NULL, 10) * 1000 +
 		    strtoll(r->element[1]->str, NULL, 10) / 1000;
-		clock_gettime(CLOCK_MONOTONIC, &q->mono0);
+		q->mono0_ms = wb_clock_ms();
 		return 0;
 	}
 	if (r == NULL || r->type != REDIS_REPLY_STRING || r->len != 40) {
@@ -460,11 +461,7 @@ append_script(struct wb_queue *q, const char *cmd, const char *body,
 static long long
 now_ms(const struct wb_queue *q)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return q->time0_ms + (long long)(t.tv_sec - q->mono0.tv_sec) * 1000 +
-	    (t.tv_nsec - q->mono0.tv_nsec) / 1000000;
+	return q->time0_ms + wb_clock_ms() - q->mono0_ms;
 }
 
 void
