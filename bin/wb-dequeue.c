@@ -82,8 +82,7 @@ wait_drained(void)
 		if (wb_pipe_sleep(pause) < 0)
 			reader_gone();
 		beat();
-		if (pause < 50)
-			pause *= 2;
+		pause = wb_clock_backoff(pause, 64);
 	}
 }
 

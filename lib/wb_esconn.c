@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wb_clock.h"
 #include "wb_err.h"
 #include "wb_esconn.h"
 #include "wb_pipe.h"
@@ -86,8 +87,7 @@ wb_esconn_backoff(long ms)
 {
 	if (wb_pipe_sleep(ms) < 0)
 		wb_pipe_die();
-	return ms * 2 > WB_ESCONN_BACKOFF_MAX_MS ? WB_ESCONN_BACKOFF_MAX_MS :
-	    ms * 2;
+	return (long)wb_clock_backoff(ms, WB_ESCONN_BACKOFF_MAX_MS);
 }
 
 int
