@@ -5,14 +5,7 @@
 
 #include "wb_err.h"
 #include "wb_esbatch.h"
-
-static void *
-xrealloc(void *p, size_t n)
-{
-	if ((p = realloc(p, n)) == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
-	return p;
-}
+#include "wb_grow.h"
 
 int
 wb_esbatch_add(struct wb_esbatch *bt, struct wb_esissue *issues, size_t slot,
@@ -28,10 +21,12 @@ wb_esbatch_add(struct wb_esbatch *bt, struct wb_esissue *issues, size_t slot,
 		return -1;
 	}
 	if (bt->ndocs == bt->capdocs) {
-		bt->capdocs = bt->capdocs ? bt->capdocs * 2 : 1024;
-		bt->docs = xrealloc(bt->docs, bt->capdocs * sizeof *bt->docs);
-		bt->items = xrealloc(bt->items, bt->capdocs * sizeof *bt->items);
-		bt->idx = xrealloc(bt->idx, bt->capdocs * sizeof *bt->idx);
+		size_t cap = bt->capdocs, cap2 = cap;
+
+		bt->docs = wb_grow(bt->docs, bt->ndocs, &bt->capdocs,
+		    sizeof *bt->docs);
+		bt->items = wb_grow(bt->items, bt->ndocs, &cap, sizeof *bt->items);
+		bt->idx = wb_grow(bt->idx, bt->ndocs, &cap2, sizeof *bt->idx);
 	}
 	d = &bt->docs[bt->ndocs++];
 	d->off = off;
