@@ -35,19 +35,32 @@
 	"end\n"
 
 /*
+ * When n was queued again during its claim (KEYS[3], again), put it back
+ * in pending (KEYS[1]) with that activity, unless it is there newer.
+ * Returns that activity, or nil.
+ */
+#define SCRIPT_AGAIN \
+	SCRIPT_BACK \
+	"local function again(n)\n" \
+	"  local act = redis.call('ZSCORE', KEYS[3], n)\n" \
+	"  if act then\n" \
+	"    redis.call('ZREM', KEYS[3], n)\n" \
+	"    back(KEYS[1], n, act)\n" \
+	"  end\n" \
+	"  return act\n" \
+	"end\n"
+
+/*
  * A claim of n lapsed (KEYS 1 to 4: pending leases again deliveries):
  * count the delivery if 'count', and make n ready again with activity
  * 'dflt', or the activity it was queued again with.
  */
 #define SCRIPT_LAPSE \
+	SCRIPT_AGAIN \
 	"local function lapse(n, dflt, count)\n" \
 	"  redis.call('ZREM', KEYS[2], n)\n" \
 	"  if count then redis.call('HINCRBY', KEYS[4], n, 1) end\n" \
-	"  local act = redis.call('ZSCORE', KEYS[3], n)\n" \
-	"  if act then\n" \
-	"    redis.call('ZREM', KEYS[3], n)\n" \
-	"  end\n" \
-	"  back(KEYS[1], n, act or dflt)\n" \
+	"  if not again(n) then back(KEYS[1], n, dflt) end\n" \
 	"end\n"
 
 /*
@@ -84,7 +97,7 @@
  * token; acknowledging a suspect clears it and wakes the dequeuers.
  */
 static const char claim_lua[] =
-	SCRIPT_NOW SCRIPT_BACK SCRIPT_LAPSE
+	SCRIPT_NOW SCRIPT_LAPSE
 	"if redis.call('HGET', KEYS[7], 'client') ~= ARGV[5] then\n"
 	"  return {'lost'}\n"
 	"end\n"
@@ -176,18 +189,13 @@ static const char claim_lua[] =
  * waits for that to hand out more.
  */
 static const char ack_lua[] =
-	SCRIPT_BACK
+	SCRIPT_AGAIN
 	"local stale, done, moved = {}, {}, false\n"
 	"for i = 1, #ARGV, 2 do\n"
 	"  local n = ARGV[i]\n"
 	"  if redis.call('ZSCORE', KEYS[2], n) == ARGV[i + 1] then\n"
 	"    done[#done + 1] = n\n"
-	"    local again = redis.call('ZSCORE', KEYS[3], n)\n"
-	"    if again then\n"
-	"      redis.call('ZREM', KEYS[3], n)\n"
-	"      back(KEYS[1], n, again)\n"
-	"      moved = true\n"
-	"    end\n"
+	"    if again(n) then moved = true end\n"
 	"  else\n"
 	"    stale[#stale + 1] = n\n"
 	"  end\n"
@@ -267,7 +275,7 @@ static const char beat_lua[] =
  * delivery counted. Lease expiries are counted as always.
  */
 static const char release_lua[] =
-	SCRIPT_NOW SCRIPT_BACK SCRIPT_LAPSE
+	SCRIPT_NOW SCRIPT_LAPSE
 	"if redis.call('HGET', KEYS[6], 'client') ~= ARGV[1] then\n"
 	"  return {-1, 0}\n"
 	"end\n"
@@ -351,6 +359,14 @@ make_keys(struct keys *k, const char *queue, const char *consumer)
 		    key_suffix[i], i >= HELD && consumer != NULL ? consumer : "");
 }
 
+/* The server's time in ms, from a reply to TIME of two elements. */
+static long long
+time_ms(const redisReply *r)
+{
+	return strtoll(r->element[0]->str, NULL, 10) * 1000 +
+	    strtoll(r->element[1]->str, NULL, 10) / 1000;
+}
+
 void
 wb_queue_append_init(struct wb_queue *q, redisContext *c)
 {
@@ -379,8 +395,7 @@ wb_queue_init_reply(struct wb_queue *q, int i, const redisReply *r,
 			    why);
 			return -1;
 		}
-		q->time0_ms = strtoll(r->element[0]->str, NULL, 10) * 1000 +
-		    strtoll(r->element[1]->str, NULL, 10) / 1000;
+		q->time0_ms = time_ms(r);
 		q->mono0_ms = wb_clock_ms();
 		return 0;
 	}
@@ -894,8 +909,7 @@ server_ms(struct wb_queue *q)
 	long long ms = 0;
 
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2)
-		ms = strtoll(r->element[0]->str, NULL, 10) * 1000 +
-		    strtoll(r->element[1]->str, NULL, 10) / 1000;
+		ms = time_ms(r);
 	freeReplyObject(r);
 	return ms;
 }
