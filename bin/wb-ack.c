@@ -22,7 +22,7 @@
 
 struct pending {
 	struct wb_queue *q;
-	char queue[65];
+	char queue[WB_QUEUE_NAME_MAX + 1];
 	long numbers[WB_QUEUE_BATCH_MAX];
 	char claims[WB_QUEUE_BATCH_MAX][WB_CLAIM_MAX];
 	size_t n;
@@ -60,7 +60,7 @@ send_acks(void *arg)
 static int
 gather(struct pending *p, const struct wb_record *rec, const char **why)
 {
-	char queue[65], claim[WB_CLAIM_MAX];
+	char queue[WB_QUEUE_NAME_MAX + 1], claim[WB_CLAIM_MAX];
 	int has = wb_record_claim(rec, queue, claim, why);
 
 	if (has == 0)

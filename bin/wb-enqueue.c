@@ -30,7 +30,7 @@ struct batch {
 	long numbers[WB_QUEUE_BATCH_MAX];
 	size_t n;
 	struct ack {
-		char queue[65];
+		char queue[WB_QUEUE_NAME_MAX + 1];
 		long number;
 		char claim[WB_CLAIM_MAX];
 	} acks[WB_QUEUE_BATCH_MAX];

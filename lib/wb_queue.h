@@ -43,6 +43,8 @@
 #include <hiredis/hiredis.h>
 
 #define WB_QUEUE_BATCH_MAX 1000	/* numbers per script call */
+#define WB_QUEUE_NAME_MAX 64	/* bytes of a queue name, without its NUL */
+#define WB_CLAIM_MAX 24		/* bytes of a claim token, with its NUL */
 #define WB_CONSUMER_MAX 160	/* bytes of a consumer name */
 #define WB_QUEUE_TTL_MS 60000	/* a registration not renewed expires */
 #define WB_QUEUE_BEAT_MS 10000	/* renew it at least this often */
@@ -137,7 +139,7 @@ int wb_queue_beat(struct wb_queue *q, const char *queue, char *err,
     size_t errlen);
 
 struct wb_claim {
-	char token[24];			/* the claim token, "" if nothing */
+	char token[WB_CLAIM_MAX];	/* the claim token, "" if nothing */
 	long numbers[WB_QUEUE_BATCH_MAX];
 	size_t n;
 	long long wait_ms;		/* when n == 0: ms until the next item
