@@ -62,22 +62,22 @@ struct wb_queue {
 
 /*
  * Load the queue scripts into the Redis behind 'c' (borrowed). Returns 0,
- * or -1 with a reason in 'err'.
+ * or -1 with a reason in 'why'.
  */
-int wb_queue_init(struct wb_queue *q, redisContext *c, char *err,
-    size_t errlen);
+int wb_queue_init(struct wb_queue *q, redisContext *c, char *why,
+    size_t whylen);
 
 /*
  * wb_queue_init() in two halves, for an event loop: pipeline its
  * WB_QUEUE_INIT_REPLIES commands to 'c' (borrowed, kept in q->c), then
  * check each reply in order with wb_queue_init_reply(): 'r' (borrowed;
  * NULL: the connection failed, c->errstr says why) is reply number 'i'
- * (from 0); returns 0, or -1 with a reason in 'err'.
+ * (from 0); returns 0, or -1 with a reason in 'why'.
  */
 #define WB_QUEUE_INIT_REPLIES 4
 void wb_queue_append_init(struct wb_queue *q, redisContext *c);
 int wb_queue_init_reply(struct wb_queue *q, int i, const redisReply *r,
-    char *err, size_t errlen);
+    char *why, size_t whylen);
 
 /* wb_redis_connect() then wb_queue_init(); any failure exits 111. */
 void wb_queue_connect(struct wb_queue *q, const char *url);
@@ -92,8 +92,8 @@ void wb_queue_close(struct wb_queue *q);
  */
 void wb_queue_append_push(struct wb_queue *q, const char *queue,
     const long *numbers, size_t n);
-/* Returns 0 when the numbers are queued, or -1 with a reason in 'err'. */
-int wb_queue_push_reply(struct wb_queue *q, char *err, size_t errlen);
+/* Returns 0 when the numbers are queued, or -1 with a reason in 'why'. */
+int wb_queue_push_reply(struct wb_queue *q, char *why, size_t whylen);
 
 /*
  * Pipeline the acknowledgement of claims[i] for numbers[i] in 'queue'
@@ -106,10 +106,10 @@ void wb_queue_append_ack(struct wb_queue *q, const char *queue,
  * Read the reply of one wb_queue_append_ack(): stores in stale[] (room for
  * the n numbers acknowledged) the numbers whose claim was no longer
  * current (lease expired and claimed again) and returns how many, or -1
- * with a reason in 'err'.
+ * with a reason in 'why'.
  */
-long wb_queue_ack_reply(struct wb_queue *q, long *stale, char *err,
-    size_t errlen);
+long wb_queue_ack_reply(struct wb_queue *q, long *stale, char *why,
+    size_t whylen);
 
 /*
  * A consumer name is 1..WB_CONSUMER_MAX of [A-Za-z0-9_.:@-]; returns 1
@@ -124,19 +124,19 @@ int wb_queue_consumer_ok(const char *name);
  * connection's CLIENT ID: nothing is changed, try again later. Otherwise
  * registers this connection under the name, makes the claims the name
  * held ready again at once (idle for 'delay_ms') as suspects, and returns
- * 0 with *taken set to how many. Returns -1 with a reason in 'err' on failure.
+ * 0 with *taken set to how many. Returns -1 with a reason in 'why' on failure.
  */
 int wb_queue_join(struct wb_queue *q, const char *queue, const char *name,
-    long long delay_ms, long long *holder, long long *taken, char *err,
-    size_t errlen);
+    long long delay_ms, long long *holder, long long *taken, char *why,
+    size_t whylen);
 
 /*
  * Renew the registration made by wb_queue_join(). Returns 0, or -1 with a
- * reason in 'err' (Redis lost, or the name was taken over: the
+ * reason in 'why' (Redis lost, or the name was taken over: the
  * registration expired and another dequeuer took the name).
  */
-int wb_queue_beat(struct wb_queue *q, const char *queue, char *err,
-    size_t errlen);
+int wb_queue_beat(struct wb_queue *q, const char *queue, char *why,
+    size_t whylen);
 
 struct wb_claim {
 	char token[WB_CLAIM_MAX];	/* the claim token, "" if nothing */
@@ -159,21 +159,21 @@ struct wb_claim {
  * acknowledgement wakes wb_queue_wait). A number already handed out
  * 'max_deliveries' times is parked (a dead letter) instead, and listed
  * in out->parked. Renews the registration. Returns 0, or -1 with a reason
- * in 'err' (also when the name was taken over).
+ * in 'why' (also when the name was taken over).
  */
 int wb_queue_claim(struct wb_queue *q, const char *queue, long long delay_ms,
     long long lease_ms, long long max_deliveries, size_t limit,
-    struct wb_claim *out, char *err, size_t errlen);
+    struct wb_claim *out, char *why, size_t whylen);
 
 /*
  * Block until something is queued in 'queue' or 'wait_ms' passes (wait_ms
  * < 0: no limit), watching standard output meanwhile (wb_pipe_wait()).
  * Returns 0; 1 as soon as standard output's reader is gone (the
  * connection then has a command in flight: only close it); or -1 with a
- * reason in 'err'.
+ * reason in 'why'.
  */
 int wb_queue_wait(struct wb_queue *q, const char *queue, long long wait_ms,
-    char *err, size_t errlen);
+    char *why, size_t whylen);
 
 struct wb_queue_stats {
 	long long queued;	/* numbers in the queue, claimed or not */
@@ -197,14 +197,14 @@ void wb_queue_stats(struct wb_queue *q, const char *queue, long long delay_ms,
  * time 'server_now_ms' (-1: as this connection reckons it from the time
  * read at init, without a round trip), which goes into st->now_ms; then
  * read their replies with wb_queue_stats_reply(), which fills the rest of
- * 'st' (the same one). Returns 0, or -1 with a reason in 'err' (every
+ * 'st' (the same one). Returns 0, or -1 with a reason in 'why' (every
  * reply read all the same, unless the connection is lost).
  */
 #define WB_QUEUE_STATS_REPLIES 7
 void wb_queue_append_stats(struct wb_queue *q, const char *queue,
     long long delay_ms, long long server_now_ms, struct wb_queue_stats *st);
 int wb_queue_stats_reply(struct wb_queue *q, struct wb_queue_stats *st,
-    char *err, size_t errlen);
+    char *why, size_t whylen);
 
 /*
  * Remove every item of 'queue', parked ones and delivery counts included;
