@@ -89,9 +89,9 @@ main(int argc, char **argv)
 	int status;
 
 	wb_cli_start("wb-ack");
-	if (wb_cli_no_options(argc, argv, USAGE, HELP) != argc)
+	if (wb_cli_no_options_or_die(argc, argv, USAGE, HELP) != argc)
 		wb_dieusage(USAGE);
-	wb_config_load(&cfg);
+	wb_config_load_or_die(&cfg);
 	wb_queue_connect(&q, cfg.redis);
 	p.q = &q;
 
@@ -111,5 +111,5 @@ main(int argc, char **argv)
 	wb_debug("%llu claims acknowledged, %llu no longer current", p.acked,
 	    p.stale);
 	wb_queue_close(&q);
-	return wb_cli_end(status);
+	return wb_cli_end_or_die(status);
 }

@@ -59,11 +59,12 @@ main(int argc, char **argv)
 			templates = optarg;
 			break;
 		case 'b':
-			max_bytes = (size_t)wb_cli_uint("--batch-bytes", optarg, 1000,
-			    1UL << 30);
+			max_bytes = (size_t)wb_cli_uint_or_die("--batch-bytes",
+			    optarg, 1000, 1UL << 30);
 			break;
 		case 'c':
-			max_docs = (size_t)wb_cli_uint("--batch-docs", optarg, 1, 1000000);
+			max_docs = (size_t)wb_cli_uint_or_die("--batch-docs",
+			    optarg, 1, 1000000);
 			break;
 		case 'h':
 			wb_cli_help(USAGE, HELP);
@@ -83,13 +84,13 @@ main(int argc, char **argv)
 	}
 	if (optind != argc || (templates != NULL && dry_run))
 		wb_dieusage(USAGE);
-	wb_config_load(&cfg);
+	wb_config_load_or_die(&cfg);
 	if (!dry_run)
 		wb_esconn_open(&es, cfg.es, cfg.es_api_key);
 	if (templates != NULL) {
 		status = wb_estemplate_install(&es, templates);
 		wb_esconn_close(&es);
-		return wb_cli_end(status);
+		return wb_cli_end_or_die(status);
 	}
 	wb_esindexer_open(&ix, cfg.data, dry_run ? NULL : &es, max_bytes,
 	    max_docs);
@@ -108,5 +109,5 @@ main(int argc, char **argv)
 	wb_esindexer_free(&ix);
 	if (!dry_run)
 		wb_esconn_close(&es);
-	return wb_cli_end(status != 0 ? WB_EXIT_REJECTED : WB_EXIT_OK);
+	return wb_cli_end_or_die(status != 0 ? WB_EXIT_REJECTED : WB_EXIT_OK);
 }

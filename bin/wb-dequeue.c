@@ -223,7 +223,7 @@ main(int argc, char **argv)
 		wb_dieusage(USAGE);
 	queue = argv[0];
 	wb_queue_name_require(queue);
-	wb_config_load(&cfg);
+	wb_config_load_or_die(&cfg);
 	/* Draining wants big batches; a pipeline, claims close to the work. */
 	if (batch == 0)
 		batch = once ? WB_QUEUE_BATCH_MAX : 100;
@@ -271,5 +271,5 @@ main(int argc, char **argv)
 			wb_die(WB_EXIT_TEMP, "%s", err);
 	}
 	wb_queue_close(&q);
-	return wb_cli_end(WB_EXIT_OK);
+	return wb_cli_end_or_die(WB_EXIT_OK);
 }

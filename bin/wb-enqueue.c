@@ -194,7 +194,7 @@ main(int argc, char **argv)
 	long n;
 
 	wb_cli_start("wb-enqueue");
-	first = wb_cli_no_options(argc, argv, USAGE, HELP);
+	first = wb_cli_no_options_or_die(argc, argv, USAGE, HELP);
 	argc -= first, argv += first;
 	if (argc < 1)
 		wb_dieusage(USAGE);
@@ -204,7 +204,7 @@ main(int argc, char **argv)
 		if (wb_scan_number(argv[i], &n, &why) < 0)
 			wb_die(WB_EXIT_USAGE, "not an issue number: %s: %s",
 			    argv[i], why);
-	wb_config_load(&cfg);
+	wb_config_load_or_die(&cfg);
 	wb_queue_connect(&q, cfg.redis);
 	s.q = &q;
 	s.tty = isatty(2);
@@ -237,5 +237,5 @@ main(int argc, char **argv)
 	wb_info("%llu queued into %s, %llu claims acknowledged", s.items,
 	    s.queue, s.acked);
 	wb_queue_close(&q);
-	return wb_cli_end(status);
+	return wb_cli_end_or_die(status);
 }

@@ -670,13 +670,13 @@ main(int argc, char **argv)
 	int first, status = WB_EXIT_OK;
 
 	wb_cli_start("wb-fetch");
-	first = wb_cli_no_options(argc, argv, USAGE, HELP);
+	first = wb_cli_no_options_or_die(argc, argv, USAGE, HELP);
 	argc -= first, argv += first;
 	for (int i = 0; i < argc; i++)
 		if (wb_scan_number(argv[i], &rec.number, &why) < 0)
 			wb_die(WB_EXIT_USAGE, "not an issue number (%s): %s", why,
 			    argv[i]);
-	wb_config_load(&f.cfg);
+	wb_config_load_or_die(&f.cfg);
 	f.max_line = wb_max_line();
 	f.gh = wb_github_new(&f.cfg, "wb-fetch");
 
@@ -702,5 +702,5 @@ main(int argc, char **argv)
 	wb_github_free(f.gh);
 	if (f.failed > 0)
 		status = WB_EXIT_TEMP;
-	return wb_cli_end(status);
+	return wb_cli_end_or_die(status);
 }

@@ -94,7 +94,7 @@ main(int argc, char **argv)
 	if (argc != optind)
 		wb_dieusage(USAGE);
 
-	wb_config_load(&cfg);
+	wb_config_load_or_die(&cfg);
 	loops.http.header_ms = header_timeout_ms();
 	loops.redis_url = cfg.redis;
 	loops.delay_ms = (long long)(cfg.delay * 1000.0 + 0.5);
@@ -126,5 +126,5 @@ main(int argc, char **argv)
 		;
 	wb_info("signal %d: finishing requests in flight, then exiting", sig);
 	wb_hook_loops_stop(&loops);
-	return wb_cli_end(WB_EXIT_OK);
+	return wb_cli_end_or_die(WB_EXIT_OK);
 }

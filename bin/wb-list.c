@@ -445,7 +445,7 @@ main(int argc, char **argv)
 	if (optind != argc || all + resume + (since != NULL) == 0 ||
 	    (all && (resume || since != NULL)))
 		wb_dieusage(USAGE);
-	wb_config_load(&cfg);
+	wb_config_load_or_die(&cfg);
 	gh = wb_github_new(&cfg, "wb-list");
 	snprintf(key, sizeof key, "wb:list:{%s}:since", cfg.repo);
 	if (resume) {
@@ -486,6 +486,6 @@ main(int argc, char **argv)
 	if (redis != NULL)
 		redisFree(redis);
 	wb_github_free(gh);
-	return wb_cli_end(l.incomplete ? WB_EXIT_TEMP :
+	return wb_cli_end_or_die(l.incomplete ? WB_EXIT_TEMP :
 	    l.bad > 0 ? WB_EXIT_REJECTED : WB_EXIT_OK);
 }

@@ -293,5 +293,5 @@ main(int argc, char **argv)
 
 	supervise(&set);
 	free(stages);
-	return wb_cli_end(permanent ? WB_EXIT_USAGE : failed);
+	return wb_cli_end_or_die(permanent ? WB_EXIT_USAGE : failed);
 }

@@ -244,7 +244,7 @@ main(int argc, char **argv)
 			    argv[i], why);
 		}
 	}
-	wb_config_load(&cfg);
+	wb_config_load_or_die(&cfg);
 	if (delay != NULL && wb_scan_seconds(delay, &secs) < 0)
 		wb_die(WB_EXIT_USAGE, "--delay is not a number of seconds: %s",
 		    delay);
@@ -254,7 +254,7 @@ main(int argc, char **argv)
 		prometheus(&cfg, argv + 1, (size_t)argc - 1,
 		    (long long)(secs * 1000.0 + 0.5));
 		free(numbers);
-		return wb_cli_end(WB_EXIT_OK);
+		return wb_cli_end_or_die(WB_EXIT_OK);
 	}
 	wb_queue_connect(&q, cfg.redis);
 
@@ -275,5 +275,5 @@ main(int argc, char **argv)
 	}
 	wb_queue_close(&q);
 	free(numbers);
-	return wb_cli_end(missed ? WB_EXIT_REJECTED : WB_EXIT_OK);
+	return wb_cli_end_or_die(missed ? WB_EXIT_REJECTED : WB_EXIT_OK);
 }

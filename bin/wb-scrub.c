@@ -347,5 +347,5 @@ main(int argc, char **argv)
 	close(s.fd);
 	if (s.dir != dir)
 		free((char *)s.dir);
-	return wb_cli_end(status);
+	return wb_cli_end_or_die(status);
 }

@@ -16,11 +16,12 @@ void
 wb_cli_help(const char *usage, const char *help)
 {
 	printf("usage: %s\n\n%s", usage, help);
-	exit(wb_cli_end(WB_EXIT_OK));
+	exit(wb_cli_end_or_die(WB_EXIT_OK));
 }
 
 int
-wb_cli_no_options(int argc, char **argv, const char *usage, const char *help)
+wb_cli_no_options_or_die(int argc, char **argv, const char *usage,
+    const char *help)
 {
 	static const struct option longopts[] = { WB_CLI_LONGOPTS };
 	int ch;
@@ -39,7 +40,7 @@ wb_cli_no_options(int argc, char **argv, const char *usage, const char *help)
 }
 
 unsigned long long
-wb_cli_uint(const char *name, const char *arg, unsigned long long min,
+wb_cli_uint_or_die(const char *name, const char *arg, unsigned long long min,
     unsigned long long max)
 {
 	unsigned long long v;
@@ -55,7 +56,7 @@ void
 wb_cli_version(void)
 {
 	printf("%s (wb) %s\n", wb_prog, WB_VERSION);
-	exit(wb_cli_end(WB_EXIT_OK));
+	exit(wb_cli_end_or_die(WB_EXIT_OK));
 }
 
 void
@@ -69,7 +70,7 @@ wb_cli_start(const char *prog)
 }
 
 int
-wb_cli_end(int status)
+wb_cli_end_or_die(int status)
 {
 	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF)
 		wb_diesys(WB_EXIT_TEMP, "unable to write to standard output");
