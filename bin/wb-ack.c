@@ -92,7 +92,7 @@ main(int argc, char **argv)
 	if (wb_cli_no_options_or_die(argc, argv, USAGE, HELP) != argc)
 		wb_dieusage(USAGE);
 	wb_config_load_or_die(&cfg);
-	wb_queue_connect(&q, cfg.redis);
+	wb_queue_connect_or_die(&q, cfg.redis);
 	p.q = &q;
 
 	wb_reader_init(&in, 0);

@@ -233,7 +233,7 @@ main(int argc, char **argv)
 		default_consumer(name, sizeof name, once);
 	else
 		snprintf(name, sizeof name, "%s", consumer);
-	wb_queue_connect(&q, cfg.redis);
+	wb_queue_connect_or_die(&q, cfg.redis);
 	join(name, delay_ms);
 
 	while (max == 0 || emitted < max) {

@@ -205,7 +205,7 @@ main(int argc, char **argv)
 			wb_die(WB_EXIT_USAGE, "not an issue number: %s: %s",
 			    argv[i], why);
 	wb_config_load_or_die(&cfg);
-	wb_queue_connect(&q, cfg.redis);
+	wb_queue_connect_or_die(&q, cfg.redis);
 	s.q = &q;
 	s.tty = isatty(2);
 	s.start_ms = wb_clock_ms();

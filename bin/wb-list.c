@@ -449,9 +449,9 @@ main(int argc, char **argv)
 	gh = wb_github_new(&cfg, "wb-list");
 	snprintf(key, sizeof key, "wb:list:{%s}:since", cfg.repo);
 	if (resume) {
-		redis = wb_redis_connect(cfg.redis);
-		reply = wb_redis_check(redis, redisCommand(redis, "GET %s", key),
-		    "read the resume point");
+		redis = wb_redis_connect_or_die(cfg.redis);
+		reply = wb_redis_check_or_die(redis, redisCommand(redis,
+		    "GET %s", key), "read the resume point");
 		if (reply->type == REDIS_REPLY_STRING) {
 			if (reply->len >= sizeof stored ||
 			    wb_scan_iso8601(reply->str, &from) < 0)
@@ -478,8 +478,8 @@ main(int argc, char **argv)
 	if (resume && l.bad == 0 && !l.incomplete && l.newest >= 0 &&
 	    to > from) {
 		iso(to, point, sizeof point);
-		reply = wb_redis_check(redis, redisCommand(redis, "SET %s %s",
-		    key, point), "store the resume point");
+		reply = wb_redis_check_or_die(redis, redisCommand(redis,
+		    "SET %s %s", key, point), "store the resume point");
 		freeReplyObject(reply);
 	}
 	listing_free(&l);

@@ -428,11 +428,11 @@ wb_queue_init(struct wb_queue *q, redisContext *c, char *why, size_t whylen)
 }
 
 void
-wb_queue_connect(struct wb_queue *q, const char *url)
+wb_queue_connect_or_die(struct wb_queue *q, const char *url)
 {
 	char why[512];
 
-	if (wb_queue_init(q, wb_redis_connect(url), why, sizeof why) < 0)
+	if (wb_queue_init(q, wb_redis_connect_or_die(url), why, sizeof why) < 0)
 		wb_die(WB_EXIT_TEMP, "%s", why);
 }
 
@@ -902,9 +902,9 @@ integer(redisReply *r)
 }
 
 static long long
-server_ms(struct wb_queue *q)
+server_ms_or_die(struct wb_queue *q)
 {
-	redisReply *r = wb_redis_check(q->c, redisCommand(q->c, "TIME"),
+	redisReply *r = wb_redis_check_or_die(q->c, redisCommand(q->c, "TIME"),
 	    "read the Redis time");
 	long long ms = 0;
 
@@ -989,18 +989,18 @@ wb_queue_stats_reply(struct wb_queue *q, struct wb_queue_stats *st,
 }
 
 void
-wb_queue_stats(struct wb_queue *q, const char *queue, long long delay_ms,
+wb_queue_stats_or_die(struct wb_queue *q, const char *queue, long long delay_ms,
     struct wb_queue_stats *st)
 {
 	char why[512];
 
-	wb_queue_append_stats(q, queue, delay_ms, server_ms(q), st);
+	wb_queue_append_stats(q, queue, delay_ms, server_ms_or_die(q), st);
 	if (wb_queue_stats_reply(q, st, why, sizeof why) < 0)
 		wb_die(WB_EXIT_TEMP, "unable to read queue statistics: %s", why);
 }
 
 long long
-wb_queue_purge(struct wb_queue *q, const char *queue)
+wb_queue_purge_or_die(struct wb_queue *q, const char *queue)
 {
 	static const int which[] = { PENDING, LEASES, AGAIN, WAKE, DELIVERIES,
 	    DEAD, SUSPECT };
@@ -1016,20 +1016,20 @@ wb_queue_purge(struct wb_queue *q, const char *queue)
 	if (r == NULL)
 		wb_die(WB_EXIT_TEMP, "unable to %s: %s", what, why);
 	n = integer(r);
-	freeReplyObject(wb_redis_check(q->c, redisCommand(q->c,
+	freeReplyObject(wb_redis_check_or_die(q->c, redisCommand(q->c,
 	    "SREM wb:queues %s", queue), what));
 	return n;
 }
 
 static void
-list_set(struct wb_queue *q, const char *key, long long edge,
+list_set_or_die(struct wb_queue *q, const char *key, long long edge,
     const char *before, const char *after,
     void (*fn)(long, const char *, long long, void *), void *arg)
 {
 	const long long chunk = 10000;
 
 	for (long long start = 0;; start += chunk) {
-		redisReply *r = wb_redis_check(q->c, redisCommand(q->c,
+		redisReply *r = wb_redis_check_or_die(q->c, redisCommand(q->c,
 		    "ZRANGE %s %lld %lld WITHSCORES", key, start,
 		    start + chunk - 1), "list the queue");
 
@@ -1048,22 +1048,22 @@ list_set(struct wb_queue *q, const char *key, long long edge,
 }
 
 void
-wb_queue_list(struct wb_queue *q, const char *queue, long long delay_ms,
+wb_queue_list_or_die(struct wb_queue *q, const char *queue, long long delay_ms,
     void (*fn)(long number, const char *state, long long time_ms, void *arg),
     void *arg)
 {
 	struct keys k;
-	long long now = server_ms(q);
+	long long now = server_ms_or_die(q);
 
 	make_keys(&k, queue, NULL);
-	list_set(q, k.name[PENDING], now - delay_ms, "ready", "waiting", fn,
-	    arg);
-	list_set(q, k.name[LEASES], 0, "claimed", "claimed", fn, arg);
-	list_set(q, k.name[DEAD], 0, "dead", "dead", fn, arg);
+	list_set_or_die(q, k.name[PENDING], now - delay_ms, "ready", "waiting",
+	    fn, arg);
+	list_set_or_die(q, k.name[LEASES], 0, "claimed", "claimed", fn, arg);
+	list_set_or_die(q, k.name[DEAD], 0, "dead", "dead", fn, arg);
 }
 
 void
-wb_queue_dead(struct wb_queue *q, const char *queue,
+wb_queue_dead_or_die(struct wb_queue *q, const char *queue,
     void (*fn)(long number, long long deliveries, long long parked_ms,
     void *arg), void *arg)
 {
@@ -1075,7 +1075,7 @@ wb_queue_dead(struct wb_queue *q, const char *queue,
 
 	make_keys(&k, queue, NULL);
 	for (long long start = 0;; start += chunk) {
-		redisReply *r = wb_redis_check(q->c, redisCommand(q->c,
+		redisReply *r = wb_redis_check_or_die(q->c, redisCommand(q->c,
 		    "ZRANGE %s %lld %lld WITHSCORES", k.name[DEAD], start,
 		    start + chunk - 1), what), *d;
 		size_t n = r->elements / 2;
@@ -1089,8 +1089,8 @@ wb_queue_dead(struct wb_queue *q, const char *queue,
 			argv[2 + i] = r->element[2 * i]->str;
 		for (size_t i = 0; i < 2 + n; i++)
 			argl[i] = strlen(argv[i]);
-		d = wb_redis_check(q->c, redisCommandArgv(q->c, (int)(2 + n),
-		    argv, argl), what);
+		d = wb_redis_check_or_die(q->c, redisCommandArgv(q->c,
+		    (int)(2 + n), argv, argl), what);
 		for (size_t i = 0; i < n; i++)
 			fn(strtol(r->element[2 * i]->str, NULL, 10),
 			    i < d->elements &&
@@ -1106,8 +1106,9 @@ wb_queue_dead(struct wb_queue *q, const char *queue,
 }
 
 long long
-wb_queue_retry(struct wb_queue *q, const char *queue, const long *numbers,
-    size_t n, void (*missing)(long number, void *arg), void *arg)
+wb_queue_retry_or_die(struct wb_queue *q, const char *queue,
+    const long *numbers, size_t n, void (*missing)(long number, void *arg),
+    void *arg)
 {
 	static const int which[] = { PENDING, DEAD, DELIVERIES, WAKE };
 	char text[WB_QUEUE_BATCH_MAX][12], why[512];
@@ -1147,9 +1148,9 @@ wb_queue_retry(struct wb_queue *q, const char *queue, const long *numbers,
 }
 
 redisReply *
-wb_queue_names(struct wb_queue *q)
+wb_queue_names_or_die(struct wb_queue *q)
 {
-	redisReply *r = wb_redis_check(q->c, redisCommand(q->c,
+	redisReply *r = wb_redis_check_or_die(q->c, redisCommand(q->c,
 	    "SMEMBERS wb:queues"), "list the queues");
 
 	if (r->type != REDIS_REPLY_ARRAY)

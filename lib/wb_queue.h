@@ -79,8 +79,8 @@ void wb_queue_append_init(struct wb_queue *q, redisContext *c);
 int wb_queue_init_reply(struct wb_queue *q, int i, const redisReply *r,
     char *why, size_t whylen);
 
-/* wb_redis_connect() then wb_queue_init(); any failure exits 111. */
-void wb_queue_connect(struct wb_queue *q, const char *url);
+/* wb_redis_connect_or_die() then wb_queue_init(); any failure exits 111. */
+void wb_queue_connect_or_die(struct wb_queue *q, const char *url);
 /* Free the connection. */
 void wb_queue_close(struct wb_queue *q);
 
@@ -188,11 +188,11 @@ struct wb_queue_stats {
 };
 
 /* Fill 'st' for 'queue' given the dequeuer's 'delay_ms'; errors exit 111. */
-void wb_queue_stats(struct wb_queue *q, const char *queue, long long delay_ms,
-    struct wb_queue_stats *st);
+void wb_queue_stats_or_die(struct wb_queue *q, const char *queue,
+    long long delay_ms, struct wb_queue_stats *st);
 
 /*
- * wb_queue_stats() in two halves, for an event loop: pipeline the
+ * wb_queue_stats_or_die() in two halves, for an event loop: pipeline the
  * WB_QUEUE_STATS_REPLIES commands that read 'queue' as of the server's
  * time 'server_now_ms' (-1: as this connection reckons it from the time
  * read at init, without a round trip), which goes into st->now_ms; then
@@ -210,13 +210,13 @@ int wb_queue_stats_reply(struct wb_queue *q, struct wb_queue_stats *st,
  * Remove every item of 'queue', parked ones and delivery counts included;
  * returns how many there were. Errors exit 111.
  */
-long long wb_queue_purge(struct wb_queue *q, const char *queue);
+long long wb_queue_purge_or_die(struct wb_queue *q, const char *queue);
 
 /*
  * Call fn(number, deliveries, parked_ms, arg) for every parked number of
  * 'queue', in the order they were parked. Errors exit 111.
  */
-void wb_queue_dead(struct wb_queue *q, const char *queue,
+void wb_queue_dead_or_die(struct wb_queue *q, const char *queue,
     void (*fn)(long number, long long deliveries, long long parked_ms,
     void *arg), void *arg);
 
@@ -226,7 +226,7 @@ void wb_queue_dead(struct wb_queue *q, const char *queue,
  * missing(number, arg) for each of numbers[] that was not parked. Returns
  * how many were put back. Errors exit 111.
  */
-long long wb_queue_retry(struct wb_queue *q, const char *queue,
+long long wb_queue_retry_or_die(struct wb_queue *q, const char *queue,
     const long *numbers, size_t n, void (*missing)(long number, void *arg),
     void *arg);
 
@@ -237,7 +237,8 @@ long long wb_queue_retry(struct wb_queue *q, const char *queue,
  * lease expiry, or when it was parked). Reads in
  * chunks, so a million items need little memory. Errors exit 111.
  */
-void wb_queue_list(struct wb_queue *q, const char *queue, long long delay_ms,
+void wb_queue_list_or_die(struct wb_queue *q, const char *queue,
+    long long delay_ms,
     void (*fn)(long number, const char *state, long long time_ms, void *arg),
     void *arg);
 
@@ -245,6 +246,6 @@ void wb_queue_list(struct wb_queue *q, const char *queue, long long delay_ms,
  * The names of the queues in use, as a reply whose elements are strings;
  * free it with freeReplyObject(). Errors exit 111.
  */
-redisReply *wb_queue_names(struct wb_queue *q);
+redisReply *wb_queue_names_or_die(struct wb_queue *q);
 
 #endif

@@ -364,7 +364,7 @@ wb_redis_block(redisContext *c, int timeout_ms)
 }
 
 redisContext *
-wb_redis_connect(const char *url)
+wb_redis_connect_or_die(const char *url)
 {
 	char why[512];
 	int permanent;
@@ -376,7 +376,7 @@ wb_redis_connect(const char *url)
 }
 
 redisReply *
-wb_redis_check(redisContext *c, redisReply *reply, const char *what)
+wb_redis_check_or_die(redisContext *c, redisReply *reply, const char *what)
 {
 	if (reply == NULL)
 		wb_die(WB_EXIT_TEMP, "unable to %s: Redis connection lost: %s",
@@ -388,11 +388,11 @@ wb_redis_check(redisContext *c, redisReply *reply, const char *what)
 }
 
 redisReply *
-wb_redis_next(redisContext *c, const char *what)
+wb_redis_next_or_die(redisContext *c, const char *what)
 {
 	void *reply = NULL;
 
 	if (redisGetReply(c, &reply) != REDIS_OK)
 		reply = NULL;
-	return wb_redis_check(c, reply, what);
+	return wb_redis_check_or_die(c, reply, what);
 }

@@ -69,16 +69,16 @@ int wb_redis_start_reply(redisContext *c, const char *url, int i,
 int wb_redis_block(redisContext *c, int timeout_ms);
 
 /* As wb_redis_open, but exits 100 (bad URL) or 111 (unreachable). */
-redisContext *wb_redis_connect(const char *url);
+redisContext *wb_redis_connect_or_die(const char *url);
 
 /*
  * Check a reply: NULL (connection lost) or an error reply exits 111 with
  * a message naming 'what'; otherwise returns 'reply'.
  */
-redisReply *wb_redis_check(redisContext *c, redisReply *reply,
+redisReply *wb_redis_check_or_die(redisContext *c, redisReply *reply,
     const char *what);
 
-/* Read the next pipelined reply, checked as by wb_redis_check(). */
-redisReply *wb_redis_next(redisContext *c, const char *what);
+/* Read the next pipelined reply, checked as by wb_redis_check_or_die(). */
+redisReply *wb_redis_next_or_die(redisContext *c, const char *what);
 
 #endif
