@@ -105,14 +105,14 @@ main(int argc, char **argv)
 		wb_warn("WB_HOOK_SECRET is not set: deliveries are accepted "
 		    "without a signature check");
 	wb_batcher_probe(cfg.redis);
-	len = wb_listen_resolve("WB_HOOK_LISTEN", cfg.hook_listen, &ss);
+	len = wb_listen_resolve_or_die("WB_HOOK_LISTEN", cfg.hook_listen, &ss);
 
 	/* Blocked in every thread; only sigwait() below takes them. */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-	wb_hook_loops_start(&loops, &ss, len, cfg.hook_listen);
+	wb_hook_loops_start_or_die(&loops, &ss, len, cfg.hook_listen);
 	wb_listen_name(&ss, len, cfg.hook_listen, where, sizeof where);
 	wb_info("listening on %s, %u threads, queueing %s issues into %s",
 	    where, loops.n, cfg.repo, QUEUE);
@@ -125,6 +125,6 @@ main(int argc, char **argv)
 	while (sigwait(&stop, &sig) != 0)
 		;
 	wb_info("signal %d: finishing requests in flight, then exiting", sig);
-	wb_hook_loops_stop(&loops);
+	wb_hook_loops_stop_or_die(&loops);
 	return wb_cli_end_or_die(WB_EXIT_OK);
 }
