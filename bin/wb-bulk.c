@@ -86,22 +86,22 @@ main(int argc, char **argv)
 		wb_dieusage(USAGE);
 	wb_config_load_or_die(&cfg);
 	if (!dry_run)
-		wb_esconn_open(&es, cfg.es, cfg.es_api_key);
+		wb_esconn_open_or_die(&es, cfg.es, cfg.es_api_key);
 	if (templates != NULL) {
-		status = wb_estemplate_install(&es, templates);
+		status = wb_estemplate_install_or_die(&es, templates);
 		wb_esconn_close(&es);
 		return wb_cli_end_or_die(status);
 	}
-	wb_esindexer_open(&ix, cfg.data, dry_run ? NULL : &es, max_bytes,
+	wb_esindexer_open_or_die(&ix, cfg.data, dry_run ? NULL : &es, max_bytes,
 	    max_docs);
 
 	wb_reader_init(&in, 0);
-	in.idle_fn = wb_esindexer_idle;
+	in.idle_fn = wb_esindexer_idle_or_die;
 	in.idle_arg = &ix;
 	in.idle_ms = (int)(idle * 1000 + 0.5);
 	while (wb_reader_next(&in, &rec))
-		wb_esindexer_add(&ix, &rec, in.idle_ms);
-	wb_esindexer_flush(&ix);
+		wb_esindexer_add_or_die(&ix, &rec, in.idle_ms);
+	wb_esindexer_flush_or_die(&ix);
 	status = wb_reader_status(&in);
 	wb_reader_free(&in);
 	if (wb_esindexer_report(&ix) > 0)

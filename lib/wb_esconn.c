@@ -24,7 +24,7 @@ wb_esconn_url(const struct wb_esconn *c, const char *path)
 }
 
 void
-wb_esconn_open(struct wb_esconn *c, const char *es, const char *api_key)
+wb_esconn_open_or_die(struct wb_esconn *c, const char *es, const char *api_key)
 {
 	size_t wherelen = strlen(es) + 8;
 
@@ -83,7 +83,7 @@ wb_esconn_recovered(struct wb_esconn *c)
 }
 
 long
-wb_esconn_backoff(long ms)
+wb_esconn_backoff_or_die(long ms)
 {
 	if (wb_pipe_sleep(ms) < 0)
 		wb_pipe_die();
@@ -91,7 +91,7 @@ wb_esconn_backoff(long ms)
 }
 
 int
-wb_esconn_post(struct wb_esconn *c, const char *url, const char *path,
+wb_esconn_post_or_die(struct wb_esconn *c, const char *url, const char *path,
     const char *type, const char *body, size_t len, int flags,
     struct wb_http_response *r)
 {
@@ -135,6 +135,6 @@ wb_esconn_post(struct wb_esconn *c, const char *url, const char *path,
 		} else
 			return 0;
 		wb_http_response_free(r);
-		wait = wb_esconn_backoff(wait);
+		wait = wb_esconn_backoff_or_die(wait);
 	}
 }

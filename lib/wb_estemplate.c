@@ -12,7 +12,7 @@
 
 /* PUT the template text[0..len) as 'name'; dies if it is not installed. */
 static void
-put_template(struct wb_esconn *es, const char *name, const char *text,
+put_template_or_die(struct wb_esconn *es, const char *name, const char *text,
     size_t len)
 {
 	const char *headers[3] = { "Content-Type: application/json", es->auth,
@@ -40,7 +40,7 @@ put_template(struct wb_esconn *es, const char *name, const char *text,
 }
 
 int
-wb_estemplate_install(struct wb_esconn *es, const char *dir)
+wb_estemplate_install_or_die(struct wb_esconn *es, const char *dir)
 {
 	struct wb_es_buf text = { 0 };
 	struct dirent **names;
@@ -64,7 +64,7 @@ wb_estemplate_install(struct wb_esconn *es, const char *dir)
 		if (wb_es_template_check(name, text.p, text.len, why,
 		    sizeof why) < 0)
 			wb_die(WB_EXIT_USAGE, "%s: %s", path, why);
-		put_template(es, name, text.p, text.len);
+		put_template_or_die(es, name, text.p, text.len);
 		wb_info("installed index template %s", name);
 		count++;
 	}
