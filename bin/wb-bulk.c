@@ -66,8 +66,6 @@ main(int argc, char **argv)
 			max_docs = (size_t)wb_cli_uint_or_die("--batch-docs",
 			    optarg, 1, 1000000);
 			break;
-		case 'h':
-			wb_cli_help(USAGE, HELP);
 		case 'i':
 			if (wb_scan_seconds(optarg, &idle) < 0 || idle > 3600)
 				wb_die(WB_EXIT_USAGE, "--idle is not a number of "
@@ -76,10 +74,8 @@ main(int argc, char **argv)
 		case 'n':
 			dry_run = 1;
 			break;
-		case 'V':
-			wb_cli_version();
 		default:
-			wb_dieusage(USAGE);
+			wb_cli_option(ch, USAGE, HELP);
 		}
 	}
 	if (optind != argc || (templates != NULL && dry_run))

@@ -199,8 +199,6 @@ main(int argc, char **argv)
 		case 'd':
 			delay_ms = seconds_option("--delay", optarg);
 			break;
-		case 'h':
-			wb_cli_help(USAGE, HELP);
 		case 'l':
 			lease_ms = seconds_option("--lease", optarg);
 			if (lease_ms < 1000)
@@ -212,10 +210,8 @@ main(int argc, char **argv)
 			    &max, &why) < 0)
 				wb_die(WB_EXIT_USAGE, "--max is %s: %s", why, optarg);
 			break;
-		case 'V':
-			wb_cli_version();
 		default:
-			wb_dieusage(USAGE);
+			wb_cli_option(ch, USAGE, HELP);
 		}
 	}
 	argc -= optind, argv += optind;

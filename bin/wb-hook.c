@@ -76,8 +76,6 @@ main(int argc, char **argv)
 				    "descriptor 3 or more: %s", optarg);
 			notify = (int)v;
 			break;
-		case 'h':
-			wb_cli_help(USAGE, HELP);
 		case 't':
 			if (wb_scan_uint(optarg, strlen(optarg), 1,
 			    WB_HOOK_LOOPS_MAX, &v, &why) < 0)
@@ -85,10 +83,8 @@ main(int argc, char **argv)
 				    optarg);
 			loops.n = (unsigned)v;
 			break;
-		case 'V':
-			wb_cli_version();
 		default:
-			wb_dieusage(USAGE);
+			wb_cli_option(ch, USAGE, HELP);
 		}
 	}
 	if (argc != optind)

@@ -425,8 +425,6 @@ main(int argc, char **argv)
 		case 'a':
 			all = 1;
 			break;
-		case 'h':
-			wb_cli_help(USAGE, HELP);
 		case 'r':
 			resume = 1;
 			break;
@@ -436,10 +434,8 @@ main(int argc, char **argv)
 				    "YYYY-MM-DDTHH:MM:SSZ: %s", optarg);
 			since = optarg;
 			break;
-		case 'V':
-			wb_cli_version();
 		default:
-			wb_dieusage(USAGE);
+			wb_cli_option(ch, USAGE, HELP);
 		}
 	}
 	if (optind != argc || all + resume + (since != NULL) == 0 ||

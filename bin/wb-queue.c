@@ -210,12 +210,8 @@ main(int argc, char **argv)
 			else
 				wb_dieusage(USAGE);
 			break;
-		case 'h':
-			wb_cli_help(USAGE, HELP);
-		case 'V':
-			wb_cli_version();
 		default:
-			wb_dieusage(USAGE);
+			wb_cli_option(ch, USAGE, HELP);
 		}
 	}
 	argc -= optind, argv += optind;

@@ -268,12 +268,8 @@ main(int argc, char **argv)
 		case 'c':
 			clean = 1;
 			break;
-		case 'h':
-			wb_cli_help(USAGE, HELP);
-		case 'V':
-			wb_cli_version();
 		default:
-			wb_dieusage(USAGE);
+			wb_cli_option(ch, USAGE, HELP);
 		}
 	}
 	if (optind != argc)

@@ -26,16 +26,8 @@ wb_cli_no_options_or_die(int argc, char **argv, const char *usage,
 	static const struct option longopts[] = { WB_CLI_LONGOPTS };
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'h':
-			wb_cli_help(usage, help);
-		case 'V':
-			wb_cli_version();
-		default:
-			wb_dieusage(usage);
-		}
-	}
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+		wb_cli_option(ch, usage, help);
 	return optind;
 }
 
@@ -50,6 +42,16 @@ wb_cli_uint_or_die(const char *name, const char *arg, unsigned long long min,
 		wb_die(WB_EXIT_USAGE, "%s is %s (%llu..%llu): %s", name, why, min,
 		    max, arg);
 	return v;
+}
+
+void
+wb_cli_option(int ch, const char *usage, const char *help)
+{
+	if (ch == 'h')
+		wb_cli_help(usage, help);
+	if (ch == 'V')
+		wb_cli_version();
+	wb_dieusage(usage);
 }
 
 void

@@ -28,6 +28,14 @@ int wb_cli_no_options_or_die(int argc, char **argv, const char *usage,
 unsigned long long wb_cli_uint_or_die(const char *name, const char *arg,
     unsigned long long min, unsigned long long max);
 
+/*
+ * The last case of a tool's option switch, for what is none of its own
+ * options: -h/--help and --version (WB_CLI_LONGOPTS) print and exit 0,
+ * anything else is a usage error, exit 100.
+ */
+void wb_cli_option(int ch, const char *usage, const char *help)
+    __attribute__((noreturn));
+
 /* Print "<prog> (wb) <version>" on stdout; exit 0. */
 void wb_cli_version(void) __attribute__((noreturn));
 

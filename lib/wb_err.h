@@ -16,7 +16,7 @@
  *   calls one without handling it. Never call one from a loop that must
  *   survive (the receiver's serving threads, a batch held back). The
  *   functions that always exit are marked noreturn: wb_die, wb_diesys,
- *   wb_dieusage, wb_pipe_die, wb_cli_help, wb_cli_version.
+ *   wb_dieusage, wb_pipe_die, wb_cli_help, wb_cli_option, wb_cli_version.
  * - Running out of memory is the one exit any function may take without
  *   saying so, as git's xmalloc: an allocation that fails (wb_grow,
  *   hiredis unable to queue a command) exits 111.
