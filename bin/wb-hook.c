@@ -77,11 +77,8 @@ main(int argc, char **argv)
 			notify = (int)v;
 			break;
 		case 't':
-			if (wb_scan_uint(optarg, strlen(optarg), 1,
-			    WB_HOOK_LOOPS_MAX, &v, &why) < 0)
-				wb_die(WB_EXIT_USAGE, "-t is %s (1..64): %s", why,
-				    optarg);
-			loops.n = (unsigned)v;
+			loops.n = (unsigned)wb_cli_uint_or_die("-t", optarg, 1,
+			    WB_HOOK_LOOPS_MAX);
 			break;
 		default:
 			wb_cli_option(ch, USAGE, HELP);
