@@ -67,9 +67,7 @@ main(int argc, char **argv)
 			    optarg, 1, 1000000);
 			break;
 		case 'i':
-			if (wb_scan_seconds(optarg, &idle) < 0 || idle > 3600)
-				wb_die(WB_EXIT_USAGE, "--idle is not a number of "
-				    "seconds (0..3600): %s", optarg);
+			idle = wb_cli_seconds_or_die("--idle", optarg, 3600);
 			break;
 		case 'n':
 			dry_run = 1;

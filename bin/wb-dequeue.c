@@ -148,12 +148,7 @@ join(const char *name, long long delay_ms)
 static long long
 seconds_option(const char *name, const char *arg)
 {
-	double s;
-
-	if (wb_scan_seconds(arg, &s) < 0)
-		wb_die(WB_EXIT_USAGE, "%s is not a number of seconds: %s", name,
-		    arg);
-	return (long long)(s * 1000.0 + 0.5);
+	return (long long)(wb_cli_seconds_or_die(name, arg, 0) * 1000.0 + 0.5);
 }
 
 int

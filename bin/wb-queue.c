@@ -242,11 +242,8 @@ main(int argc, char **argv)
 		}
 	}
 	wb_config_load_or_die(&cfg);
-	if (delay != NULL && wb_scan_seconds(delay, &secs) < 0)
-		wb_die(WB_EXIT_USAGE, "--delay is not a number of seconds: %s",
-		    delay);
-	if (delay == NULL)
-		secs = cfg.delay;
+	secs = delay != NULL ? wb_cli_seconds_or_die("--delay", delay, 0) :
+	    cfg.delay;
 	if (prom) {
 		prometheus(&cfg, argv + 1, (size_t)argc - 1,
 		    (long long)(secs * 1000.0 + 0.5));

@@ -44,6 +44,20 @@ wb_cli_uint_or_die(const char *name, const char *arg, unsigned long long min,
 	return v;
 }
 
+double
+wb_cli_seconds_or_die(const char *name, const char *arg, double max)
+{
+	double s;
+
+	if (wb_scan_seconds(arg, &s) == 0 && (max == 0 || s <= max))
+		return s;
+	if (max == 0)
+		wb_die(WB_EXIT_USAGE, "%s is not a number of seconds: %s", name,
+		    arg);
+	wb_die(WB_EXIT_USAGE, "%s is not a number of seconds (0..%g): %s",
+	    name, max, arg);
+}
+
 void
 wb_cli_option(int ch, const char *usage, const char *help)
 {

@@ -29,6 +29,13 @@ unsigned long long wb_cli_uint_or_die(const char *name, const char *arg,
     unsigned long long min, unsigned long long max);
 
 /*
+ * The argument 'arg' of option 'name' as a number of seconds
+ * (wb_scan_seconds) of at most 'max' (0: no bound but wb_scan_seconds');
+ * exits 100 with a message naming the option when it is not one.
+ */
+double wb_cli_seconds_or_die(const char *name, const char *arg, double max);
+
+/*
  * The last case of a tool's option switch, for what is none of its own
  * options: -h/--help and --version (WB_CLI_LONGOPTS) print and exit 0,
  * anything else is a usage error, exit 100.
