@@ -20,6 +20,7 @@
 #include "wb_cli.h"
 #include "wb_config.h"
 #include "wb_err.h"
+#include "wb_grow.h"
 #include "wb_pipe.h"
 #include "wb_record.h"
 #include "wb_scan.h"
@@ -70,9 +71,7 @@ archive_numbers(const char *data, long **out)
 	while ((de = readdir(d)) != NULL) {
 		if (wb_scan_number(de->d_name, &num, &why) < 0)
 			continue;
-		if (n == cap && (v = realloc(v, (cap = cap ? cap * 2 : 1024) *
-		    sizeof *v)) == NULL)
-			wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
+		v = wb_grow(v, n, &cap, sizeof *v);
 		v[n++] = num;
 	}
 	closedir(d);
