@@ -109,6 +109,8 @@ wb_esconn_post_or_die(struct wb_esconn *c, const char *url, const char *path,
 	for (;;) {
 		if (wb_http_request(c->http, "POST", url, headers, body, len,
 		    64UL << 20, r) < 0) {
+			if (r->reader_gone)
+				wb_pipe_die();
 			/* The error names the URL; the message has the server. */
 			const char *e = strncmp(r->error, shown, n) == 0 &&
 			    strncmp(r->error + n, ": ", 2) == 0 ?

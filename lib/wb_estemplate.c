@@ -9,6 +9,7 @@
 #include "wb_err.h"
 #include "wb_esload.h"
 #include "wb_estemplate.h"
+#include "wb_pipe.h"
 
 /* PUT the template text[0..len) as 'name'; dies if it is not installed. */
 static void
@@ -23,9 +24,12 @@ put_template_or_die(struct wb_esconn *es, const char *name, const char *text,
 	snprintf(path, sizeof path, "/_index_template/%s", name);
 	u = wb_esconn_url(es, path);
 	if (wb_http_request(es->http, "PUT", u, headers, text, len, 1 << 20,
-	    &r) < 0)
+	    &r) < 0) {
+		if (r.reader_gone)
+			wb_pipe_die();
 		wb_die(WB_EXIT_TEMP, "unable to install template %s: %s", name,
 		    r.error);
+	}
 	free(u);
 	if (r.status != 200 || !wb_es_acknowledged(r.body, r.len)) {
 		if (r.status == 200)
