@@ -172,7 +172,8 @@ delete_by_query_or_die(struct wb_esclean *cl)
 
 /* Remove what issues[0..n) no longer have: one delete-by-query. */
 static int
-delete_stale(struct wb_esclean *cl, const struct wb_es_keep *issues, size_t n)
+delete_stale_or_die(struct wb_esclean *cl, const struct wb_es_keep *issues,
+    size_t n)
 {
 	struct wb_es_keep *keep = malloc((n + 1) * sizeof *keep);
 	long *gone = malloc((n + 1) * sizeof *gone);
@@ -211,7 +212,7 @@ wb_esclean_run_or_die(struct wb_esclean *cl, const struct wb_es_keep *issues,
 	if (fresh && cl->es != NULL && refresh_or_die(cl) < 0)
 		rc = -1;
 	else
-		rc = delete_stale(cl, issues, n);
+		rc = delete_stale_or_die(cl, issues, n);
 	now = wb_clock_ms();
 	for (size_t i = 0; i < n; i++) {
 		struct wb_esclean_recent *r = recent_slot(cl, issues[i].number,
