@@ -22,7 +22,7 @@
 
 struct pending {
 	struct wb_queue *q;
-	char queue[65];
+	char queue[WB_QUEUE_NAME_MAX + 1];
 	long numbers[WB_QUEUE_BATCH_MAX];
 	char claims[WB_QUEUE_BATCH_MAX][WB_CLAIM_MAX];
 	size_t n;
@@ -60,7 +60,7 @@ send_acks(void *arg)
 static int
 gather(struct pending *p, const struct wb_record *rec, const char **why)
 {
-	char queue[65], claim[WB_CLAIM_MAX];
+	char queue[WB_QUEUE_NAME_MAX + 1], claim[WB_CLAIM_MAX];
 	int has = wb_record_claim(rec, queue, claim, why);
 
 	if (has == 0)
@@ -89,10 +89,10 @@ main(int argc, char **argv)
 	int status;
 
 	wb_cli_start("wb-ack");
-	if (wb_cli_no_options(argc, argv, USAGE, HELP) != argc)
+	if (wb_cli_no_options_or_die(argc, argv, USAGE, HELP) != argc)
 		wb_dieusage(USAGE);
-	wb_config_load(&cfg);
-	wb_queue_connect(&q, cfg.redis);
+	wb_config_load_or_die(&cfg);
+	wb_queue_connect_or_die(&q, cfg.redis);
 	p.q = &q;
 
 	wb_reader_init(&in, 0);
@@ -111,5 +111,5 @@ main(int argc, char **argv)
 	wb_debug("%llu claims acknowledged, %llu no longer current", p.acked,
 	    p.stale);
 	wb_queue_close(&q);
-	return wb_cli_end(status);
+	return wb_cli_end_or_die(status);
 }

@@ -59,48 +59,43 @@ main(int argc, char **argv)
 			templates = optarg;
 			break;
 		case 'b':
-			max_bytes = (size_t)wb_cli_uint("--batch-bytes", optarg, 1000,
-			    1UL << 30);
+			max_bytes = (size_t)wb_cli_uint_or_die("--batch-bytes",
+			    optarg, 1000, 1UL << 30);
 			break;
 		case 'c':
-			max_docs = (size_t)wb_cli_uint("--batch-docs", optarg, 1, 1000000);
+			max_docs = (size_t)wb_cli_uint_or_die("--batch-docs",
+			    optarg, 1, 1000000);
 			break;
-		case 'h':
-			wb_cli_help(USAGE, HELP);
 		case 'i':
-			if (wb_scan_seconds(optarg, &idle) < 0 || idle > 3600)
-				wb_die(WB_EXIT_USAGE, "--idle is not a number of "
-				    "seconds (0..3600): %s", optarg);
+			idle = wb_cli_seconds_or_die("--idle", optarg, 3600);
 			break;
 		case 'n':
 			dry_run = 1;
 			break;
-		case 'V':
-			wb_cli_version();
 		default:
-			wb_dieusage(USAGE);
+			wb_cli_option(ch, USAGE, HELP);
 		}
 	}
 	if (optind != argc || (templates != NULL && dry_run))
 		wb_dieusage(USAGE);
-	wb_config_load(&cfg);
+	wb_config_load_or_die(&cfg);
 	if (!dry_run)
-		wb_esconn_open(&es, cfg.es, cfg.es_api_key);
+		wb_esconn_open_or_die(&es, cfg.es, cfg.es_api_key);
 	if (templates != NULL) {
-		status = wb_estemplate_install(&es, templates);
+		status = wb_estemplate_install_or_die(&es, templates);
 		wb_esconn_close(&es);
-		return wb_cli_end(status);
+		return wb_cli_end_or_die(status);
 	}
-	wb_esindexer_open(&ix, cfg.data, dry_run ? NULL : &es, max_bytes,
+	wb_esindexer_open_or_die(&ix, cfg.data, dry_run ? NULL : &es, max_bytes,
 	    max_docs);
 
 	wb_reader_init(&in, 0);
-	in.idle_fn = wb_esindexer_idle;
+	in.idle_fn = wb_esindexer_idle_or_die;
 	in.idle_arg = &ix;
 	in.idle_ms = (int)(idle * 1000 + 0.5);
 	while (wb_reader_next(&in, &rec))
-		wb_esindexer_add(&ix, &rec, in.idle_ms);
-	wb_esindexer_flush(&ix);
+		wb_esindexer_add_or_die(&ix, &rec, in.idle_ms);
+	wb_esindexer_flush_or_die(&ix);
 	status = wb_reader_status(&in);
 	wb_reader_free(&in);
 	if (wb_esindexer_report(&ix) > 0)
@@ -108,5 +103,5 @@ main(int argc, char **argv)
 	wb_esindexer_free(&ix);
 	if (!dry_run)
 		wb_esconn_close(&es);
-	return wb_cli_end(status != 0 ? WB_EXIT_REJECTED : WB_EXIT_OK);
+	return wb_cli_end_or_die(status != 0 ? WB_EXIT_REJECTED : WB_EXIT_OK);
 }

@@ -82,8 +82,7 @@ wait_drained(void)
 		if (wb_pipe_sleep(pause) < 0)
 			reader_gone();
 		beat();
-		if (pause < 50)
-			pause *= 2;
+		pause = wb_clock_backoff(pause, 64);
 	}
 }
 
@@ -149,12 +148,7 @@ join(const char *name, long long delay_ms)
 static long long
 seconds_option(const char *name, const char *arg)
 {
-	double s;
-
-	if (wb_scan_seconds(arg, &s) < 0)
-		wb_die(WB_EXIT_USAGE, "%s is not a number of seconds: %s", name,
-		    arg);
-	return (long long)(s * 1000.0 + 0.5);
+	return (long long)(wb_cli_seconds_or_die(name, arg, 0) * 1000.0 + 0.5);
 }
 
 int
@@ -200,8 +194,6 @@ main(int argc, char **argv)
 		case 'd':
 			delay_ms = seconds_option("--delay", optarg);
 			break;
-		case 'h':
-			wb_cli_help(USAGE, HELP);
 		case 'l':
 			lease_ms = seconds_option("--lease", optarg);
 			if (lease_ms < 1000)
@@ -213,10 +205,8 @@ main(int argc, char **argv)
 			    &max, &why) < 0)
 				wb_die(WB_EXIT_USAGE, "--max is %s: %s", why, optarg);
 			break;
-		case 'V':
-			wb_cli_version();
 		default:
-			wb_dieusage(USAGE);
+			wb_cli_option(ch, USAGE, HELP);
 		}
 	}
 	argc -= optind, argv += optind;
@@ -224,7 +214,7 @@ main(int argc, char **argv)
 		wb_dieusage(USAGE);
 	queue = argv[0];
 	wb_queue_name_require(queue);
-	wb_config_load(&cfg);
+	wb_config_load_or_die(&cfg);
 	/* Draining wants big batches; a pipeline, claims close to the work. */
 	if (batch == 0)
 		batch = once ? WB_QUEUE_BATCH_MAX : 100;
@@ -234,7 +224,7 @@ main(int argc, char **argv)
 		default_consumer(name, sizeof name, once);
 	else
 		snprintf(name, sizeof name, "%s", consumer);
-	wb_queue_connect(&q, cfg.redis);
+	wb_queue_connect_or_die(&q, cfg.redis);
 	join(name, delay_ms);
 
 	while (max == 0 || emitted < max) {
@@ -272,5 +262,5 @@ main(int argc, char **argv)
 			wb_die(WB_EXIT_TEMP, "%s", err);
 	}
 	wb_queue_close(&q);
-	return wb_cli_end(WB_EXIT_OK);
+	return wb_cli_end_or_die(WB_EXIT_OK);
 }

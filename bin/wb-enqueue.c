@@ -7,10 +7,10 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "wb_cli.h"
+#include "wb_clock.h"
 #include "wb_config.h"
 #include "wb_err.h"
 #include "wb_queue.h"
@@ -30,7 +30,7 @@ struct batch {
 	long numbers[WB_QUEUE_BATCH_MAX];
 	size_t n;
 	struct ack {
-		char queue[65];
+		char queue[WB_QUEUE_NAME_MAX + 1];
 		long number;
 		char claim[WB_CLAIM_MAX];
 	} acks[WB_QUEUE_BATCH_MAX];
@@ -44,31 +44,24 @@ struct sender {
 	struct batch pool[DEPTH + 1];
 	size_t sent;
 	unsigned long long items, acked;
-	struct timespec start, last;
+	long long start_ms, last_ms;	/* wb_clock_ms() */
 	int tty;
 };
-
-static double
-since(const struct timespec *a, const struct timespec *b)
-{
-	return (double)(b->tv_sec - a->tv_sec) +
-	    (double)(b->tv_nsec - a->tv_nsec) / 1e9;
-}
 
 /* The progress line, on a terminal only, at most four times a second. */
 static void
 show(struct sender *s, int last)
 {
-	struct timespec now;
+	long long now;
 	double t;
 
 	if (!s->tty)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (!last && since(&s->last, &now) < 0.25)
+	now = wb_clock_ms();
+	if (!last && now - s->last_ms < 250)
 		return;
-	s->last = now;
-	t = since(&s->start, &now);
+	s->last_ms = now;
+	t = (double)(now - s->start_ms) / 1000;
 	fprintf(stderr, "\r%s: %llu items, %.0f/s%s", wb_prog, s->items,
 	    t > 0 ? (double)s->items / t : 0.0, last ? "\n" : "");
 }
@@ -201,7 +194,7 @@ main(int argc, char **argv)
 	long n;
 
 	wb_cli_start("wb-enqueue");
-	first = wb_cli_no_options(argc, argv, USAGE, HELP);
+	first = wb_cli_no_options_or_die(argc, argv, USAGE, HELP);
 	argc -= first, argv += first;
 	if (argc < 1)
 		wb_dieusage(USAGE);
@@ -211,11 +204,11 @@ main(int argc, char **argv)
 		if (wb_scan_number(argv[i], &n, &why) < 0)
 			wb_die(WB_EXIT_USAGE, "not an issue number: %s: %s",
 			    argv[i], why);
-	wb_config_load(&cfg);
-	wb_queue_connect(&q, cfg.redis);
+	wb_config_load_or_die(&cfg);
+	wb_queue_connect_or_die(&q, cfg.redis);
 	s.q = &q;
 	s.tty = isatty(2);
-	clock_gettime(CLOCK_MONOTONIC, &s.start);
+	s.start_ms = wb_clock_ms();
 
 	if (argc > 1) {
 		for (int i = 1; i < argc; i++) {
@@ -244,5 +237,5 @@ main(int argc, char **argv)
 	wb_info("%llu queued into %s, %llu claims acknowledged", s.items,
 	    s.queue, s.acked);
 	wb_queue_close(&q);
-	return wb_cli_end(status);
+	return wb_cli_end_or_die(status);
 }

@@ -18,6 +18,7 @@
 #include "wb_config.h"
 #include "wb_err.h"
 #include "wb_github.h"
+#include "wb_grow.h"
 #include "wb_json.h"
 #include "wb_metrics.h"
 #include "wb_record.h"
@@ -108,22 +109,19 @@ check_repo(struct fetcher *f, struct failure *fl)
 /* The URLs of the pages read, so that a Link back to one is refused. */
 struct visited {
 	char **url;
-	size_t n;
+	size_t n, cap;
 };
 
 /* 1 when 'url' was visited; else remembers it (0). */
 static int
 visited_add(struct visited *v, const char *url)
 {
-	char **p;
-
 	for (size_t i = 0; i < v->n; i++)
 		if (strcmp(v->url[i], url) == 0)
 			return 1;
-	if ((p = realloc(v->url, (v->n + 1) * sizeof *p)) == NULL ||
-	    (p[v->n] = strdup(url)) == NULL)
+	v->url = wb_grow(v->url, v->n, &v->cap, sizeof *v->url);
+	if ((v->url[v->n] = strdup(url)) == NULL)
 		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
-	v->url = p;
 	v->n++;
 	return 0;
 }
@@ -135,7 +133,7 @@ visited_free(struct visited *v)
 		free(v->url[i]);
 	free(v->url);
 	v->url = NULL;
-	v->n = 0;
+	v->n = v->cap = 0;
 }
 
 #define MAX_REDIRECTS 5	/* hops followed to find where an issue went */
@@ -670,13 +668,13 @@ main(int argc, char **argv)
 	int first, status = WB_EXIT_OK;
 
 	wb_cli_start("wb-fetch");
-	first = wb_cli_no_options(argc, argv, USAGE, HELP);
+	first = wb_cli_no_options_or_die(argc, argv, USAGE, HELP);
 	argc -= first, argv += first;
 	for (int i = 0; i < argc; i++)
 		if (wb_scan_number(argv[i], &rec.number, &why) < 0)
 			wb_die(WB_EXIT_USAGE, "not an issue number (%s): %s", why,
 			    argv[i]);
-	wb_config_load(&f.cfg);
+	wb_config_load_or_die(&f.cfg);
 	f.max_line = wb_max_line();
 	f.gh = wb_github_new(&f.cfg, "wb-fetch");
 
@@ -702,5 +700,5 @@ main(int argc, char **argv)
 	wb_github_free(f.gh);
 	if (f.failed > 0)
 		status = WB_EXIT_TEMP;
-	return wb_cli_end(status);
+	return wb_cli_end_or_die(status);
 }

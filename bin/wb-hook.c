@@ -76,25 +76,18 @@ main(int argc, char **argv)
 				    "descriptor 3 or more: %s", optarg);
 			notify = (int)v;
 			break;
-		case 'h':
-			wb_cli_help(USAGE, HELP);
 		case 't':
-			if (wb_scan_uint(optarg, strlen(optarg), 1,
-			    WB_HOOK_LOOPS_MAX, &v, &why) < 0)
-				wb_die(WB_EXIT_USAGE, "-t is %s (1..64): %s", why,
-				    optarg);
-			loops.n = (unsigned)v;
+			loops.n = (unsigned)wb_cli_uint_or_die("-t", optarg, 1,
+			    WB_HOOK_LOOPS_MAX);
 			break;
-		case 'V':
-			wb_cli_version();
 		default:
-			wb_dieusage(USAGE);
+			wb_cli_option(ch, USAGE, HELP);
 		}
 	}
 	if (argc != optind)
 		wb_dieusage(USAGE);
 
-	wb_config_load(&cfg);
+	wb_config_load_or_die(&cfg);
 	loops.http.header_ms = header_timeout_ms();
 	loops.redis_url = cfg.redis;
 	loops.delay_ms = (long long)(cfg.delay * 1000.0 + 0.5);
@@ -105,14 +98,14 @@ main(int argc, char **argv)
 		wb_warn("WB_HOOK_SECRET is not set: deliveries are accepted "
 		    "without a signature check");
 	wb_batcher_probe(cfg.redis);
-	len = wb_listen_resolve("WB_HOOK_LISTEN", cfg.hook_listen, &ss);
+	len = wb_listen_resolve_or_die("WB_HOOK_LISTEN", cfg.hook_listen, &ss);
 
 	/* Blocked in every thread; only sigwait() below takes them. */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-	wb_hook_loops_start(&loops, &ss, len, cfg.hook_listen);
+	wb_hook_loops_start_or_die(&loops, &ss, len, cfg.hook_listen);
 	wb_listen_name(&ss, len, cfg.hook_listen, where, sizeof where);
 	wb_info("listening on %s, %u threads, queueing %s issues into %s",
 	    where, loops.n, cfg.repo, QUEUE);
@@ -125,6 +118,6 @@ main(int argc, char **argv)
 	while (sigwait(&stop, &sig) != 0)
 		;
 	wb_info("signal %d: finishing requests in flight, then exiting", sig);
-	wb_hook_loops_stop(&loops);
-	return wb_cli_end(WB_EXIT_OK);
+	wb_hook_loops_stop_or_die(&loops);
+	return wb_cli_end_or_die(WB_EXIT_OK);
 }

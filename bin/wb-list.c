@@ -425,8 +425,6 @@ main(int argc, char **argv)
 		case 'a':
 			all = 1;
 			break;
-		case 'h':
-			wb_cli_help(USAGE, HELP);
 		case 'r':
 			resume = 1;
 			break;
@@ -436,22 +434,20 @@ main(int argc, char **argv)
 				    "YYYY-MM-DDTHH:MM:SSZ: %s", optarg);
 			since = optarg;
 			break;
-		case 'V':
-			wb_cli_version();
 		default:
-			wb_dieusage(USAGE);
+			wb_cli_option(ch, USAGE, HELP);
 		}
 	}
 	if (optind != argc || all + resume + (since != NULL) == 0 ||
 	    (all && (resume || since != NULL)))
 		wb_dieusage(USAGE);
-	wb_config_load(&cfg);
+	wb_config_load_or_die(&cfg);
 	gh = wb_github_new(&cfg, "wb-list");
 	snprintf(key, sizeof key, "wb:list:{%s}:since", cfg.repo);
 	if (resume) {
-		redis = wb_redis_connect(cfg.redis);
-		reply = wb_redis_check(redis, redisCommand(redis, "GET %s", key),
-		    "read the resume point");
+		redis = wb_redis_connect_or_die(cfg.redis);
+		reply = wb_redis_check_or_die(redis, redisCommand(redis,
+		    "GET %s", key), "read the resume point");
 		if (reply->type == REDIS_REPLY_STRING) {
 			if (reply->len >= sizeof stored ||
 			    wb_scan_iso8601(reply->str, &from) < 0)
@@ -478,14 +474,14 @@ main(int argc, char **argv)
 	if (resume && l.bad == 0 && !l.incomplete && l.newest >= 0 &&
 	    to > from) {
 		iso(to, point, sizeof point);
-		reply = wb_redis_check(redis, redisCommand(redis, "SET %s %s",
-		    key, point), "store the resume point");
+		reply = wb_redis_check_or_die(redis, redisCommand(redis,
+		    "SET %s %s", key, point), "store the resume point");
 		freeReplyObject(reply);
 	}
 	listing_free(&l);
 	if (redis != NULL)
 		redisFree(redis);
 	wb_github_free(gh);
-	return wb_cli_end(l.incomplete ? WB_EXIT_TEMP :
+	return wb_cli_end_or_die(l.incomplete ? WB_EXIT_TEMP :
 	    l.bad > 0 ? WB_EXIT_REJECTED : WB_EXIT_OK);
 }

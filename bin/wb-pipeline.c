@@ -259,15 +259,11 @@ main(int argc, char **argv)
 	wb_cli_start("wb-pipeline");
 	while ((ch = getopt_long(argc, argv, "+hp", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'h':
-			wb_cli_help(USAGE, HELP);
 		case 'p':
 			watch_parent = 1;
 			break;
-		case 'V':
-			wb_cli_version();
 		default:
-			wb_dieusage(USAGE);
+			wb_cli_option(ch, USAGE, HELP);
 		}
 	}
 	if (optind == argc)
@@ -293,5 +289,5 @@ main(int argc, char **argv)
 
 	supervise(&set);
 	free(stages);
-	return wb_cli_end(permanent ? WB_EXIT_USAGE : failed);
+	return wb_cli_end_or_die(permanent ? WB_EXIT_USAGE : failed);
 }

@@ -81,18 +81,18 @@ one(struct wb_queue *q, const char *cmd, const char *queue, long long delay_ms,
 	prefix = pre;
 
 	if (strcmp(cmd, "list") == 0) {
-		wb_queue_list(q, queue, delay_ms, print_item, NULL);
+		wb_queue_list_or_die(q, queue, delay_ms, print_item, NULL);
 		return;
 	}
 	if (strcmp(cmd, "purge") == 0) {
-		printf("%lld\n", wb_queue_purge(q, queue));
+		printf("%lld\n", wb_queue_purge_or_die(q, queue));
 		return;
 	}
 	if (strcmp(cmd, "dead") == 0) {
-		wb_queue_dead(q, queue, print_dead, NULL);
+		wb_queue_dead_or_die(q, queue, print_dead, NULL);
 		return;
 	}
-	wb_queue_stats(q, queue, delay_ms, &st);
+	wb_queue_stats_or_die(q, queue, delay_ms, &st);
 	if (strcmp(cmd, "length") == 0)
 		printf("%s%lld\n", pre, st.queued);
 	else
@@ -141,7 +141,7 @@ prometheus(const struct wb_config *cfg, char **queues, size_t n,
 		redisFree(c);
 	} else {
 		if (n == 0) {
-			names = wb_queue_names(&q);
+			names = wb_queue_names_or_die(&q);
 			queues = calloc(names->elements + 1, sizeof *queues);
 			if (queues == NULL)
 				wb_diesys(WB_EXIT_TEMP, "unable to allocate");
@@ -155,7 +155,8 @@ prometheus(const struct wb_config *cfg, char **queues, size_t n,
 			wb_diesys(WB_EXIT_TEMP, "unable to allocate");
 		for (size_t i = 0; i < n; i++) {
 			qs[i].name = queues[i];
-			wb_queue_stats(&q, queues[i], delay_ms, &qs[i].st);
+			wb_queue_stats_or_die(&q, queues[i], delay_ms,
+			    &qs[i].st);
 		}
 		if (wb_metrics_notes_read(c, &notes, err, sizeof err) < 0)
 			wb_die(WB_EXIT_TEMP, "%s", err);
@@ -209,12 +210,8 @@ main(int argc, char **argv)
 			else
 				wb_dieusage(USAGE);
 			break;
-		case 'h':
-			wb_cli_help(USAGE, HELP);
-		case 'V':
-			wb_cli_version();
 		default:
-			wb_dieusage(USAGE);
+			wb_cli_option(ch, USAGE, HELP);
 		}
 	}
 	argc -= optind, argv += optind;
@@ -244,27 +241,24 @@ main(int argc, char **argv)
 			    argv[i], why);
 		}
 	}
-	wb_config_load(&cfg);
-	if (delay != NULL && wb_scan_seconds(delay, &secs) < 0)
-		wb_die(WB_EXIT_USAGE, "--delay is not a number of seconds: %s",
-		    delay);
-	if (delay == NULL)
-		secs = cfg.delay;
+	wb_config_load_or_die(&cfg);
+	secs = delay != NULL ? wb_cli_seconds_or_die("--delay", delay, 0) :
+	    cfg.delay;
 	if (prom) {
 		prometheus(&cfg, argv + 1, (size_t)argc - 1,
 		    (long long)(secs * 1000.0 + 0.5));
 		free(numbers);
-		return wb_cli_end(WB_EXIT_OK);
+		return wb_cli_end_or_die(WB_EXIT_OK);
 	}
-	wb_queue_connect(&q, cfg.redis);
+	wb_queue_connect_or_die(&q, cfg.redis);
 
 	if (retry) {
-		printf("%lld\n", wb_queue_retry(&q, argv[1], numbers, n,
+		printf("%lld\n", wb_queue_retry_or_die(&q, argv[1], numbers, n,
 		    not_parked, argv[1]));
 	} else if (argc == 2)
 		one(&q, cmd, argv[1], (long long)(secs * 1000.0 + 0.5), 1);
 	else {
-		redisReply *names = wb_queue_names(&q);
+		redisReply *names = wb_queue_names_or_die(&q);
 
 		for (size_t i = 0; i < names->elements; i++)
 			if (names->element[i]->type == REDIS_REPLY_STRING &&
@@ -275,5 +269,5 @@ main(int argc, char **argv)
 	}
 	wb_queue_close(&q);
 	free(numbers);
-	return wb_cli_end(missed ? WB_EXIT_REJECTED : WB_EXIT_OK);
+	return wb_cli_end_or_die(missed ? WB_EXIT_REJECTED : WB_EXIT_OK);
 }

@@ -295,15 +295,11 @@ main(int argc, char **argv)
 	wb_cli_start("wb-scrub");
 	while ((ch = getopt_long(argc, argv, "hk", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'h':
-			wb_cli_help(USAGE, HELP);
 		case 'k':
 			s.keep = 1;
 			break;
-		case 'V':
-			wb_cli_version();
 		default:
-			wb_dieusage(USAGE);
+			wb_cli_option(ch, USAGE, HELP);
 		}
 	}
 	if (argc - optind != 1 || argv[optind][0] == '\0')
@@ -347,5 +343,5 @@ main(int argc, char **argv)
 	close(s.fd);
 	if (s.dir != dir)
 		free((char *)s.dir);
-	return wb_cli_end(status);
+	return wb_cli_end_or_die(status);
 }

@@ -165,8 +165,8 @@ main(int argc, char **argv)
 			labels[s.nlabels++] = optarg;
 			break;
 		case 'n':
-			s.limit = (long long)wb_cli_uint("--limit", optarg, 1,
-			    1000000000);
+			s.limit = (long long)wb_cli_uint_or_die("--limit",
+			    optarg, 1, 1000000000);
 			break;
 		case 's':
 			if (strcmp(optarg, "open") != 0 &&
@@ -176,8 +176,8 @@ main(int argc, char **argv)
 			s.state = optarg;
 			break;
 		case 'w':
-			s.window = (long long)wb_cli_uint("--window", optarg, 0,
-			    1000000000);
+			s.window = (long long)wb_cli_uint_or_die("--window",
+			    optarg, 0, 1000000000);
 			break;
 		case 'V':
 			wb_cli_version();
@@ -187,7 +187,7 @@ main(int argc, char **argv)
 	}
 	s.labels = labels;
 	s.query = q = query_of(argc - optind, argv + optind);
-	wb_config_load(&cfg);
+	wb_config_load_or_die(&cfg);
 	if ((db = wb_sqlite_open(cfg.sqlite, WB_SQLITE_READ, &code, why,
 	    sizeof why)) == NULL ||
 	    (st = wb_sqlitesearch_prepare(db, &s, &code, why, sizeof why)) == NULL)
@@ -205,5 +205,5 @@ main(int argc, char **argv)
 	wb_sqlite_close(db);
 	free(labels);
 	free(q);
-	return wb_cli_end(WB_EXIT_OK);
+	return wb_cli_end_or_die(WB_EXIT_OK);
 }

@@ -20,6 +20,7 @@
 #include "wb_cli.h"
 #include "wb_config.h"
 #include "wb_err.h"
+#include "wb_grow.h"
 #include "wb_pipe.h"
 #include "wb_record.h"
 #include "wb_scan.h"
@@ -70,9 +71,7 @@ archive_numbers(const char *data, long **out)
 	while ((de = readdir(d)) != NULL) {
 		if (wb_scan_number(de->d_name, &num, &why) < 0)
 			continue;
-		if (n == cap && (v = realloc(v, (cap = cap ? cap * 2 : 1024) *
-		    sizeof *v)) == NULL)
-			wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
+		v = wb_grow(v, n, &cap, sizeof *v);
 		v[n++] = num;
 	}
 	closedir(d);
@@ -170,19 +169,17 @@ main(int argc, char **argv)
 			rebuilding = 1;
 			break;
 		case 'b':
-			max_bytes = (size_t)wb_cli_uint("--batch-bytes", optarg, 1,
-			    1UL << 30);
+			max_bytes = (size_t)wb_cli_uint_or_die("--batch-bytes",
+			    optarg, 1, 1UL << 30);
 			break;
 		case 'c':
-			max_issues = (size_t)wb_cli_uint("--batch-issues", optarg, 1,
-			    1000000);
+			max_issues = (size_t)wb_cli_uint_or_die(
+			    "--batch-issues", optarg, 1, 1000000);
 			break;
 		case 'h':
 			wb_cli_help(USAGE, HELP);
 		case 'i':
-			if (wb_scan_seconds(optarg, &idle) < 0 || idle > 3600)
-				wb_die(WB_EXIT_USAGE, "--idle is not a number of "
-				    "seconds (0..3600): %s", optarg);
+			idle = wb_cli_seconds_or_die("--idle", optarg, 3600);
 			break;
 		case 'V':
 			wb_cli_version();
@@ -192,11 +189,11 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		wb_dieusage(USAGE);
-	wb_config_load(&cfg);
+	wb_config_load_or_die(&cfg);
 	if (stat(cfg.data, &st) < 0 || !S_ISDIR(st.st_mode))
 		wb_die(WB_EXIT_USAGE, "no archive at %s (WB_DATA)", cfg.data);
 	if (rebuilding)
-		return wb_cli_end(rebuild(&cfg, max_bytes));
+		return wb_cli_end_or_die(rebuild(&cfg, max_bytes));
 	if ((db = wb_sqlite_open(cfg.sqlite, WB_SQLITE_WRITE, &code, why,
 	    sizeof why)) == NULL)
 		wb_die(code, "%s", why);
@@ -217,5 +214,5 @@ main(int argc, char **argv)
 		status = WB_EXIT_REJECTED;
 	wb_sqliteindexer_free(&ix);
 	wb_sqlite_close(db);
-	return wb_cli_end(status != 0 ? WB_EXIT_REJECTED : WB_EXIT_OK);
+	return wb_cli_end_or_die(status != 0 ? WB_EXIT_REJECTED : WB_EXIT_OK);
 }

@@ -268,17 +268,13 @@ main(int argc, char **argv)
 		case 'c':
 			clean = 1;
 			break;
-		case 'h':
-			wb_cli_help(USAGE, HELP);
-		case 'V':
-			wb_cli_version();
 		default:
-			wb_dieusage(USAGE);
+			wb_cli_option(ch, USAGE, HELP);
 		}
 	}
 	if (optind != argc)
 		wb_dieusage(USAGE);
-	wb_config_load(&cfg);
+	wb_config_load_or_die(&cfg);
 	b.data = cfg.data;
 	/*
 	 * Removals cut short by a kill, at every start (one reading of
@@ -290,7 +286,7 @@ main(int argc, char **argv)
 		wb_diesys(WB_EXIT_TEMP, "unable to read %s/current", b.data);
 	if (clean) {
 		wb_info("removed %ld leftovers of killed writers", swept);
-		return wb_cli_end(WB_EXIT_OK);
+		return wb_cli_end_or_die(WB_EXIT_OK);
 	}
 	raise_fd_limit();
 
@@ -311,5 +307,5 @@ main(int argc, char **argv)
 	    b.failed);
 	if (b.failed > 0)
 		status = WB_EXIT_TEMP;
-	return wb_cli_end(status);
+	return wb_cli_end_or_die(status);
 }

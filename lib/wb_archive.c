@@ -439,6 +439,65 @@ base_name(const char *path)
 	return slash != NULL ? slash + 1 : path;
 }
 
+/* An entry of a directory, and a new name to give it or make. */
+struct entry {
+	int dfd;
+	const char *name;
+};
+
+/*
+ * Try make(buf, arg) on the name in buf[len] with ".PID.N" appended (N
+ * counting up) until it returns 0 or more or fails other than with
+ * EEXIST, 100 names at most. Returns what 'make' returned, or -1 with
+ * errno set.
+ */
+static int
+unique_name(char *buf, size_t len, int (*make)(const char *, void *),
+    void *arg)
+{
+	static unsigned long seq;
+	size_t n = strlen(buf);
+
+	for (int tries = 0; tries < 100; tries++) {
+		int rc;
+
+		if (fmt(buf + n, len - n, ".%ld.%lu", (long)getpid(),
+		    seq++) < 0) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		if ((rc = make(buf, arg)) >= 0 || errno != EEXIST)
+			return rc;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+static int
+open_new(const char *path, void *arg)
+{
+	const struct entry *e = arg;
+
+	return openat(e->dfd, base_name(path), O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0666);
+}
+
+static int
+link_as(const char *aside, void *arg)
+{
+	const struct entry *e = arg;
+
+	return linkat(e->dfd, e->name, e->dfd, aside, 0);
+}
+
+static int
+rename_as(const char *aside, void *arg)
+{
+	const struct entry *e = arg;
+
+	return renameat2(e->dfd, e->name, e->dfd, aside, RENAME_NOREPLACE);
+}
+
 /*
  * Create a new file ".name.PID.N" in the directory 'dfd' (whose path is
  * 'dir') for writing, with the usual mode (0666 less the umask, as any new
@@ -448,23 +507,13 @@ base_name(const char *path)
 static int
 create_temp(int dfd, const char *dir, const char *name, char *tmp, size_t len)
 {
-	static unsigned long seq;
+	struct entry e = { dfd, name };
 
-	for (int tries = 0; tries < 100; tries++) {
-		int fd;
-
-		if (fmt(tmp, len, "%s/.%s.%ld.%lu", dir, name, (long)getpid(),
-		    seq++) < 0) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		fd = openat(dfd, base_name(tmp), O_WRONLY | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0666);
-		if (fd >= 0 || errno != EEXIST)
-			return fd;
+	if (fmt(tmp, len, "%s/.%s", dir, name) < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
 	}
-	errno = EEXIST;
-	return -1;
+	return unique_name(tmp, len, open_new, &e);
 }
 
 /*
@@ -475,21 +524,13 @@ create_temp(int dfd, const char *dir, const char *name, char *tmp, size_t len)
 static int
 link_aside(int dfd, const char *name, char *aside, size_t len)
 {
-	static unsigned long seq;
+	struct entry e = { dfd, name };
 
-	for (int tries = 0; tries < 100; tries++) {
-		if (fmt(aside, len, ".%s.old.%ld.%lu", name, (long)getpid(),
-		    seq++) < 0) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		if (linkat(dfd, name, dfd, aside, 0) == 0)
-			return 0;
-		if (errno != EEXIST)
-			return -1;
+	if (fmt(aside, len, ".%s.old", name) < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
 	}
-	errno = EEXIST;
-	return -1;
+	return unique_name(aside, len, link_as, &e);
 }
 
 /*============================ Leftovers ============================*/
@@ -1012,23 +1053,15 @@ static int
 remove_dir(const char *data, int cfd, const char *name, const char *dir,
     struct wb_archive_item *it, char *failed, size_t len, int *err)
 {
-	static unsigned long seq;
+	struct entry e = { cfd, name };
 	char aside[64];
 	int rc;
 
 	fmt(failed, len, "%s", dir);
-	for (int tries = 0;; tries++) {
-		if (tries == 100) {
-			*err = EEXIST;
-			return -1;
-		}
-		fmt(aside, sizeof aside, ".%s.gone.%ld.%lu", name,
-		    (long)getpid(), seq++);
-		if (renameat2(cfd, name, cfd, aside, RENAME_NOREPLACE) == 0)
-			break;
+	fmt(aside, sizeof aside, ".%s.gone", name);
+	if (unique_name(aside, sizeof aside, rename_as, &e) < 0) {
 		*err = errno;
-		if (errno != EEXIST)
-			return -1;
+		return -1;
 	}
 	fmt(failed, len, "%s/current/%s", data, aside);
 	rc = empty_dir(it->dfd, err);

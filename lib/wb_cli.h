@@ -17,7 +17,7 @@ void wb_cli_help(const char *usage, const char *help) __attribute__((noreturn));
  * --version: handles those, exits 100 on any other option, and returns
  * the index of the first operand in argv.
  */
-int wb_cli_no_options(int argc, char **argv, const char *usage,
+int wb_cli_no_options_or_die(int argc, char **argv, const char *usage,
     const char *help);
 
 /*
@@ -25,8 +25,23 @@ int wb_cli_no_options(int argc, char **argv, const char *usage,
  * [min, max] (wb_scan_uint); exits 100 with a message naming the option
  * when it is not one.
  */
-unsigned long long wb_cli_uint(const char *name, const char *arg,
+unsigned long long wb_cli_uint_or_die(const char *name, const char *arg,
     unsigned long long min, unsigned long long max);
+
+/*
+ * The argument 'arg' of option 'name' as a number of seconds
+ * (wb_scan_seconds) of at most 'max' (0: no bound but wb_scan_seconds');
+ * exits 100 with a message naming the option when it is not one.
+ */
+double wb_cli_seconds_or_die(const char *name, const char *arg, double max);
+
+/*
+ * The last case of a tool's option switch, for what is none of its own
+ * options: -h/--help and --version (WB_CLI_LONGOPTS) print and exit 0,
+ * anything else is a usage error, exit 100.
+ */
+void wb_cli_option(int ch, const char *usage, const char *help)
+    __attribute__((noreturn));
 
 /* Print "<prog> (wb) <version>" on stdout; exit 0. */
 void wb_cli_version(void) __attribute__((noreturn));
@@ -38,6 +53,6 @@ void wb_cli_version(void) __attribute__((noreturn));
 void wb_cli_start(const char *prog);
 
 /* Close stdout at exit, checked: a write error exits 111. */
-int wb_cli_end(int status);
+int wb_cli_end_or_die(int status);
 
 #endif

@@ -16,7 +16,7 @@ env(const char *name, const char *dflt)
 }
 
 void
-wb_config_load(struct wb_config *cfg)
+wb_config_load_or_die(struct wb_config *cfg)
 {
 	static char sqlite[4096];
 	const char *delay, *max, *why;

@@ -26,6 +26,6 @@ struct wb_config {
  * from 1 to 1000000) is a permanent error: exits 100 with a
  * message naming the variable. The strings belong to the environment.
  */
-void wb_config_load(struct wb_config *cfg);
+void wb_config_load_or_die(struct wb_config *cfg);
 
 #endif

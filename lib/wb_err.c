@@ -35,46 +35,39 @@ emit(const char *level, int with_errno, const char *fmt, va_list ap)
 	fflush(stderr);
 }
 
+/* The body of each variadic function below: emit() its arguments. */
+#define EMIT(level, with_errno) do {				\
+	va_list ap;						\
+								\
+	va_start(ap, fmt);					\
+	emit(level, with_errno, fmt, ap);			\
+	va_end(ap);						\
+} while (0)
+
 void
 wb_die(int code, const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	emit("fatal", 0, fmt, ap);
-	va_end(ap);
+	EMIT("fatal", 0);
 	exit(code);
 }
 
 void
 wb_diesys(int code, const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	emit("fatal", 1, fmt, ap);
-	va_end(ap);
+	EMIT("fatal", 1);
 	exit(code);
 }
 
 void
 wb_warn(const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	emit("warning", 0, fmt, ap);
-	va_end(ap);
+	EMIT("warning", 0);
 }
 
 void
 wb_warnsys(const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	emit("warning", 1, fmt, ap);
-	va_end(ap);
+	EMIT("warning", 1);
 }
 
 /* A cause of wb_warn_limited(): its interval and what it held back. */
@@ -162,18 +155,13 @@ wb_warn_flush(void)
 void
 wb_info(const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	emit("info", 0, fmt, ap);
-	va_end(ap);
+	EMIT("info", 0);
 }
 
 void
 wb_debug(const char *fmt, ...)
 {
 	static int enabled = -1;
-	va_list ap;
 
 	if (enabled < 0) {
 		const char *d = getenv("WB_DEBUG");
@@ -181,9 +169,7 @@ wb_debug(const char *fmt, ...)
 	}
 	if (!enabled)
 		return;
-	va_start(ap, fmt);
-	emit("debug", 0, fmt, ap);
-	va_end(ap);
+	EMIT("debug", 0);
 }
 
 void

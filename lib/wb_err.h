@@ -1,8 +1,26 @@
-/* wb — stderr messages in one grammar, one line per event.
+/* wb — stderr messages in one grammar, one line per event; and how lib/
+ * reports errors.
  *
  * Every message starts with the program name and a level word:
  * "wb-fetch: fatal: unable to connect to 127.0.0.1:6379: Connection refused".
  * s6-log adds the timestamps; nothing here does.
+ *
+ * The error convention of lib/, for every function:
+ * - A function that can fail returns -1 (or NULL) and writes a one-line
+ *   reason, without the program name or a level word, into
+ *   'char *why, size_t whylen' given by its caller, which decides what to
+ *   say and whether to exit. An object that keeps its own error, as
+ *   hiredis' c->errstr (wb_http's response error), is the one other form.
+ * - A function that may exit the process says so in its name: it ends in
+ *   "_or_die" (wb_config_load_or_die), and so does any function that
+ *   calls one without handling it. Never call one from a loop that must
+ *   survive (the receiver's serving threads, a batch held back). The
+ *   functions that always exit are marked noreturn: wb_die, wb_diesys,
+ *   wb_dieusage, wb_pipe_die, wb_cli_help, wb_cli_option, wb_cli_version.
+ * - Running out of memory is the one exit any function may take without
+ *   saying so, as git's xmalloc: an allocation that fails (wb_grow,
+ *   hiredis unable to queue a command) exits 111.
+ * - No other conventions: no err/errlen, no const char **why, no macro.
  */
 #ifndef WB_ERR_H
 #define WB_ERR_H

@@ -5,14 +5,7 @@
 
 #include "wb_err.h"
 #include "wb_esbatch.h"
-
-static void *
-xrealloc(void *p, size_t n)
-{
-	if ((p = realloc(p, n)) == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
-	return p;
-}
+#include "wb_grow.h"
 
 int
 wb_esbatch_add(struct wb_esbatch *bt, struct wb_esissue *issues, size_t slot,
@@ -28,10 +21,12 @@ wb_esbatch_add(struct wb_esbatch *bt, struct wb_esissue *issues, size_t slot,
 		return -1;
 	}
 	if (bt->ndocs == bt->capdocs) {
-		bt->capdocs = bt->capdocs ? bt->capdocs * 2 : 1024;
-		bt->docs = xrealloc(bt->docs, bt->capdocs * sizeof *bt->docs);
-		bt->items = xrealloc(bt->items, bt->capdocs * sizeof *bt->items);
-		bt->idx = xrealloc(bt->idx, bt->capdocs * sizeof *bt->idx);
+		size_t cap = bt->capdocs, cap2 = cap;
+
+		bt->docs = wb_grow(bt->docs, bt->ndocs, &bt->capdocs,
+		    sizeof *bt->docs);
+		bt->items = wb_grow(bt->items, bt->ndocs, &cap, sizeof *bt->items);
+		bt->idx = wb_grow(bt->idx, bt->ndocs, &cap2, sizeof *bt->idx);
 	}
 	d = &bt->docs[bt->ndocs++];
 	d->off = off;
@@ -125,7 +120,7 @@ refuse_all(struct wb_esbatch *bt, struct wb_esissue *issues, const size_t *idx,
  * before the body is sent; if it still fails, it is an outage.
  */
 static void
-send_docs(struct wb_esconn *es, struct wb_esbatch *bt,
+send_docs_or_die(struct wb_esconn *es, struct wb_esbatch *bt,
     struct wb_esissue *issues, size_t *idx, size_t n)
 {
 	struct wb_http_response r;
@@ -139,7 +134,7 @@ send_docs(struct wb_esconn *es, struct wb_esbatch *bt,
 	while (n > 0) {
 		body = request_body(bt, idx, n, &len);
 		bt->requests++;
-		got = wb_esconn_post(es, es->bulk_url, WB_ESCONN_BULK,
+		got = wb_esconn_post_or_die(es, es->bulk_url, WB_ESCONN_BULK,
 		    "application/x-ndjson", body, len, expect ?
 		    WB_ESCONN_EXPECT : WB_ESCONN_TRANSPORT, &r);
 		if (got < 0 && n == 1) {
@@ -149,8 +144,9 @@ send_docs(struct wb_esconn *es, struct wb_esbatch *bt,
 		}
 		if (got < 0 || ((r.status == 413 || r.status == 400) && n > 1)) {
 			wb_http_response_free(&r);
-			send_docs(es, bt, issues, idx, n / 2);
-			send_docs(es, bt, issues, idx + n / 2, n - n / 2);
+			send_docs_or_die(es, bt, issues, idx, n / 2);
+			send_docs_or_die(es, bt, issues, idx + n / 2,
+			    n - n / 2);
 			return;
 		}
 		if (r.status != 200) {
@@ -165,7 +161,7 @@ send_docs(struct wb_esconn *es, struct wb_esbatch *bt,
 		if (wb_es_bulk_parse(r.body, r.len, items, n, why, sizeof why) < 0) {
 			wb_http_response_free(&r);
 			wb_esconn_outage(es, why);
-			wait = wb_esconn_backoff(wait);
+			wait = wb_esconn_backoff_or_die(wait);
 			continue;
 		}
 		wb_http_response_free(&r);
@@ -189,17 +185,17 @@ send_docs(struct wb_esconn *es, struct wb_esbatch *bt,
 		wb_es_items_clear(items, n);
 		n = again;
 		if (n > 0)
-			wait = wb_esconn_backoff(wait);
+			wait = wb_esconn_backoff_or_die(wait);
 	}
 }
 
 void
-wb_esbatch_send(struct wb_esconn *es, struct wb_esbatch *bt,
+wb_esbatch_send_or_die(struct wb_esconn *es, struct wb_esbatch *bt,
     struct wb_esissue *issues)
 {
 	for (size_t i = 0; i < bt->ndocs; i++)
 		bt->idx[i] = i;
-	send_docs(es, bt, issues, bt->idx, bt->ndocs);
+	send_docs_or_die(es, bt, issues, bt->idx, bt->ndocs);
 }
 
 void

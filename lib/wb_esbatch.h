@@ -61,8 +61,9 @@ int wb_esbatch_add(struct wb_esbatch *bt, struct wb_esissue *issues,
  * 'issues'); an outage is waited out. Counts what it does in bt->sent
  * and bt->requests. Touches only 'bt', the issues of its documents and 'es':
  * it may run in a thread of its own while the caller fills another batch.
+ * Exits as wb_esconn_post_or_die does.
  */
-void wb_esbatch_send(struct wb_esconn *es, struct wb_esbatch *bt,
+void wb_esbatch_send_or_die(struct wb_esconn *es, struct wb_esbatch *bt,
     struct wb_esissue *issues);
 
 /*

@@ -2,8 +2,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "wb_clock.h"
 #include "wb_err.h"
 #include "wb_esclean.h"
 
@@ -30,15 +30,6 @@ wb_esclean_free(struct wb_esclean *cl)
 	wb_es_buf_free(&cl->query);
 	free(cl->recent);
 	cl->recent = NULL;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 /*
@@ -105,7 +96,7 @@ unstuck(struct wb_esclean *cl)
  * long as it is unreachable or answers 429 or 5xx, as an outage).
  */
 static int
-refresh(struct wb_esclean *cl)
+refresh_or_die(struct wb_esclean *cl)
 {
 	struct wb_http_response r;
 	long wait = WB_ESCONN_BACKOFF_MIN_MS;
@@ -113,8 +104,8 @@ refresh(struct wb_esclean *cl)
 
 	for (int tries = 1;; tries++) {
 		cl->refreshes++;
-		wb_esconn_post(cl->es, cl->es->refresh_url, WB_ESCONN_REFRESH,
-		    "application/json", "", 0, 0, &r);
+		wb_esconn_post_or_die(cl->es, cl->es->refresh_url,
+		    WB_ESCONN_REFRESH, "application/json", "", 0, 0, &r);
 		if (r.status == 200) {
 			wb_http_response_free(&r);
 			wb_esconn_recovered(cl->es);
@@ -129,13 +120,13 @@ refresh(struct wb_esclean *cl)
 			return -1;
 		}
 		wb_debug("_refresh refused (HTTP %ld): %s", r.status, ex);
-		wait = wb_esconn_backoff(wait);
+		wait = wb_esconn_backoff_or_die(wait);
 	}
 }
 
 /* Send the delete-by-query in cl->query until it is done or tried enough. */
 static int
-delete_by_query(struct wb_esclean *cl)
+delete_by_query_or_die(struct wb_esclean *cl)
 {
 	struct wb_esconn *es = cl->es;
 	struct wb_http_response r;
@@ -145,8 +136,9 @@ delete_by_query(struct wb_esclean *cl)
 
 	for (int tries = 1;; tries++) {
 		cl->dbqs++;
-		wb_esconn_post(es, es->dbq_url, WB_ESCONN_DBQ, "application/json",
-		    cl->query.p, cl->query.len, WB_ESCONN_5XX, &r);
+		wb_esconn_post_or_die(es, es->dbq_url, WB_ESCONN_DBQ,
+		    "application/json", cl->query.p, cl->query.len,
+		    WB_ESCONN_5XX, &r);
 		got = wb_es_dbq_parse(r.body, r.len, &deleted, why, sizeof why);
 		wb_es_excerpt(r.body, r.len, ex, sizeof ex);
 		wb_http_response_free(&r);
@@ -175,13 +167,14 @@ delete_by_query(struct wb_esclean *cl)
 		} else
 			wb_debug("_delete_by_query failed (HTTP %ld): %s",
 			    r.status, why);
-		wait = wb_esconn_backoff(wait);
+		wait = wb_esconn_backoff_or_die(wait);
 	}
 }
 
 /* Remove what issues[0..n) no longer have: one delete-by-query. */
 static int
-delete_stale(struct wb_esclean *cl, const struct wb_es_keep *issues, size_t n)
+delete_stale_or_die(struct wb_esclean *cl, const struct wb_es_keep *issues,
+    size_t n)
 {
 	struct wb_es_keep *keep = malloc((n + 1) * sizeof *keep);
 	long *gone = malloc((n + 1) * sizeof *gone);
@@ -201,7 +194,7 @@ delete_stale(struct wb_esclean *cl, const struct wb_es_keep *issues, size_t n)
 		if (cl->es == NULL)
 			wb_debug("_delete_by_query %s", cl->query.p);
 		else
-			rc = delete_by_query(cl);
+			rc = delete_by_query_or_die(cl);
 	}
 	free(keep);
 	free(gone);
@@ -209,19 +202,19 @@ delete_stale(struct wb_esclean *cl, const struct wb_es_keep *issues, size_t n)
 }
 
 int
-wb_esclean_run(struct wb_esclean *cl, const struct wb_es_keep *issues,
+wb_esclean_run_or_die(struct wb_esclean *cl, const struct wb_es_keep *issues,
     size_t n)
 {
-	long long now = now_ms();
+	long long now = wb_clock_ms();
 	int rc, fresh = 0;
 
 	for (size_t i = 0; i < n && !fresh; i++)
 		recent_slot(cl, issues[i].number, now, &fresh);
-	if (fresh && cl->es != NULL && refresh(cl) < 0)
+	if (fresh && cl->es != NULL && refresh_or_die(cl) < 0)
 		rc = -1;
 	else
-		rc = delete_stale(cl, issues, n);
-	now = now_ms();
+		rc = delete_stale_or_die(cl, issues, n);
+	now = wb_clock_ms();
 	for (size_t i = 0; i < n; i++) {
 		struct wb_esclean_recent *r = recent_slot(cl, issues[i].number,
 		    now, &fresh);

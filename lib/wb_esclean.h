@@ -42,11 +42,11 @@ void wb_esclean_init(struct wb_esclean *cl, struct wb_esconn *es);
  * first if one of them was indexed lately, and remember them as indexed
  * now. Returns 0 when that is done (or nothing was sent, in a dry run);
  * -1 when the stale documents could not be removed (one warning, not
- * repeated until removing works again). An outage is waited out. Dies
- * 111 out of memory.
+ * repeated until removing works again). An outage is waited out. Exits as
+ * wb_esconn_post_or_die does.
  */
-int wb_esclean_run(struct wb_esclean *cl, const struct wb_es_keep *issues,
-    size_t n);
+int wb_esclean_run_or_die(struct wb_esclean *cl,
+    const struct wb_es_keep *issues, size_t n);
 
 /* Free what 'cl' holds (not its connection). */
 void wb_esclean_free(struct wb_esclean *cl);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wb_clock.h"
 #include "wb_err.h"
 #include "wb_esconn.h"
 #include "wb_pipe.h"
@@ -23,7 +24,7 @@ wb_esconn_url(const struct wb_esconn *c, const char *path)
 }
 
 void
-wb_esconn_open(struct wb_esconn *c, const char *es, const char *api_key)
+wb_esconn_open_or_die(struct wb_esconn *c, const char *es, const char *api_key)
 {
 	size_t wherelen = strlen(es) + 8;
 
@@ -82,16 +83,15 @@ wb_esconn_recovered(struct wb_esconn *c)
 }
 
 long
-wb_esconn_backoff(long ms)
+wb_esconn_backoff_or_die(long ms)
 {
 	if (wb_pipe_sleep(ms) < 0)
 		wb_pipe_die();
-	return ms * 2 > WB_ESCONN_BACKOFF_MAX_MS ? WB_ESCONN_BACKOFF_MAX_MS :
-	    ms * 2;
+	return (long)wb_clock_backoff(ms, WB_ESCONN_BACKOFF_MAX_MS);
 }
 
 int
-wb_esconn_post(struct wb_esconn *c, const char *url, const char *path,
+wb_esconn_post_or_die(struct wb_esconn *c, const char *url, const char *path,
     const char *type, const char *body, size_t len, int flags,
     struct wb_http_response *r)
 {
@@ -109,6 +109,8 @@ wb_esconn_post(struct wb_esconn *c, const char *url, const char *path,
 	for (;;) {
 		if (wb_http_request(c->http, "POST", url, headers, body, len,
 		    64UL << 20, r) < 0) {
+			if (r->reader_gone)
+				wb_pipe_die();
 			/* The error names the URL; the message has the server. */
 			const char *e = strncmp(r->error, shown, n) == 0 &&
 			    strncmp(r->error + n, ": ", 2) == 0 ?
@@ -135,6 +137,6 @@ wb_esconn_post(struct wb_esconn *c, const char *url, const char *path,
 		} else
 			return 0;
 		wb_http_response_free(r);
-		wait = wb_esconn_backoff(wait);
+		wait = wb_esconn_backoff_or_die(wait);
 	}
 }

@@ -41,7 +41,8 @@ struct wb_esconn {
  * is not base64's (it would break the header), 111 when the HTTP client
  * cannot start.
  */
-void wb_esconn_open(struct wb_esconn *c, const char *es, const char *api_key);
+void wb_esconn_open_or_die(struct wb_esconn *c, const char *es,
+    const char *api_key);
 
 /* Close the connection and free what 'c' holds. */
 void wb_esconn_close(struct wb_esconn *c);
@@ -49,7 +50,7 @@ void wb_esconn_close(struct wb_esconn *c);
 /* The URL of the API 'path' (may hold a query) on the server, a new string. */
 char *wb_esconn_url(const struct wb_esconn *c, const char *path);
 
-/* What wb_esconn_post hands back instead of retrying it. */
+/* What wb_esconn_post_or_die hands back instead of retrying it. */
 #define WB_ESCONN_TRANSPORT 1	/* a transport error: -1, no message */
 #define WB_ESCONN_5XX 2		/* an answer 429 or 5xx: returns 0 */
 #define WB_ESCONN_EXPECT 4	/* "Expect: 100-continue": the server may
@@ -65,10 +66,11 @@ char *wb_esconn_url(const struct wb_esconn *c, const char *path);
  * caller decides what it means); with WB_ESCONN_5XX, return 429 and 5xx
  * answers too; with WB_ESCONN_EXPECT, send the body only once the server
  * agreed.
- * 401 and 403 (credentials) and 404 (no API there) are fatal, 100.
+ * 401 and 403 (credentials) and 404 (no API there) exit 100; standard
+ * output's reader gone during a pause exits 111 (wb_esconn_backoff_or_die).
  */
-int wb_esconn_post(struct wb_esconn *c, const char *url, const char *path,
-    const char *type, const char *body, size_t len, int flags,
+int wb_esconn_post_or_die(struct wb_esconn *c, const char *url,
+    const char *path, const char *type, const char *body, size_t len, int flags,
     struct wb_http_response *r);
 
 /* A temporary trouble with the server, 'what': one warning per outage. */
@@ -81,6 +83,6 @@ void wb_esconn_recovered(struct wb_esconn *c);
  * Pause 'ms' milliseconds; returns the next pause (doubled, bounded).
  * Exits 111 as soon as standard output's reader is gone (wb_pipe_die).
  */
-long wb_esconn_backoff(long ms);
+long wb_esconn_backoff_or_die(long ms);
 
 #endif

@@ -1,7 +1,7 @@
 /* wb — two batches handed over between two threads.
  *
  * The caller fills one batch while a second thread sends the other to
- * Elasticsearch (wb_esbatch_send), so that reading the archive and
+ * Elasticsearch (wb_esbatch_send_or_die), so that reading the archive and
  * sending overlap. While a batch is in flight the caller touches neither
  * it, nor the connection, nor the order of the table of issues (it may
  * append issues and count their documents, which the sender does not
@@ -33,15 +33,14 @@ void wb_eshandover_init(struct wb_eshandover *h, struct wb_esconn *es,
 
 /*
  * With nothing in flight: send h->fill in a new thread, if it holds any
- * document, and fill the other batch meanwhile. Dies 111 when the thread
- * cannot start.
+ * document, and fill the other batch meanwhile. Exits 111 when the thread
+ * cannot start; the thread exits as wb_esbatch_send_or_die does.
  */
-void wb_eshandover_send(struct wb_eshandover *h);
+void wb_eshandover_send_or_die(struct wb_eshandover *h);
 
 /*
  * Wait until the batch in flight, if any, is sent, and mark its
- * documents done (wb_esbatch_done). Dies 111 when the thread cannot be
- * waited for.
+ * documents done (wb_esbatch_done).
  */
 void wb_eshandover_wait(struct wb_eshandover *h);
 

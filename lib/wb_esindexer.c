@@ -3,12 +3,13 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "wb_clock.h"
 #include "wb_err.h"
 #include "wb_esindexer.h"
 #include "wb_metrics.h"
 
 void
-wb_esindexer_open(struct wb_esindexer *ix, const char *data,
+wb_esindexer_open_or_die(struct wb_esindexer *ix, const char *data,
     struct wb_esconn *es, size_t max_bytes, size_t max_docs)
 {
 	struct stat st;
@@ -22,19 +23,19 @@ wb_esindexer_open(struct wb_esindexer *ix, const char *data,
 		wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
 	wb_eshandover_init(&ix->batches, es, ix->issues);
 	wb_esclean_init(&ix->clean, es);
-	clock_gettime(CLOCK_MONOTONIC, &ix->started);
+	ix->started_ms = wb_clock_ms();
 }
 
 /* Send the batch being filled: in flight while the next one fills. */
 static void
-take_off(struct wb_esindexer *ix)
+take_off_or_die(struct wb_esindexer *ix)
 {
 	struct wb_esbatch *bt = ix->batches.fill;
 
 	if (bt->ndocs == 0)
 		return;
 	if (ix->es != NULL) {
-		wb_eshandover_send(&ix->batches);
+		wb_eshandover_send_or_die(&ix->batches);
 		return;
 	}
 	if (fwrite(bt->body.p, 1, bt->body.len, stdout) != bt->body.len)
@@ -50,7 +51,7 @@ take_off(struct wb_esindexer *ix)
  * read) keep their order; the batch's documents follow them.
  */
 static void
-settle(struct wb_esindexer *ix)
+settle_or_die(struct wb_esindexer *ix)
 {
 	struct wb_es_keep *done = malloc((ix->nissues + 1) * sizeof *done);
 	size_t *moved = malloc((ix->nissues + 1) * sizeof *moved);
@@ -65,7 +66,8 @@ settle(struct wb_esindexer *ix)
 			done[ndone].number = ix->issues[i].rec.number;
 			done[ndone++].nevents = ix->issues[i].nevents;
 		}
-	cleaned = ndone == 0 || wb_esclean_run(&ix->clean, done, ndone) == 0;
+	cleaned = ndone == 0 ||
+	    wb_esclean_run_or_die(&ix->clean, done, ndone) == 0;
 	for (size_t i = 0; i < ix->nissues; i++) {
 		struct wb_esissue *is = &ix->issues[i];
 
@@ -97,50 +99,50 @@ settle(struct wb_esindexer *ix)
 
 /* The batch being filled is full: send it, once the one before is done. */
 static void
-rotate(struct wb_esindexer *ix)
+rotate_or_die(struct wb_esindexer *ix)
 {
 	wb_eshandover_wait(&ix->batches);
-	settle(ix);
-	take_off(ix);
-	clock_gettime(CLOCK_MONOTONIC, &ix->started);
+	settle_or_die(ix);
+	take_off_or_die(ix);
+	ix->started_ms = wb_clock_ms();
 }
 
 void
-wb_esindexer_flush(struct wb_esindexer *ix)
+wb_esindexer_flush_or_die(struct wb_esindexer *ix)
 {
 	wb_eshandover_wait(&ix->batches);
-	take_off(ix);
+	take_off_or_die(ix);
 	wb_eshandover_wait(&ix->batches);
-	settle(ix);
-	clock_gettime(CLOCK_MONOTONIC, &ix->started);
+	settle_or_die(ix);
+	ix->started_ms = wb_clock_ms();
 }
 
 void
-wb_esindexer_idle(void *arg)
+wb_esindexer_idle_or_die(void *arg)
 {
 	struct wb_esindexer *ix = arg;
 
 	if (ix->nissues > 0)
-		wb_esindexer_flush(ix);
+		wb_esindexer_flush_or_die(ix);
 }
 
 /* Add one document of the last issue, sending the batch first if full. */
 static void
-add_doc(struct wb_esindexer *ix, long pos, const char *text,
+add_doc_or_die(struct wb_esindexer *ix, long pos, const char *text,
     const struct wb_jscan_span *span)
 {
 	struct wb_esbatch *bt = ix->batches.fill;
 
 	if (bt->ndocs > 0 && (bt->ndocs >= ix->max_docs ||
 	    bt->body.len + span->len + 100 > ix->max_bytes))
-		rotate(ix);
+		rotate_or_die(ix);
 	wb_esbatch_add(ix->batches.fill, ix->issues, ix->nissues - 1, pos, text,
 	    span);
 }
 
 /* Take the record: read its issue and add its documents to the batch. */
 static void
-add(struct wb_esindexer *ix, struct wb_record *rec)
+add_or_die(struct wb_esindexer *ix, struct wb_record *rec)
 {
 	struct wb_esload *ld = &ix->load;
 	struct wb_esissue *is;
@@ -148,48 +150,47 @@ add(struct wb_esindexer *ix, struct wb_record *rec)
 
 	for (size_t i = 0; i < ix->nissues; i++)
 		if (ix->issues[i].rec.number == rec->number) {
-			wb_esindexer_flush(ix);	/* the same issue twice: in order */
+			/* The same issue twice: in order. */
+			wb_esindexer_flush_or_die(ix);
 			break;
 		}
-	if ((got = wb_esload_issue(ld, ix->data, rec->number)) < 0) {
+	if ((got = wb_esload_issue_or_die(ld, ix->data, rec->number)) < 0) {
 		ix->skipped++;
 		wb_record_free(rec);
 		return;
 	}
 	if (ix->nissues == 0)
-		clock_gettime(CLOCK_MONOTONIC, &ix->started);
+		ix->started_ms = wb_clock_ms();
 	is = &ix->issues[ix->nissues++];
 	is->rec = *rec;
 	is->nevents = got ? (long)ld->spans.n : -1;
 	is->complete = is->failed = 0;
 	is->unsent = 0;
 	if (got) {
-		add_doc(ix, -1, ld->itext.p, &ld->ispan);
+		add_doc_or_die(ix, -1, ld->itext.p, &ld->ispan);
 		for (size_t i = 0; i < ld->spans.n; i++)
-			add_doc(ix, (long)i, ld->ttext.p, &ld->spans.v[i]);
+			add_doc_or_die(ix, (long)i, ld->ttext.p,
+			    &ld->spans.v[i]);
 	}
 	ix->issues[ix->nissues - 1].complete = 1;
 }
 
 void
-wb_esindexer_add(struct wb_esindexer *ix, struct wb_record *rec, int idle_ms)
+wb_esindexer_add_or_die(struct wb_esindexer *ix, struct wb_record *rec,
+    int idle_ms)
 {
 	const struct wb_esbatch *fill;
-	struct timespec now;
 	long long waited;
 
-	add(ix, rec);
+	add_or_die(ix, rec);
 	fill = ix->batches.fill;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	waited = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000 -
-	    ((long long)ix->started.tv_sec * 1000 +
-	    ix->started.tv_nsec / 1000000);
+	waited = wb_clock_ms() - ix->started_ms;
 	if (ix->nissues >= WB_ESINDEXER_MAX_ISSUES)
-		wb_esindexer_flush(ix);
+		wb_esindexer_flush_or_die(ix);
 	else if (fill->ndocs >= ix->max_docs || fill->body.len >= ix->max_bytes)
-		rotate(ix);
+		rotate_or_die(ix);
 	else if (ix->nissues > 0 && waited >= idle_ms)
-		wb_esindexer_flush(ix);
+		wb_esindexer_flush_or_die(ix);
 }
 
 unsigned long long

@@ -32,7 +32,7 @@ struct wb_esindexer {
 	struct wb_esconn *es;		/* NULL: a dry run */
 	struct wb_esissue *issues;	/* of both batches, in input order */
 	size_t nissues;
-	struct timespec started;	/* when the first of them came */
+	long long started_ms;		/* when the first of them came */
 	struct wb_eshandover batches;
 	struct wb_esload load;
 	struct wb_esclean clean;
@@ -46,7 +46,7 @@ struct wb_esindexer {
  * stdout instead, and no record. Dies 100 when 'data' is not a
  * directory, 111 out of memory.
  */
-void wb_esindexer_open(struct wb_esindexer *ix, const char *data,
+void wb_esindexer_open_or_die(struct wb_esindexer *ix, const char *data,
     struct wb_esconn *es, size_t max_bytes, size_t max_docs);
 
 /*
@@ -56,16 +56,18 @@ void wb_esindexer_open(struct wb_esindexer *ix, const char *data,
  * Then send what is due: a full batch; everything when the batches hold
  * WB_ESINDEXER_MAX_ISSUES issues, or when the first of them has waited
  * 'idle_ms'. An issue already pending is sent first, so that an issue's
- * records keep their order.
+ * records keep their order. Exits as wb_esbatch_send_or_die does, and 111
+ * when standard output cannot be written (a dry run).
  */
-void wb_esindexer_add(struct wb_esindexer *ix, struct wb_record *rec,
+void wb_esindexer_add_or_die(struct wb_esindexer *ix, struct wb_record *rec,
     int idle_ms);
 
-/* Send everything and wait until it is done, records written out. */
-void wb_esindexer_flush(struct wb_esindexer *ix);
+/* Send everything and wait until it is done, records written out; exits
+ * as wb_esindexer_add_or_die does. */
+void wb_esindexer_flush_or_die(struct wb_esindexer *ix);
 
-/* wb_esindexer_flush when anything is pending; 'arg' is the indexer. */
-void wb_esindexer_idle(void *arg);
+/* wb_esindexer_flush_or_die when anything is pending; 'arg': the indexer. */
+void wb_esindexer_idle_or_die(void *arg);
 
 /*
  * After the last flush: say how many issues were not indexed (and, with

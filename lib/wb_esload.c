@@ -80,7 +80,7 @@ load(struct wb_es_buf *b, const char *data, long n, const char *file)
 }
 
 int
-wb_esload_read(struct wb_esload *ld, const char *data, long n)
+wb_esload_read_or_die(struct wb_esload *ld, const char *data, long n)
 {
 	char path[4096];
 	int got;
@@ -115,9 +115,9 @@ wb_esload_check(struct wb_esload *ld, const char *data, long n)
 }
 
 int
-wb_esload_issue(struct wb_esload *ld, const char *data, long n)
+wb_esload_issue_or_die(struct wb_esload *ld, const char *data, long n)
 {
-	int got = wb_esload_read(ld, data, n);
+	int got = wb_esload_read_or_die(ld, data, n);
 
 	return got < 1 ? got : wb_esload_check(ld, data, n);
 }

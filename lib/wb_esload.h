@@ -30,15 +30,15 @@ struct wb_esload {
  * a warning on stderr that names the issue number and the path. Dies 100
  * when 'data' is too long for a path.
  */
-int wb_esload_issue(struct wb_esload *ld, const char *data, long number);
+int wb_esload_issue_or_die(struct wb_esload *ld, const char *data, long number);
 
 /*
- * The two halves of wb_esload_issue: read both files without checking
+ * The two halves of wb_esload_issue_or_die: read both files without checking
  * them (same returns; the spans are not set), then check what was read
  * (1, or -1 after a warning, as above). wb-sqlite checks only the files
  * that differ from what it stored.
  */
-int wb_esload_read(struct wb_esload *ld, const char *data, long number);
+int wb_esload_read_or_die(struct wb_esload *ld, const char *data, long number);
 int wb_esload_check(struct wb_esload *ld, const char *data, long number);
 
 /* Free what 'ld' holds. */

@@ -9,10 +9,11 @@
 #include "wb_err.h"
 #include "wb_esload.h"
 #include "wb_estemplate.h"
+#include "wb_pipe.h"
 
 /* PUT the template text[0..len) as 'name'; dies if it is not installed. */
 static void
-put_template(struct wb_esconn *es, const char *name, const char *text,
+put_template_or_die(struct wb_esconn *es, const char *name, const char *text,
     size_t len)
 {
 	const char *headers[3] = { "Content-Type: application/json", es->auth,
@@ -23,9 +24,12 @@ put_template(struct wb_esconn *es, const char *name, const char *text,
 	snprintf(path, sizeof path, "/_index_template/%s", name);
 	u = wb_esconn_url(es, path);
 	if (wb_http_request(es->http, "PUT", u, headers, text, len, 1 << 20,
-	    &r) < 0)
+	    &r) < 0) {
+		if (r.reader_gone)
+			wb_pipe_die();
 		wb_die(WB_EXIT_TEMP, "unable to install template %s: %s", name,
 		    r.error);
+	}
 	free(u);
 	if (r.status != 200 || !wb_es_acknowledged(r.body, r.len)) {
 		if (r.status == 200)
@@ -40,7 +44,7 @@ put_template(struct wb_esconn *es, const char *name, const char *text,
 }
 
 int
-wb_estemplate_install(struct wb_esconn *es, const char *dir)
+wb_estemplate_install_or_die(struct wb_esconn *es, const char *dir)
 {
 	struct wb_es_buf text = { 0 };
 	struct dirent **names;
@@ -64,7 +68,7 @@ wb_estemplate_install(struct wb_esconn *es, const char *dir)
 		if (wb_es_template_check(name, text.p, text.len, why,
 		    sizeof why) < 0)
 			wb_die(WB_EXIT_USAGE, "%s: %s", path, why);
-		put_template(es, name, text.p, text.len);
+		put_template_or_die(es, name, text.p, text.len);
 		wb_info("installed index template %s", name);
 		count++;
 	}

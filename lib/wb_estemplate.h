@@ -12,6 +12,6 @@
  * that is unreadable or malformed, or that the server refuses (with its
  * reason); 111 when the server cannot be reached or answers 5xx.
  */
-int wb_estemplate_install(struct wb_esconn *es, const char *dir);
+int wb_estemplate_install_or_die(struct wb_esconn *es, const char *dir);
 
 #endif

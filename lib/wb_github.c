@@ -727,6 +727,8 @@ get(struct wb_github *gh, const char *url, const char *etag,
 		gh->requests++;
 		a.transport_error = wb_http_request(gh->http, "GET", url,
 		    headers, NULL, 0, WB_GITHUB_MAX_BODY, &resp) < 0;
+		if (resp.reader_gone)
+			wb_pipe_die();
 		a.too_big = resp.too_big;
 		a.conditional = conditional;
 		a.status = resp.status;

@@ -654,7 +654,7 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 void
-wb_hook_http_start(struct wb_hook_http *h,
+wb_hook_http_start_or_die(struct wb_hook_http *h,
     const struct wb_hook_http_config *cfg, int fd, struct wb_batcher *batcher)
 {
 	unsigned n = cfg->loops;

@@ -56,7 +56,7 @@ struct wb_hook_http {
  * 'batcher' (borrowed, kept; its items must be settled through
  * wb_hook_http_settled with 'h' as argument). Failure exits 111.
  */
-void wb_hook_http_start(struct wb_hook_http *h,
+void wb_hook_http_start_or_die(struct wb_hook_http *h,
     const struct wb_hook_http_config *cfg, int fd,
     struct wb_batcher *batcher);
 

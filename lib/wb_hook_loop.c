@@ -23,7 +23,7 @@ struct wb_hook_loop {
 };
 
 static void
-watch(int ep, int fd)
+watch_or_die(int ep, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
 
@@ -47,7 +47,7 @@ sleep_ms(const struct wb_hook_loop *l)
 
 /* The loop; returns once stopped and the requests in flight are done. */
 static void
-serve(struct wb_hook_loop *l)
+serve_or_die(struct wb_hook_loop *l)
 {
 	struct wb_hook_http *h = &l->http;
 	struct wb_batcher *b = &l->batcher;
@@ -55,8 +55,8 @@ serve(struct wb_hook_loop *l)
 	struct epoll_event ev[16];
 	int n;
 
-	watch(l->ep, wb_hook_http_fd(h));
-	watch(l->ep, stop_fd);
+	watch_or_die(l->ep, wb_hook_http_fd(h));
+	watch_or_die(l->ep, stop_fd);
 	for (;;) {
 		n = epoll_wait(l->ep, ev, 16, sleep_ms(l));
 		if (n < 0 && errno != EINTR)
@@ -101,7 +101,7 @@ serve(struct wb_hook_loop *l)
 
 /* A serving thread: its daemon, its batcher, its loop. */
 static void *
-loop_main(void *arg)
+loop_main_or_die(void *arg)
 {
 	struct wb_hook_loop *l = arg;
 
@@ -110,9 +110,10 @@ loop_main(void *arg)
 	wb_batcher_init(&l->batcher, l->all->redis_url, l->all->queue, l->ep,
 	    wb_hook_http_settled, &l->http);
 	l->batcher.delay_ms = l->all->delay_ms;
-	wb_hook_http_start(&l->http, &l->all->http, l->listen_fd, &l->batcher);
+	wb_hook_http_start_or_die(&l->http, &l->all->http, l->listen_fd,
+	    &l->batcher);
 	sem_post(&l->all->started);
-	serve(l);
+	serve_or_die(l);
 	wb_hook_http_stop(&l->http);
 	wb_batcher_close(&l->batcher);
 	close(l->ep);
@@ -120,8 +121,8 @@ loop_main(void *arg)
 }
 
 void
-wb_hook_loops_start(struct wb_hook_loops *l, struct sockaddr_storage *ss,
-    socklen_t len, const char *spec)
+wb_hook_loops_start_or_die(struct wb_hook_loops *l,
+    struct sockaddr_storage *ss, socklen_t len, const char *spec)
 {
 	l->http.loops = l->n;
 	if ((l->stop_fd = eventfd(0, EFD_CLOEXEC)) < 0 ||
@@ -132,9 +133,9 @@ wb_hook_loops_start(struct wb_hook_loops *l, struct sockaddr_storage *ss,
 	wb_debug("starting %u serving threads", l->n);
 	for (unsigned i = 0; i < l->n; i++) {
 		l->loop[i].all = l;
-		l->loop[i].listen_fd = wb_listen_socket(ss, len, spec);
-		if ((errno = pthread_create(&l->loop[i].tid, NULL, loop_main,
-		    &l->loop[i])) != 0)
+		l->loop[i].listen_fd = wb_listen_socket_or_die(ss, len, spec);
+		if ((errno = pthread_create(&l->loop[i].tid, NULL,
+		    loop_main_or_die, &l->loop[i])) != 0)
 			wb_diesys(WB_EXIT_TEMP, "unable to start a thread");
 	}
 	for (unsigned i = 0; i < l->n; i++)
@@ -143,7 +144,7 @@ wb_hook_loops_start(struct wb_hook_loops *l, struct sockaddr_storage *ss,
 }
 
 void
-wb_hook_loops_stop(struct wb_hook_loops *l)
+wb_hook_loops_stop_or_die(struct wb_hook_loops *l)
 {
 	if (eventfd_write(l->stop_fd, 1) < 0)
 		wb_diesys(WB_EXIT_TEMP, "unable to stop the event loops");

@@ -28,7 +28,7 @@ struct wb_hook_loops {
 	const char *queue;	/* where issue numbers go, borrowed */
 	long long delay_ms;	/* WB_DELAY, for the metrics' ready items */
 	unsigned n;		/* threads, 1..WB_HOOK_LOOPS_MAX */
-	/* The rest is wb_hook_loops_start()'s. */
+	/* The rest is wb_hook_loops_start_or_die()'s. */
 	int stop_fd;		/* eventfd: readable once stopping */
 	sem_t started;
 	struct wb_hook_loop *loop;
@@ -36,19 +36,19 @@ struct wb_hook_loops {
 
 /*
  * Start l->n serving threads, each on a new listening socket on 'ss'
- * (see wb_listen_socket(); a port 0 becomes the one chosen), and return
- * once every one serves. 'spec' (borrowed) names the address in
+ * (see wb_listen_socket_or_die(); a port 0 becomes the one chosen), and
+ * return once every one serves. 'spec' (borrowed) names the address in
  * messages. Signals meant for the caller must be blocked before: the
  * threads inherit the mask. Failure exits 111.
  */
-void wb_hook_loops_start(struct wb_hook_loops *l, struct sockaddr_storage *ss,
-    socklen_t len, const char *spec);
+void wb_hook_loops_start_or_die(struct wb_hook_loops *l,
+    struct sockaddr_storage *ss, socklen_t len, const char *spec);
 
 /*
  * Stop: every loop stops accepting, lets the requests in flight finish
  * for WB_HOOK_GRACE seconds, then answers 503 to those still waiting for
  * Redis and gives them one more second; returns once every thread ended.
  */
-void wb_hook_loops_stop(struct wb_hook_loops *l);
+void wb_hook_loops_stop_or_die(struct wb_hook_loops *l);
 
 #endif

@@ -16,6 +16,7 @@
 struct wb_http {
 	CURL *curl;
 	long long watched;	/* when stdout was last looked at */
+	int reader_gone;	/* it was found gone: the transfer is cut */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -75,8 +76,9 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 
 /*
  * libcurl calls this often during a transfer, and about once a second
- * while it waits: a stage waiting on a server exits as soon as its reader
- * is gone, not when the answer comes.
+ * while it waits: a stage waiting on a server learns that its reader is
+ * gone at once, not when the answer comes (a non-zero return cuts the
+ * transfer).
  */
 static int
 on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
@@ -89,9 +91,9 @@ on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 	if (now - h->watched >= WATCH_MS) {
 		h->watched = now;
 		if (wb_pipe_out_gone())
-			wb_pipe_die();
+			h->reader_gone = 1;
 	}
-	return 0;
+	return h->reader_gone;
 }
 
 static int curl_ready;
@@ -179,6 +181,7 @@ wb_http_request(struct wb_http *h, const char *method, const char *url,
 	curl_easy_setopt(h->curl, CURLOPT_EXPECT_100_TIMEOUT_MS,
 	    expect ? 30000L : 1000L);
 	h->errbuf[0] = '\0';
+	h->reader_gone = 0;
 	curl_easy_setopt(h->curl, CURLOPT_URL, url);
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, list);
 	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &b);
@@ -200,10 +203,12 @@ wb_http_request(struct wb_http *h, const char *method, const char *url,
 	resp->headers = hd.buf;
 	resp->headers_len = hd.len;
 	resp->too_big = b.too_big;
+	resp->reader_gone = h->reader_gone;
 	if (rc != CURLE_OK) {
 		wb_http_redact(url, where, sizeof where);
 		snprintf(resp->error, sizeof resp->error, "%s: %s", where,
 		    b.too_big ? "answer larger than the limit" :
+		    h->reader_gone ? "standard output's reader is gone" :
 		    h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
 		return -1;
 	}

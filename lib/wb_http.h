@@ -4,8 +4,9 @@
  * HTTP/2 where offered, compressed answers where offered). Redirects are
  * never followed: the caller decides. Decisions about statuses and bodies
  * are the callers'; this file only moves bytes, with limits and timeouts.
- * A request in progress when standard output's reader dies ends the
- * process (wb_pipe_die): the HTTP client serves pipeline stages.
+ * A request in progress when standard output's reader dies is cut short
+ * and says so (resp->reader_gone): the HTTP client serves pipeline
+ * stages, which then end (wb_pipe_die).
  */
 #ifndef WB_HTTP_H
 #define WB_HTTP_H
@@ -21,6 +22,7 @@ struct wb_http_response {
 	char *headers;		/* the final answer's header block, raw */
 	size_t headers_len;
 	int too_big;		/* the body exceeded the cap and was cut off */
+	int reader_gone;	/* cut short: standard output's reader gone */
 	char error[1024];	/* transport error, when the request failed */
 };
 
@@ -43,7 +45,9 @@ void wb_http_free(struct wb_http *h);
  * body is kept up to 'max_body' bytes; beyond, the transfer is aborted
  * and resp->too_big set. Returns 0 when an HTTP answer arrived (whatever
  * its status), -1 on a transport error (resp->error says which, with any
- * credentials of the URL left out). Free resp with wb_http_response_free.
+ * credentials of the URL left out), or when standard output's reader went
+ * away meanwhile (looked at about once a second; resp->reader_gone set).
+ * Free resp with wb_http_response_free.
  */
 int wb_http_request(struct wb_http *h, const char *method, const char *url,
     const char *const *headers, const char *body, size_t body_len,

@@ -9,7 +9,7 @@
 #include "wb_scan.h"
 
 socklen_t
-wb_listen_resolve(const char *var, const char *spec,
+wb_listen_resolve_or_die(const char *var, const char *spec,
     struct sockaddr_storage *ss)
 {
 	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
@@ -48,7 +48,8 @@ wb_listen_resolve(const char *var, const char *spec,
 }
 
 int
-wb_listen_socket(struct sockaddr_storage *ss, socklen_t len, const char *spec)
+wb_listen_socket_or_die(struct sockaddr_storage *ss, socklen_t len,
+    const char *spec)
 {
 	int fd, one = 1;
 

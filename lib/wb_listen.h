@@ -15,7 +15,7 @@
  * malformed or unknown address exits 100, a resolver failure that may
  * pass exits 111.
  */
-socklen_t wb_listen_resolve(const char *var, const char *spec,
+socklen_t wb_listen_resolve_or_die(const char *var, const char *spec,
     struct sockaddr_storage *ss);
 
 /*
@@ -25,7 +25,7 @@ socklen_t wb_listen_resolve(const char *var, const char *spec,
  * the one chosen, so that the next sockets join it. 'spec' (borrowed)
  * names the address in messages. Failure exits 111.
  */
-int wb_listen_socket(struct sockaddr_storage *ss, socklen_t len,
+int wb_listen_socket_or_die(struct sockaddr_storage *ss, socklen_t len,
     const char *spec);
 
 /*

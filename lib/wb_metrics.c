@@ -270,14 +270,14 @@ wb_metrics_notes_parse(const redisReply *r, struct wb_metrics_notes *n)
 }
 
 int
-wb_metrics_notes_read(redisContext *c, struct wb_metrics_notes *n, char *err,
-    size_t errlen)
+wb_metrics_notes_read(redisContext *c, struct wb_metrics_notes *n, char *why,
+    size_t whylen)
 {
 	redisReply *r = redisCommand(c, "HGETALL %s", WB_METRICS_KEY);
 
 	wb_metrics_notes_parse(NULL, n);
 	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-		snprintf(err, errlen, "unable to read %s: %s", WB_METRICS_KEY,
+		snprintf(why, whylen, "unable to read %s: %s", WB_METRICS_KEY,
 		    r == NULL ? c->errstr : r->str);
 		freeReplyObject(r);
 		return -1;
@@ -448,13 +448,13 @@ note_flush(int force)
 		return;
 	note.last_ms = now;
 	if (note.c == NULL) {
-		char err[512];
+		char why[512];
 		int permanent;
 
 		note.c = wb_redis_open_within(note.url, NOTE_TIMEOUT_MS,
-		    NOTE_TIMEOUT_MS, err, sizeof err, &permanent);
+		    NOTE_TIMEOUT_MS, why, sizeof why, &permanent);
 		if (note.c == NULL) {
-			note_fail("connect", err);
+			note_fail("connect", why);
 			return;
 		}
 	}

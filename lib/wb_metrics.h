@@ -107,10 +107,10 @@ void wb_metrics_notes_parse(const redisReply *r, struct wb_metrics_notes *n);
 
 /*
  * Read the notes with one HGETALL on 'c' (borrowed, blocking). Returns 0,
- * or -1 with a reason in 'err' (the context is then unusable if c->err).
+ * or -1 with a reason in 'why' (the context is then unusable if c->err).
  */
 int wb_metrics_notes_read(redisContext *c, struct wb_metrics_notes *n,
-    char *err, size_t errlen);
+    char *why, size_t whylen);
 
 /*
  * Render the shared families in 'm': wb_redis_up ('redis_up' 1 or 0);

@@ -26,6 +26,7 @@ wb_pipe_wait(int fd, short events, long long ms)
 	for (;;) {
 		n = poll(p, fd < 0 ? 1 : 2,
 		    left < 0 || left > 86400000 ? 86400000 : (int)left);
+		/* With these two descriptors, only ENOMEM: see wb_err.h. */
 		if (n < 0 && errno != EINTR)
 			wb_diesys(WB_EXIT_TEMP, "unable to poll");
 		if (n > 0 && (p[0].revents & (POLLERR | POLLHUP)))

@@ -15,6 +15,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "wb_clock.h"
 #include "wb_err.h"
 #include "wb_pipe.h"
 #include "wb_queue.h"
@@ -34,19 +35,32 @@
 	"end\n"
 
 /*
+ * When n was queued again during its claim (KEYS[3], again), put it back
+ * in pending (KEYS[1]) with that activity, unless it is there newer.
+ * Returns that activity, or nil.
+ */
+#define SCRIPT_AGAIN \
+	SCRIPT_BACK \
+	"local function again(n)\n" \
+	"  local act = redis.call('ZSCORE', KEYS[3], n)\n" \
+	"  if act then\n" \
+	"    redis.call('ZREM', KEYS[3], n)\n" \
+	"    back(KEYS[1], n, act)\n" \
+	"  end\n" \
+	"  return act\n" \
+	"end\n"
+
+/*
  * A claim of n lapsed (KEYS 1 to 4: pending leases again deliveries):
  * count the delivery if 'count', and make n ready again with activity
  * 'dflt', or the activity it was queued again with.
  */
 #define SCRIPT_LAPSE \
+	SCRIPT_AGAIN \
 	"local function lapse(n, dflt, count)\n" \
 	"  redis.call('ZREM', KEYS[2], n)\n" \
 	"  if count then redis.call('HINCRBY', KEYS[4], n, 1) end\n" \
-	"  local act = redis.call('ZSCORE', KEYS[3], n)\n" \
-	"  if act then\n" \
-	"    redis.call('ZREM', KEYS[3], n)\n" \
-	"  end\n" \
-	"  back(KEYS[1], n, act or dflt)\n" \
+	"  if not again(n) then back(KEYS[1], n, dflt) end\n" \
 	"end\n"
 
 /*
@@ -83,7 +97,7 @@
  * token; acknowledging a suspect clears it and wakes the dequeuers.
  */
 static const char claim_lua[] =
-	SCRIPT_NOW SCRIPT_BACK SCRIPT_LAPSE
+	SCRIPT_NOW SCRIPT_LAPSE
 	"if redis.call('HGET', KEYS[7], 'client') ~= ARGV[5] then\n"
 	"  return {'lost'}\n"
 	"end\n"
@@ -175,18 +189,13 @@ static const char claim_lua[] =
  * waits for that to hand out more.
  */
 static const char ack_lua[] =
-	SCRIPT_BACK
+	SCRIPT_AGAIN
 	"local stale, done, moved = {}, {}, false\n"
 	"for i = 1, #ARGV, 2 do\n"
 	"  local n = ARGV[i]\n"
 	"  if redis.call('ZSCORE', KEYS[2], n) == ARGV[i + 1] then\n"
 	"    done[#done + 1] = n\n"
-	"    local again = redis.call('ZSCORE', KEYS[3], n)\n"
-	"    if again then\n"
-	"      redis.call('ZREM', KEYS[3], n)\n"
-	"      back(KEYS[1], n, again)\n"
-	"      moved = true\n"
-	"    end\n"
+	"    if again(n) then moved = true end\n"
 	"  else\n"
 	"    stale[#stale + 1] = n\n"
 	"  end\n"
@@ -266,7 +275,7 @@ static const char beat_lua[] =
  * delivery counted. Lease expiries are counted as always.
  */
 static const char release_lua[] =
-	SCRIPT_NOW SCRIPT_BACK SCRIPT_LAPSE
+	SCRIPT_NOW SCRIPT_LAPSE
 	"if redis.call('HGET', KEYS[6], 'client') ~= ARGV[1] then\n"
 	"  return {-1, 0}\n"
 	"end\n"
@@ -350,6 +359,14 @@ make_keys(struct keys *k, const char *queue, const char *consumer)
 		    key_suffix[i], i >= HELD && consumer != NULL ? consumer : "");
 }
 
+/* The server's time in ms, from a reply to TIME of two elements. */
+static long long
+time_ms(const redisReply *r)
+{
+	return strtoll(r->element[0]->str, NULL, 10) * 1000 +
+	    strtoll(r->element[1]->str, NULL, 10) / 1000;
+}
+
 void
 wb_queue_append_init(struct wb_queue *q, redisContext *c)
 {
@@ -365,27 +382,26 @@ wb_queue_append_init(struct wb_queue *q, redisContext *c)
 
 int
 wb_queue_init_reply(struct wb_queue *q, int i, const redisReply *r,
-    char *err, size_t errlen)
+    char *why, size_t whylen)
 {
 	char *const sha[] = { q->claim_sha, q->ack_sha, q->push_sha };
-	const char *why = r == NULL ? q->c->errstr :
+	const char *said = r == NULL ? q->c->errstr :
 	    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply";
 
 	if (i == 0) {
 		if (r == NULL || r->type != REDIS_REPLY_ARRAY ||
 		    r->elements != 2) {
-			snprintf(err, errlen, "unable to read the Redis time: %s",
-			    why);
+			snprintf(why, whylen, "unable to read the Redis time: %s",
+			    said);
 			return -1;
 		}
-		q->time0_ms = strtoll(r->element[0]->str, NULL, 10) * 1000 +
-		    strtoll(r->element[1]->str, NULL, 10) / 1000;
-		clock_gettime(CLOCK_MONOTONIC, &q->mono0);
+		q->time0_ms = time_ms(r);
+		q->mono0_ms = wb_clock_ms();
 		return 0;
 	}
 	if (r == NULL || r->type != REDIS_REPLY_STRING || r->len != 40) {
-		snprintf(err, errlen, "unable to load the queue scripts into "
-		    "Redis: %s", why);
+		snprintf(why, whylen, "unable to load the queue scripts into "
+		    "Redis: %s", said);
 		return -1;
 	}
 	memcpy(sha[i - 1], r->str, 41);
@@ -393,7 +409,7 @@ wb_queue_init_reply(struct wb_queue *q, int i, const redisReply *r,
 }
 
 int
-wb_queue_init(struct wb_queue *q, redisContext *c, char *err, size_t errlen)
+wb_queue_init(struct wb_queue *q, redisContext *c, char *why, size_t whylen)
 {
 	wb_queue_append_init(q, c);
 	for (int i = 0; i < WB_QUEUE_INIT_REPLIES; i++) {
@@ -402,7 +418,7 @@ wb_queue_init(struct wb_queue *q, redisContext *c, char *err, size_t errlen)
 
 		if (redisGetReply(c, &r) != REDIS_OK)
 			r = NULL;
-		rc = wb_queue_init_reply(q, i, r, err, errlen);
+		rc = wb_queue_init_reply(q, i, r, why, whylen);
 		if (r != NULL)
 			freeReplyObject(r);
 		if (rc < 0)
@@ -412,12 +428,12 @@ wb_queue_init(struct wb_queue *q, redisContext *c, char *err, size_t errlen)
 }
 
 void
-wb_queue_connect(struct wb_queue *q, const char *url)
+wb_queue_connect_or_die(struct wb_queue *q, const char *url)
 {
-	char err[512];
+	char why[512];
 
-	if (wb_queue_init(q, wb_redis_connect(url), err, sizeof err) < 0)
-		wb_die(WB_EXIT_TEMP, "%s", err);
+	if (wb_queue_init(q, wb_redis_connect_or_die(url), why, sizeof why) < 0)
+		wb_die(WB_EXIT_TEMP, "%s", why);
 }
 
 void
@@ -460,11 +476,7 @@ append_script(struct wb_queue *q, const char *cmd, const char *body,
 static long long
 now_ms(const struct wb_queue *q)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return q->time0_ms + (long long)(t.tv_sec - q->mono0.tv_sec) * 1000 +
-	    (t.tv_nsec - q->mono0.tv_nsec) / 1000000;
+	return q->time0_ms + wb_clock_ms() - q->mono0_ms;
 }
 
 void
@@ -487,21 +499,21 @@ wb_queue_append_push(struct wb_queue *q, const char *queue,
 	redisAppendCommand(q->c, "SADD wb:queues %s", queue);
 }
 
-/* Read one reply; returns it, or NULL with 'err' set (the reply freed). */
+/* Read one reply; returns it, or NULL with 'why' set (the reply freed). */
 static redisReply *
-next_reply(struct wb_queue *q, int type, char *err, size_t errlen)
+next_reply(struct wb_queue *q, int type, char *why, size_t whylen)
 {
 	void *v = NULL;
 	redisReply *r;
 
 	if (redisGetReply(q->c, &v) != REDIS_OK || v == NULL) {
-		snprintf(err, errlen, "Redis connection lost: %s",
+		snprintf(why, whylen, "Redis connection lost: %s",
 		    q->c->errstr[0] ? q->c->errstr : "no reply");
 		return NULL;
 	}
 	r = v;
 	if (r->type != type) {
-		snprintf(err, errlen, "Redis answered %s",
+		snprintf(why, whylen, "Redis answered %s",
 		    r->type == REDIS_REPLY_ERROR ? r->str : "an unexpected reply");
 		freeReplyObject(r);
 		return NULL;
@@ -510,15 +522,15 @@ next_reply(struct wb_queue *q, int type, char *err, size_t errlen)
 }
 
 int
-wb_queue_push_reply(struct wb_queue *q, char *err, size_t errlen)
+wb_queue_push_reply(struct wb_queue *q, char *why, size_t whylen)
 {
 	static const int types[] = { REDIS_REPLY_INTEGER, REDIS_REPLY_INTEGER };
 	int failed = 0;
 
 	/* Read both replies even after a failure, to stay in step. */
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
-		redisReply *r = next_reply(q, types[i], failed ? NULL : err,
-		    failed ? 0 : errlen);
+		redisReply *r = next_reply(q, types[i], failed ? NULL : why,
+		    failed ? 0 : whylen);
 
 		if (r == NULL) {
 			failed = 1;
@@ -550,9 +562,9 @@ wb_queue_append_ack(struct wb_queue *q, const char *queue,
 }
 
 long
-wb_queue_ack_reply(struct wb_queue *q, long *stale, char *err, size_t errlen)
+wb_queue_ack_reply(struct wb_queue *q, long *stale, char *why, size_t whylen)
 {
-	redisReply *r = next_reply(q, REDIS_REPLY_ARRAY, err, errlen);
+	redisReply *r = next_reply(q, REDIS_REPLY_ARRAY, why, whylen);
 	long n = 0;
 
 	if (r == NULL)
@@ -574,19 +586,19 @@ wb_queue_consumer_ok(const char *name)
 	    "_.:@-") == n;
 }
 
-/* Run one script (EVAL) synchronously; the reply, or NULL and 'err'. */
+/* Run one script (EVAL) synchronously; the reply, or NULL and 'why'. */
 static redisReply *
 eval(struct wb_queue *q, const char *body, const struct keys *k,
     const int *which, int nkeys, const char *const *args, size_t nargs,
-    int type, char *err, size_t errlen)
+    int type, char *why, size_t whylen)
 {
 	append_script(q, "EVAL", body, k, which, nkeys, args, nargs);
-	return next_reply(q, type, err, errlen);
+	return next_reply(q, type, why, whylen);
 }
 
-/* Run one command synchronously; the reply, or NULL and 'err'. */
+/* Run one command synchronously; the reply, or NULL and 'why'. */
 static redisReply *
-command(struct wb_queue *q, int type, char *err, size_t errlen,
+command(struct wb_queue *q, int type, char *why, size_t whylen,
     const char *fmt, ...)
 {
 	va_list ap;
@@ -598,31 +610,31 @@ command(struct wb_queue *q, int type, char *err, size_t errlen,
 	if (rc != REDIS_OK)
 		wb_die(WB_EXIT_TEMP, "unable to queue a Redis command: out of "
 		    "memory");
-	return next_reply(q, type, err, errlen);
+	return next_reply(q, type, why, whylen);
 }
 
 /* Name our connection uniquely: the name is what proves it is alive. */
 static int
-name_client(struct wb_queue *q, const char *queue, char *err, size_t errlen)
+name_client(struct wb_queue *q, const char *queue, char *why, size_t whylen)
 {
 	unsigned char rnd[8];
 	char hex[17];
 	redisReply *r;
 
 	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
-		snprintf(err, errlen, "unable to read random bytes: %s",
+		snprintf(why, whylen, "unable to read random bytes: %s",
 		    strerror(errno));
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof rnd; i++)
 		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
 	snprintf(q->client, sizeof q->client, "wb-dequeue:%s:%s", queue, hex);
-	r = command(q, REDIS_REPLY_STATUS, err, errlen, "CLIENT SETNAME %s",
+	r = command(q, REDIS_REPLY_STATUS, why, whylen, "CLIENT SETNAME %s",
 	    q->client);
 	if (r == NULL)
 		return -1;
 	freeReplyObject(r);
-	r = command(q, REDIS_REPLY_INTEGER, err, errlen, "CLIENT ID");
+	r = command(q, REDIS_REPLY_INTEGER, why, whylen, "CLIENT ID");
 	if (r == NULL)
 		return -1;
 	q->id = r->integer;
@@ -632,18 +644,18 @@ name_client(struct wb_queue *q, const char *queue, char *err, size_t errlen)
 
 /*
  * Is the connection 'id' named 'client' still open? 1 yes, 0 no, -1 with
- * 'err'. CLIENT cannot run in a script, hence this separate round trip;
+ * 'why'. CLIENT cannot run in a script, hence this separate round trip;
  * the registration is then changed only if it is still the one seen.
  */
 static int
 client_alive(struct wb_queue *q, const char *id, const char *client,
-    char *err, size_t errlen)
+    char *why, size_t whylen)
 {
 	char want[300];
 	redisReply *r;
 	int alive;
 
-	r = command(q, REDIS_REPLY_STRING, err, errlen, "CLIENT LIST ID %s", id);
+	r = command(q, REDIS_REPLY_STRING, why, whylen, "CLIENT LIST ID %s", id);
 	if (r == NULL)
 		return -1;
 	snprintf(want, sizeof want, " name=%s ", client);
@@ -654,8 +666,8 @@ client_alive(struct wb_queue *q, const char *id, const char *client,
 
 int
 wb_queue_join(struct wb_queue *q, const char *queue, const char *name,
-    long long delay_ms, long long *holder, long long *taken, char *err,
-    size_t errlen)
+    long long delay_ms, long long *holder, long long *taken, char *why,
+    size_t whylen)
 {
 	static const int reg[] = { CONSUMER };
 	static const int rel[] = { PENDING, LEASES, AGAIN, DELIVERIES, HELD,
@@ -667,7 +679,7 @@ wb_queue_join(struct wb_queue *q, const char *queue, const char *name,
 	long long tokens;
 	int registered = 0;
 
-	if (q->client[0] == '\0' && name_client(q, queue, err, errlen) < 0)
+	if (q->client[0] == '\0' && name_client(q, queue, why, whylen) < 0)
 		return -1;
 	snprintf(q->consumer, sizeof q->consumer, "%s", name);
 	make_keys(&k, queue, name);
@@ -676,7 +688,7 @@ wb_queue_join(struct wb_queue *q, const char *queue, const char *name,
 	while (!registered) {
 		char seen[sizeof q->client] = "";
 
-		r = command(q, REDIS_REPLY_ARRAY, err, errlen,
+		r = command(q, REDIS_REPLY_ARRAY, why, whylen,
 		    "HMGET %s id client", k.name[CONSUMER]);
 		if (r == NULL)
 			return -1;
@@ -684,7 +696,7 @@ wb_queue_join(struct wb_queue *q, const char *queue, const char *name,
 		    r->element[0]->type == REDIS_REPLY_STRING &&
 		    r->element[1]->type == REDIS_REPLY_STRING) {
 			int alive = client_alive(q, r->element[0]->str,
-			    r->element[1]->str, err, errlen);
+			    r->element[1]->str, why, whylen);
 
 			if (alive != 0) {
 				*holder = strtoll(r->element[0]->str, NULL, 10);
@@ -696,7 +708,7 @@ wb_queue_join(struct wb_queue *q, const char *queue, const char *name,
 		freeReplyObject(r);
 		args[0] = seen, args[1] = id, args[2] = q->client, args[3] = ttl;
 		r = eval(q, register_lua, &k, reg, 1, args, 4,
-		    REDIS_REPLY_INTEGER, err, errlen);
+		    REDIS_REPLY_INTEGER, why, whylen);
 		if (r == NULL)
 			return -1;
 		registered = r->integer == 1;
@@ -709,7 +721,7 @@ wb_queue_join(struct wb_queue *q, const char *queue, const char *name,
 	*taken = 0;
 	do {
 		r = eval(q, release_lua, &k, rel, 8, args, 2,
-		    REDIS_REPLY_ARRAY, err, errlen);
+		    REDIS_REPLY_ARRAY, why, whylen);
 		if (r == NULL)
 			return -1;
 		tokens = r->elements == 2 &&
@@ -720,7 +732,7 @@ wb_queue_join(struct wb_queue *q, const char *queue, const char *name,
 			*taken += r->element[1]->integer;
 		freeReplyObject(r);
 		if (tokens < 0) {
-			snprintf(err, errlen, "consumer %s of %s was taken over "
+			snprintf(why, whylen, "consumer %s of %s was taken over "
 			    "by another dequeuer", name, queue);
 			return -1;
 		}
@@ -729,7 +741,7 @@ wb_queue_join(struct wb_queue *q, const char *queue, const char *name,
 }
 
 int
-wb_queue_beat(struct wb_queue *q, const char *queue, char *err, size_t errlen)
+wb_queue_beat(struct wb_queue *q, const char *queue, char *why, size_t whylen)
 {
 	static const int which[] = { CONSUMER };
 	char ttl[24];
@@ -740,24 +752,24 @@ wb_queue_beat(struct wb_queue *q, const char *queue, char *err, size_t errlen)
 
 	make_keys(&k, queue, q->consumer);
 	snprintf(ttl, sizeof ttl, "%d", WB_QUEUE_TTL_MS);
-	r = eval(q, beat_lua, &k, which, 1, args, 2, REDIS_REPLY_INTEGER, err,
-	    errlen);
+	r = eval(q, beat_lua, &k, which, 1, args, 2, REDIS_REPLY_INTEGER, why,
+	    whylen);
 	if (r == NULL)
 		return -1;
 	ok = r->integer;
 	freeReplyObject(r);
 	if (ok != 1) {
-		snprintf(err, errlen, "consumer %s of %s was taken over by "
+		snprintf(why, whylen, "consumer %s of %s was taken over by "
 		    "another dequeuer", q->consumer, queue);
 		return -1;
 	}
 	return 0;
 }
 
-/* Fill 'out' from the claim script's reply 'r'; 0, or -1 with 'err'. */
+/* Fill 'out' from the claim script's reply 'r'; 0, or -1 with 'why'. */
 static int
 claim_reply(const struct wb_queue *q, const char *queue, redisReply *r,
-    size_t limit, struct wb_claim *out, char *err, size_t errlen)
+    size_t limit, struct wb_claim *out, char *why, size_t whylen)
 {
 	redisReply *items, *parked;
 
@@ -766,14 +778,14 @@ claim_reply(const struct wb_queue *q, const char *queue, redisReply *r,
 	out->wait_ms = -1;
 	if (r->elements >= 1 && r->element[0]->type == REDIS_REPLY_STRING &&
 	    strcmp(r->element[0]->str, "lost") == 0) {
-		snprintf(err, errlen, "consumer %s of %s was taken over by "
+		snprintf(why, whylen, "consumer %s of %s was taken over by "
 		    "another dequeuer", q->consumer, queue);
 		return -1;
 	}
 	if (r->elements != 4 || r->element[0]->type != REDIS_REPLY_STRING ||
 	    r->element[2]->type != REDIS_REPLY_ARRAY ||
 	    r->element[3]->type != REDIS_REPLY_ARRAY) {
-		snprintf(err, errlen, "Redis answered an unexpected claim reply");
+		snprintf(why, whylen, "Redis answered an unexpected claim reply");
 		return -1;
 	}
 	items = r->element[2];
@@ -804,7 +816,7 @@ claim_reply(const struct wb_queue *q, const char *queue, redisReply *r,
 int
 wb_queue_claim(struct wb_queue *q, const char *queue, long long delay_ms,
     long long lease_ms, long long max_deliveries, size_t limit,
-    struct wb_claim *out, char *err, size_t errlen)
+    struct wb_claim *out, char *why, size_t whylen)
 {
 	static const int which[] = { PENDING, LEASES, AGAIN, DELIVERIES, DEAD,
 	    HELD, CONSUMER, TOKEN, SUSPECT, PROBE };
@@ -823,17 +835,17 @@ wb_queue_claim(struct wb_queue *q, const char *queue, long long delay_ms,
 	snprintf(a[4], sizeof a[4], "%d", WB_QUEUE_TTL_MS);
 	make_keys(&k, queue, q->consumer);
 	append_script(q, "EVALSHA", q->claim_sha, &k, which, 10, args, 6);
-	r = next_reply(q, REDIS_REPLY_ARRAY, err, errlen);
+	r = next_reply(q, REDIS_REPLY_ARRAY, why, whylen);
 	if (r == NULL)
 		return -1;
-	rc = claim_reply(q, queue, r, limit, out, err, errlen);
+	rc = claim_reply(q, queue, r, limit, out, why, whylen);
 	freeReplyObject(r);
 	return rc;
 }
 
 int
 wb_queue_wait(struct wb_queue *q, const char *queue, long long wait_ms,
-    char *err, size_t errlen)
+    char *why, size_t whylen)
 {
 	struct keys k;
 	redisReply *r;
@@ -852,7 +864,7 @@ wb_queue_wait(struct wb_queue *q, const char *queue, long long wait_ms,
 	redisAppendCommand(q->c, "BLPOP %s %s", k.name[WAKE], secs);
 	while (!done)
 		if (redisBufferWrite(q->c, &done) != REDIS_OK) {
-			snprintf(err, errlen, "unable to wait on Redis: %s",
+			snprintf(why, whylen, "unable to wait on Redis: %s",
 			    q->c->errstr);
 			return -1;
 		}
@@ -862,17 +874,17 @@ wb_queue_wait(struct wb_queue *q, const char *queue, long long wait_ms,
 	if (rc < 0)
 		return 1;
 	if (rc == 0) {
-		snprintf(err, errlen, "unable to wait on Redis: no answer");
+		snprintf(why, whylen, "unable to wait on Redis: no answer");
 		return -1;
 	}
 	if (redisGetReply(q->c, &v) != REDIS_OK || v == NULL) {
-		snprintf(err, errlen, "unable to wait on Redis: %s",
+		snprintf(why, whylen, "unable to wait on Redis: %s",
 		    q->c->errstr[0] ? q->c->errstr : "no reply");
 		return -1;
 	}
 	r = v;
 	if (r->type == REDIS_REPLY_ERROR) {
-		snprintf(err, errlen, "unable to wait on Redis: %s", r->str);
+		snprintf(why, whylen, "unable to wait on Redis: %s", r->str);
 		freeReplyObject(r);
 		return -1;
 	}
@@ -890,15 +902,14 @@ integer(redisReply *r)
 }
 
 static long long
-server_ms(struct wb_queue *q)
+server_ms_or_die(struct wb_queue *q)
 {
-	redisReply *r = wb_redis_check(q->c, redisCommand(q->c, "TIME"),
+	redisReply *r = wb_redis_check_or_die(q->c, redisCommand(q->c, "TIME"),
 	    "read the Redis time");
 	long long ms = 0;
 
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2)
-		ms = strtoll(r->element[0]->str, NULL, 10) * 1000 +
-		    strtoll(r->element[1]->str, NULL, 10) / 1000;
+		ms = time_ms(r);
 	freeReplyObject(r);
 	return ms;
 }
@@ -926,7 +937,7 @@ wb_queue_append_stats(struct wb_queue *q, const char *queue,
 
 int
 wb_queue_stats_reply(struct wb_queue *q, struct wb_queue_stats *st,
-    char *err, size_t errlen)
+    char *why, size_t whylen)
 {
 	long long v[WB_QUEUE_STATS_REPLIES - 1];
 	redisReply *r[WB_QUEUE_STATS_REPLIES];
@@ -942,11 +953,11 @@ wb_queue_stats_reply(struct wb_queue *q, struct wb_queue_stats *st,
 		if (!failed && (r[i] == NULL ||
 		    r[i]->type == REDIS_REPLY_ERROR)) {
 			if (r[i] == NULL)
-				snprintf(err, errlen, "Redis connection lost: "
+				snprintf(why, whylen, "Redis connection lost: "
 				    "%s", q->c->errstr[0] ? q->c->errstr :
 				    "no reply");
 			else
-				snprintf(err, errlen, "Redis answered: %s",
+				snprintf(why, whylen, "Redis answered: %s",
 				    r[i]->str);
 			failed = 1;
 		}
@@ -978,47 +989,47 @@ wb_queue_stats_reply(struct wb_queue *q, struct wb_queue_stats *st,
 }
 
 void
-wb_queue_stats(struct wb_queue *q, const char *queue, long long delay_ms,
+wb_queue_stats_or_die(struct wb_queue *q, const char *queue, long long delay_ms,
     struct wb_queue_stats *st)
 {
-	char err[512];
+	char why[512];
 
-	wb_queue_append_stats(q, queue, delay_ms, server_ms(q), st);
-	if (wb_queue_stats_reply(q, st, err, sizeof err) < 0)
-		wb_die(WB_EXIT_TEMP, "unable to read queue statistics: %s", err);
+	wb_queue_append_stats(q, queue, delay_ms, server_ms_or_die(q), st);
+	if (wb_queue_stats_reply(q, st, why, sizeof why) < 0)
+		wb_die(WB_EXIT_TEMP, "unable to read queue statistics: %s", why);
 }
 
 long long
-wb_queue_purge(struct wb_queue *q, const char *queue)
+wb_queue_purge_or_die(struct wb_queue *q, const char *queue)
 {
 	static const int which[] = { PENDING, LEASES, AGAIN, WAKE, DELIVERIES,
 	    DEAD, SUSPECT };
 	const char *what = "purge the queue";
 	struct keys k;
 	redisReply *r;
-	char err[512];
+	char why[512];
 	long long n;
 
 	make_keys(&k, queue, NULL);
-	r = eval(q, purge_lua, &k, which, 7, NULL, 0, REDIS_REPLY_INTEGER, err,
-	    sizeof err);
+	r = eval(q, purge_lua, &k, which, 7, NULL, 0, REDIS_REPLY_INTEGER, why,
+	    sizeof why);
 	if (r == NULL)
-		wb_die(WB_EXIT_TEMP, "unable to %s: %s", what, err);
+		wb_die(WB_EXIT_TEMP, "unable to %s: %s", what, why);
 	n = integer(r);
-	freeReplyObject(wb_redis_check(q->c, redisCommand(q->c,
+	freeReplyObject(wb_redis_check_or_die(q->c, redisCommand(q->c,
 	    "SREM wb:queues %s", queue), what));
 	return n;
 }
 
 static void
-list_set(struct wb_queue *q, const char *key, long long edge,
+list_set_or_die(struct wb_queue *q, const char *key, long long edge,
     const char *before, const char *after,
     void (*fn)(long, const char *, long long, void *), void *arg)
 {
 	const long long chunk = 10000;
 
 	for (long long start = 0;; start += chunk) {
-		redisReply *r = wb_redis_check(q->c, redisCommand(q->c,
+		redisReply *r = wb_redis_check_or_die(q->c, redisCommand(q->c,
 		    "ZRANGE %s %lld %lld WITHSCORES", key, start,
 		    start + chunk - 1), "list the queue");
 
@@ -1037,22 +1048,22 @@ list_set(struct wb_queue *q, const char *key, long long edge,
 }
 
 void
-wb_queue_list(struct wb_queue *q, const char *queue, long long delay_ms,
+wb_queue_list_or_die(struct wb_queue *q, const char *queue, long long delay_ms,
     void (*fn)(long number, const char *state, long long time_ms, void *arg),
     void *arg)
 {
 	struct keys k;
-	long long now = server_ms(q);
+	long long now = server_ms_or_die(q);
 
 	make_keys(&k, queue, NULL);
-	list_set(q, k.name[PENDING], now - delay_ms, "ready", "waiting", fn,
-	    arg);
-	list_set(q, k.name[LEASES], 0, "claimed", "claimed", fn, arg);
-	list_set(q, k.name[DEAD], 0, "dead", "dead", fn, arg);
+	list_set_or_die(q, k.name[PENDING], now - delay_ms, "ready", "waiting",
+	    fn, arg);
+	list_set_or_die(q, k.name[LEASES], 0, "claimed", "claimed", fn, arg);
+	list_set_or_die(q, k.name[DEAD], 0, "dead", "dead", fn, arg);
 }
 
 void
-wb_queue_dead(struct wb_queue *q, const char *queue,
+wb_queue_dead_or_die(struct wb_queue *q, const char *queue,
     void (*fn)(long number, long long deliveries, long long parked_ms,
     void *arg), void *arg)
 {
@@ -1064,7 +1075,7 @@ wb_queue_dead(struct wb_queue *q, const char *queue,
 
 	make_keys(&k, queue, NULL);
 	for (long long start = 0;; start += chunk) {
-		redisReply *r = wb_redis_check(q->c, redisCommand(q->c,
+		redisReply *r = wb_redis_check_or_die(q->c, redisCommand(q->c,
 		    "ZRANGE %s %lld %lld WITHSCORES", k.name[DEAD], start,
 		    start + chunk - 1), what), *d;
 		size_t n = r->elements / 2;
@@ -1078,8 +1089,8 @@ wb_queue_dead(struct wb_queue *q, const char *queue,
 			argv[2 + i] = r->element[2 * i]->str;
 		for (size_t i = 0; i < 2 + n; i++)
 			argl[i] = strlen(argv[i]);
-		d = wb_redis_check(q->c, redisCommandArgv(q->c, (int)(2 + n),
-		    argv, argl), what);
+		d = wb_redis_check_or_die(q->c, redisCommandArgv(q->c,
+		    (int)(2 + n), argv, argl), what);
 		for (size_t i = 0; i < n; i++)
 			fn(strtol(r->element[2 * i]->str, NULL, 10),
 			    i < d->elements &&
@@ -1095,11 +1106,12 @@ wb_queue_dead(struct wb_queue *q, const char *queue,
 }
 
 long long
-wb_queue_retry(struct wb_queue *q, const char *queue, const long *numbers,
-    size_t n, void (*missing)(long number, void *arg), void *arg)
+wb_queue_retry_or_die(struct wb_queue *q, const char *queue,
+    const long *numbers, size_t n, void (*missing)(long number, void *arg),
+    void *arg)
 {
 	static const int which[] = { PENDING, DEAD, DELIVERIES, WAKE };
-	char text[WB_QUEUE_BATCH_MAX][12], err[512];
+	char text[WB_QUEUE_BATCH_MAX][12], why[512];
 	const char *args[WB_QUEUE_BATCH_MAX];
 	long long total = 0, done;
 	size_t off = 0;
@@ -1116,10 +1128,10 @@ wb_queue_retry(struct wb_queue *q, const char *queue, const long *numbers,
 			args[i] = text[i];
 		}
 		r = eval(q, retry_lua, &k, which, 4, args, m,
-		    REDIS_REPLY_ARRAY, err, sizeof err);
+		    REDIS_REPLY_ARRAY, why, sizeof why);
 		if (r == NULL)
 			wb_die(WB_EXIT_TEMP, "unable to put parked numbers back: "
-			    "%s", err);
+			    "%s", why);
 		done = r->elements == 2 &&
 		    r->element[0]->type == REDIS_REPLY_INTEGER ?
 		    r->element[0]->integer : 0;
@@ -1136,9 +1148,9 @@ wb_queue_retry(struct wb_queue *q, const char *queue, const long *numbers,
 }
 
 redisReply *
-wb_queue_names(struct wb_queue *q)
+wb_queue_names_or_die(struct wb_queue *q)
 {
-	redisReply *r = wb_redis_check(q->c, redisCommand(q->c,
+	redisReply *r = wb_redis_check_or_die(q->c, redisCommand(q->c,
 	    "SMEMBERS wb:queues"), "list the queues");
 
 	if (r->type != REDIS_REPLY_ARRAY)

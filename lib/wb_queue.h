@@ -43,6 +43,8 @@
 #include <hiredis/hiredis.h>
 
 #define WB_QUEUE_BATCH_MAX 1000	/* numbers per script call */
+#define WB_QUEUE_NAME_MAX 64	/* bytes of a queue name, without its NUL */
+#define WB_CLAIM_MAX 24		/* bytes of a claim token, with its NUL */
 #define WB_CONSUMER_MAX 160	/* bytes of a consumer name */
 #define WB_QUEUE_TTL_MS 60000	/* a registration not renewed expires */
 #define WB_QUEUE_BEAT_MS 10000	/* renew it at least this often */
@@ -51,7 +53,7 @@ struct wb_queue {
 	redisContext *c;
 	char claim_sha[41], ack_sha[41], push_sha[41];
 	long long time0_ms;		/* the server's time at init */
-	struct timespec mono0;		/* our monotonic clock then */
+	long long mono0_ms;		/* wb_clock_ms() then */
 	/* Set by wb_queue_join(): */
 	char consumer[WB_CONSUMER_MAX + 1];
 	char client[96];		/* our connection's name, unique */
@@ -60,25 +62,25 @@ struct wb_queue {
 
 /*
  * Load the queue scripts into the Redis behind 'c' (borrowed). Returns 0,
- * or -1 with a reason in 'err'.
+ * or -1 with a reason in 'why'.
  */
-int wb_queue_init(struct wb_queue *q, redisContext *c, char *err,
-    size_t errlen);
+int wb_queue_init(struct wb_queue *q, redisContext *c, char *why,
+    size_t whylen);
 
 /*
  * wb_queue_init() in two halves, for an event loop: pipeline its
  * WB_QUEUE_INIT_REPLIES commands to 'c' (borrowed, kept in q->c), then
  * check each reply in order with wb_queue_init_reply(): 'r' (borrowed;
  * NULL: the connection failed, c->errstr says why) is reply number 'i'
- * (from 0); returns 0, or -1 with a reason in 'err'.
+ * (from 0); returns 0, or -1 with a reason in 'why'.
  */
 #define WB_QUEUE_INIT_REPLIES 4
 void wb_queue_append_init(struct wb_queue *q, redisContext *c);
 int wb_queue_init_reply(struct wb_queue *q, int i, const redisReply *r,
-    char *err, size_t errlen);
+    char *why, size_t whylen);
 
-/* wb_redis_connect() then wb_queue_init(); any failure exits 111. */
-void wb_queue_connect(struct wb_queue *q, const char *url);
+/* wb_redis_connect_or_die() then wb_queue_init(); any failure exits 111. */
+void wb_queue_connect_or_die(struct wb_queue *q, const char *url);
 /* Free the connection. */
 void wb_queue_close(struct wb_queue *q);
 
@@ -90,8 +92,8 @@ void wb_queue_close(struct wb_queue *q);
  */
 void wb_queue_append_push(struct wb_queue *q, const char *queue,
     const long *numbers, size_t n);
-/* Returns 0 when the numbers are queued, or -1 with a reason in 'err'. */
-int wb_queue_push_reply(struct wb_queue *q, char *err, size_t errlen);
+/* Returns 0 when the numbers are queued, or -1 with a reason in 'why'. */
+int wb_queue_push_reply(struct wb_queue *q, char *why, size_t whylen);
 
 /*
  * Pipeline the acknowledgement of claims[i] for numbers[i] in 'queue'
@@ -104,10 +106,10 @@ void wb_queue_append_ack(struct wb_queue *q, const char *queue,
  * Read the reply of one wb_queue_append_ack(): stores in stale[] (room for
  * the n numbers acknowledged) the numbers whose claim was no longer
  * current (lease expired and claimed again) and returns how many, or -1
- * with a reason in 'err'.
+ * with a reason in 'why'.
  */
-long wb_queue_ack_reply(struct wb_queue *q, long *stale, char *err,
-    size_t errlen);
+long wb_queue_ack_reply(struct wb_queue *q, long *stale, char *why,
+    size_t whylen);
 
 /*
  * A consumer name is 1..WB_CONSUMER_MAX of [A-Za-z0-9_.:@-]; returns 1
@@ -122,22 +124,22 @@ int wb_queue_consumer_ok(const char *name);
  * connection's CLIENT ID: nothing is changed, try again later. Otherwise
  * registers this connection under the name, makes the claims the name
  * held ready again at once (idle for 'delay_ms') as suspects, and returns
- * 0 with *taken set to how many. Returns -1 with a reason in 'err' on failure.
+ * 0 with *taken set to how many. Returns -1 with a reason in 'why' on failure.
  */
 int wb_queue_join(struct wb_queue *q, const char *queue, const char *name,
-    long long delay_ms, long long *holder, long long *taken, char *err,
-    size_t errlen);
+    long long delay_ms, long long *holder, long long *taken, char *why,
+    size_t whylen);
 
 /*
  * Renew the registration made by wb_queue_join(). Returns 0, or -1 with a
- * reason in 'err' (Redis lost, or the name was taken over: the
+ * reason in 'why' (Redis lost, or the name was taken over: the
  * registration expired and another dequeuer took the name).
  */
-int wb_queue_beat(struct wb_queue *q, const char *queue, char *err,
-    size_t errlen);
+int wb_queue_beat(struct wb_queue *q, const char *queue, char *why,
+    size_t whylen);
 
 struct wb_claim {
-	char token[24];			/* the claim token, "" if nothing */
+	char token[WB_CLAIM_MAX];	/* the claim token, "" if nothing */
 	long numbers[WB_QUEUE_BATCH_MAX];
 	size_t n;
 	long long wait_ms;		/* when n == 0: ms until the next item
@@ -157,21 +159,21 @@ struct wb_claim {
  * acknowledgement wakes wb_queue_wait). A number already handed out
  * 'max_deliveries' times is parked (a dead letter) instead, and listed
  * in out->parked. Renews the registration. Returns 0, or -1 with a reason
- * in 'err' (also when the name was taken over).
+ * in 'why' (also when the name was taken over).
  */
 int wb_queue_claim(struct wb_queue *q, const char *queue, long long delay_ms,
     long long lease_ms, long long max_deliveries, size_t limit,
-    struct wb_claim *out, char *err, size_t errlen);
+    struct wb_claim *out, char *why, size_t whylen);
 
 /*
  * Block until something is queued in 'queue' or 'wait_ms' passes (wait_ms
  * < 0: no limit), watching standard output meanwhile (wb_pipe_wait()).
  * Returns 0; 1 as soon as standard output's reader is gone (the
  * connection then has a command in flight: only close it); or -1 with a
- * reason in 'err'.
+ * reason in 'why'.
  */
 int wb_queue_wait(struct wb_queue *q, const char *queue, long long wait_ms,
-    char *err, size_t errlen);
+    char *why, size_t whylen);
 
 struct wb_queue_stats {
 	long long queued;	/* numbers in the queue, claimed or not */
@@ -186,35 +188,35 @@ struct wb_queue_stats {
 };
 
 /* Fill 'st' for 'queue' given the dequeuer's 'delay_ms'; errors exit 111. */
-void wb_queue_stats(struct wb_queue *q, const char *queue, long long delay_ms,
-    struct wb_queue_stats *st);
+void wb_queue_stats_or_die(struct wb_queue *q, const char *queue,
+    long long delay_ms, struct wb_queue_stats *st);
 
 /*
- * wb_queue_stats() in two halves, for an event loop: pipeline the
+ * wb_queue_stats_or_die() in two halves, for an event loop: pipeline the
  * WB_QUEUE_STATS_REPLIES commands that read 'queue' as of the server's
  * time 'server_now_ms' (-1: as this connection reckons it from the time
  * read at init, without a round trip), which goes into st->now_ms; then
  * read their replies with wb_queue_stats_reply(), which fills the rest of
- * 'st' (the same one). Returns 0, or -1 with a reason in 'err' (every
+ * 'st' (the same one). Returns 0, or -1 with a reason in 'why' (every
  * reply read all the same, unless the connection is lost).
  */
 #define WB_QUEUE_STATS_REPLIES 7
 void wb_queue_append_stats(struct wb_queue *q, const char *queue,
     long long delay_ms, long long server_now_ms, struct wb_queue_stats *st);
 int wb_queue_stats_reply(struct wb_queue *q, struct wb_queue_stats *st,
-    char *err, size_t errlen);
+    char *why, size_t whylen);
 
 /*
  * Remove every item of 'queue', parked ones and delivery counts included;
  * returns how many there were. Errors exit 111.
  */
-long long wb_queue_purge(struct wb_queue *q, const char *queue);
+long long wb_queue_purge_or_die(struct wb_queue *q, const char *queue);
 
 /*
  * Call fn(number, deliveries, parked_ms, arg) for every parked number of
  * 'queue', in the order they were parked. Errors exit 111.
  */
-void wb_queue_dead(struct wb_queue *q, const char *queue,
+void wb_queue_dead_or_die(struct wb_queue *q, const char *queue,
     void (*fn)(long number, long long deliveries, long long parked_ms,
     void *arg), void *arg);
 
@@ -224,7 +226,7 @@ void wb_queue_dead(struct wb_queue *q, const char *queue,
  * missing(number, arg) for each of numbers[] that was not parked. Returns
  * how many were put back. Errors exit 111.
  */
-long long wb_queue_retry(struct wb_queue *q, const char *queue,
+long long wb_queue_retry_or_die(struct wb_queue *q, const char *queue,
     const long *numbers, size_t n, void (*missing)(long number, void *arg),
     void *arg);
 
@@ -235,7 +237,8 @@ long long wb_queue_retry(struct wb_queue *q, const char *queue,
  * lease expiry, or when it was parked). Reads in
  * chunks, so a million items need little memory. Errors exit 111.
  */
-void wb_queue_list(struct wb_queue *q, const char *queue, long long delay_ms,
+void wb_queue_list_or_die(struct wb_queue *q, const char *queue,
+    long long delay_ms,
     void (*fn)(long number, const char *state, long long time_ms, void *arg),
     void *arg);
 
@@ -243,6 +246,6 @@ void wb_queue_list(struct wb_queue *q, const char *queue, long long delay_ms,
  * The names of the queues in use, as a reply whose elements are strings;
  * free it with freeReplyObject(). Errors exit 111.
  */
-redisReply *wb_queue_names(struct wb_queue *q);
+redisReply *wb_queue_names_or_die(struct wb_queue *q);
 
 #endif

@@ -10,6 +10,7 @@
 #include "wb_err.h"
 #include "wb_jscan.h"
 #include "wb_pipe.h"
+#include "wb_queue.h"
 #include "wb_record.h"
 #include "wb_scan.h"
 

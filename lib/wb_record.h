@@ -83,12 +83,11 @@ jv wb_record_get(const struct wb_record *rec, const char *key);
 void wb_record_set(struct wb_record *rec, const char *key, jv value);
 /* Remove field 'key' if present. */
 void wb_record_del(struct wb_record *rec, const char *key);
-#define WB_CLAIM_MAX 24	/* bytes of a claim token, with its NUL */
 
 /*
  * The "queue" and "claim" fields set by wb-dequeue, validated: a queue
  * name (see wb_queue_name_ok) and a token of 1..23 digits, copied into
- * queue[65] and claim[WB_CLAIM_MAX]. Returns 1 when the record has both,
+ * queue[WB_QUEUE_NAME_MAX + 1] and claim[WB_CLAIM_MAX] (wb_queue.h). Returns 1 when the record has both,
  * 0 when it has neither, -1 with *why set when they are malformed.
  */
 int wb_record_claim(const struct wb_record *rec, char *queue, char *claim,

@@ -19,13 +19,13 @@ struct endpoint {
 	unsigned long long db;
 };
 
-/* Split 'url' into 'ep'; returns 0, or -1 with a reason in 'err'. */
+/* Split 'url' into 'ep'; returns 0, or -1 with a reason in 'why'. */
 static int
-parse_url(const char *url, struct endpoint *ep, char *err, size_t errlen)
+parse_url(const char *url, struct endpoint *ep, char *why, size_t whylen)
 {
 	const char *p, *at, *end, *q;
 	unsigned long long v;
-	const char *why;
+	const char *bad;
 
 	memset(ep, 0, sizeof *ep);
 	ep->port = 6379;
@@ -35,7 +35,7 @@ parse_url(const char *url, struct endpoint *ep, char *err, size_t errlen)
 		p = url + 7;
 		ep->unix_socket = 1;
 	} else {
-		snprintf(err, errlen, "WB_REDIS is not a redis:// or unix:// URL");
+		snprintf(why, whylen, "WB_REDIS is not a redis:// or unix:// URL");
 		return -1;
 	}
 	/* Credentials end at the last '@' before the path. */
@@ -52,7 +52,7 @@ parse_url(const char *url, struct endpoint *ep, char *err, size_t errlen)
 		const char *pw = colon != NULL ? colon + 1 : p;
 
 		if (ul >= sizeof ep->user || pl >= sizeof ep->password) {
-			snprintf(err, errlen, "WB_REDIS credentials are too long");
+			snprintf(why, whylen, "WB_REDIS credentials are too long");
 			return -1;
 		}
 		memcpy(ep->user, p, ul);
@@ -63,7 +63,7 @@ parse_url(const char *url, struct endpoint *ep, char *err, size_t errlen)
 		size_t n = strcspn(p, "?");
 
 		if (n == 0 || *p != '/' || n >= sizeof ep->host) {
-			snprintf(err, errlen, "WB_REDIS has no absolute socket path");
+			snprintf(why, whylen, "WB_REDIS has no absolute socket path");
 			return -1;
 		}
 		memcpy(ep->host, p, n);
@@ -71,8 +71,8 @@ parse_url(const char *url, struct endpoint *ep, char *err, size_t errlen)
 		if (*p == '?') {
 			if (strncmp(p, "?db=", 4) != 0 ||
 			    wb_scan_uint(p + 4, strlen(p + 4), 0, 1000000, &v,
-			    &why) < 0) {
-				snprintf(err, errlen, "WB_REDIS: bad query "
+			    &bad) < 0) {
+				snprintf(why, whylen, "WB_REDIS: bad query "
 				    "(only ?db=N is understood)");
 				return -1;
 			}
@@ -85,14 +85,14 @@ parse_url(const char *url, struct endpoint *ep, char *err, size_t errlen)
 		const char *rest;
 
 		if (n == 0 || n >= sizeof ep->host) {
-			snprintf(err, errlen, "WB_REDIS has no host");
+			snprintf(why, whylen, "WB_REDIS has no host");
 			return -1;
 		}
 		/* An IPv6 literal is bracketed: redis://[::1]:6379/0. */
 		if (*p == '[') {
 			const char *rb = strchr(p, ']');
 			if (rb == NULL || (size_t)(rb - p - 1) >= sizeof ep->host) {
-				snprintf(err, errlen, "WB_REDIS: bad IPv6 host");
+				snprintf(why, whylen, "WB_REDIS: bad IPv6 host");
 				return -1;
 			}
 			memcpy(ep->host, p + 1, (size_t)(rb - p - 1));
@@ -103,8 +103,8 @@ parse_url(const char *url, struct endpoint *ep, char *err, size_t errlen)
 		}
 		if (*rest == ':') {
 			size_t pn = strcspn(rest + 1, "/?");
-			if (wb_scan_uint(rest + 1, pn, 1, 65535, &v, &why) < 0) {
-				snprintf(err, errlen, "WB_REDIS: port is %s", why);
+			if (wb_scan_uint(rest + 1, pn, 1, 65535, &v, &bad) < 0) {
+				snprintf(why, whylen, "WB_REDIS: port is %s", bad);
 				return -1;
 			}
 			ep->port = (int)v;
@@ -112,14 +112,14 @@ parse_url(const char *url, struct endpoint *ep, char *err, size_t errlen)
 		}
 		if (*rest == '/' && rest[1] != '\0') {
 			if (wb_scan_uint(rest + 1, strlen(rest + 1), 0, 1000000,
-			    &v, &why) < 0) {
-				snprintf(err, errlen, "WB_REDIS: database is %s",
-				    why);
+			    &v, &bad) < 0) {
+				snprintf(why, whylen, "WB_REDIS: database is %s",
+				    bad);
 				return -1;
 			}
 			ep->db = v;
 		} else if (*rest != '\0' && strcmp(rest, "/") != 0) {
-			snprintf(err, errlen, "WB_REDIS: unexpected \"%s\"", rest);
+			snprintf(why, whylen, "WB_REDIS: unexpected \"%s\"", rest);
 			return -1;
 		}
 	}
@@ -127,10 +127,10 @@ parse_url(const char *url, struct endpoint *ep, char *err, size_t errlen)
 }
 
 redisContext *
-wb_redis_open(const char *url, int timeout_ms, char *err, size_t errlen,
+wb_redis_open(const char *url, int timeout_ms, char *why, size_t whylen,
     int *permanent)
 {
-	return wb_redis_open_within(url, 5000, timeout_ms, err, errlen,
+	return wb_redis_open_within(url, 5000, timeout_ms, why, whylen,
 	    permanent);
 }
 
@@ -146,18 +146,18 @@ name_endpoint(const struct endpoint *ep, char *where, size_t wherelen)
 
 /*
  * A new context 'c' for 'ep' (NULL: out of memory) failed or not: returns
- * 0, or -1 with a reason in 'err' and 'c' freed.
+ * 0, or -1 with a reason in 'why' and 'c' freed.
  */
 static int
-check_connected(redisContext *c, const char *where, char *err, size_t errlen)
+check_connected(redisContext *c, const char *where, char *why, size_t whylen)
 {
 	if (c == NULL) {
-		snprintf(err, errlen, "unable to connect to Redis at %s: "
+		snprintf(why, whylen, "unable to connect to Redis at %s: "
 		    "out of memory", where);
 		return -1;
 	}
 	if (c->err) {
-		snprintf(err, errlen, "unable to connect to Redis at %s: %s",
+		snprintf(why, whylen, "unable to connect to Redis at %s: %s",
 		    where, c->errstr);
 		redisFree(c);
 		return -1;
@@ -167,11 +167,11 @@ check_connected(redisContext *c, const char *where, char *err, size_t errlen)
 
 /*
  * Pipeline the AUTH and SELECT that 'ep' needs; returns how many, or -1
- * with a reason in 'err' when out of memory.
+ * with a reason in 'why' when out of memory.
  */
 static int
 append_setup(redisContext *c, const struct endpoint *ep, const char *where,
-    char *err, size_t errlen)
+    char *why, size_t whylen)
 {
 	int n = 0, rc = REDIS_OK;
 
@@ -187,7 +187,7 @@ append_setup(redisContext *c, const struct endpoint *ep, const char *where,
 		rc = redisAppendCommand(c, "CONFIG GET maxmemory-policy");
 	n++;
 	if (rc != REDIS_OK) {
-		snprintf(err, errlen, "unable to connect to Redis at %s: "
+		snprintf(why, whylen, "unable to connect to Redis at %s: "
 		    "out of memory", where);
 		return -1;
 	}
@@ -197,12 +197,12 @@ append_setup(redisContext *c, const struct endpoint *ep, const char *where,
 /*
  * The answer 'r' (borrowed, NULL: none) to CONFIG GET maxmemory-policy:
  * 0 for noeviction; WB_REDIS_EVICTS for another policy, a warning naming
- * it and the fix in 'err'; 1 when it says nothing (CONFIG refused or
- * renamed, as managed Redis services do), the warning in 'err'.
+ * it and the fix in 'why'; 1 when it says nothing (CONFIG refused or
+ * renamed, as managed Redis services do), the warning in 'why'.
  */
 static int
-check_policy(const redisReply *r, const char *where, char *err,
-    size_t errlen)
+check_policy(const redisReply *r, const char *where, char *why,
+    size_t whylen)
 {
 	const redisReply *v = r != NULL && r->type == REDIS_REPLY_ARRAY &&
 	    r->elements == 2 ? r->element[1] : NULL;
@@ -211,12 +211,12 @@ check_policy(const redisReply *r, const char *where, char *err,
 	    v->type == REDIS_REPLY_STATUS)) {
 		if (strcmp(v->str, "noeviction") == 0)
 			return 0;
-		snprintf(err, errlen, "Redis at %s evicts keys when full "
+		snprintf(why, whylen, "Redis at %s evicts keys when full "
 		    "(maxmemory-policy %.40s): queued work can vanish; set "
 		    "maxmemory-policy noeviction", where, v->str);
 		return WB_REDIS_EVICTS;
 	}
-	snprintf(err, errlen, "unable to check the maxmemory-policy of Redis "
+	snprintf(why, whylen, "unable to check the maxmemory-policy of Redis "
 	    "at %s (%.80s): it must be noeviction, or queued work can "
 	    "vanish", where, r != NULL && r->type == REDIS_REPLY_ERROR ?
 	    r->str : "no answer");
@@ -236,30 +236,30 @@ warn_unchecked(const char *msg)
 /* Check reply 'i' (borrowed, NULL: none) to what append_setup() sent. */
 static int
 check_setup(redisContext *c, const struct endpoint *ep, const char *where,
-    int i, const redisReply *r, char *err, size_t errlen, int *permanent)
+    int i, const redisReply *r, char *why, size_t whylen, int *permanent)
 {
 	int n = (ep->password[0] != '\0') + (ep->db != 0), rc;
 
 	if (i == n && r != NULL) {
 		*permanent = 0;
-		if ((rc = check_policy(r, where, err, errlen)) == 1)
-			warn_unchecked(err);
+		if ((rc = check_policy(r, where, why, whylen)) == 1)
+			warn_unchecked(why);
 		return rc == 1 ? 0 : rc;
 	}
 	if (r != NULL && r->type != REDIS_REPLY_ERROR)
 		return 0;
 	if (i == n) {
 		*permanent = 0;
-		snprintf(err, errlen, "unable to connect to Redis at %s: %s",
+		snprintf(why, whylen, "unable to connect to Redis at %s: %s",
 		    where, c->errstr);
 		return -1;
 	}
 	*permanent = r != NULL;
 	if (i == 0 && ep->password[0] != '\0')
-		snprintf(err, errlen, "Redis at %s refused the password: %s",
+		snprintf(why, whylen, "Redis at %s refused the password: %s",
 		    where, r != NULL ? r->str : c->errstr);
 	else
-		snprintf(err, errlen, "unable to select database %llu on "
+		snprintf(why, whylen, "unable to select database %llu on "
 		    "Redis at %s: %s", ep->db, where,
 		    r != NULL ? r->str : c->errstr);
 	return -1;
@@ -267,7 +267,7 @@ check_setup(redisContext *c, const struct endpoint *ep, const char *where,
 
 redisContext *
 wb_redis_open_within(const char *url, int connect_ms, int timeout_ms,
-    char *err, size_t errlen, int *permanent)
+    char *why, size_t whylen, int *permanent)
 {
 	struct timeval ctv = { connect_ms / 1000, (connect_ms % 1000) * 1000 };
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
@@ -277,7 +277,7 @@ wb_redis_open_within(const char *url, int connect_ms, int timeout_ms,
 	int n;
 
 	*permanent = 1;
-	if (parse_url(url, &ep, err, errlen) < 0)
+	if (parse_url(url, &ep, why, whylen) < 0)
 		return NULL;
 	*permanent = 0;
 	name_endpoint(&ep, where, sizeof where);
@@ -285,10 +285,10 @@ wb_redis_open_within(const char *url, int connect_ms, int timeout_ms,
 		c = redisConnectUnixWithTimeout(ep.host, ctv);
 	else
 		c = redisConnectWithTimeout(ep.host, ep.port, ctv);
-	if (check_connected(c, where, err, errlen) < 0)
+	if (check_connected(c, where, why, whylen) < 0)
 		return NULL;
 	redisSetTimeout(c, tv);
-	if ((n = append_setup(c, &ep, where, err, errlen)) < 0) {
+	if ((n = append_setup(c, &ep, where, why, whylen)) < 0) {
 		redisFree(c);
 		return NULL;
 	}
@@ -298,13 +298,13 @@ wb_redis_open_within(const char *url, int connect_ms, int timeout_ms,
 
 		if (redisGetReply(c, &r) != REDIS_OK)
 			r = NULL;
-		rc = check_setup(c, &ep, where, i, r, err, errlen, permanent);
+		rc = check_setup(c, &ep, where, i, r, why, whylen, permanent);
 		if (r != NULL)
 			freeReplyObject(r);
 		if (rc == WB_REDIS_EVICTS) {
 			/* Every tool says so; wb-hook also refuses (its own
 			 * connections are made by wb_redis_start()). */
-			wb_warn("%s", err);
+			wb_warn("%s", why);
 		} else if (rc < 0) {
 			redisFree(c);
 			return NULL;
@@ -315,13 +315,13 @@ wb_redis_open_within(const char *url, int connect_ms, int timeout_ms,
 
 redisContext *
 wb_redis_start(const char *url, char *where, size_t wherelen, int *replies,
-    char *err, size_t errlen, int *permanent)
+    char *why, size_t whylen, int *permanent)
 {
 	struct endpoint ep;
 	redisContext *c;
 
 	*permanent = 1;
-	if (parse_url(url, &ep, err, errlen) < 0)
+	if (parse_url(url, &ep, why, whylen) < 0)
 		return NULL;
 	*permanent = 0;
 	name_endpoint(&ep, where, wherelen);
@@ -329,9 +329,9 @@ wb_redis_start(const char *url, char *where, size_t wherelen, int *replies,
 		c = redisConnectUnixNonBlock(ep.host);
 	else
 		c = redisConnectNonBlock(ep.host, ep.port);
-	if (check_connected(c, where, err, errlen) < 0)
+	if (check_connected(c, where, why, whylen) < 0)
 		return NULL;
-	if ((*replies = append_setup(c, &ep, where, err, errlen)) < 0) {
+	if ((*replies = append_setup(c, &ep, where, why, whylen)) < 0) {
 		redisFree(c);
 		return NULL;
 	}
@@ -340,15 +340,15 @@ wb_redis_start(const char *url, char *where, size_t wherelen, int *replies,
 
 int
 wb_redis_start_reply(redisContext *c, const char *url, int i,
-    const redisReply *r, char *err, size_t errlen, int *permanent)
+    const redisReply *r, char *why, size_t whylen, int *permanent)
 {
 	struct endpoint ep;
 	char where[300];
 
-	if (parse_url(url, &ep, err, errlen) < 0)
+	if (parse_url(url, &ep, why, whylen) < 0)
 		return -1;
 	name_endpoint(&ep, where, sizeof where);
-	return check_setup(c, &ep, where, i, r, err, errlen, permanent);
+	return check_setup(c, &ep, where, i, r, why, whylen, permanent);
 }
 
 int
@@ -364,19 +364,19 @@ wb_redis_block(redisContext *c, int timeout_ms)
 }
 
 redisContext *
-wb_redis_connect(const char *url)
+wb_redis_connect_or_die(const char *url)
 {
-	char err[512];
+	char why[512];
 	int permanent;
-	redisContext *c = wb_redis_open(url, 30000, err, sizeof err, &permanent);
+	redisContext *c = wb_redis_open(url, 30000, why, sizeof why, &permanent);
 
 	if (c == NULL)
-		wb_die(permanent ? WB_EXIT_USAGE : WB_EXIT_TEMP, "%s", err);
+		wb_die(permanent ? WB_EXIT_USAGE : WB_EXIT_TEMP, "%s", why);
 	return c;
 }
 
 redisReply *
-wb_redis_check(redisContext *c, redisReply *reply, const char *what)
+wb_redis_check_or_die(redisContext *c, redisReply *reply, const char *what)
 {
 	if (reply == NULL)
 		wb_die(WB_EXIT_TEMP, "unable to %s: Redis connection lost: %s",
@@ -388,11 +388,11 @@ wb_redis_check(redisContext *c, redisReply *reply, const char *what)
 }
 
 redisReply *
-wb_redis_next(redisContext *c, const char *what)
+wb_redis_next_or_die(redisContext *c, const char *what)
 {
 	void *reply = NULL;
 
 	if (redisGetReply(c, &reply) != REDIS_OK)
 		reply = NULL;
-	return wb_redis_check(c, reply, what);
+	return wb_redis_check_or_die(c, reply, what);
 }

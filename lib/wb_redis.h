@@ -21,45 +21,45 @@
  * wb_redis_start() is refused (see wb_redis_start_reply()).
  *
  * Connect, authenticate and select the database named by 'url'. Returns a
- * context, or NULL with a reason in 'err' (at most 'errlen' bytes).
+ * context, or NULL with a reason in why[whylen].
  * *permanent is set to 1 when the URL itself is wrong (retrying will not
  * help), 0 otherwise. Commands time out after 'timeout_ms' (0: never).
  */
-redisContext *wb_redis_open(const char *url, int timeout_ms, char *err,
-    size_t errlen, int *permanent);
+redisContext *wb_redis_open(const char *url, int timeout_ms, char *why,
+    size_t whylen, int *permanent);
 
 /*
  * As wb_redis_open, but the connection itself (not only each command)
  * is given at most 'connect_ms' (wb_redis_open gives it 5 s).
  */
 redisContext *wb_redis_open_within(const char *url, int connect_ms,
-    int timeout_ms, char *err, size_t errlen, int *permanent);
+    int timeout_ms, char *why, size_t whylen, int *permanent);
 
 /*
  * Start connecting to 'url' without waiting, for an event loop: returns
  * at once a non-blocking context whose socket becomes writable once
  * connected (or refused: a write then fails), with the AUTH and SELECT
  * that 'url' asks for already pipelined; *replies is set to how many
- * replies they will get. Or NULL with a reason in 'err' and *permanent
+ * replies they will get. Or NULL with a reason in 'why' and *permanent
  * as for wb_redis_open. 'where' (of 'wherelen' bytes) gets the socket or
  * host:port for messages, never the password. Check the replies with
  * wb_redis_start_reply(), then call wb_redis_block().
  */
 redisContext *wb_redis_start(const char *url, char *where, size_t wherelen,
-    int *replies, char *err, size_t errlen, int *permanent);
+    int *replies, char *why, size_t whylen, int *permanent);
 
 /*
  * Check 'r' (borrowed; NULL: the connection failed, c->errstr says why),
  * reply number 'i' (from 0) to what wb_redis_start() pipelined for 'url'.
- * Returns 0, or -1 with a reason in 'err' and *permanent set as for
- * wb_redis_open, or WB_REDIS_EVICTS with the reason in 'err' when Redis
+ * Returns 0, or -1 with a reason in 'why' and *permanent set as for
+ * wb_redis_open, or WB_REDIS_EVICTS with the reason in 'why' when Redis
  * may evict keys (its maxmemory-policy is not noeviction): nothing it
  * confirms is sure to be kept. A policy that cannot be read is warned
  * about once per process and is not a failure.
  */
 #define WB_REDIS_EVICTS (-2)
 int wb_redis_start_reply(redisContext *c, const char *url, int i,
-    const redisReply *r, char *err, size_t errlen, int *permanent);
+    const redisReply *r, char *why, size_t whylen, int *permanent);
 
 /*
  * Make a context from wb_redis_start(), once set up, a blocking one as
@@ -69,16 +69,16 @@ int wb_redis_start_reply(redisContext *c, const char *url, int i,
 int wb_redis_block(redisContext *c, int timeout_ms);
 
 /* As wb_redis_open, but exits 100 (bad URL) or 111 (unreachable). */
-redisContext *wb_redis_connect(const char *url);
+redisContext *wb_redis_connect_or_die(const char *url);
 
 /*
  * Check a reply: NULL (connection lost) or an error reply exits 111 with
  * a message naming 'what'; otherwise returns 'reply'.
  */
-redisReply *wb_redis_check(redisContext *c, redisReply *reply,
+redisReply *wb_redis_check_or_die(redisContext *c, redisReply *reply,
     const char *what);
 
-/* Read the next pipelined reply, checked as by wb_redis_check(). */
-redisReply *wb_redis_next(redisContext *c, const char *what);
+/* Read the next pipelined reply, checked as by wb_redis_check_or_die(). */
+redisReply *wb_redis_next_or_die(redisContext *c, const char *what);
 
 #endif

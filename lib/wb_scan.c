@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "wb_err.h"
+#include "wb_queue.h"
 #include "wb_scan.h"
 
 int
@@ -87,7 +88,7 @@ wb_queue_name_ok(const char *name)
 {
 	size_t n = strlen(name);
 
-	if (n == 0 || n > 64)
+	if (n == 0 || n > WB_QUEUE_NAME_MAX)
 		return 0;
 	return strspn(name, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;

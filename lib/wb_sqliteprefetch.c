@@ -76,7 +76,8 @@ run(void *arg)
 			pthread_cond_wait(&p->change, &p->lock);
 		pthread_mutex_unlock(&p->lock);
 		/* The slot is this thread's until it is marked ready. */
-		s->got = wb_esload_read(&s->load, p->data, p->numbers[k]);
+		s->got = wb_esload_read_or_die(&s->load, p->data,
+		    p->numbers[k]);
 		s->prepared = 0;
 		if (s->got > 0) {
 			SHA256((const unsigned char *)s->load.ttext.p,

@@ -2,7 +2,7 @@
  * writes the current one.
  *
  * For a list of issue numbers, a second thread reads each issue's files
- * (wb_esload_read), hashes timeline.json (SHA-256) and checks both
+ * (wb_esload_read_or_die), hashes timeline.json (SHA-256) and checks both
  * (wb_esload_check), reads the values the rows take from them
  * (wb_sqliterows_read), up to WB_SQLITEPREFETCH_SLOTS issues ahead of the
  * writer, which takes them in the list's order. That thread writes the
@@ -29,7 +29,7 @@
 /* One issue read ahead. */
 struct wb_sqliteprefetch_slot {
 	struct wb_esload load;	/* its files, kept from issue to issue */
-	int got;		/* wb_esload_read's answer */
+	int got;		/* wb_esload_read_or_die's answer */
 	int prepared;		/* when got is 1: checked and doc read */
 	int checked;		/* when prepared: wb_esload_check's, and
 				   wb_sqliterows_read's */

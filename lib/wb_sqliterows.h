@@ -79,10 +79,10 @@ int wb_sqliterows_stored(sqlite3_stmt *row, const struct wb_esload *ld,
 
 /*
  * Whether the rows of issue 'number' are already those of its files in
- * 'ld' (read by wb_esload_read, not necessarily checked: what was stored
- * was), 'sha' the SHA-256 of its timeline.json: 1 if so (counted as
- * unchanged), 0 if not, -1 with why[whylen] set when SQLite failed. Call
- * it before wb_sqliterows_put.
+ * 'ld' (read by wb_esload_read_or_die, not necessarily checked: what was
+ * stored was), 'sha' the SHA-256 of its timeline.json: 1 if so (counted
+ * as unchanged), 0 if not, -1 with why[whylen] set when SQLite failed.
+ * Call it before wb_sqliterows_put.
  */
 int wb_sqliterows_same(struct wb_sqliterows *w, long number,
     const struct wb_esload *ld, const unsigned char *sha, char *why,
