@@ -584,11 +584,17 @@ class Chaos:
                                          stderr=subprocess.STDOUT)
         end = time.time() + 30
         self.svscan = None
+        scan = os.path.join(self.run_dir, "service").encode()
         while time.time() < end and self.svscan is None:
-            # scripts/run's s6-svscan (its child, or itself once exec'd)
-            scan = os.path.join(self.run_dir, "service").encode()
-            for pid, (ppid, _, comm) in proc_table().items():
-                if comm == "s6-svscan" and scan in cmdline(pid):
+            # scripts/run's s6-svscan (its child, or itself once exec'd).
+            # A child it forked has its name and command line too until
+            # it execs s6-supervise: the one whose parent is not such a
+            # process (taking any of them watched a supervisor: no kill).
+            t = proc_table()
+            ours = {pid for pid, (_, _, comm) in t.items()
+                    if comm == "s6-svscan" and scan in cmdline(pid)}
+            for pid in ours:
+                if t[pid][0] not in ours:
                     self.svscan = pid
             time.sleep(0.05)
         if self.svscan is None:
@@ -598,9 +604,10 @@ class Chaos:
         services = sorted(d for d in os.listdir(os.path.join(self.run_dir, "service"))
                           if not d.startswith("."))
         end = time.time() + 30
-        while time.time() < end:
-            if set(self.monitor.services()) >= set(services):
-                break
+        while not set(self.monitor.services()) >= set(services):
+            if time.time() >= end:
+                raise SystemExit("chaos: s6-svscan %d started no instance of %s within 30 s"
+                                 % (self.svscan, " ".join(sorted(set(services) - set(self.monitor.services())))))
             time.sleep(0.1)
         self.services = services
         say("s6-svscan %d supervises %s" % (self.svscan, " ".join(services)))
