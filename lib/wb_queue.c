@@ -356,7 +356,10 @@ wb_queue_append_init(struct wb_queue *q, redisContext *c)
 	q->c = c;
 	q->consumer[0] = q->client[0] = '\0';
 	/* Activity times are the server's clock, read once and then advanced
-	 * by our monotonic clock: no clock skew, no round trip per batch. */
+	 * by our monotonic clock: no clock skew, no round trip per batch.
+	 * Our clock is read before TIME is sent, so that a late reply never
+	 * dates an activity before the server's time (only after it). */
+	clock_gettime(CLOCK_MONOTONIC, &q->mono0);
 	redisAppendCommand(c, "TIME");
 	redisAppendCommand(c, "SCRIPT LOAD %s", claim_lua);
 	redisAppendCommand(c, "SCRIPT LOAD %s", ack_lua);
@@ -380,7 +383,6 @@ wb_queue_init_reply(struct wb_queue *q, int i, const redisReply *r,
 		}
 		q->time0_ms = strtoll(r->element[0]->str, NULL, 10) * 1000 +
 		    strtoll(r->element[1]->str, NULL, 10) / 1000;
-		clock_gettime(CLOCK_MONOTONIC, &q->mono0);
 		return 0;
 	}
 	if (r == NULL || r->type != REDIS_REPLY_STRING || r->len != 40) {

@@ -51,7 +51,7 @@ struct wb_queue {
 	redisContext *c;
 	char claim_sha[41], ack_sha[41], push_sha[41];
 	long long time0_ms;		/* the server's time at init */
-	struct timespec mono0;		/* our monotonic clock then */
+	struct timespec mono0;		/* our monotonic clock as TIME was sent */
 	/* Set by wb_queue_join(): */
 	char consumer[WB_CONSUMER_MAX + 1];
 	char client[96];		/* our connection's name, unique */
