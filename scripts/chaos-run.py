@@ -32,6 +32,13 @@ of faults, 90), CHAOS_KILL_MIN / CHAOS_KILL_MAX (1 / 3), CHAOS_MIN_KILLS
 (30), CHAOS_REDIS_RESTARTS (2), CHAOS_SETTLE (90), CHAOS_SEED (1),
 CHAOS_DIR (a new temporary directory), CHAOS_KEEP (1: keep it), WB_BUILD.
 The data are generated from the seed; nothing is cached.
+
+With --backfill SECONDS (make bench, scripts/bench.d/80-backfill.sh) it
+runs no fault but kill -9 of a downloader or indexer process every
+SECONDS (0: none) while the repository is mirrored, and prints
+"backfill TIME KILLS": the seconds from the start of s6 to both queues
+empty, and the kills made; it exits 1 if the state is then not exact
+(CHAOS_SETTLE is the time allowed, from the start of s6).
 """
 import base64
 import hashlib
@@ -539,6 +546,12 @@ class Chaos:
 
     # -- setup
     def setup(self):
+        self.start_doubles()
+        self.start_system()
+
+    def start_doubles(self):
+        """The doubles, Redis, the generated repository, the services'
+        environment."""
         r = self.root
         self.github = GitHub(os.path.join(r, "github"), self.secrets["github token"])
         self.es = Elastic(os.path.join(r, "es"), self.secrets["es api key"],
@@ -572,6 +585,10 @@ class Chaos:
             "PATH": os.path.join(BUILD, "bin") + ":" + os.path.join(TOP, "scripts") + ":"
                     + os.environ.get("PATH", "/usr/bin:/bin"),
         })
+
+    def start_system(self):
+        """Queue every number into download, then scripts/run (s6) and the
+        monitor; 't_start' is when scripts/run was started."""
         nums = "\n".join(str(i) for i in self.world.numbers()) + "\n"
         r = subprocess.run(["wb-enqueue", "download"], input=nums, env=self.env,
                            capture_output=True, text=True)
@@ -579,6 +596,7 @@ class Chaos:
             raise SystemExit("chaos: wb-enqueue download failed: " + r.stderr.strip())
         say("queued %d numbers into download" % len(self.world.numbers()))
         self.runlog = open(os.path.join(self.root, "scripts-run.out"), "w")
+        self.t_start = time.time()
         self.run_proc = subprocess.Popen(["sh", os.path.join(TOP, "scripts/run")],
                                          env=self.env, stdout=self.runlog,
                                          stderr=subprocess.STDOUT)
@@ -630,25 +648,32 @@ class Chaos:
     def fault(self):
         self.last_fault = time.time()
 
-    def killer(self, end):
+    def killer(self, end, targets=None, done=None):
         """Kills until 'end', and on (at most twice as long again) until
         CHAOS_MIN_KILLS is reached: a loaded machine must not make the
-        run miss its count."""
+        run miss its count. With 'done' (an Event), kills until it is set
+        instead. 'targets' limits the kills to those services."""
         rng = random.Random(P["seed"] + 2)
         order = []
+        services = [s for s in self.services if targets is None or s in targets]
         last = end + 2 * P["duration"]
 
         def more():
+            if done is not None:
+                return not done.is_set()
             return time.time() < end or (len(self.kills) < P["min_kills"] and time.time() < last)
         while more():
-            stop = end if len(self.kills) >= P["min_kills"] else last
-            time.sleep(max(0.0, min(rng.uniform(P["kill_min"], P["kill_max"]),
-                                    stop - time.time())))
+            pause = rng.uniform(P["kill_min"], P["kill_max"])
+            if done is not None:
+                done.wait(pause)
+            else:
+                stop = end if len(self.kills) >= P["min_kills"] else last
+                time.sleep(max(0.0, min(pause, stop - time.time())))
             if not more():
                 break
             for _ in range(20):
                 cands = {}
-                for s in self.services:
+                for s in services:
                     m = [x for x in self.monitor.live_members(s) if x[2].startswith("wb-")
                          and alive(x[0], x[1])]
                     if m:
@@ -660,7 +685,7 @@ class Chaos:
                 self.kill_misses += 1
                 continue
             if not any(x in cands for x in order):
-                order = sorted(self.services)
+                order = sorted(services)
                 rng.shuffle(order)
             s = next(x for x in order if x in cands)
             order.remove(s)
@@ -962,6 +987,17 @@ class Chaos:
             res[idx] = (len(got), len(w), missing, extra, differ)
         return res
 
+    def exact(self, exp, cache):
+        """Whether the state is the exact final one: both queues empty,
+        the archive equal to 'exp', no temporary file, no orphan, the
+        index equal to the archive."""
+        if self.queues() != {"download": "0", "index": "0"}:
+            return False
+        m, e, d, o = self.archive_diff(exp, cache)
+        if m or e or d or o or self.temp_files() or self.monitor.orphans():
+            return False
+        return all(not (v[2] or v[3] or v[4]) for v in self.index_diff().values())
+
     def temp_files(self):
         found = []
         for d, dirs, files in os.walk(self.data):
@@ -978,14 +1014,9 @@ class Chaos:
         cache = {}
         reached = None
         while time.time() < deadline:
-            q = self.queues()
-            if q == {"download": "0", "index": "0"}:
-                m, e, d, o = self.archive_diff(exp, cache)
-                if not (m or e or d or o) and not self.temp_files() and not self.monitor.orphans():
-                    ix = self.index_diff()
-                    if all(not (v[2] or v[3] or v[4]) for v in ix.values()):
-                        reached = time.time() - t_last
-                        break
+            if self.exact(exp, cache):
+                reached = time.time() - t_last
+                break
             time.sleep(1.0)
         self.exp = exp
         self.reached = reached
@@ -1253,6 +1284,42 @@ def report(c):
     return npass == len(results)
 
 
+def backfill(c, every):
+    """The backfill figure of make bench (scripts/bench.d/80-backfill.sh):
+    the generated repository queued and mirrored through the doubles
+    under s6, with no other fault than, when 'every' > 0, kill -9 of a
+    random process of the downloader or the indexer every 'every'
+    seconds. Prints "backfill SECONDS KILLS": the time from the start of
+    scripts/run to both queues empty; then checks the state is exact."""
+    c.start_doubles()
+    c.start_system()
+    done = threading.Event()
+    killer = None
+    if every > 0:
+        P["kill_min"] = P["kill_max"] = every
+        killer = threading.Thread(target=c.killer, args=(0,), daemon=True, kwargs={
+            "targets": ("wb-downloader", "wb-indexer"), "done": done})
+        killer.start()
+    took = None
+    while time.time() < c.t_start + P["settle"]:
+        if c.queues() == {"download": "0", "index": "0"}:
+            took = time.time() - c.t_start
+            break
+        time.sleep(0.2)
+    done.set()
+    if killer:
+        killer.join()
+    if took is None:
+        say("backfill: queues not empty %.0f s after the start" % P["settle"])
+        return False
+    exact = c.exact(c.world.expected(), {})
+    if not exact:
+        say("backfill: queues empty after %.1f s, but the state is not exact" % took)
+    c.shutdown()
+    out("backfill %.3f %d" % (took, len(c.kills)))
+    return exact
+
+
 def interrupted(signum, frame):
     raise KeyboardInterrupt
 
@@ -1270,6 +1337,15 @@ def main():
     if not os.path.exists(os.path.join(BUILD, "bin", "wb-fetch")):
         print("chaos: no tools in %s/bin (make first)" % BUILD, file=sys.stderr)
         return 2
+    every = None
+    if sys.argv[1:2] == ["--backfill"] and len(sys.argv) == 3:
+        try:
+            every = float(sys.argv[2])
+        except ValueError:
+            every = None
+    if every is None and len(sys.argv) > 1:
+        print("chaos: usage: chaos-run.py [--backfill SECONDS]", file=sys.stderr)
+        return 100
     root = os.environ.get("CHAOS_DIR") or tempfile.mkdtemp(prefix="wb-chaos.")
     os.makedirs(root, exist_ok=True)
     OUT_FILE = open(os.path.join(root, "chaos.out"), "w")
@@ -1277,12 +1353,15 @@ def main():
     c = Chaos(root)
     okay = False
     try:
-        c.setup()
-        c.go()
-        c.settle()
-        c.shutdown()
-        OUT_FILE.flush()
-        okay = report(c)
+        if every is not None:
+            okay = backfill(c, every)
+        else:
+            c.setup()
+            c.go()
+            c.settle()
+            c.shutdown()
+            OUT_FILE.flush()
+            okay = report(c)
     except KeyboardInterrupt:
         print("chaos: interrupted", file=sys.stderr)
     finally:
