@@ -1006,18 +1006,49 @@ class Chaos:
                     found.append(os.path.relpath(os.path.join(d, f), self.data))
         return found
 
+    def watch_queues(self, done):
+        """Until 'done' is set, polls both queues 4 times a second:
+        'empty_since' is when they were last seen becoming both empty (None
+        while one is not), with a progress line every 5 s."""
+        self.empty_since = None
+        said = 0
+        while not done.is_set():
+            q = self.queues()
+            now = time.time()
+            if q == {"download": "0", "index": "0"}:
+                if self.empty_since is None:
+                    self.empty_since = now
+            else:
+                self.empty_since = None
+            if now - said >= 5:
+                say("settling: download %s, index %s" % (q["download"], q["index"]))
+                said = now
+            done.wait(0.25)
+
     def settle(self):
+        """Waits for the exact state. Checking it takes seconds (the
+        double's final data first, then the archive and the index), so the
+        time it was reached is when both queues became empty for the last
+        time, as polled meanwhile: once they are, nothing changes any
+        more, and the check then passing says the state was exact."""
+        t_last = self.last_fault
+        done = threading.Event()
+        watch = threading.Thread(target=self.watch_queues, args=(done,), daemon=True)
+        watch.start()
         say("faults over; computing the double's final data")
         exp = self.world.expected()
-        t_last = self.last_fault
         deadline = t_last + P["settle"]
         cache = {}
         reached = None
         while time.time() < deadline:
             if self.exact(exp, cache):
-                reached = time.time() - t_last
+                since = self.empty_since
+                reached = (since if since is not None else time.time()) - t_last
                 break
             time.sleep(1.0)
+        done.set()
+        watch.join()
+        say("checks done %.1f s after the last fault" % (time.time() - t_last))
         self.exp = exp
         self.reached = reached
         # The final state, before s6 is stopped.
