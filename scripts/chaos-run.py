@@ -33,7 +33,7 @@ of faults, 90), CHAOS_KILL_MIN / CHAOS_KILL_MAX (1 / 3), CHAOS_MIN_KILLS
 CHAOS_DIR (a new temporary directory), CHAOS_KEEP (1: keep it), WB_BUILD.
 The data are generated from the seed; nothing is cached.
 
-With --backfill SECONDS (make bench, scripts/bench.d/80-backfill.sh) it
+With --backfill SECONDS (make bench, scripts/bench.d/80-backfill-kills.sh) it
 runs no fault but kill -9 of a downloader or indexer process every
 SECONDS (0: none) while the repository is mirrored, and prints
 "backfill TIME KILLS": the seconds from the start of s6 to both queues
@@ -1316,7 +1316,7 @@ def report(c):
 
 
 def backfill(c, every):
-    """The backfill figure of make bench (scripts/bench.d/80-backfill.sh):
+    """The backfill figure of make bench (scripts/bench.d/80-backfill-kills.sh):
     the generated repository queued and mirrored through the doubles
     under s6, with no other fault than, when 'every' > 0, kill -9 of a
     random process of the downloader or the indexer every 'every'
