@@ -373,7 +373,10 @@ wb_queue_append_init(struct wb_queue *q, redisContext *c)
 	q->c = c;
 	q->consumer[0] = q->client[0] = '\0';
 	/* Activity times are the server's clock, read once and then advanced
-	 * by our monotonic clock: no clock skew, no round trip per batch. */
+	 * by our monotonic clock: no clock skew, no round trip per batch.
+	 * Our clock is read before TIME is sent, so that a late reply never
+	 * dates an activity before the server's time (only after it). */
+	q->mono0_ms = wb_clock_ms();
 	redisAppendCommand(c, "TIME");
 	redisAppendCommand(c, "SCRIPT LOAD %s", claim_lua);
 	redisAppendCommand(c, "SCRIPT LOAD %s", ack_lua);
@@ -396,7 +399,6 @@ wb_queue_init_reply(struct wb_queue *q, int i, const redisReply *r,
 			return -1;
 		}
 		q->time0_ms = time_ms(r);
-		q->mono0_ms = wb_clock_ms();
 		return 0;
 	}
 	if (r == NULL || r->type != REDIS_REPLY_STRING || r->len != 40) {

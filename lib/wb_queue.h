@@ -53,7 +53,7 @@ struct wb_queue {
 	redisContext *c;
 	char claim_sha[41], ack_sha[41], push_sha[41];
 	long long time0_ms;		/* the server's time at init */
-	long long mono0_ms;		/* wb_clock_ms() then */
+	long long mono0_ms;		/* wb_clock_ms() as TIME was sent */
 	/* Set by wb_queue_join(): */
 	char consumer[WB_CONSUMER_MAX + 1];
 	char client[96];		/* our connection's name, unique */

@@ -104,6 +104,8 @@ wb_sqliteindexer_flush(struct wb_sqliteindexer *ix)
 {
 	size_t k = 0, end, out = 0;
 
+	if (ix->nrecs == 0)
+		return;		/* nothing to do; the arrays may not exist */
 	for (size_t i = 0; i < ix->nrecs; i++) {
 		ix->order[i] = i;
 		ix->done[i] = 0;

@@ -32,6 +32,13 @@ of faults, 90), CHAOS_KILL_MIN / CHAOS_KILL_MAX (1 / 3), CHAOS_MIN_KILLS
 (30), CHAOS_REDIS_RESTARTS (2), CHAOS_SETTLE (90), CHAOS_SEED (1),
 CHAOS_DIR (a new temporary directory), CHAOS_KEEP (1: keep it), WB_BUILD.
 The data are generated from the seed; nothing is cached.
+
+With --backfill SECONDS (make bench, scripts/bench.d/80-backfill-kills.sh) it
+runs no fault but kill -9 of a downloader or indexer process every
+SECONDS (0: none) while the repository is mirrored, and prints
+"backfill TIME KILLS": the seconds from the start of s6 to both queues
+empty, and the kills made; it exits 1 if the state is then not exact
+(CHAOS_SETTLE is the time allowed, from the start of s6).
 """
 import base64
 import hashlib
@@ -539,6 +546,12 @@ class Chaos:
 
     # -- setup
     def setup(self):
+        self.start_doubles()
+        self.start_system()
+
+    def start_doubles(self):
+        """The doubles, Redis, the generated repository, the services'
+        environment."""
         r = self.root
         self.github = GitHub(os.path.join(r, "github"), self.secrets["github token"])
         self.es = Elastic(os.path.join(r, "es"), self.secrets["es api key"],
@@ -572,6 +585,10 @@ class Chaos:
             "PATH": os.path.join(BUILD, "bin") + ":" + os.path.join(TOP, "scripts") + ":"
                     + os.environ.get("PATH", "/usr/bin:/bin"),
         })
+
+    def start_system(self):
+        """Queue every number into download, then scripts/run (s6) and the
+        monitor; 't_start' is when scripts/run was started."""
         nums = "\n".join(str(i) for i in self.world.numbers()) + "\n"
         r = subprocess.run(["wb-enqueue", "download"], input=nums, env=self.env,
                            capture_output=True, text=True)
@@ -579,16 +596,23 @@ class Chaos:
             raise SystemExit("chaos: wb-enqueue download failed: " + r.stderr.strip())
         say("queued %d numbers into download" % len(self.world.numbers()))
         self.runlog = open(os.path.join(self.root, "scripts-run.out"), "w")
+        self.t_start = time.time()
         self.run_proc = subprocess.Popen(["sh", os.path.join(TOP, "scripts/run")],
                                          env=self.env, stdout=self.runlog,
                                          stderr=subprocess.STDOUT)
         end = time.time() + 30
         self.svscan = None
+        scan = os.path.join(self.run_dir, "service").encode()
         while time.time() < end and self.svscan is None:
-            # scripts/run's s6-svscan (its child, or itself once exec'd)
-            scan = os.path.join(self.run_dir, "service").encode()
-            for pid, (ppid, _, comm) in proc_table().items():
-                if comm == "s6-svscan" and scan in cmdline(pid):
+            # scripts/run's s6-svscan (its child, or itself once exec'd).
+            # A child it forked has its name and command line too until
+            # it execs s6-supervise: the one whose parent is not such a
+            # process (taking any of them watched a supervisor: no kill).
+            t = proc_table()
+            ours = {pid for pid, (_, _, comm) in t.items()
+                    if comm == "s6-svscan" and scan in cmdline(pid)}
+            for pid in ours:
+                if t[pid][0] not in ours:
                     self.svscan = pid
             time.sleep(0.05)
         if self.svscan is None:
@@ -598,9 +622,10 @@ class Chaos:
         services = sorted(d for d in os.listdir(os.path.join(self.run_dir, "service"))
                           if not d.startswith("."))
         end = time.time() + 30
-        while time.time() < end:
-            if set(self.monitor.services()) >= set(services):
-                break
+        while not set(self.monitor.services()) >= set(services):
+            if time.time() >= end:
+                raise SystemExit("chaos: s6-svscan %d started no instance of %s within 30 s"
+                                 % (self.svscan, " ".join(sorted(set(services) - set(self.monitor.services())))))
             time.sleep(0.1)
         self.services = services
         say("s6-svscan %d supervises %s" % (self.svscan, " ".join(services)))
@@ -623,25 +648,32 @@ class Chaos:
     def fault(self):
         self.last_fault = time.time()
 
-    def killer(self, end):
+    def killer(self, end, targets=None, done=None):
         """Kills until 'end', and on (at most twice as long again) until
         CHAOS_MIN_KILLS is reached: a loaded machine must not make the
-        run miss its count."""
+        run miss its count. With 'done' (an Event), kills until it is set
+        instead. 'targets' limits the kills to those services."""
         rng = random.Random(P["seed"] + 2)
         order = []
+        services = [s for s in self.services if targets is None or s in targets]
         last = end + 2 * P["duration"]
 
         def more():
+            if done is not None:
+                return not done.is_set()
             return time.time() < end or (len(self.kills) < P["min_kills"] and time.time() < last)
         while more():
-            stop = end if len(self.kills) >= P["min_kills"] else last
-            time.sleep(max(0.0, min(rng.uniform(P["kill_min"], P["kill_max"]),
-                                    stop - time.time())))
+            pause = rng.uniform(P["kill_min"], P["kill_max"])
+            if done is not None:
+                done.wait(pause)
+            else:
+                stop = end if len(self.kills) >= P["min_kills"] else last
+                time.sleep(max(0.0, min(pause, stop - time.time())))
             if not more():
                 break
             for _ in range(20):
                 cands = {}
-                for s in self.services:
+                for s in services:
                     m = [x for x in self.monitor.live_members(s) if x[2].startswith("wb-")
                          and alive(x[0], x[1])]
                     if m:
@@ -653,7 +685,7 @@ class Chaos:
                 self.kill_misses += 1
                 continue
             if not any(x in cands for x in order):
-                order = sorted(self.services)
+                order = sorted(services)
                 rng.shuffle(order)
             s = next(x for x in order if x in cands)
             order.remove(s)
@@ -955,6 +987,17 @@ class Chaos:
             res[idx] = (len(got), len(w), missing, extra, differ)
         return res
 
+    def exact(self, exp, cache):
+        """Whether the state is the exact final one: both queues empty,
+        the archive equal to 'exp', no temporary file, no orphan, the
+        index equal to the archive."""
+        if self.queues() != {"download": "0", "index": "0"}:
+            return False
+        m, e, d, o = self.archive_diff(exp, cache)
+        if m or e or d or o or self.temp_files() or self.monitor.orphans():
+            return False
+        return all(not (v[2] or v[3] or v[4]) for v in self.index_diff().values())
+
     def temp_files(self):
         found = []
         for d, dirs, files in os.walk(self.data):
@@ -963,23 +1006,49 @@ class Chaos:
                     found.append(os.path.relpath(os.path.join(d, f), self.data))
         return found
 
+    def watch_queues(self, done):
+        """Until 'done' is set, polls both queues 4 times a second:
+        'empty_since' is when they were last seen becoming both empty (None
+        while one is not), with a progress line every 5 s."""
+        self.empty_since = None
+        said = 0
+        while not done.is_set():
+            q = self.queues()
+            now = time.time()
+            if q == {"download": "0", "index": "0"}:
+                if self.empty_since is None:
+                    self.empty_since = now
+            else:
+                self.empty_since = None
+            if now - said >= 5:
+                say("settling: download %s, index %s" % (q["download"], q["index"]))
+                said = now
+            done.wait(0.25)
+
     def settle(self):
+        """Waits for the exact state. Checking it takes seconds (the
+        double's final data first, then the archive and the index), so the
+        time it was reached is when both queues became empty for the last
+        time, as polled meanwhile: once they are, nothing changes any
+        more, and the check then passing says the state was exact."""
+        t_last = self.last_fault
+        done = threading.Event()
+        watch = threading.Thread(target=self.watch_queues, args=(done,), daemon=True)
+        watch.start()
         say("faults over; computing the double's final data")
         exp = self.world.expected()
-        t_last = self.last_fault
         deadline = t_last + P["settle"]
         cache = {}
         reached = None
         while time.time() < deadline:
-            q = self.queues()
-            if q == {"download": "0", "index": "0"}:
-                m, e, d, o = self.archive_diff(exp, cache)
-                if not (m or e or d or o) and not self.temp_files() and not self.monitor.orphans():
-                    ix = self.index_diff()
-                    if all(not (v[2] or v[3] or v[4]) for v in ix.values()):
-                        reached = time.time() - t_last
-                        break
+            if self.exact(exp, cache):
+                since = self.empty_since
+                reached = (since if since is not None else time.time()) - t_last
+                break
             time.sleep(1.0)
+        done.set()
+        watch.join()
+        say("checks done %.1f s after the last fault" % (time.time() - t_last))
         self.exp = exp
         self.reached = reached
         # The final state, before s6 is stopped.
@@ -1246,6 +1315,42 @@ def report(c):
     return npass == len(results)
 
 
+def backfill(c, every):
+    """The backfill figure of make bench (scripts/bench.d/80-backfill-kills.sh):
+    the generated repository queued and mirrored through the doubles
+    under s6, with no other fault than, when 'every' > 0, kill -9 of a
+    random process of the downloader or the indexer every 'every'
+    seconds. Prints "backfill SECONDS KILLS": the time from the start of
+    scripts/run to both queues empty; then checks the state is exact."""
+    c.start_doubles()
+    c.start_system()
+    done = threading.Event()
+    killer = None
+    if every > 0:
+        P["kill_min"] = P["kill_max"] = every
+        killer = threading.Thread(target=c.killer, args=(0,), daemon=True, kwargs={
+            "targets": ("wb-downloader", "wb-indexer"), "done": done})
+        killer.start()
+    took = None
+    while time.time() < c.t_start + P["settle"]:
+        if c.queues() == {"download": "0", "index": "0"}:
+            took = time.time() - c.t_start
+            break
+        time.sleep(0.2)
+    done.set()
+    if killer:
+        killer.join()
+    if took is None:
+        say("backfill: queues not empty %.0f s after the start" % P["settle"])
+        return False
+    exact = c.exact(c.world.expected(), {})
+    if not exact:
+        say("backfill: queues empty after %.1f s, but the state is not exact" % took)
+    c.shutdown()
+    out("backfill %.3f %d" % (took, len(c.kills)))
+    return exact
+
+
 def interrupted(signum, frame):
     raise KeyboardInterrupt
 
@@ -1263,6 +1368,15 @@ def main():
     if not os.path.exists(os.path.join(BUILD, "bin", "wb-fetch")):
         print("chaos: no tools in %s/bin (make first)" % BUILD, file=sys.stderr)
         return 2
+    every = None
+    if sys.argv[1:2] == ["--backfill"] and len(sys.argv) == 3:
+        try:
+            every = float(sys.argv[2])
+        except ValueError:
+            every = None
+    if every is None and len(sys.argv) > 1:
+        print("chaos: usage: chaos-run.py [--backfill SECONDS]", file=sys.stderr)
+        return 100
     root = os.environ.get("CHAOS_DIR") or tempfile.mkdtemp(prefix="wb-chaos.")
     os.makedirs(root, exist_ok=True)
     OUT_FILE = open(os.path.join(root, "chaos.out"), "w")
@@ -1270,12 +1384,15 @@ def main():
     c = Chaos(root)
     okay = False
     try:
-        c.setup()
-        c.go()
-        c.settle()
-        c.shutdown()
-        OUT_FILE.flush()
-        okay = report(c)
+        if every is not None:
+            okay = backfill(c, every)
+        else:
+            c.setup()
+            c.go()
+            c.settle()
+            c.shutdown()
+            OUT_FILE.flush()
+            okay = report(c)
     except KeyboardInterrupt:
         print("chaos: interrupted", file=sys.stderr)
     finally:

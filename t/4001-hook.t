@@ -2,7 +2,7 @@
 # wb-hook: every answer, with GitHub-shaped payloads and real signatures.
 . "${0%/*}/lib.sh"
 . "$T_DIR/lib-hook.sh"
-plan 103
+plan 105
 start_redis
 
 run wb-hook --help
@@ -201,4 +201,74 @@ is "$(grep -c . "$SCRATCH/hook.err")" "$(grep -c '^wb-hook: ' "$SCRATCH/hook.err
 
 stop_hook
 is "$HOOK_RC" 0 "SIGTERM: exit 0"
+
+# The queue's clock is Redis' TIME advanced by our monotonic clock, from
+# before TIME was sent: a reply that comes late (a loaded machine) must
+# not date a delivery before the server's time (t/4001 once saw a score
+# 18 ms before the time read before the delivery). A proxy holds the
+# answers of the receiver's connection once TIME is in them, writes the
+# server time it holds into "held", and lets them go once "release" exists;
+# the delivery is sent 0.2 s of server time after it.
+cat >"$SCRATCH/slow.py" <<'EOP'
+import os, re, socket, sys, threading, time
+up, path, held, release = sys.argv[1:5]
+srv = socket.socket(socket.AF_UNIX)
+srv.bind(path)
+srv.listen(8)
+def pump(a, b, hold):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d:
+                break
+            m = re.search(rb"\*2\r\n\$10\r\n(\d{10})\r\n\$\d\r\n(\d+)\r\n", d) if hold else None
+            if m:
+                with open(held + ".new", "w") as f:
+                    f.write("%d\n" % (int(m.group(1)) * 1000 + int(m.group(2)) // 1000))
+                os.rename(held + ".new", held)
+                end = time.time() + 30
+                while not os.path.exists(release) and time.time() < end:
+                    time.sleep(0.01)
+                hold = False
+            b.sendall(d)
+    except OSError:
+        pass
+    for s in (a, b):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+while True:
+    c, _ = srv.accept()
+    r = socket.socket(socket.AF_UNIX)
+    r.connect(up)
+    threading.Thread(target=pump, args=(c, r, False), daemon=True).start()
+    threading.Thread(target=pump, args=(r, c, True), daemon=True).start()
+EOP
+python3 "$SCRATCH/slow.py" "$REDIS_SOCK" "$SCRATCH/slow.sock" "$SCRATCH/held" "$SCRATCH/release" \
+	2>"$SCRATCH/slow.err" &
+slow_pid=$!
+atexit "kill $slow_pid 2>/dev/null"
+wait_for 10 test -S "$SCRATCH/slow.sock" || { echo "Bail out! no proxy socket"; exit 1; }
+redis_cli DEL 'wb:{download}:pending' >/dev/null
+WB_REDIS=unix://$SCRATCH/slow.sock start_hook -t 1
+curl -s -o /dev/null "$HOOK_URL/healthz" &
+health_pid=$!
+wait_for 10 test -s "$SCRATCH/held"
+held=$(cat "$SCRATCH/held")
+i=0
+while [ "$(now_ms)" -lt $((held + 200)) ] && [ $i -lt 1000 ]; do i=$((i + 1)); done
+before=$(now_ms)
+deliver issues "$SCRATCH/burst.json" "$s" &
+deliver_pid=$!
+: >"$SCRATCH/release"
+wait "$deliver_pid"
+wait "$health_pid"
+after=$(now_ms)
+score=$(redis_cli ZSCORE 'wb:{download}:pending' 4242)
+is "$([ "$held" -gt 0 ] && [ "$score" -gt 0 ] && echo queued)" queued \
+	"through a proxy holding the answer to TIME (server time $held): queued"
+is "$([ "$score" -ge "$before" ] && [ "$score" -le "$after" ] && echo within)" within \
+	"its time is not before the server's when it came ($before <= $score <= $after)"
+stop_hook
 done_testing
