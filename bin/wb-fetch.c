@@ -574,7 +574,7 @@ fetch(struct fetcher *f, struct wb_record *rec, struct wb_timeline *tl,
 	jv issue = jv_invalid();
 	int rc, stored = 0, changed = 0;
 
-	wb_etags_load(f->cfg.data, rec->number, &old);
+	wb_archive_load_etags(f->cfg.data, rec->number, &old);
 	wb_etags_init(&now);
 	rc = get_issue(f, rec, &old, &now, 0, &issue, &stored, fl);
 	if (rc == 0) {

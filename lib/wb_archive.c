@@ -232,65 +232,13 @@ wb_archive_read(const char *data, long number, const char *file)
 
 /*============================ ETags ============================*/
 
-void
-wb_etags_init(struct wb_etags *e)
-{
-	memset(e, 0, sizeof *e);
-}
-
-void
-wb_etags_free(struct wb_etags *e)
-{
-	free(e->page);
-	wb_etags_init(e);
-}
-
-int
-wb_etags_add(struct wb_etags *e, const char *etag, int count)
-{
-	if (e->npages >= WB_GITHUB_MAX_PAGES || count < 0 ||
-	    count > WB_GITHUB_PER_PAGE || !wb_github_etag_ok(etag))
-		return -1;
-	if (e->npages == e->cap) {
-		size_t cap = e->cap ? e->cap * 2 : 4;
-		struct wb_etag_page *p = realloc(e->page, cap * sizeof *p);
-
-		if (p == NULL)
-			return -1;
-		e->page = p;
-		e->cap = cap;
-	}
-	fmt(e->page[e->npages].etag, WB_ETAG_MAX, "%s", etag);
-	e->page[e->npages].count = count;
-	e->npages++;
-	return 0;
-}
-
 static void
-stamp_of(const struct stat *st, struct wb_archive_stamp *s)
+stamp_of(const struct stat *st, struct wb_etags_stamp *s)
 {
 	s->ino = (unsigned long long)st->st_ino;
 	s->size = (unsigned long long)st->st_size;
 	s->sec = (long long)st->st_mtim.tv_sec;
 	s->nsec = (long long)st->st_mtim.tv_nsec;
-}
-
-/*
- * The next line of 'f' into *line (without its newline). Returns 1, 0 at
- * the end, -1 for a line with a NUL byte, or past 'max' bytes in all.
- */
-static int
-next_line(FILE *f, char **line, size_t *cap, size_t *total, size_t max)
-{
-	ssize_t n = getline(line, cap, f);
-
-	if (n < 0)
-		return 0;
-	if ((*total += (size_t)n) > max || strlen(*line) != (size_t)n)
-		return -1;
-	if (n > 0 && (*line)[n - 1] == '\n')
-		(*line)[n - 1] = '\0';
-	return 1;
 }
 
 /* $data/etags/N for reading, never through a link; NULL if none. */
@@ -315,28 +263,14 @@ etags_open(const char *data, long number)
 	return f;
 }
 
-int
-wb_etags_load(const char *data, long number, struct wb_etags *e)
+/* 1 when the archived files of issue 'number' are those of 'want'. */
+static int
+files_are(const char *data, long number,
+    const struct wb_etags_stamp want[2])
 {
-	char path[4096], *line = NULL;
-	struct wb_archive_stamp want[2], have;
+	struct wb_etags_stamp have;
 	struct stat st;
-	size_t cap = 0, total = 0;
-	FILE *f;
-	int ok = 0, rc;
 
-	wb_etags_init(e);
-	if ((f = etags_open(data, number)) == NULL)
-		return -1;
-	if (next_line(f, &line, &cap, &total, 1UL << 20) != 1 ||
-	    strcmp(line, "wb-etags 1") != 0)
-		goto bad;
-	if (next_line(f, &line, &cap, &total, 1UL << 20) != 1 ||
-	    sscanf(line, "files %llu %llu %lld %lld %llu %llu "
-	    "%lld %lld", &want[0].ino, &want[0].size, &want[0].sec,
-	    &want[0].nsec, &want[1].ino, &want[1].size, &want[1].sec,
-	    &want[1].nsec) != 8)
-		goto bad;
 	for (int i = 0; i < 2; i++) {
 		int fd = open_archived(data, number, files[i], O_RDONLY |
 		    O_NONBLOCK);
@@ -344,88 +278,31 @@ wb_etags_load(const char *data, long number, struct wb_etags *e)
 
 		close_keep(fd);
 		if (!got)
-			goto bad;
+			return 0;
 		stamp_of(&st, &have);
 		if (memcmp(&have, &want[i], sizeof have) != 0)
-			goto bad;
+			return 0;
 	}
-	while ((rc = next_line(f, &line, &cap, &total, 1UL << 20)) == 1) {
-		char etag[WB_ETAG_MAX];
-		int count;
-
-		if (strncmp(line, "issue ", 6) == 0 && e->npages == 0 &&
-		    e->issue[0] == '\0' && wb_github_etag_ok(line + 6))
-			fmt(e->issue, sizeof e->issue, "%s", line + 6);
-		else if (sscanf(line, "page %d %255s", &count, etag) == 2 &&
-		    fmt(path, sizeof path, "page %d %s", count, etag) == 0 &&
-		    strcmp(line, path) == 0 &&
-		    wb_etags_add(e, etag, count) == 0)
-			;
-		else
-			goto bad;
-	}
-	ok = rc == 0 && !ferror(f);
-bad:
-	free(line);
-	fclose(f);
-	if (!ok)
-		wb_etags_free(e);
-	return ok ? 0 : -1;
-}
-
-jv
-wb_etags_to_jv(const struct wb_etags *e)
-{
-	jv pages = jv_array();
-
-	for (size_t i = 0; i < e->npages; i++)
-		pages = jv_array_append(pages, JV_ARRAY(
-		    jv_string(e->page[i].etag), jv_number(e->page[i].count)));
-	return JV_OBJECT(jv_string("issue"), e->issue[0] ? jv_string(e->issue) :
-	    jv_null(), jv_string("timeline"), pages);
+	return 1;
 }
 
 int
-wb_etags_from_jv(jv v, struct wb_etags *e)
+wb_archive_load_etags(const char *data, long number, struct wb_etags *e)
 {
-	jv issue, pages;
-	int n, ok = 0;
+	struct wb_etags_stamp want[2];
+	FILE *f;
+	int rc;
 
 	wb_etags_init(e);
-	if (jv_get_kind(v) != JV_KIND_OBJECT)
+	if ((f = etags_open(data, number)) == NULL)
 		return -1;
-	issue = jv_object_get(jv_copy(v), jv_string("issue"));
-	pages = jv_object_get(jv_copy(v), jv_string("timeline"));
-	if (jv_get_kind(issue) == JV_KIND_STRING &&
-	    wb_github_etag_ok(jv_string_value(issue)))
-		fmt(e->issue, sizeof e->issue, "%s", jv_string_value(issue));
-	else if (jv_get_kind(issue) != JV_KIND_NULL &&
-	    jv_get_kind(issue) != JV_KIND_INVALID)
-		goto out;
-	if (jv_get_kind(pages) != JV_KIND_ARRAY)
-		goto out;
-	n = jv_array_length(jv_copy(pages));
-	for (int i = 0; i < n; i++) {
-		jv p = jv_array_get(jv_copy(pages), i);
-		jv etag = jv_array_get(jv_copy(p), 0), count = jv_array_get(p, 1);
-		int good = jv_get_kind(etag) == JV_KIND_STRING &&
-		    jv_get_kind(count) == JV_KIND_NUMBER &&
-		    jv_number_value(count) == (int)jv_number_value(count) &&
-		    wb_etags_add(e, jv_string_value(etag),
-		    (int)jv_number_value(count)) == 0;
-
-		jv_free(etag);
-		jv_free(count);
-		if (!good)
-			goto out;
-	}
-	ok = 1;
-out:
-	jv_free(issue);
-	jv_free(pages);
-	if (!ok)
+	rc = wb_etags_parse(f, e, want);
+	fclose(f);
+	if (rc == 0 && !files_are(data, number, want)) {
 		wb_etags_free(e);
-	return ok ? 0 : -1;
+		rc = -1;
+	}
+	return rc;
 }
 
 /*============================ Writing ============================*/
@@ -794,7 +671,7 @@ put_compare(void *arg, const char *p, size_t n)
  */
 static int
 unchanged(int dfd, const char *name, const char *text, size_t len,
-    struct wb_archive_stamp *stamp)
+    struct wb_etags_stamp *stamp)
 {
 	static struct compare c;
 	struct stat st;
@@ -1046,9 +923,8 @@ remove_dir(const char *data, int cfd, const char *name, const char *dir,
 static void
 store_etags(const char *data, int efd, struct wb_archive_item *it)
 {
-	char name[16], path[4096], *buf = NULL;
+	char name[16], path[4096], *buf;
 	size_t n = 0;
-	FILE *m;
 	int fd, ok;
 
 	if (efd < 0)
@@ -1060,22 +936,7 @@ store_etags(const char *data, int efd, struct wb_archive_item *it)
 			unlinkat(efd, name, 0);
 		return;
 	}
-	/* Built in memory that grows as needed: no length to get wrong. */
-	if ((m = open_memstream(&buf, &n)) == NULL) {
-		unlinkat(efd, name, 0);
-		return;
-	}
-	fprintf(m, "wb-etags 1\nfiles %llu %llu %lld %lld %llu %llu %lld %lld\n",
-	    it->stamp[0].ino, it->stamp[0].size, it->stamp[0].sec,
-	    it->stamp[0].nsec, it->stamp[1].ino, it->stamp[1].size,
-	    it->stamp[1].sec, it->stamp[1].nsec);
-	if (it->etags.issue[0] != '\0')
-		fprintf(m, "issue %s\n", it->etags.issue);
-	for (size_t i = 0; i < it->etags.npages; i++)
-		fprintf(m, "page %d %s\n", it->etags.page[i].count,
-		    it->etags.page[i].etag);
-	if ((ferror(m) | fclose(m)) != 0) {
-		free(buf);
+	if ((buf = wb_etags_format(&it->etags, it->stamp, &n)) == NULL) {
 		unlinkat(efd, name, 0);
 		return;
 	}

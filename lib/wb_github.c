@@ -180,19 +180,6 @@ wb_github_repo_ok(const char *s)
 	    strcmp(s + a + 1, ".") != 0 && strcmp(s + a + 1, "..") != 0;
 }
 
-int
-wb_github_etag_ok(const char *etag)
-{
-	size_t n = strlen(etag);
-
-	if (n == 0 || n >= WB_ETAG_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (etag[i] < 0x21 || etag[i] > 0x7e)
-			return 0;
-	return 1;
-}
-
 /* "O/N#M" from "O/N" and the text of a number, checked. */
 static int
 format_moved(const char *repo, size_t rlen, const char *num, size_t nlen,
@@ -699,7 +686,7 @@ get(struct wb_github *gh, const char *url, const char *etag,
 	headers[h++] = "X-GitHub-Api-Version: 2022-11-28";
 	if (gh->auth != NULL)
 		headers[h++] = gh->auth;
-	if (etag != NULL && wb_github_etag_ok(etag)) {
+	if (etag != NULL && wb_etags_ok(etag)) {
 		snprintf(cond, sizeof cond, "If-None-Match: %s", etag);
 		headers[h++] = cond;
 		conditional = 1;
@@ -789,7 +776,7 @@ get(struct wb_github *gh, const char *url, const char *etag,
 
 			/* An ETag cut short would never match: none then. */
 			if (!header(&resp, "ETag", r->etag, sizeof r->etag) ||
-			    !wb_github_etag_ok(r->etag))
+			    !wb_etags_ok(r->etag))
 				r->etag[0] = '\0';
 			if ((bad = next_page(gh, &resp, r)) != NULL) {
 				jv_free(value);

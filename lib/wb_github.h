@@ -15,6 +15,7 @@
 #include <jv.h>
 
 #include "wb_config.h"
+#include "wb_etags.h"
 
 #define WB_GITHUB_PER_PAGE 100
 #define WB_GITHUB_MAX_BODY (32UL << 20)	/* bytes of one answer */
@@ -23,7 +24,10 @@
 #define WB_GITHUB_ATTEMPTS 6		/* tries of one request */
 #define WB_GITHUB_RATE_WAITS 20		/* rate-limit waits of one request */
 #define WB_GITHUB_SECONDARY_WAIT 60	/* seconds, when GitHub says no more */
-#define WB_ETAG_MAX 256			/* bytes of an ETag, with its NUL */
+
+/* The ETags of an issue keep a page's count and as many pages. */
+_Static_assert(WB_GITHUB_PER_PAGE == WB_ETAGS_PER_PAGE, "events per page");
+_Static_assert(WB_GITHUB_MAX_PAGES == WB_ETAGS_MAX_PAGES, "pages");
 
 /*============================ Decisions ============================*/
 
@@ -40,9 +44,6 @@ int wb_github_url_under(const char *base, const char *url);
 
 /* 1 when 's' is owner/name: two runs of [A-Za-z0-9._-] around one '/'. */
 int wb_github_repo_ok(const char *s);
-
-/* 1 when 'etag' can be stored and sent back: 1..255 printable ASCII. */
-int wb_github_etag_ok(const char *etag);
 
 /*
  * The repository id of a 'location' under 'base' that points into
