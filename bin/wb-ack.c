@@ -12,6 +12,7 @@
 #include "wb_config.h"
 #include "wb_err.h"
 #include "wb_queue.h"
+#include "wb_reader.h"
 #include "wb_record.h"
 #include "wb_scan.h"
 
@@ -95,10 +96,10 @@ main(int argc, char **argv)
 	wb_queue_connect(&q, cfg.redis);
 	p.q = &q;
 
-	wb_reader_init(&in, 0);
+	wb_reader_init_or_die(&in, 0);
 	in.idle_fn = send_acks;
 	in.idle_arg = &p;
-	while (wb_reader_next(&in, &rec)) {
+	while (wb_reader_next_or_die(&in, &rec)) {
 		if (gather(&p, &rec, &why) < 0) {
 			wb_warn("line %lu: %s, skipped", in.lineno, why);
 			in.rejected++;

@@ -94,7 +94,7 @@ emit(const struct wb_claim *c)
 		if (printf("{\"number\":%ld,\"queue\":\"%s\",\"claim\":\"%s\"}\n",
 		    c->numbers[i], queue, c->token) < 0)
 			wb_diesys(WB_EXIT_TEMP, "unable to write to standard output");
-	wb_flush(stdout);
+	wb_record_flush_or_die(stdout);
 }
 
 /* HOST:QUEUE, or HOST:QUEUE:PID for a one-off run. */

@@ -14,6 +14,7 @@
 #include "wb_config.h"
 #include "wb_err.h"
 #include "wb_queue.h"
+#include "wb_reader.h"
 #include "wb_record.h"
 #include "wb_scan.h"
 
@@ -223,10 +224,10 @@ main(int argc, char **argv)
 			add(&s, n);
 		}
 	} else {
-		wb_reader_init(&in, 0);
+		wb_reader_init_or_die(&in, 0);
 		in.idle_fn = flush_all;
 		in.idle_arg = &s;
-		while (wb_reader_next(&in, &rec)) {
+		while (wb_reader_next_or_die(&in, &rec)) {
 			if (take_claim(&s, &rec) < 0) {
 				wb_warn("line %lu: \"queue\" or \"claim\" is "
 				    "malformed; %ld queued, no claim "

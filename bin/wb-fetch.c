@@ -20,6 +20,7 @@
 #include "wb_github.h"
 #include "wb_json.h"
 #include "wb_metrics.h"
+#include "wb_reader.h"
 #include "wb_record.h"
 #include "wb_scan.h"
 #include "wb_timeline.h"
@@ -653,8 +654,8 @@ process(struct fetcher *f, struct wb_record *rec)
 		f->failed++;
 		goto out;
 	}
-	wb_record_put_with(stdout, rec, key, print_timeline, &tl);
-	wb_flush(stdout);
+	wb_record_put_with_or_die(stdout, rec, key, print_timeline, &tl);
+	wb_record_flush_or_die(stdout);
 	wb_metrics_note_success(WB_METRICS_FETCH);
 out:
 	wb_timeline_free(&tl);
@@ -677,7 +678,7 @@ main(int argc, char **argv)
 			wb_die(WB_EXIT_USAGE, "not an issue number (%s): %s", why,
 			    argv[i]);
 	wb_config_load(&f.cfg);
-	f.max_line = wb_max_line();
+	f.max_line = wb_reader_max_line_or_die();
 	f.gh = wb_github_new(&f.cfg, "wb-fetch");
 
 	if (argc > 0) {
@@ -688,8 +689,8 @@ main(int argc, char **argv)
 			wb_record_free(&rec);
 		}
 	} else {
-		wb_reader_init(&in, 0);
-		while (wb_reader_next(&in, &rec)) {
+		wb_reader_init_or_die(&in, 0);
+		while (wb_reader_next_or_die(&in, &rec)) {
 			process(&f, &rec);
 			wb_record_free(&rec);
 		}

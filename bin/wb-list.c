@@ -191,7 +191,7 @@ put(struct listing *l, jv issue, long number, time_t t)
 		l->newest = t;
 	rec.value = JV_OBJECT(jv_string("number"), jv_number(number),
 	    jv_string("issue"), jv_copy(issue));
-	wb_record_put(stdout, &rec);
+	wb_record_put_or_die(stdout, &rec);
 	wb_record_free(&rec);
 	l->issues++;
 }
@@ -262,7 +262,7 @@ take_page(struct listing *l, jv page, time_t since)
 		jv_free(issue);
 	}
 	jv_free(page);
-	wb_flush(stdout);
+	wb_record_flush_or_die(stdout);
 }
 
 /*
@@ -302,7 +302,7 @@ reread(struct wb_github *gh, const char *repo, time_t since,
 		}
 		jv_free(items);
 	} while (more && !past);
-	wb_flush(stdout);
+	wb_record_flush_or_die(stdout);
 }
 
 /*
@@ -466,7 +466,7 @@ main(int argc, char **argv)
 	}
 
 	list(gh, cfg.repo, from, &l);
-	wb_flush(stdout);
+	wb_record_flush_or_die(stdout);
 	wb_debug("%lu issues, %lu pull requests skipped, %lu bad; %lu requests",
 	    l.issues, l.pulls, l.bad, wb_github_requests(gh));
 	/*

@@ -21,6 +21,7 @@
 #include "wb_config.h"
 #include "wb_err.h"
 #include "wb_pipe.h"
+#include "wb_reader.h"
 #include "wb_record.h"
 #include "wb_scan.h"
 #include "wb_sqlite.h"
@@ -203,11 +204,11 @@ main(int argc, char **argv)
 	wb_sqliteindexer_open(&ix, cfg.data, db, cfg.sqlite, max_issues,
 	    max_bytes, 1);
 
-	wb_reader_init(&in, 0);
+	wb_reader_init_or_die(&in, 0);
 	in.idle_fn = wb_sqliteindexer_idle;
 	in.idle_arg = &ix;
 	in.idle_ms = (int)(idle * 1000 + 0.5);
-	for (wait_input(&in, &ix); wb_reader_next(&in, &rec);
+	for (wait_input(&in, &ix); wb_reader_next_or_die(&in, &rec);
 	    wait_input(&in, &ix))
 		wb_sqliteindexer_add(&ix, &rec, in.idle_ms);
 	wb_sqliteindexer_flush(&ix);
