@@ -223,7 +223,7 @@ main(int argc, char **argv)
 	if (argc != 1)
 		wb_dieusage(USAGE);
 	queue = argv[0];
-	wb_queue_name_require(queue);
+	wb_scan_queue_name_or_die(queue);
 	wb_config_load(&cfg);
 	/* Draining wants big batches; a pipeline, claims close to the work. */
 	if (batch == 0)

@@ -207,7 +207,7 @@ main(int argc, char **argv)
 	if (argc < 1)
 		wb_dieusage(USAGE);
 	s.queue = argv[0];
-	wb_queue_name_require(s.queue);
+	wb_scan_queue_name_or_die(s.queue);
 	for (int i = 1; i < argc; i++)
 		if (wb_scan_number(argv[i], &n, &why) < 0)
 			wb_die(WB_EXIT_USAGE, "not an issue number: %s: %s",

@@ -453,7 +453,7 @@ scrape_names(struct wb_batcher *b, char *err, size_t errlen, int *answered)
 		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
 	for (size_t i = 0; i < r[0]->elements; i++)
 		if (r[0]->element[i]->type == REDIS_REPLY_STRING &&
-		    wb_queue_name_ok(r[0]->element[i]->str))
+		    wb_scan_queue_name(r[0]->element[i]->str))
 			b->mq[b->nmq++].name = r[0]->element[i]->str;
 	qsort(b->mq, b->nmq, sizeof *b->mq, by_name);
 	for (size_t i = 0; i < b->nmq; i++)

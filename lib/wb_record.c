@@ -234,7 +234,7 @@ wb_record_claim(const struct wb_record *rec, char *queue, char *claim,
 		goto out;
 	qs = jv_string_value(q);
 	*why = "bad \"queue\" name";
-	if (!wb_queue_name_ok(qs))
+	if (!wb_scan_queue_name(qs))
 		goto out;
 	*why = "no \"claim\" string of digits";
 	if (jv_get_kind(c) != JV_KIND_STRING)

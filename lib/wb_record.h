@@ -41,7 +41,7 @@ void wb_record_del(struct wb_record *rec, const char *key);
 
 /*
  * The "queue" and "claim" fields set by wb-dequeue, validated: a queue
- * name (see wb_queue_name_ok) and a token of 1..23 digits, copied into
+ * name (see wb_scan_queue_name) and a token of 1..23 digits, copied into
  * queue[65] and claim[WB_CLAIM_MAX]. Returns 1 when the record has both,
  * 0 when it has neither, -1 with *why set when they are malformed.
  */

@@ -83,7 +83,7 @@ wb_scan_iso8601(const char *s, time_t *out)
 }
 
 int
-wb_queue_name_ok(const char *name)
+wb_scan_queue_name(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -94,9 +94,9 @@ wb_queue_name_ok(const char *name)
 }
 
 void
-wb_queue_name_require(const char *name)
+wb_scan_queue_name_or_die(const char *name)
 {
-	if (!wb_queue_name_ok(name))
+	if (!wb_scan_queue_name(name))
 		wb_die(WB_EXIT_USAGE, "bad queue name (1 to 64 of A-Z a-z 0-9 _ . -): "
 		    "%s", name);
 }

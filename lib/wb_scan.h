@@ -30,8 +30,8 @@ int wb_scan_seconds(const char *s, double *out);
 int wb_scan_iso8601(const char *s, time_t *out);
 
 /* A queue name is 1..64 of [A-Za-z0-9_.-]; returns 1 when 'name' is one. */
-int wb_queue_name_ok(const char *name);
-/* Exit 100 with a message unless 'name' is a queue name (a command-line one). */
-void wb_queue_name_require(const char *name);
+int wb_scan_queue_name(const char *name);
+/* As wb_scan_queue_name, for an argument: exits 100 when it is not one. */
+void wb_scan_queue_name_or_die(const char *name);
 
 #endif
