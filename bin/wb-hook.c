@@ -6,7 +6,7 @@
  * is unreachable; GET /healthz and GET /metrics (Prometheus text) are
  * for the operator. What a request means is decided in lib/wb_webhook.c;
  * the serving threads are lib/wb_hook_loop.c, each with its HTTP daemon
- * (lib/wb_hook_http.c) and its Redis batcher (lib/wb_batcher.c). This
+ * (lib/wb_hook_http.c) and its Redis batcher (lib/wb_hook_batcher.c). This
  * file reads the configuration, starts them and stops them on SIGTERM.
  */
 #include <fcntl.h>
@@ -104,7 +104,7 @@ main(int argc, char **argv)
 	if (hook->secret == NULL)
 		wb_warn("WB_HOOK_SECRET is not set: deliveries are accepted "
 		    "without a signature check");
-	wb_batcher_probe(cfg.redis);
+	wb_hook_batcher_probe(cfg.redis);
 	len = wb_listen_resolve("WB_HOOK_LISTEN", cfg.hook_listen, &ss);
 
 	/* Blocked in every thread; only sigwait() below takes them. */

@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <sys/epoll.h>
 
-#include "wb_batcher.h"
+#include "wb_hook_batcher.h"
 #include "wb_clock.h"
 #include "wb_err.h"
 #include "wb_redis.h"
@@ -17,20 +17,20 @@
 #define BACKOFF_MAX_MS 16000
 
 void
-wb_batcher_init(struct wb_batcher *b, const char *url, const char *queue,
-    int ep, void (*settled)(struct wb_batch_item *, void *), void *arg)
+wb_hook_batcher_init(struct wb_hook_batcher *b, const char *url,
+    const char *queue, int ep, void (*settled)(struct wb_hook_batch_item *, void *), void *arg)
 {
-	*b = (struct wb_batcher){ .url = url, .queue = queue, .ep = ep,
+	*b = (struct wb_hook_batcher){ .url = url, .queue = queue, .ep = ep,
 	    .settled = settled, .arg = arg, .fd = -1 };
 	b->queued_tail = &b->queued;
 }
 
 void
-wb_batcher_probe(const char *url)
+wb_hook_batcher_probe(const char *url)
 {
 	char err[512];
 	int permanent;
-	redisContext *c = wb_redis_open(url, WB_BATCHER_TIMEOUT_MS, err,
+	redisContext *c = wb_redis_open(url, WB_HOOK_BATCHER_TIMEOUT_MS, err,
 	    sizeof err, &permanent);
 
 	if (c != NULL)
@@ -42,7 +42,7 @@ wb_batcher_probe(const char *url)
 }
 
 void
-wb_batcher_add(struct wb_batcher *b, struct wb_batch_item *item)
+wb_hook_batcher_add(struct wb_hook_batcher *b, struct wb_hook_batch_item *item)
 {
 	item->next = NULL;
 	*b->queued_tail = item;
@@ -51,11 +51,11 @@ wb_batcher_add(struct wb_batcher *b, struct wb_batch_item *item)
 
 /* Settle every item of 'list' with the outcome. */
 static void
-settle(struct wb_batcher *b, struct wb_batch_item *list, int failed,
+settle(struct wb_hook_batcher *b, struct wb_hook_batch_item *list, int failed,
     const char *err)
 {
 	while (list != NULL) {
-		struct wb_batch_item *it = list;
+		struct wb_hook_batch_item *it = list;
 
 		list = it->next;
 		it->failed = failed;
@@ -68,9 +68,9 @@ settle(struct wb_batcher *b, struct wb_batch_item *list, int failed,
 
 /* Fail every item waiting for the next batch. */
 static void
-fail_queued(struct wb_batcher *b, const char *err)
+fail_queued(struct wb_hook_batcher *b, const char *err)
 {
-	struct wb_batch_item *all = b->queued;
+	struct wb_hook_batch_item *all = b->queued;
 
 	b->queued = NULL;
 	b->queued_tail = &b->queued;
@@ -79,7 +79,7 @@ fail_queued(struct wb_batcher *b, const char *err)
 
 /* Forget what a scrape read so far. */
 static void
-scrape_reset(struct wb_batcher *b)
+scrape_reset(struct wb_hook_batcher *b)
 {
 	if (b->names != NULL)
 		freeReplyObject(b->names);
@@ -90,7 +90,7 @@ scrape_reset(struct wb_batcher *b)
 }
 
 void
-wb_batcher_close(struct wb_batcher *b)
+wb_hook_batcher_close(struct wb_hook_batcher *b)
 {
 	scrape_reset(b);
 	if (b->fd >= 0)
@@ -102,7 +102,7 @@ wb_batcher_close(struct wb_batcher *b)
 
 /* Watch the socket for 'events' (it is watched already when 'mod'). */
 static void
-watch(struct wb_batcher *b, unsigned events, int mod)
+watch(struct wb_hook_batcher *b, unsigned events, int mod)
 {
 	struct epoll_event ev = { .events = events, .data.fd = b->fd };
 
@@ -118,7 +118,7 @@ watch(struct wb_batcher *b, unsigned events, int mod)
  * requests do not each wait 2 s in vain.
  */
 static void
-back_off(struct wb_batcher *b, const char *err, int always)
+back_off(struct wb_hook_batcher *b, const char *err, int always)
 {
 	if (!always && wb_clock_ms() - b->conn_at < SLOW_CONNECT_MS)
 		return;
@@ -136,9 +136,9 @@ back_off(struct wb_batcher *b, const char *err, int always)
  * after the backoff, not once per request.
  */
 static void
-connect_failed(struct wb_batcher *b, const char *err, int evicts)
+connect_failed(struct wb_hook_batcher *b, const char *err, int evicts)
 {
-	wb_batcher_close(b);
+	wb_hook_batcher_close(b);
 	back_off(b, err, evicts);
 	fail_queued(b, err);
 }
@@ -150,12 +150,12 @@ connect_failed(struct wb_batcher *b, const char *err, int evicts)
  * (connecting()). Returns 0, or -1 with 'err' set when it failed at once.
  */
 static int
-start_connect(struct wb_batcher *b, char *err, size_t errlen)
+start_connect(struct wb_hook_batcher *b, char *err, size_t errlen)
 {
 	redisContext *c;
 	int permanent;
 
-	wb_batcher_close(b);
+	wb_hook_batcher_close(b);
 	if (wb_clock_ms() < b->retry_at) {
 		snprintf(err, errlen, "%s", b->retry_err);
 		return -1;
@@ -181,7 +181,7 @@ start_connect(struct wb_batcher *b, char *err, size_t errlen)
 
 /* Check set-up reply 'i' ('r' borrowed, NULL: none); 0, or -1 and 'err'. */
 static int
-check_setup(struct wb_batcher *b, int i, const redisReply *r, char *err,
+check_setup(struct wb_hook_batcher *b, int i, const redisReply *r, char *err,
     size_t errlen)
 {
 	int permanent;
@@ -194,7 +194,7 @@ check_setup(struct wb_batcher *b, int i, const redisReply *r, char *err,
 
 /* The socket of a connection attempt is ready: write, or read replies. */
 static void
-connecting(struct wb_batcher *b)
+connecting(struct wb_hook_batcher *b)
 {
 	redisContext *c = b->q.c;
 	socklen_t len = sizeof(int);
@@ -233,7 +233,7 @@ connecting(struct wb_batcher *b)
 		}
 		b->got++;
 	}
-	if (wb_redis_block(c, WB_BATCHER_TIMEOUT_MS) < 0) {
+	if (wb_redis_block(c, WB_HOOK_BATCHER_TIMEOUT_MS) < 0) {
 		snprintf(err, sizeof err, "unable to set up the connection to "
 		    "Redis at %s: %s", b->where, strerror(errno));
 		connect_failed(b, err, 0);
@@ -250,11 +250,11 @@ connecting(struct wb_batcher *b)
  * queueing a number twice is harmless. Otherwise its items fail.
  */
 static void
-batch_failed(struct wb_batcher *b, const char *err)
+batch_failed(struct wb_hook_batcher *b, const char *err)
 {
-	struct wb_batch_item *it = b->sent, **tail = &it;
+	struct wb_hook_batch_item *it = b->sent, **tail = &it;
 
-	wb_batcher_close(b);
+	wb_hook_batcher_close(b);
 	b->sent = NULL;
 	if (it == NULL)
 		return;
@@ -263,7 +263,7 @@ batch_failed(struct wb_batcher *b, const char *err)
 		return;
 	}
 	/* The failed batch goes back in front of the items that arrived
-	 * meanwhile; the next wb_batcher_send() sends it. */
+	 * meanwhile; the next wb_hook_batcher_send() sends it. */
 	while (*tail != NULL)
 		tail = &(*tail)->next;
 	*tail = b->queued;
@@ -298,14 +298,14 @@ unique(long *numbers, size_t n)
  * items, these up to WB_QUEUE_BATCH_MAX numbers, which go to
  * numbers[0..*n); returns the items taken, in order.
  */
-static struct wb_batch_item *
-take(struct wb_batcher *b, int scrapes, long *numbers, size_t *n)
+static struct wb_hook_batch_item *
+take(struct wb_hook_batcher *b, int scrapes, long *numbers, size_t *n)
 {
-	struct wb_batch_item *taken = NULL, **t = &taken, **p = &b->queued;
+	struct wb_hook_batch_item *taken = NULL, **t = &taken, **p = &b->queued;
 
 	*n = 0;
 	while (*p != NULL) {
-		struct wb_batch_item *it = *p;
+		struct wb_hook_batch_item *it = *p;
 
 		if ((it->metrics != NULL) != scrapes || (it->metrics == NULL &&
 		    it->number > 0 && *n == WB_QUEUE_BATCH_MAX)) {
@@ -325,7 +325,7 @@ take(struct wb_batcher *b, int scrapes, long *numbers, size_t *n)
 
 /* Write what was appended; 0, or -1 once the batch failed. */
 static int
-write_all(struct wb_batcher *b)
+write_all(struct wb_hook_batcher *b)
 {
 	char err[256];
 	int done = 0;
@@ -341,7 +341,7 @@ write_all(struct wb_batcher *b)
 }
 
 void
-wb_batcher_send(struct wb_batcher *b)
+wb_hook_batcher_send(struct wb_hook_batcher *b)
 {
 	long numbers[WB_QUEUE_BATCH_MAX];
 	char err[256];
@@ -384,7 +384,7 @@ wb_batcher_send(struct wb_batcher *b)
 }
 
 int
-wb_batcher_fd(const struct wb_batcher *b)
+wb_hook_batcher_fd(const struct wb_hook_batcher *b)
 {
 	return b->fd;
 }
@@ -395,9 +395,9 @@ wb_batcher_fd(const struct wb_batcher *b)
  * otherwise it failed with the connection (batch_failed()).
  */
 static void
-batch_over(struct wb_batcher *b, int answered, const char *err)
+batch_over(struct wb_hook_batcher *b, int answered, const char *err)
 {
-	struct wb_batch_item *done = b->sent;
+	struct wb_hook_batch_item *done = b->sent;
 
 	if (!answered) {
 		batch_failed(b, err);
@@ -421,7 +421,7 @@ by_name(const void *a, const void *b)
  * -1 with 'err' set and '*answered' when Redis answered an error.
  */
 static int
-scrape_names(struct wb_batcher *b, char *err, size_t errlen, int *answered)
+scrape_names(struct wb_hook_batcher *b, char *err, size_t errlen, int *answered)
 {
 	redisReply *r[2];
 
@@ -464,7 +464,7 @@ scrape_names(struct wb_batcher *b, char *err, size_t errlen, int *answered)
 
 /* A scrape's reply came: go on to its second round trip, or settle it. */
 static void
-scrape_reply(struct wb_batcher *b)
+scrape_reply(struct wb_hook_batcher *b)
 {
 	char err[240];
 	int answered = 0;
@@ -496,7 +496,7 @@ scrape_reply(struct wb_batcher *b)
 			goto failed;
 		}
 	}
-	for (struct wb_batch_item *it = b->sent; it != NULL; it = it->next)
+	for (struct wb_hook_batch_item *it = b->sent; it != NULL; it = it->next)
 		wb_metrics_render(it->metrics, 1, b->mq, b->nmq, &b->notes);
 	scrape_reset(b);
 	batch_over(b, 1, NULL);
@@ -507,7 +507,7 @@ failed:
 }
 
 void
-wb_batcher_event(struct wb_batcher *b)
+wb_hook_batcher_event(struct wb_hook_batcher *b)
 {
 	char err[256];
 	redisReply *r;
@@ -519,7 +519,7 @@ wb_batcher_event(struct wb_batcher *b)
 	}
 	if (b->sent == NULL) {
 		/* Nothing asked: Redis closed or restarted. */
-		wb_batcher_close(b);
+		wb_hook_batcher_close(b);
 		return;
 	}
 	if (b->sent_phase > 0) {
@@ -552,37 +552,40 @@ wb_batcher_event(struct wb_batcher *b)
 }
 
 void
-wb_batcher_expire(struct wb_batcher *b, long long now)
+wb_hook_batcher_expire(struct wb_hook_batcher *b, long long now)
 {
 	char err[400];
 
-	if (b->connecting && now - b->conn_at >= WB_BATCHER_TIMEOUT_MS) {
+	if (b->connecting && now - b->conn_at >= WB_HOOK_BATCHER_TIMEOUT_MS) {
 		snprintf(err, sizeof err, "unable to connect to Redis at %s: "
 		    "no answer within 2 s", b->where);
 		connect_failed(b, err, 0);
 	}
-	if (b->sent != NULL && now - b->sent_at >= WB_BATCHER_TIMEOUT_MS)
+	if (b->sent != NULL && now - b->sent_at >= WB_HOOK_BATCHER_TIMEOUT_MS)
 		batch_failed(b, "Redis did not answer within 2 s");
 }
 
 long long
-wb_batcher_wait_ms(const struct wb_batcher *b, long long now, long long ms)
+wb_hook_batcher_wait_ms(const struct wb_hook_batcher *b, long long now,
+    long long ms)
 {
-	if (b->sent != NULL && b->sent_at + WB_BATCHER_TIMEOUT_MS - now < ms)
-		ms = b->sent_at + WB_BATCHER_TIMEOUT_MS - now;
-	if (b->connecting && b->conn_at + WB_BATCHER_TIMEOUT_MS - now < ms)
-		ms = b->conn_at + WB_BATCHER_TIMEOUT_MS - now;
+	const long long t = WB_HOOK_BATCHER_TIMEOUT_MS;
+
+	if (b->sent != NULL && b->sent_at + t - now < ms)
+		ms = b->sent_at + t - now;
+	if (b->connecting && b->conn_at + t - now < ms)
+		ms = b->conn_at + t - now;
 	return ms;
 }
 
 int
-wb_batcher_idle(const struct wb_batcher *b)
+wb_hook_batcher_idle(const struct wb_hook_batcher *b)
 {
 	return b->sent == NULL && b->queued == NULL;
 }
 
 void
-wb_batcher_fail(struct wb_batcher *b, const char *err)
+wb_hook_batcher_fail(struct wb_hook_batcher *b, const char *err)
 {
 	if (b->sent != NULL)
 		batch_failed(b, err);
