@@ -1052,60 +1052,87 @@ fsync_many(const int *fds, int *errs, size_t n)
 		pthread_join(th[t], NULL);
 }
 
-void
-wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
-{
-	char dir[4096], path[4096], current[4096], name[16];
-	int *fds = calloc(2 * n + 1, sizeof *fds);
-	int *errs = calloc(2 * n + 1, sizeof *errs);
-	size_t *owner = calloc(2 * n + 1, sizeof *owner);
-	size_t m = 0;
-	int sync_current = 0, cfd = -1, efd = -1, store = 0;
-	struct stat st;
+/*
+ * The scratch arrays of one commit: descriptors to fsync at once, their
+ * errors, and whose they are.
+ */
+struct batch {
+	int *fds, *errs;
+	size_t *owner;
+};
 
-	fmt(current, sizeof current, "%s/current", data);
-	if (fds == NULL || errs == NULL || owner == NULL) {
-		for (size_t k = 0; k < n; k++)
-			fail(&items[k], "allocate memory for", "a batch", ENOMEM);
-		goto out;
-	}
-	/* The data first, so that a rename never publishes unwritten bytes. */
+/*
+ * Flush the temporary files of the items, all at once, and take their
+ * stamps; an item whose file cannot be flushed fails.
+ */
+static void
+sync_data(struct wb_archive_item *items, size_t n, struct batch *b)
+{
+	size_t m = 0;
+
 	for (size_t k = 0; k < n; k++)
 		for (int i = 0; i < 2 && !items[k].failed; i++)
 			if (items[k].fd[i] >= 0) {
-				owner[m] = k * 2 + (size_t)i;
-				fds[m++] = items[k].fd[i];
+				b->owner[m] = k * 2 + (size_t)i;
+				b->fds[m++] = items[k].fd[i];
 			}
-	fsync_many(fds, errs, m);
+	fsync_many(b->fds, b->errs, m);
 	for (size_t x = 0; x < m; x++) {
-		struct wb_archive_item *it = &items[owner[x] / 2];
-		int i = (int)(owner[x] % 2);
+		struct wb_archive_item *it = &items[b->owner[x] / 2];
+		int i = (int)(b->owner[x] % 2);
 		struct stat st;
 
 		if (it->failed)
 			continue;
-		if (errs[x] != 0)
-			fail(it, "write", it->tmp[i], errs[x]);
+		if (b->errs[x] != 0)
+			fail(it, "write", it->tmp[i], b->errs[x]);
 		else if (fstat(it->fd[i], &st) < 0)
 			fail(it, "write", it->tmp[i], errno);
 		else
 			stamp_of(&st, &it->stamp[i]);
 	}
+}
 
-	/* Then the names, and the directories that hold them. */
-	for (size_t k = 0; k < n; k++)
+/*
+ * current/, opened when an item adds or removes an issue directory (the
+ * names it holds change, to be flushed); else -1, also when it cannot be
+ * opened: those items then fail.
+ */
+static int
+open_current(const char *data, struct wb_archive_item *items, size_t n)
+{
+	char current[4096];
+	size_t k;
+	int cfd, err;
+
+	for (k = 0; k < n; k++)
 		if (!items[k].failed && (items[k].remove || items[k].newdir))
-			sync_current = 1;
-	if (sync_current && (cfd = top_dir(data, "current")) < 0) {
-		int err = errno;
+			break;
+	if (k == n)
+		return -1;
+	if ((cfd = top_dir(data, "current")) >= 0)
+		return cfd;
+	err = errno;
+	fmt(current, sizeof current, "%s/current", data);
+	for (k = 0; k < n; k++)
+		if (items[k].remove || items[k].newdir)
+			fail_open(&items[k], "open the directory", current, err);
+	return -1;
+}
 
-		for (size_t k = 0; k < n; k++)
-			if (items[k].remove || items[k].newdir)
-				fail_open(&items[k], "open the directory",
-				    current, err);
-		sync_current = 0;
-	}
-	m = 0;
+/*
+ * Rename the files of each item into place, or remove its issue (with
+ * current/ open on 'cfd', or -1), then flush the directories whose names
+ * changed. Returns 1 when ETags are to be stored or removed.
+ */
+static int
+install_all(const char *data, struct wb_archive_item *items, size_t n,
+    int cfd, struct batch *b)
+{
+	char dir[4096], path[4096], name[16];
+	size_t m = 0;
+	int store = 0;
+
 	for (size_t k = 0; k < n; k++) {
 		struct wb_archive_item *it = &items[k];
 		int err = 0, renamed = 0;
@@ -1125,25 +1152,33 @@ wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
 		store = 1;
 		if (install(dir, it, &renamed) < 0 || !renamed)
 			continue;
-		fds[m] = it->dfd;
-		owner[m++] = k;
+		b->fds[m] = it->dfd;
+		b->owner[m++] = k;
 	}
-	fsync_many(fds, errs, m);
+	fsync_many(b->fds, b->errs, m);
 	for (size_t x = 0; x < m; x++) {
-		struct wb_archive_item *it = &items[owner[x]];
+		struct wb_archive_item *it = &items[b->owner[x]];
 
-		if (errs[x] != 0 && wb_archive_path(dir, sizeof dir, data,
+		if (b->errs[x] != 0 && wb_archive_path(dir, sizeof dir, data,
 		    it->number, NULL) == 0)
-			fail(it, "flush the directory", dir, errs[x]);
+			fail(it, "flush the directory", dir, b->errs[x]);
 	}
-	if (sync_current && fsync(cfd) < 0) {
-		int err = errno;
+	return store;
+}
 
-		for (size_t k = 0; k < n; k++)
-			if (items[k].remove || items[k].newdir)
-				fail(&items[k], "flush the directory", current, err);
-	}
-	/* The ETags last, while the pair they describe is still locked. */
+/*
+ * Store the ETags of each item that stored its files and remove those of
+ * each removed issue ('store': there is such an item); remove the empty
+ * current/N made for an item that failed.
+ */
+static void
+store_all_etags(const char *data, struct wb_archive_item *items, size_t n,
+    int store)
+{
+	char path[4096], name[16];
+	struct stat st;
+	int efd = -1;
+
 	fmt(path, sizeof path, "%s/etags", data);
 	if (store && (efd = make_top(data, "etags")) < 0 &&
 	    lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
@@ -1166,10 +1201,41 @@ wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
 			close_keep(c);
 		}
 	}
-out:
-	close_keep(cfd);
 	close_keep(efd);
-	free(fds);
-	free(errs);
-	free(owner);
+}
+
+void
+wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
+{
+	struct batch b = { calloc(2 * n + 1, sizeof *b.fds),
+	    calloc(2 * n + 1, sizeof *b.errs),
+	    calloc(2 * n + 1, sizeof *b.owner) };
+	char current[4096];
+	int cfd, store;
+
+	if (b.fds == NULL || b.errs == NULL || b.owner == NULL) {
+		for (size_t k = 0; k < n; k++)
+			fail(&items[k], "allocate memory for", "a batch", ENOMEM);
+		goto out;
+	}
+	/* The data first, so that a rename never publishes unwritten bytes. */
+	sync_data(items, n, &b);
+	/* Then the names, and the directories that hold them. */
+	cfd = open_current(data, items, n);
+	store = install_all(data, items, n, cfd, &b);
+	if (cfd >= 0 && fsync(cfd) < 0) {
+		int err = errno;
+
+		fmt(current, sizeof current, "%s/current", data);
+		for (size_t k = 0; k < n; k++)
+			if (items[k].remove || items[k].newdir)
+				fail(&items[k], "flush the directory", current, err);
+	}
+	close_keep(cfd);
+	/* The ETags last, while the pair they describe is still locked. */
+	store_all_etags(data, items, n, store);
+out:
+	free(b.fds);
+	free(b.errs);
+	free(b.owner);
 }
