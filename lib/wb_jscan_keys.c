@@ -54,6 +54,46 @@ duplicate_in(struct ukey *keys, size_t k, size_t *at)
 	return 0;
 }
 
+/*
+ * Add the key whose inside is start[0..n) ('escaped': it holds an
+ * escape) to keys[0..*nkeys) (*cap of them). Returns 0, or -1 with *at
+ * set when out of memory.
+ */
+static int
+add_key(struct ukey **keys, size_t *nkeys, size_t *cap,
+    const unsigned char *base, const unsigned char *start, size_t n,
+    int escaped, size_t *at)
+{
+	struct ukey *k;
+
+	if (*nkeys == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+
+		if ((k = realloc(*keys, c * sizeof *k)) == NULL) {
+			*at = (size_t)(start - 1 - base);
+			return -1;
+		}
+		*keys = k;
+		*cap = c;
+	}
+	k = &(*keys)[(*nkeys)++];
+	k->p = start;
+	k->n = n;
+	k->at = (size_t)(start - 1 - base);
+	k->plain = NULL;
+	if (!escaped)
+		return 0;
+	/* An escape is longer than what it stands for. */
+	if ((k->plain = malloc(k->n + 1)) == NULL) {
+		*at = k->at;
+		return -1;
+	}
+	wb_jscan_unescape((const char *)start, k->n, (char *)k->plain, k->n,
+	    &k->n);
+	k->p = k->plain;
+	return 0;
+}
+
 int
 wb_jscan_unique_keys(const char *text, size_t len, size_t *at)
 {
@@ -115,37 +155,10 @@ wb_jscan_unique_keys(const char *text, size_t len, size_t *at)
 			start = p;
 			p = q + 1;
 			if (key_next) {
-				struct ukey *k;
-
-				if (nkeys == cap) {
-					size_t c = cap ? cap * 2 : 64;
-
-					if ((k = realloc(keys, c * sizeof *k)) ==
-					    NULL) {
-						*at = (size_t)(start - 1 - base);
-						rc = -1;
-						break;
-					}
-					keys = k;
-					cap = c;
-				}
-				k = &keys[nkeys++];
-				k->p = start;
-				k->n = (size_t)(q - start);
-				k->at = (size_t)(start - 1 - base);
-				k->plain = NULL;
 				key_next = 0;
-				if (!esc)
-					break;
-				/* An escape is longer than what it stands for. */
-				if ((k->plain = malloc(k->n + 1)) == NULL) {
-					*at = k->at;
+				if (add_key(&keys, &nkeys, &cap, base, start,
+				    (size_t)(q - start), esc, at) < 0)
 					rc = -1;
-					break;
-				}
-				wb_jscan_unescape((const char *)start, k->n,
-				    (char *)k->plain, k->n, &k->n);
-				k->p = k->plain;
 			}
 			break;
 		}
