@@ -81,8 +81,8 @@ check_repo(struct fetcher *f, char *why, size_t whylen)
 
 	snprintf(url, sizeof url, "%s/repos/%s", wb_github_base(f->gh),
 	    f->cfg.repo);
-	switch (wb_github_get(f->gh, url, f->repo_etag[0] ? f->repo_etag : NULL,
-	    NULL, &r)) {
+	switch (wb_github_get_or_die(f->gh, url, f->repo_etag[0] ?
+	    f->repo_etag : NULL, NULL, &r)) {
 	case WB_GH_OK:
 		name = wb_json_string(r.value, "full_name");
 		if (name == NULL || strcasecmp(name, f->cfg.repo) != 0 ||
@@ -190,7 +190,7 @@ follow(struct fetcher *f, long number, const char *location, char *moved,
 			    "taken as gone", number);
 			break;
 		}
-		switch (wb_github_get(f->gh, url, NULL, NULL, &to)) {
+		switch (wb_github_get_or_die(f->gh, url, NULL, NULL, &to)) {
 		case WB_GH_OK:
 			if (wb_github_moved_from_issue(base, to.value, moved,
 			    len))
@@ -343,7 +343,7 @@ get_issue(struct fetcher *f, struct wb_record *rec, const struct wb_etags *old,
 			cond_since = since;
 	}
 again:
-	switch (wb_github_get(f->gh, url, tries == 0 && old->issue[0] ?
+	switch (wb_github_get_or_die(f->gh, url, tries == 0 && old->issue[0] ?
 	    old->issue : NULL, tries == 0 ? cond_since : NULL, &r)) {
 	case WB_GH_OK:
 		jv_free(archived);
@@ -366,7 +366,7 @@ again:
 		if (!jv_is_valid(archived))
 			archived = wb_archive_read(f->cfg.data, rec->number,
 			    "issue.json");
-		/* (wb_github_get never takes a 304 to an unconditional GET.) */
+		/* (A 304 to an unconditional GET is never taken.) */
 		if (!is_issue(archived, rec->number) || tries > 0) {
 			/* The archived copy is unusable: ask for the full answer. */
 			jv_free(archived);
@@ -606,8 +606,9 @@ get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
 	for (;;) {
 		if ((rc = walk_may_ask(&w, why, whylen)) < 0)
 			break;
-		switch (wb_github_get_text(f->gh, w.url, w.k < old->npages ?
-		    old->page[w.k].etag : NULL, NULL, &r)) {
+		switch (wb_github_get_text_or_die(f->gh, w.url,
+		    w.k < old->npages ? old->page[w.k].etag : NULL, NULL,
+		    &r)) {
 		case WB_GH_OK:
 			if ((count = walk_take_new(&w, &r, why, whylen)) < 0) {
 				rc = -1;
@@ -764,7 +765,7 @@ main(int argc, char **argv)
 			    argv[i]);
 	wb_config_load(&f.cfg);
 	f.max_line = wb_reader_max_line_or_die();
-	f.gh = wb_github_new(&f.cfg, "wb-fetch");
+	f.gh = wb_github_new_or_die(&f.cfg, "wb-fetch");
 
 	if (argc > 0) {
 		for (int i = 0; i < argc; i++) {

@@ -215,7 +215,7 @@ fetch(struct wb_github *gh, const char *repo, time_t since, long page,
 	if (page > 1)
 		snprintf(url + strlen(url), sizeof url - strlen(url),
 		    "&page=%ld", page);
-	switch (wb_github_get(gh, url, NULL, NULL, &r)) {
+	switch (wb_github_get_or_die(gh, url, NULL, NULL, &r)) {
 	case WB_GH_OK:
 		if (jv_get_kind(r.value) != JV_KIND_ARRAY)
 			wb_die(WB_EXIT_TEMP, "page %lu of the listing is not a "
@@ -446,7 +446,7 @@ main(int argc, char **argv)
 	    (all && (resume || since != NULL)))
 		wb_dieusage(USAGE);
 	wb_config_load(&cfg);
-	gh = wb_github_new(&cfg, "wb-list");
+	gh = wb_github_new_or_die(&cfg, "wb-list");
 	snprintf(key, sizeof key, "wb:list:{%s}:since", cfg.repo);
 	if (resume) {
 		redis = wb_redis_connect(cfg.redis);

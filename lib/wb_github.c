@@ -332,28 +332,35 @@ body_says(const char *body, size_t len, const char *what)
 	return 0;
 }
 
+/* The short reason 's' into why[whylen]. */
+static void
+reason(char *why, size_t whylen, const char *s)
+{
+	snprintf(why, whylen, "%s", s);
+}
+
 enum wb_github_verdict
 wb_github_decide(const struct wb_github_answer *a, long long now, jv *value,
-    double *wait, const char **why)
+    double *wait, char *why, size_t whylen)
 {
 	long long retry = header_uint(a->retry_after);
 	long long reset = header_uint(a->reset);
 
 	*wait = 0;
-	*why = "";
+	reason(why, whylen, "");
 	if (a->too_big) {
-		*why = "answer larger than the limit";
+		reason(why, whylen, "answer larger than the limit");
 		return WB_GH_FAIL;
 	}
 	if (a->transport_error) {
-		*why = "no complete answer";
+		reason(why, whylen, "no complete answer");
 		return WB_GH_RETRY;
 	}
 	if (a->status >= 200 && a->status < 300) {
 		jv v;
 
 		if (a->len == 0 || a->len > WB_GITHUB_MAX_BODY) {
-			*why = "empty answer";
+			reason(why, whylen, "empty answer");
 			return WB_GH_RETRY;
 		}
 		if (a->raw) {
@@ -369,7 +376,7 @@ wb_github_decide(const struct wb_github_answer *a, long long now, jv *value,
 		v = jv_parse_sized(a->body, (int)a->len);
 		if (!jv_is_valid(v)) {
 			jv_free(v);
-			*why = "answer is not complete JSON";
+			reason(why, whylen, "answer is not complete JSON");
 			return WB_GH_RETRY;
 		}
 		if (a->raw)
@@ -381,22 +388,22 @@ wb_github_decide(const struct wb_github_answer *a, long long now, jv *value,
 	switch (a->status) {
 	case 304:
 		if (!a->conditional) {
-			*why = "304 to an unconditional request";
+			reason(why, whylen, "304 to an unconditional request");
 			return WB_GH_RETRY;
 		}
 		return WB_GH_NOT_MODIFIED;
 	case 301: case 302: case 307: case 308:
-		*why = "moved";
+		reason(why, whylen, "moved");
 		return WB_GH_MOVED;
 	case 404: case 410:
-		*why = a->status == 404 ? "not found" : "gone";
+		reason(why, whylen, a->status == 404 ? "not found" : "gone");
 		return WB_GH_GONE;
 	case 401:
-		*why = "GitHub refused the credentials";
+		reason(why, whylen, "GitHub refused the credentials");
 		return WB_GH_FATAL;
 	case 403: case 429:
 		if (header_uint(a->remaining) == 0) {
-			*why = "primary rate limit";
+			reason(why, whylen, "primary rate limit");
 			*wait = retry >= 0 ? (double)retry :
 			    reset > now ? (double)(reset - now) :
 			    reset >= 0 ? 1 : WB_GITHUB_SECONDARY_WAIT;
@@ -407,22 +414,22 @@ wb_github_decide(const struct wb_github_answer *a, long long now, jv *value,
 		if (retry >= 0 || a->status == 429 ||
 		    body_says(a->body, a->len, "secondary rate limit") ||
 		    body_says(a->body, a->len, "abuse")) {
-			*why = "secondary rate limit";
+			reason(why, whylen, "secondary rate limit");
 			*wait = retry >= 0 ? (double)retry : WB_GITHUB_SECONDARY_WAIT;
 			if (*wait > 3600)
 				*wait = 3600;
 			return WB_GH_RATE_WAIT;
 		}
-		*why = "forbidden";
+		reason(why, whylen, "forbidden");
 		return WB_GH_FAIL;
 	}
 	if (a->status >= 500 && a->status < 600) {
-		*why = "server error";
+		reason(why, whylen, "server error");
 		if (retry >= 0)
 			*wait = retry > 3600 ? 3600 : (double)retry;
 		return WB_GH_RETRY;
 	}
-	*why = "unexpected status";
+	reason(why, whylen, "unexpected status");
 	return WB_GH_FAIL;
 }
 
@@ -540,7 +547,7 @@ knob(const char *name, double dflt, double min)
 }
 
 struct wb_github *
-wb_github_new(const struct wb_config *cfg, const char *prog)
+wb_github_new_or_die(const struct wb_config *cfg, const char *prog)
 {
 	struct wb_github *gh = calloc(1, sizeof *gh);
 	char ua[128];
@@ -860,12 +867,13 @@ get(struct wb_github *gh, const char *url, const char *etag,
 	for (;;) {
 		struct exchange x;
 		enum wb_github_verdict v;
-		const char *why;
+		char why[128];
 		double wait;
 		jv value = jv_null();
 
 		exchange(gh, url, headers, conditional, raw, &x);
-		v = wb_github_decide(&x.a, time(NULL), &value, &wait, &why);
+		v = wb_github_decide(&x.a, time(NULL), &value, &wait, why,
+		    sizeof why);
 		if (again(gh, url, &x, v, why, wait, &attempt, &waits))
 			continue;
 		v = final_verdict(&x, v, why, v == WB_GH_RETRY ? attempt :
@@ -877,15 +885,15 @@ get(struct wb_github *gh, const char *url, const char *etag,
 }
 
 enum wb_github_verdict
-wb_github_get(struct wb_github *gh, const char *url, const char *etag,
-    const char *since, struct wb_github_result *r)
+wb_github_get_or_die(struct wb_github *gh, const char *url,
+    const char *etag, const char *since, struct wb_github_result *r)
 {
 	return get(gh, url, etag, since, 0, r);
 }
 
 enum wb_github_verdict
-wb_github_get_text(struct wb_github *gh, const char *url, const char *etag,
-    const char *since, struct wb_github_result *r)
+wb_github_get_text_or_die(struct wb_github *gh, const char *url,
+    const char *etag, const char *since, struct wb_github_result *r)
 {
 	return get(gh, url, etag, since, 1, r);
 }
