@@ -57,15 +57,19 @@ send_acks(void *arg)
 	p->n = 0;
 }
 
-/* Gather the claim of 'rec'; returns -1 with *why set if it has none. */
+/*
+ * Gather the claim of 'rec'; returns -1 with the reason in why[whylen]
+ * if it has none.
+ */
 static int
-gather(struct pending *p, const struct wb_record *rec, const char **why)
+gather(struct pending *p, const struct wb_record *rec, char *why,
+    size_t whylen)
 {
 	char queue[65], claim[WB_CLAIM_MAX];
-	int has = wb_record_claim(rec, queue, claim, why);
+	int has = wb_record_claim(rec, queue, claim, why, whylen);
 
 	if (has == 0)
-		*why = "no \"queue\" and \"claim\"";
+		snprintf(why, whylen, "no \"queue\" and \"claim\"");
 	if (has <= 0)
 		return -1;
 	if (p->n > 0 && strcmp(p->queue, queue) != 0)
@@ -86,7 +90,7 @@ main(int argc, char **argv)
 	struct wb_reader in;
 	struct wb_record rec;
 	struct wb_queue q;
-	const char *why;
+	char why[128];
 	int status;
 
 	wb_cli_start("wb-ack");
@@ -100,7 +104,7 @@ main(int argc, char **argv)
 	in.idle_fn = send_acks;
 	in.idle_arg = &p;
 	while (wb_reader_next_or_die(&in, &rec)) {
-		if (gather(&p, &rec, &why) < 0) {
+		if (gather(&p, &rec, why, sizeof why) < 0) {
 			wb_warn("line %lu: %s, skipped", in.lineno, why);
 			in.rejected++;
 		}

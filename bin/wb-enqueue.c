@@ -179,8 +179,8 @@ take_claim(struct sender *s, const struct wb_record *rec)
 {
 	struct batch *b = &s->pool[s->sent];
 	struct ack *a = &b->acks[b->nacks];
-	const char *why;
-	int has = wb_record_claim(rec, a->queue, a->claim, &why);
+	char why[128];
+	int has = wb_record_claim(rec, a->queue, a->claim, why, sizeof why);
 
 	if (has > 0) {
 		a->number = rec->number;

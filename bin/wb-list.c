@@ -162,9 +162,10 @@ item(struct listing *l, jv issue, int i, long *number, time_t *t)
 {
 	jv num = jv_get_kind(issue) == JV_KIND_OBJECT ?
 	    jv_object_get(jv_copy(issue), jv_string("number")) : jv_invalid();
-	const char *updated, *why;
+	const char *updated;
+	char why[128];
 	int ok = jv_get_kind(issue) == JV_KIND_OBJECT &&
-	    wb_number_from_jv(num, number, &why) == 0 &&
+	    wb_record_number(num, number, why, sizeof why) == 0 &&
 	    (updated = wb_json_string(issue, "updated_at")) != NULL &&
 	    wb_scan_iso8601(updated, t) == 0;
 

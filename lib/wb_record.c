@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,21 +12,21 @@
 #include "wb_scan.h"
 
 int
-wb_number_from_jv(jv v, long *out, const char **why)
+wb_record_number(jv v, long *out, char *why, size_t whylen)
 {
 	double d;
 
 	if (jv_get_kind(v) != JV_KIND_NUMBER) {
-		*why = "not a number";
+		snprintf(why, whylen, "not a number");
 		return -1;
 	}
 	d = jv_number_value(v);
 	if (!isfinite(d) || d != floor(d)) {
-		*why = "not an integer";
+		snprintf(why, whylen, "not an integer");
 		return -1;
 	}
 	if (d < 1 || d > WB_NUMBER_MAX) {
-		*why = "out of range 1..2147483647";
+		snprintf(why, whylen, "out of range 1..2147483647");
 		return -1;
 	}
 	*out = (long)d;
@@ -218,7 +219,7 @@ wb_record_del(struct wb_record *rec, const char *key)
 
 int
 wb_record_claim(const struct wb_record *rec, char *queue, char *claim,
-    const char **why)
+    char *why, size_t whylen)
 {
 	jv q = wb_record_get(rec, "queue");
 	jv c = wb_record_get(rec, "claim");
@@ -229,14 +230,14 @@ wb_record_claim(const struct wb_record *rec, char *queue, char *claim,
 		rc = 0;
 		goto out;
 	}
-	*why = "no \"queue\" string";
+	snprintf(why, whylen, "no \"queue\" string");
 	if (jv_get_kind(q) != JV_KIND_STRING)
 		goto out;
 	qs = jv_string_value(q);
-	*why = "bad \"queue\" name";
+	snprintf(why, whylen, "bad \"queue\" name");
 	if (!wb_scan_queue_name(qs))
 		goto out;
-	*why = "no \"claim\" string of digits";
+	snprintf(why, whylen, "no \"claim\" string of digits");
 	if (jv_get_kind(c) != JV_KIND_STRING)
 		goto out;
 	cs = jv_string_value(c);

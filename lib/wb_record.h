@@ -27,9 +27,9 @@ int wb_record_parse(const char *line, size_t len, struct wb_record *rec,
 
 /*
  * Check that 'v' (borrowed) is a JSON number holding an issue number.
- * Returns 0 and sets *out, or -1 with *why set to a static reason.
+ * Returns 0 and sets *out, or -1 with the reason in why[whylen].
  */
-int wb_number_from_jv(jv v, long *out, const char **why);
+int wb_record_number(jv v, long *out, char *why, size_t whylen);
 
 /* Field 'key' of the record: a new reference, or jv_invalid() if absent. */
 jv wb_record_get(const struct wb_record *rec, const char *key);
@@ -43,10 +43,11 @@ void wb_record_del(struct wb_record *rec, const char *key);
  * The "queue" and "claim" fields set by wb-dequeue, validated: a queue
  * name (see wb_scan_queue_name) and a token of 1..23 digits, copied into
  * queue[65] and claim[WB_CLAIM_MAX]. Returns 1 when the record has both,
- * 0 when it has neither, -1 with *why set when they are malformed.
+ * 0 when it has neither, -1 with the reason in why[whylen] when they are
+ * malformed.
  */
 int wb_record_claim(const struct wb_record *rec, char *queue, char *claim,
-    const char **why);
+    char *why, size_t whylen);
 /* Release rec->value. */
 void wb_record_free(struct wb_record *rec);
 
