@@ -104,7 +104,7 @@ main(int argc, char **argv)
 	if (hook->secret == NULL)
 		wb_warn("WB_HOOK_SECRET is not set: deliveries are accepted "
 		    "without a signature check");
-	wb_hook_batcher_probe(cfg.redis);
+	wb_hook_batcher_probe_or_die(cfg.redis);
 	len = wb_listen_resolve("WB_HOOK_LISTEN", cfg.hook_listen, &ss);
 
 	/* Blocked in every thread; only sigwait() below takes them. */

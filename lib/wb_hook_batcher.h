@@ -40,8 +40,8 @@ struct wb_hook_batch_item {
 					   in use and the notes are rendered
 					   into it (wb_metrics_render) */
 	int done;	/* set when settled */
-	int failed;	/* then: 1 not done, the reason in 'err' */
-	char err[256];
+	int failed;	/* then: 1 not done, the reason in 'why' */
+	char why[256];
 	struct wb_hook_batch_item *next;
 };
 
@@ -81,7 +81,7 @@ struct wb_hook_batcher {
 	struct wb_metrics_notes notes;	/* and the notes */
 	long long sent_at;
 	long long retry_at, backoff_ms;	/* no attempt before retry_at */
-	char retry_err[256];
+	char retry_why[256];
 };
 
 /*
@@ -98,7 +98,7 @@ void wb_hook_batcher_init(struct wb_hook_batcher *b, const char *url,
  * exits 100; an unreachable Redis is only warned about (the server
  * answers 503 until it is back).
  */
-void wb_hook_batcher_probe(const char *url);
+void wb_hook_batcher_probe_or_die(const char *url);
 
 /* Append 'item' (borrowed until settled) to the next batch. */
 void wb_hook_batcher_add(struct wb_hook_batcher *b,
@@ -145,10 +145,10 @@ long long wb_hook_batcher_wait_ms(const struct wb_hook_batcher *b, long long now
 int wb_hook_batcher_idle(const struct wb_hook_batcher *b);
 
 /*
- * Settle every item, in flight or waiting, as failed with 'err'; a batch
+ * Settle every item, in flight or waiting, as failed with 'why'; a batch
  * in flight also closes the connection.
  */
-void wb_hook_batcher_fail(struct wb_hook_batcher *b, const char *err);
+void wb_hook_batcher_fail(struct wb_hook_batcher *b, const char *why);
 
 /* Close the connection; items still waiting stay unsettled. */
 void wb_hook_batcher_close(struct wb_hook_batcher *b);

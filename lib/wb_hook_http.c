@@ -395,7 +395,7 @@ reply_metrics(struct MHD_Connection *c, struct req *r)
 
 	if (r->item.failed) {
 		wb_warn_limited("metrics", "metrics: wb_redis_up 0: %s",
-		    r->item.err);
+		    r->item.why);
 		wb_metrics_render(&r->m, 0, NULL, 0, NULL);
 	}
 	render_deliveries(&r->m);
@@ -428,13 +428,13 @@ resumed(struct MHD_Connection *c, struct req *r)
 		/* What a delivery would get now, and why. */
 		if (!r->item.failed)
 			return reply(c, r, 200, NULL);
-		wb_warn_limited("healthz", "healthz: 503 %s", r->item.err);
+		wb_warn_limited("healthz", "healthz: 503 %s", r->item.why);
 		snprintf(outcome, sizeof outcome, "deliveries get 503: %s\n",
-		    r->item.err);
+		    r->item.why);
 		return reply_text(c, r, 503, outcome, NULL);
 	}
 	if (r->item.failed) {
-		snprintf(outcome, sizeof outcome, "not queued: %s", r->item.err);
+		snprintf(outcome, sizeof outcome, "not queued: %s", r->item.why);
 		log_delivery(&r->d, 503, outcome);
 		return reply(c, r, 503, NULL);
 	}
