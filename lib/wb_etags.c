@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "wb_etags.h"
+#include "wb_grow.h"
 
 #define ETAGS_FILE_MAX (1UL << 20)	/* bytes of an etags file read */
 
@@ -39,15 +40,7 @@ wb_etags_add(struct wb_etags *e, const char *etag, int count)
 	if (e->npages >= WB_ETAGS_MAX_PAGES || count < 0 ||
 	    count > WB_ETAGS_PER_PAGE || !wb_etags_ok(etag))
 		return -1;
-	if (e->npages == e->cap) {
-		size_t cap = e->cap ? e->cap * 2 : 4;
-		struct wb_etag_page *p = realloc(e->page, cap * sizeof *p);
-
-		if (p == NULL)
-			return -1;
-		e->page = p;
-		e->cap = cap;
-	}
+	e->page = wb_grow(e->page, e->npages, &e->cap, sizeof *e->page);
 	snprintf(e->page[e->npages].etag, WB_ETAG_MAX, "%s", etag);
 	e->page[e->npages].count = count;
 	e->npages++;
