@@ -173,7 +173,8 @@ main(int argc, char **argv)
 	long long delay_ms = -1, lease_ms = 600000, wait_ms;
 	unsigned long long batch = 0, max = 0, emitted = 0;
 	struct wb_config cfg;
-	const char *consumer = NULL, *why;
+	const char *consumer = NULL;
+	char why[32];
 	char err[512], name[WB_CONSUMER_MAX + 1];
 	int ch, once = 0, rc;
 
@@ -186,7 +187,7 @@ main(int argc, char **argv)
 			break;
 		case 'b':
 			if (wb_scan_uint(optarg, strlen(optarg), 1,
-			    WB_QUEUE_BATCH_MAX, &batch, &why) < 0)
+			    WB_QUEUE_BATCH_MAX, &batch, why, sizeof why) < 0)
 				wb_die(WB_EXIT_USAGE, "--batch is %s: %s", why,
 				    optarg);
 			break;
@@ -210,7 +211,7 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			if (wb_scan_uint(optarg, strlen(optarg), 1, 1ULL << 62,
-			    &max, &why) < 0)
+			    &max, why, sizeof why) < 0)
 				wb_die(WB_EXIT_USAGE, "--max is %s: %s", why, optarg);
 			break;
 		case 'V':

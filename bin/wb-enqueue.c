@@ -197,7 +197,7 @@ main(int argc, char **argv)
 	struct wb_reader in;
 	struct wb_record rec;
 	struct wb_queue q;
-	const char *why;
+	char why[32];
 	int first, status = WB_EXIT_OK;
 	long n;
 
@@ -209,7 +209,7 @@ main(int argc, char **argv)
 	s.queue = argv[0];
 	wb_scan_queue_name_or_die(s.queue);
 	for (int i = 1; i < argc; i++)
-		if (wb_scan_number(argv[i], &n, &why) < 0)
+		if (wb_scan_number(argv[i], &n, why, sizeof why) < 0)
 			wb_die(WB_EXIT_USAGE, "not an issue number: %s: %s",
 			    argv[i], why);
 	wb_config_load(&cfg);
@@ -220,7 +220,7 @@ main(int argc, char **argv)
 
 	if (argc > 1) {
 		for (int i = 1; i < argc; i++) {
-			wb_scan_number(argv[i], &n, &why);
+			wb_scan_number(argv[i], &n, why, sizeof why);
 			add(&s, n);
 		}
 	} else {

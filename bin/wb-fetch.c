@@ -753,14 +753,14 @@ main(int argc, char **argv)
 	static struct fetcher f;
 	struct wb_reader in;
 	struct wb_record rec;
-	const char *why;
+	char why[32];
 	int first, status = WB_EXIT_OK;
 
 	wb_cli_start("wb-fetch");
 	first = wb_cli_no_options(argc, argv, USAGE, HELP);
 	argc -= first, argv += first;
 	for (int i = 0; i < argc; i++)
-		if (wb_scan_number(argv[i], &rec.number, &why) < 0)
+		if (wb_scan_number(argv[i], &rec.number, why, sizeof why) < 0)
 			wb_die(WB_EXIT_USAGE, "not an issue number (%s): %s", why,
 			    argv[i]);
 	wb_config_load(&f.cfg);
@@ -769,7 +769,7 @@ main(int argc, char **argv)
 
 	if (argc > 0) {
 		for (int i = 0; i < argc; i++) {
-			wb_scan_number(argv[i], &rec.number, &why);
+			wb_scan_number(argv[i], &rec.number, why, sizeof why);
 			rec.value = jv_null();
 			process(&f, &rec);
 			wb_record_free(&rec);

@@ -38,12 +38,13 @@
 static long long
 header_timeout_ms(void)
 {
-	const char *env = getenv("WB_HOOK_HEADER_TIMEOUT"), *why;
+	const char *env = getenv("WB_HOOK_HEADER_TIMEOUT");
+	char why[32];
 	unsigned long long v;
 
 	if (env == NULL)
 		return HEADER_TIMEOUT * 1000;
-	if (wb_scan_uint(env, strlen(env), 1, 3600, &v, &why) < 0)
+	if (wb_scan_uint(env, strlen(env), 1, 3600, &v, why, sizeof why) < 0)
 		wb_die(WB_EXIT_USAGE, "WB_HOOK_HEADER_TIMEOUT is %s "
 		    "(1..3600 seconds): %s", why, env);
 	return (long long)v * 1000;
@@ -59,7 +60,7 @@ main(int argc, char **argv)
 	struct sockaddr_storage ss;
 	struct wb_config cfg;
 	unsigned long long v;
-	const char *why;
+	char why[32];
 	char where[300];
 	sigset_t stop;
 	socklen_t len;
@@ -71,7 +72,7 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'd':
 			if (wb_scan_uint(optarg, strlen(optarg), 3, 1023, &v,
-			    &why) < 0 || fcntl((int)v, F_GETFD) < 0)
+			    why, sizeof why) < 0 || fcntl((int)v, F_GETFD) < 0)
 				wb_die(WB_EXIT_USAGE, "-d needs an open file "
 				    "descriptor 3 or more: %s", optarg);
 			notify = (int)v;
@@ -80,7 +81,7 @@ main(int argc, char **argv)
 			wb_cli_help(USAGE, HELP);
 		case 't':
 			if (wb_scan_uint(optarg, strlen(optarg), 1,
-			    WB_HOOK_LOOPS_MAX, &v, &why) < 0)
+			    WB_HOOK_LOOPS_MAX, &v, why, sizeof why) < 0)
 				wb_die(WB_EXIT_USAGE, "-t is %s (1..64): %s", why,
 				    optarg);
 			loops.n = (unsigned)v;

@@ -190,7 +190,8 @@ main(int argc, char **argv)
 	static long *numbers;	/* static: reachable when a message exits */
 	struct wb_config cfg;
 	struct wb_queue q;
-	const char *cmd, *delay = NULL, *why;
+	const char *cmd, *delay = NULL;
+	char why[32];
 	size_t n = 0;
 	double secs;
 	int ch, known = 0, retry, prom = 0;
@@ -238,7 +239,7 @@ main(int argc, char **argv)
 	if ((numbers = calloc((size_t)argc, sizeof *numbers)) == NULL)
 		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
 	for (int i = 2; i < argc && !prom; i++) {
-		if (wb_scan_number(argv[i], &numbers[n++], &why) < 0) {
+		if (wb_scan_number(argv[i], &numbers[n++], why, sizeof why) < 0) {
 			free(numbers);	/* not a leak to report at exit */
 			wb_die(WB_EXIT_USAGE, "not an issue number: %s: %s",
 			    argv[i], why);

@@ -62,14 +62,13 @@ archive_numbers(const char *data, long **out)
 	struct dirent *de;
 	size_t n = 0, cap = 0;
 	long *v = NULL, num;
-	const char *why;
 	DIR *d;
 
 	snprintf(path, sizeof path, "%s/current", data);
 	if ((d = opendir(path)) == NULL)
 		wb_diesys(WB_EXIT_USAGE, "unable to read %s", path);
 	while ((de = readdir(d)) != NULL) {
-		if (wb_scan_number(de->d_name, &num, &why) < 0)
+		if (wb_scan_number(de->d_name, &num, NULL, 0) < 0)
 			continue;
 		if (n == cap && (v = realloc(v, (cap = cap ? cap * 2 : 1024) *
 		    sizeof *v)) == NULL)

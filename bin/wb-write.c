@@ -142,10 +142,9 @@ static int
 same_number(const char *line, const struct wb_jscan_value *v, long number)
 {
 	unsigned long long n;
-	const char *why;
 
 	return v->kind == WB_JSCAN_NUMBER && wb_scan_uint(line + v->off, v->len,
-	    1, WB_NUMBER_MAX, &n, &why) == 0 && (long)n == number;
+	    1, WB_NUMBER_MAX, &n, NULL, 0) == 0 && (long)n == number;
 }
 
 /*

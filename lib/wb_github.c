@@ -186,7 +186,6 @@ format_moved(const char *repo, size_t rlen, const char *num, size_t nlen,
     char *moved, size_t len)
 {
 	unsigned long long m;
-	const char *why;
 	char r[256];
 
 	if (rlen >= sizeof r)
@@ -194,7 +193,7 @@ format_moved(const char *repo, size_t rlen, const char *num, size_t nlen,
 	memcpy(r, repo, rlen);
 	r[rlen] = '\0';
 	if (!wb_github_repo_ok(r) ||
-	    wb_scan_uint(num, nlen, 1, WB_NUMBER_MAX, &m, &why) < 0)
+	    wb_scan_uint(num, nlen, 1, WB_NUMBER_MAX, &m, NULL, 0) < 0)
 		return 0;
 	return snprintf(moved, len, "%s#%llu", r, m) < (int)len;
 }
@@ -203,7 +202,7 @@ long long
 wb_github_location_repo_id(const char *base, const char *location)
 {
 	unsigned long long id;
-	const char *p, *why;
+	const char *p;
 	size_t n;
 
 	if (!wb_github_url_under(base, location))
@@ -213,7 +212,7 @@ wb_github_location_repo_id(const char *base, const char *location)
 		return 0;
 	p += 14;
 	n = strcspn(p, "/?#");
-	if (wb_scan_uint(p, n, 1, 1ULL << 53, &id, &why) < 0)
+	if (wb_scan_uint(p, n, 1, 1ULL << 53, &id, NULL, 0) < 0)
 		return 0;
 	return (long long)id;
 }
@@ -223,7 +222,7 @@ wb_github_issue_url(const char *base, const char *url, const char *repo,
     long long repo_id, long number, const char *tail)
 {
 	unsigned long long n;
-	const char *p, *why;
+	const char *p;
 	size_t k, rlen = strlen(repo), tlen = strlen(tail);
 	int how;
 
@@ -250,7 +249,7 @@ wb_github_issue_url(const char *base, const char *url, const char *repo,
 		return 0;
 	p += 8;
 	k = strspn(p, "0123456789");
-	if (wb_scan_uint(p, k, 1, WB_NUMBER_MAX, &n, &why) < 0 ||
+	if (wb_scan_uint(p, k, 1, WB_NUMBER_MAX, &n, NULL, 0) < 0 ||
 	    (long)n != number)
 		return 0;
 	p += k;
@@ -293,9 +292,8 @@ static long long
 header_uint(const char *v)
 {
 	unsigned long long n;
-	const char *why;
 
-	if (v == NULL || wb_scan_uint(v, strlen(v), 0, 1ULL << 40, &n, &why) < 0)
+	if (v == NULL || wb_scan_uint(v, strlen(v), 0, 1ULL << 40, &n, NULL, 0) < 0)
 		return -1;
 	return (long long)n;
 }

@@ -60,9 +60,8 @@ static int
 number_text(const char *s, size_t len, long *out)
 {
 	unsigned long long n;
-	const char *why;
 
-	if (wb_scan_uint(s, len, 1, WB_NUMBER_MAX, &n, &why) < 0)
+	if (wb_scan_uint(s, len, 1, WB_NUMBER_MAX, &n, NULL, 0) < 0)
 		return -1;
 	*out = (long)n;
 	return 0;

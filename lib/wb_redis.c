@@ -25,7 +25,7 @@ parse_url(const char *url, struct endpoint *ep, char *err, size_t errlen)
 {
 	const char *p, *at, *end, *q;
 	unsigned long long v;
-	const char *why;
+	char why[32];
 
 	memset(ep, 0, sizeof *ep);
 	ep->port = 6379;
@@ -71,7 +71,7 @@ parse_url(const char *url, struct endpoint *ep, char *err, size_t errlen)
 		if (*p == '?') {
 			if (strncmp(p, "?db=", 4) != 0 ||
 			    wb_scan_uint(p + 4, strlen(p + 4), 0, 1000000, &v,
-			    &why) < 0) {
+			    why, sizeof why) < 0) {
 				snprintf(err, errlen, "WB_REDIS: bad query "
 				    "(only ?db=N is understood)");
 				return -1;
@@ -103,7 +103,7 @@ parse_url(const char *url, struct endpoint *ep, char *err, size_t errlen)
 		}
 		if (*rest == ':') {
 			size_t pn = strcspn(rest + 1, "/?");
-			if (wb_scan_uint(rest + 1, pn, 1, 65535, &v, &why) < 0) {
+			if (wb_scan_uint(rest + 1, pn, 1, 65535, &v, why, sizeof why) < 0) {
 				snprintf(err, errlen, "WB_REDIS: port is %s", why);
 				return -1;
 			}
@@ -112,7 +112,7 @@ parse_url(const char *url, struct endpoint *ep, char *err, size_t errlen)
 		}
 		if (*rest == '/' && rest[1] != '\0') {
 			if (wb_scan_uint(rest + 1, strlen(rest + 1), 0, 1000000,
-			    &v, &why) < 0) {
+			    &v, why, sizeof why) < 0) {
 				snprintf(err, errlen, "WB_REDIS: database is %s",
 				    why);
 				return -1;

@@ -1,5 +1,6 @@
 /* wb — strict parsing of numbers and names from untrusted text. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -9,27 +10,27 @@
 
 int
 wb_scan_uint(const char *s, size_t len, unsigned long long min,
-    unsigned long long max, unsigned long long *out, const char **why)
+    unsigned long long max, unsigned long long *out, char *why, size_t whylen)
 {
 	unsigned long long v = 0;
 
 	if (len == 0 || (len > 1 && s[0] == '0')) {
-		*why = "not a decimal integer";
+		snprintf(why, whylen, "not a decimal integer");
 		return -1;
 	}
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9') {
-			*why = "not a decimal integer";
+			snprintf(why, whylen, "not a decimal integer");
 			return -1;
 		}
 		if (v > (max - (unsigned)(s[i] - '0')) / 10) {
-			*why = "out of range";
+			snprintf(why, whylen, "out of range");
 			return -1;
 		}
 		v = v * 10 + (unsigned)(s[i] - '0');
 	}
 	if (v < min || v > max) {
-		*why = "out of range";
+		snprintf(why, whylen, "out of range");
 		return -1;
 	}
 	*out = v;
@@ -37,11 +38,11 @@ wb_scan_uint(const char *s, size_t len, unsigned long long min,
 }
 
 int
-wb_scan_number(const char *s, long *out, const char **why)
+wb_scan_number(const char *s, long *out, char *why, size_t whylen)
 {
 	unsigned long long v;
 
-	if (wb_scan_uint(s, strlen(s), 1, WB_NUMBER_MAX, &v, why) < 0)
+	if (wb_scan_uint(s, strlen(s), 1, WB_NUMBER_MAX, &v, why, whylen) < 0)
 		return -1;
 	*out = (long)v;
 	return 0;
