@@ -98,8 +98,8 @@ check_repo(struct fetcher *f, char *why, size_t whylen)
 		return 0;
 	case WB_GH_NOT_MODIFIED:
 		if (f->repo_id == 0)
-			return fail(why, whylen, "unable to check repository %s: 304 "
-			    "to an unconditional request", f->cfg.repo);
+			return fail(why, whylen, "unable to check repository "
+			    "%s: 304 to an unconditional request", f->cfg.repo);
 		return 0;
 	case WB_GH_MOVED:
 		die_moved(f);
@@ -110,8 +110,8 @@ check_repo(struct fetcher *f, char *why, size_t whylen)
 		wb_die(WB_EXIT_USAGE, "%s", r.why);
 	default:
 		jv_free(r.value);
-		return fail(why, whylen, "unable to check repository %s: %s", f->cfg.repo,
-		    r.why);
+		return fail(why, whylen, "unable to check repository %s: %s",
+		    f->cfg.repo, r.why);
 	}
 }
 
@@ -155,10 +155,10 @@ visited_free(struct visited *v)
  * until a definite answer: a 200 issue, whose repository_url and number
  * say where it went (into moved[len]), or a 404 or 410 (deleted since:
  * moved ""). A redirect of the timeline is followed to the issue itself.
- * Returns 0, or -1 (the reason in why[whylen]) when nothing definite came: a chain
- * of redirects that ends nowhere (a loop, too long, off the API), a 5xx
- * or transport error that outlasted the retries, another answer. The
- * issue is then not taken as gone: a failure proves nothing.
+ * Returns 0, or -1 (the reason in why[whylen]) when nothing definite
+ * came: a chain of redirects that ends nowhere (a loop, too long, off the
+ * API), a 5xx or transport error that outlasted the retries, another
+ * answer. The issue is then not taken as gone: a failure proves nothing.
  */
 static int
 follow(struct fetcher *f, long number, const char *location, char *moved,
@@ -181,13 +181,14 @@ follow(struct fetcher *f, long number, const char *location, char *moved,
 		url[n - 9] = '\0';
 	for (int hop = 0;; hop++) {
 		if (hop == MAX_REDIRECTS) {
-			rc = fail(why, whylen, "issue %ld: more than %d redirects; "
-			    "not taken as gone", number, MAX_REDIRECTS);
+			rc = fail(why, whylen, "issue %ld: more than %d "
+			    "redirects; not taken as gone", number,
+			    MAX_REDIRECTS);
 			break;
 		}
 		if (visited_add(&seen, url)) {
-			rc = fail(why, whylen, "issue %ld: its redirects loop; not "
-			    "taken as gone", number);
+			rc = fail(why, whylen, "issue %ld: its redirects "
+			    "loop; not taken as gone", number);
 			break;
 		}
 		switch (wb_github_get_or_die(f->gh, url, NULL, NULL, &to)) {
@@ -196,8 +197,9 @@ follow(struct fetcher *f, long number, const char *location, char *moved,
 			    len))
 				rc = 0;
 			else
-				rc = fail(why, whylen, "issue %ld redirected to what is "
-				    "not an issue; not taken as gone", number);
+				rc = fail(why, whylen, "issue %ld redirected "
+				    "to what is not an issue; not taken as "
+				    "gone", number);
 			jv_free(to.value);
 			goto out;
 		case WB_GH_GONE:
@@ -206,8 +208,9 @@ follow(struct fetcher *f, long number, const char *location, char *moved,
 			goto out;
 		case WB_GH_MOVED:
 			if (!wb_github_url_under(base, to.location)) {
-				rc = fail(why, whylen, "issue %ld redirected outside "
-				    "WB_GITHUB_API; not followed", number);
+				rc = fail(why, whylen, "issue %ld redirected "
+				    "outside WB_GITHUB_API; not followed",
+				    number);
 				goto out;
 			}
 			snprintf(url, sizeof url, "%s", to.location);
@@ -216,9 +219,9 @@ follow(struct fetcher *f, long number, const char *location, char *moved,
 			wb_die(WB_EXIT_USAGE, "%s", to.why);
 		default:
 			jv_free(to.value);
-			rc = fail(why, whylen, "issue %ld redirected, and where it "
-			    "went did not answer: %s; not taken as gone", number,
-			    to.why);
+			rc = fail(why, whylen, "issue %ld redirected, and "
+			    "where it went did not answer: %s; not taken as "
+			    "gone", number, to.why);
 			goto out;
 		}
 	}
@@ -241,8 +244,8 @@ gone(struct fetcher *f, struct wb_record *rec, const struct wb_github_result *r,
 	/* Never taken on trust: the archive is not removed for it. */
 	if (r->verdict == WB_GH_MOVED &&
 	    !wb_github_url_under(wb_github_base(f->gh), r->location))
-		return fail(why, whylen, "issue %ld redirected outside WB_GITHUB_API; "
-		    "not followed", rec->number);
+		return fail(why, whylen, "issue %ld redirected outside "
+		    "WB_GITHUB_API; not followed", rec->number);
 	/* A renamed repository redirects every issue: fatal there. */
 	if (check_repo(f, why, whylen) < 0)
 		return -1;
@@ -251,16 +254,16 @@ gone(struct fetcher *f, struct wb_record *rec, const struct wb_github_result *r,
 		    f->cfg.repo, f->repo_id, rec->number, "") == 1 ||
 		    wb_github_issue_url(wb_github_base(f->gh), r->location,
 		    f->cfg.repo, f->repo_id, rec->number, "/timeline") == 1)
-			return fail(why, whylen, "issue %ld redirected to itself; not taken "
-			    "as gone", rec->number);
+			return fail(why, whylen, "issue %ld redirected to "
+			    "itself; not taken as gone", rec->number);
 		if (follow(f, rec->number, r->location, moved, sizeof moved,
 		    why, whylen) < 0)
 			return -1;
 		/* Still here: the issue itself, not gone at all. */
 		snprintf(self, sizeof self, "%s#%ld", f->cfg.repo, rec->number);
 		if (strcasecmp(moved, self) == 0)
-			return fail(why, whylen, "issue %ld redirected to itself; not taken "
-			    "as gone", rec->number);
+			return fail(why, whylen, "issue %ld redirected to "
+			    "itself; not taken as gone", rec->number);
 	}
 	wb_record_del(rec, "issue");
 	wb_record_del(rec, "timeline");
@@ -304,7 +307,8 @@ is_issue(jv v, long n)
  */
 static int
 get_issue(struct fetcher *f, struct wb_record *rec, const struct wb_etags *old,
-    struct wb_etags *now, int fresh, jv *issue, int *stored, char *why, size_t whylen)
+    struct wb_etags *now, int fresh, jv *issue, int *stored, char *why,
+    size_t whylen)
 {
 	jv given = wb_record_get(rec, "issue"), archived = jv_invalid();
 	struct wb_github_result r;
@@ -315,13 +319,15 @@ get_issue(struct fetcher *f, struct wb_record *rec, const struct wb_etags *old,
 	if (jv_get_kind(given) == JV_KIND_OBJECT) {
 		if (!is_issue(given, rec->number)) {
 			jv_free(given);
-			return fail(why, whylen, "\"issue\" is not issue %ld", rec->number);
+			return fail(why, whylen, "\"issue\" is not issue %ld",
+			    rec->number);
 		}
 		if (!wb_github_issue_ours(wb_github_base(f->gh), given,
 		    f->cfg.repo)) {
 			jv_free(given);
-			return fail(why, whylen, "\"issue\" %ld is not of repository %s "
-			    "(its repository_url)", rec->number, f->cfg.repo);
+			return fail(why, whylen, "\"issue\" %ld is not of "
+			    "repository %s (its repository_url)", rec->number,
+			    f->cfg.repo);
 		}
 		*issue = given;
 		return 0;
@@ -349,15 +355,15 @@ again:
 		jv_free(archived);
 		if (!is_issue(r.value, rec->number)) {
 			jv_free(r.value);
-			return fail(why, whylen, "issue answer is not issue %ld",
-			    rec->number);
+			return fail(why, whylen, "issue answer is not issue "
+			    "%ld", rec->number);
 		}
 		if (!wb_github_issue_ours(wb_github_base(f->gh), r.value,
 		    f->cfg.repo)) {
 			jv_free(r.value);
-			return fail(why, whylen, "issue %ld answers as an issue of another "
-			    "repository than %s (its repository_url)",
-			    rec->number, f->cfg.repo);
+			return fail(why, whylen, "issue %ld answers as an "
+			    "issue of another repository than %s (its "
+			    "repository_url)", rec->number, f->cfg.repo);
 		}
 		snprintf(now->issue, sizeof now->issue, "%s", r.etag);
 		*issue = r.value;
@@ -372,7 +378,8 @@ again:
 			jv_free(archived);
 			archived = jv_invalid();
 			if (tries++ > 0)
-				return fail(why, whylen, "304 to an unconditional request");
+				return fail(why, whylen, "304 to an "
+				    "unconditional request");
 			goto again;
 		}
 		snprintf(now->issue, sizeof now->issue, "%s",
@@ -388,7 +395,8 @@ again:
 		wb_die(WB_EXIT_USAGE, "%s", r.why);
 	default:
 		jv_free(archived);
-		return fail(why, whylen, "unable to get issue %ld: %s", rec->number, r.why);
+		return fail(why, whylen, "unable to get issue %ld: %s",
+		    rec->number, r.why);
 	}
 }
 
@@ -400,7 +408,8 @@ again:
  * events of another issue or repository would be stored as this one's.
  */
 static int
-next_ours(struct fetcher *f, long number, const char *url, char *why, size_t whylen)
+next_ours(struct fetcher *f, long number, const char *url, char *why,
+    size_t whylen)
 {
 	const char *base = wb_github_base(f->gh);
 	int how = wb_github_issue_url(base, url, f->cfg.repo, f->repo_id, number,
@@ -413,8 +422,9 @@ next_ours(struct fetcher *f, long number, const char *url, char *why, size_t why
 		    number, "/timeline");
 	}
 	if (how != 1)
-		return fail(why, whylen, "timeline of %ld: Link rel=\"next\" leads out "
-		    "of this issue of %s; not followed", number, f->cfg.repo);
+		return fail(why, whylen, "timeline of %ld: Link rel=\"next\" "
+		    "leads out of this issue of %s; not followed", number,
+		    f->cfg.repo);
 	return 0;
 }
 
@@ -434,8 +444,9 @@ static void
 timeline_url(const struct fetcher *f, long number, size_t page, char *url,
     size_t len)
 {
-	int n = snprintf(url, len, "%s/repos/%s/issues/%ld/timeline?per_page=%d",
-	    wb_github_base(f->gh), f->cfg.repo, number, WB_GITHUB_PER_PAGE);
+	int n = snprintf(url, len, "%s/repos/%s/issues/%ld/timeline?"
+	    "per_page=%d", wb_github_base(f->gh), f->cfg.repo, number,
+	    WB_GITHUB_PER_PAGE);
 
 	if (page > 1 && n >= 0 && (size_t)n < len)
 		snprintf(url + n, len - (size_t)n, "&page=%zu", page);
@@ -449,11 +460,11 @@ struct walk {
 	struct wb_timeline *tl;
 	struct visited seen;		/* the URLs asked */
 	struct wb_jscan_spans page;	/* the events of the last page */
-	struct wb_jscan_spans archived;	/* those of the archived timeline */
+	struct wb_jscan_spans archived;	/* those of the archived one */
 	const char *atext;		/* the archived text, once read */
 	char url[2048];			/* of page k */
 	size_t k;			/* the page asked, from 0 */
-	size_t offset;			/* archived events before page k */
+	size_t offset;			/* archived events before k */
 	size_t bytes;			/* of the pages that came whole */
 	int restarted;
 };
@@ -665,7 +676,8 @@ fetch(struct fetcher *f, struct wb_record *rec, struct wb_timeline *tl,
 	wb_etags_init(&now);
 	rc = get_issue(f, rec, &old, &now, 0, &issue, &stored, why, whylen);
 	if (rc == 0) {
-		rc = get_timeline(f, rec, &old, &now, tl, &changed, why, whylen);
+		rc = get_timeline(f, rec, &old, &now, tl, &changed, why,
+		    whylen);
 		if (rc != 0)
 			jv_free(issue);
 	}
@@ -679,7 +691,8 @@ fetch(struct fetcher *f, struct wb_record *rec, struct wb_timeline *tl,
 	    wb_json_true(issue, "__WEBCOMPAT_PRIVATE_ISSUE__")) {
 		jv_free(issue);
 		issue = jv_invalid();
-		rc = get_issue(f, rec, &old, &now, 1, &issue, &stored, why, whylen);
+		rc = get_issue(f, rec, &old, &now, 1, &issue, &stored, why,
+		    whylen);
 	}
 	if (rc == 0) {
 		/* Events are parsed only for an issue that needs them. */
