@@ -23,8 +23,8 @@
 #include <jv.h>
 
 #define WB_ETAG_MAX 256		/* bytes of an ETag, with its NUL */
-#define WB_ETAGS_MAX_PAGES 1000	/* timeline pages (WB_GITHUB_MAX_PAGES) */
-#define WB_ETAGS_PER_PAGE 100	/* events of a page (WB_GITHUB_PER_PAGE) */
+#define WB_ETAGS_MAX_PAGES 1000	/* timeline pages: WB_GITHUB_MAX_PAGES */
+#define WB_ETAGS_PER_PAGE 100	/* events of a page: WB_GITHUB_PER_PAGE */
 
 struct wb_etag_page {
 	char etag[WB_ETAG_MAX];

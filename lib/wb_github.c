@@ -293,7 +293,8 @@ header_uint(const char *v)
 {
 	unsigned long long n;
 
-	if (v == NULL || wb_scan_uint(v, strlen(v), 0, 1ULL << 40, &n, NULL, 0) < 0)
+	if (v == NULL ||
+	    wb_scan_uint(v, strlen(v), 0, 1ULL << 40, &n, NULL, 0) < 0)
 		return -1;
 	return (long long)n;
 }

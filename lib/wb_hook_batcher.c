@@ -18,7 +18,8 @@
 
 void
 wb_hook_batcher_init(struct wb_hook_batcher *b, const char *url,
-    const char *queue, int ep, void (*settled)(struct wb_hook_batch_item *, void *), void *arg)
+    const char *queue, int ep,
+    void (*settled)(struct wb_hook_batch_item *, void *), void *arg)
 {
 	*b = (struct wb_hook_batcher){ .url = url, .queue = queue, .ep = ep,
 	    .settled = settled, .arg = arg, .fd = -1 };

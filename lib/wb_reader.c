@@ -21,7 +21,8 @@ wb_reader_max_line_or_die(void)
 
 	if (cap == NULL || *cap == '\0')
 		return WB_MAX_LINE_DEFAULT;
-	if (wb_scan_uint(cap, strlen(cap), 1, 1UL << 30, &v, why, sizeof why) < 0)
+	if (wb_scan_uint(cap, strlen(cap), 1, 1UL << 30, &v, why,
+	    sizeof why) < 0)
 		wb_die(WB_EXIT_USAGE, "WB_MAX_LINE is %s: %s", why, cap);
 	return (size_t)v;
 }

@@ -103,7 +103,8 @@ parse_url(const char *url, struct endpoint *ep, char *err, size_t errlen)
 		}
 		if (*rest == ':') {
 			size_t pn = strcspn(rest + 1, "/?");
-			if (wb_scan_uint(rest + 1, pn, 1, 65535, &v, why, sizeof why) < 0) {
+			if (wb_scan_uint(rest + 1, pn, 1, 65535, &v, why,
+			    sizeof why) < 0) {
 				snprintf(err, errlen, "WB_REDIS: port is %s", why);
 				return -1;
 			}
