@@ -2,6 +2,7 @@
 # What each tool links: wb-write, which only writes files, needs neither
 # libcurl nor libcrypto nor a server's client library (lib/wb_etags.c
 # holds the ETags apart from the GitHub client).
+# shellcheck source=t/lib.sh
 . "${0%/*}/lib.sh"
 command -v readelf >/dev/null || skip_all "no readelf"
 plan 3
