@@ -239,8 +239,7 @@ main(int argc, char **argv)
 	if ((numbers = calloc((size_t)argc, sizeof *numbers)) == NULL)
 		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
 	for (int i = 2; i < argc && !prom; i++) {
-		if (wb_scan_number(argv[i], &numbers[n++], why,
-		    sizeof why) < 0) {
+		if (wb_scan_number(argv[i], &numbers[n++], why, sizeof why) < 0) {
 			free(numbers);	/* not a leak to report at exit */
 			wb_die(WB_EXIT_USAGE, "not an issue number: %s: %s",
 			    argv[i], why);
