@@ -12,6 +12,7 @@
 #include "wb_config.h"
 #include "wb_err.h"
 #include "wb_queue.h"
+#include "wb_reader.h"
 #include "wb_record.h"
 #include "wb_scan.h"
 
@@ -56,15 +57,19 @@ send_acks(void *arg)
 	p->n = 0;
 }
 
-/* Gather the claim of 'rec'; returns -1 with *why set if it has none. */
+/*
+ * Gather the claim of 'rec'; returns -1 with the reason in why[whylen]
+ * if it has none.
+ */
 static int
-gather(struct pending *p, const struct wb_record *rec, const char **why)
+gather(struct pending *p, const struct wb_record *rec, char *why,
+    size_t whylen)
 {
 	char queue[WB_QUEUE_NAME_MAX + 1], claim[WB_CLAIM_MAX];
-	int has = wb_record_claim(rec, queue, claim, why);
+	int has = wb_record_claim(rec, queue, claim, why, whylen);
 
 	if (has == 0)
-		*why = "no \"queue\" and \"claim\"";
+		snprintf(why, whylen, "no \"queue\" and \"claim\"");
 	if (has <= 0)
 		return -1;
 	if (p->n > 0 && strcmp(p->queue, queue) != 0)
@@ -85,7 +90,7 @@ main(int argc, char **argv)
 	struct wb_reader in;
 	struct wb_record rec;
 	struct wb_queue q;
-	const char *why;
+	char why[128];
 	int status;
 
 	wb_cli_start("wb-ack");
@@ -95,11 +100,11 @@ main(int argc, char **argv)
 	wb_queue_connect_or_die(&q, cfg.redis);
 	p.q = &q;
 
-	wb_reader_init(&in, 0);
+	wb_reader_init_or_die(&in, 0);
 	in.idle_fn = send_acks;
 	in.idle_arg = &p;
-	while (wb_reader_next(&in, &rec)) {
-		if (gather(&p, &rec, &why) < 0) {
+	while (wb_reader_next_or_die(&in, &rec)) {
+		if (gather(&p, &rec, why, sizeof why) < 0) {
 			wb_warn("line %lu: %s, skipped", in.lineno, why);
 			in.rejected++;
 		}

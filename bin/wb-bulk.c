@@ -17,6 +17,7 @@
 #include "wb_esconn.h"
 #include "wb_esindexer.h"
 #include "wb_estemplate.h"
+#include "wb_reader.h"
 #include "wb_record.h"
 #include "wb_scan.h"
 
@@ -89,11 +90,11 @@ main(int argc, char **argv)
 	wb_esindexer_open_or_die(&ix, cfg.data, dry_run ? NULL : &es, max_bytes,
 	    max_docs);
 
-	wb_reader_init(&in, 0);
+	wb_reader_init_or_die(&in, 0);
 	in.idle_fn = wb_esindexer_idle_or_die;
 	in.idle_arg = &ix;
 	in.idle_ms = (int)(idle * 1000 + 0.5);
-	while (wb_reader_next(&in, &rec))
+	while (wb_reader_next_or_die(&in, &rec))
 		wb_esindexer_add_or_die(&ix, &rec, in.idle_ms);
 	wb_esindexer_flush_or_die(&ix);
 	status = wb_reader_status(&in);

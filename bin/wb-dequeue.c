@@ -93,7 +93,7 @@ emit(const struct wb_claim *c)
 		if (printf("{\"number\":%ld,\"queue\":\"%s\",\"claim\":\"%s\"}\n",
 		    c->numbers[i], queue, c->token) < 0)
 			wb_diesys(WB_EXIT_TEMP, "unable to write to standard output");
-	wb_flush(stdout);
+	wb_record_flush_or_die(stdout);
 }
 
 /* HOST:QUEUE, or HOST:QUEUE:PID for a one-off run. */
@@ -167,7 +167,8 @@ main(int argc, char **argv)
 	long long delay_ms = -1, lease_ms = 600000, wait_ms;
 	unsigned long long batch = 0, max = 0, emitted = 0;
 	struct wb_config cfg;
-	const char *consumer = NULL, *why;
+	const char *consumer = NULL;
+	char why[32];
 	char err[512], name[WB_CONSUMER_MAX + 1];
 	int ch, once = 0, rc;
 
@@ -180,7 +181,7 @@ main(int argc, char **argv)
 			break;
 		case 'b':
 			if (wb_scan_uint(optarg, strlen(optarg), 1,
-			    WB_QUEUE_BATCH_MAX, &batch, &why) < 0)
+			    WB_QUEUE_BATCH_MAX, &batch, why, sizeof why) < 0)
 				wb_die(WB_EXIT_USAGE, "--batch is %s: %s", why,
 				    optarg);
 			break;
@@ -202,7 +203,7 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			if (wb_scan_uint(optarg, strlen(optarg), 1, 1ULL << 62,
-			    &max, &why) < 0)
+			    &max, why, sizeof why) < 0)
 				wb_die(WB_EXIT_USAGE, "--max is %s: %s", why, optarg);
 			break;
 		default:
@@ -213,7 +214,7 @@ main(int argc, char **argv)
 	if (argc != 1)
 		wb_dieusage(USAGE);
 	queue = argv[0];
-	wb_queue_name_require(queue);
+	wb_scan_queue_name_or_die(queue);
 	wb_config_load_or_die(&cfg);
 	/* Draining wants big batches; a pipeline, claims close to the work. */
 	if (batch == 0)

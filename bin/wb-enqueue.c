@@ -14,6 +14,7 @@
 #include "wb_config.h"
 #include "wb_err.h"
 #include "wb_queue.h"
+#include "wb_reader.h"
 #include "wb_record.h"
 #include "wb_scan.h"
 
@@ -171,8 +172,8 @@ take_claim(struct sender *s, const struct wb_record *rec)
 {
 	struct batch *b = &s->pool[s->sent];
 	struct ack *a = &b->acks[b->nacks];
-	const char *why;
-	int has = wb_record_claim(rec, a->queue, a->claim, &why);
+	char why[128];
+	int has = wb_record_claim(rec, a->queue, a->claim, why, sizeof why);
 
 	if (has > 0) {
 		a->number = rec->number;
@@ -189,7 +190,7 @@ main(int argc, char **argv)
 	struct wb_reader in;
 	struct wb_record rec;
 	struct wb_queue q;
-	const char *why;
+	char why[32];
 	int first, status = WB_EXIT_OK;
 	long n;
 
@@ -199,9 +200,9 @@ main(int argc, char **argv)
 	if (argc < 1)
 		wb_dieusage(USAGE);
 	s.queue = argv[0];
-	wb_queue_name_require(s.queue);
+	wb_scan_queue_name_or_die(s.queue);
 	for (int i = 1; i < argc; i++)
-		if (wb_scan_number(argv[i], &n, &why) < 0)
+		if (wb_scan_number(argv[i], &n, why, sizeof why) < 0)
 			wb_die(WB_EXIT_USAGE, "not an issue number: %s: %s",
 			    argv[i], why);
 	wb_config_load_or_die(&cfg);
@@ -212,14 +213,14 @@ main(int argc, char **argv)
 
 	if (argc > 1) {
 		for (int i = 1; i < argc; i++) {
-			wb_scan_number(argv[i], &n, &why);
+			wb_scan_number(argv[i], &n, why, sizeof why);
 			add(&s, n);
 		}
 	} else {
-		wb_reader_init(&in, 0);
+		wb_reader_init_or_die(&in, 0);
 		in.idle_fn = flush_all;
 		in.idle_arg = &s;
-		while (wb_reader_next(&in, &rec)) {
+		while (wb_reader_next_or_die(&in, &rec)) {
 			if (take_claim(&s, &rec) < 0) {
 				wb_warn("line %lu: \"queue\" or \"claim\" is "
 				    "malformed; %ld queued, no claim "

@@ -7,6 +7,7 @@
  * GitHub does not count against the rate limit; the new ETags travel in
  * the record's "etags" field to wb-write, which stores them.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "wb_grow.h"
 #include "wb_json.h"
 #include "wb_metrics.h"
+#include "wb_reader.h"
 #include "wb_record.h"
 #include "wb_scan.h"
 #include "wb_timeline.h"
@@ -40,12 +42,20 @@ struct fetcher {
 	unsigned long fetched, gone, failed;
 };
 
-/* Why a record failed, for the one warning that reports it. */
-struct failure {
-	char why[640];
-};
+/*
+ * Why a record failed, into why[whylen], for the one warning that reports
+ * it. Returns -1.
+ */
+static int __attribute__((format(printf, 3, 4)))
+fail(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
 
-#define FAIL(fl, ...) (snprintf((fl)->why, sizeof (fl)->why, __VA_ARGS__), -1)
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
 
 static void __attribute__((noreturn))
 die_moved(const struct fetcher *f)
@@ -63,7 +73,7 @@ die_moved(const struct fetcher *f)
  * which costs no rate limit.
  */
 static int
-check_repo(struct fetcher *f, struct failure *fl)
+check_repo(struct fetcher *f, char *why, size_t whylen)
 {
 	struct wb_github_result r;
 	char url[1024];
@@ -72,8 +82,8 @@ check_repo(struct fetcher *f, struct failure *fl)
 
 	snprintf(url, sizeof url, "%s/repos/%s", wb_github_base(f->gh),
 	    f->cfg.repo);
-	switch (wb_github_get(f->gh, url, f->repo_etag[0] ? f->repo_etag : NULL,
-	    NULL, &r)) {
+	switch (wb_github_get_or_die(f->gh, url, f->repo_etag[0] ?
+	    f->repo_etag : NULL, NULL, &r)) {
 	case WB_GH_OK:
 		name = wb_json_string(r.value, "full_name");
 		if (name == NULL || strcasecmp(name, f->cfg.repo) != 0 ||
@@ -89,8 +99,8 @@ check_repo(struct fetcher *f, struct failure *fl)
 		return 0;
 	case WB_GH_NOT_MODIFIED:
 		if (f->repo_id == 0)
-			return FAIL(fl, "unable to check repository %s: 304 "
-			    "to an unconditional request", f->cfg.repo);
+			return fail(why, whylen, "unable to check repository "
+			    "%s: 304 to an unconditional request", f->cfg.repo);
 		return 0;
 	case WB_GH_MOVED:
 		die_moved(f);
@@ -101,8 +111,8 @@ check_repo(struct fetcher *f, struct failure *fl)
 		wb_die(WB_EXIT_USAGE, "%s", r.why);
 	default:
 		jv_free(r.value);
-		return FAIL(fl, "unable to check repository %s: %s", f->cfg.repo,
-		    r.why);
+		return fail(why, whylen, "unable to check repository %s: %s",
+		    f->cfg.repo, r.why);
 	}
 }
 
@@ -143,14 +153,14 @@ visited_free(struct visited *v)
  * until a definite answer: a 200 issue, whose repository_url and number
  * say where it went (into moved[len]), or a 404 or 410 (deleted since:
  * moved ""). A redirect of the timeline is followed to the issue itself.
- * Returns 0, or -1 (reported in *fl) when nothing definite came: a chain
- * of redirects that ends nowhere (a loop, too long, off the API), a 5xx
- * or transport error that outlasted the retries, another answer. The
- * issue is then not taken as gone: a failure proves nothing.
+ * Returns 0, or -1 (the reason in why[whylen]) when nothing definite
+ * came: a chain of redirects that ends nowhere (a loop, too long, off the
+ * API), a 5xx or transport error that outlasted the retries, another
+ * answer. The issue is then not taken as gone: a failure proves nothing.
  */
 static int
 follow(struct fetcher *f, long number, const char *location, char *moved,
-    size_t len, struct failure *fl)
+    size_t len, char *why, size_t whylen)
 {
 	const char *base = wb_github_base(f->gh);
 	struct wb_github_result to;
@@ -169,23 +179,25 @@ follow(struct fetcher *f, long number, const char *location, char *moved,
 		url[n - 9] = '\0';
 	for (int hop = 0;; hop++) {
 		if (hop == MAX_REDIRECTS) {
-			rc = FAIL(fl, "issue %ld: more than %d redirects; "
-			    "not taken as gone", number, MAX_REDIRECTS);
+			rc = fail(why, whylen, "issue %ld: more than %d "
+			    "redirects; not taken as gone", number,
+			    MAX_REDIRECTS);
 			break;
 		}
 		if (visited_add(&seen, url)) {
-			rc = FAIL(fl, "issue %ld: its redirects loop; not "
-			    "taken as gone", number);
+			rc = fail(why, whylen, "issue %ld: its redirects "
+			    "loop; not taken as gone", number);
 			break;
 		}
-		switch (wb_github_get(f->gh, url, NULL, NULL, &to)) {
+		switch (wb_github_get_or_die(f->gh, url, NULL, NULL, &to)) {
 		case WB_GH_OK:
 			if (wb_github_moved_from_issue(base, to.value, moved,
 			    len))
 				rc = 0;
 			else
-				rc = FAIL(fl, "issue %ld redirected to what is "
-				    "not an issue; not taken as gone", number);
+				rc = fail(why, whylen, "issue %ld redirected "
+				    "to what is not an issue; not taken as "
+				    "gone", number);
 			jv_free(to.value);
 			goto out;
 		case WB_GH_GONE:
@@ -194,8 +206,9 @@ follow(struct fetcher *f, long number, const char *location, char *moved,
 			goto out;
 		case WB_GH_MOVED:
 			if (!wb_github_url_under(base, to.location)) {
-				rc = FAIL(fl, "issue %ld redirected outside "
-				    "WB_GITHUB_API; not followed", number);
+				rc = fail(why, whylen, "issue %ld redirected "
+				    "outside WB_GITHUB_API; not followed",
+				    number);
 				goto out;
 			}
 			snprintf(url, sizeof url, "%s", to.location);
@@ -204,9 +217,9 @@ follow(struct fetcher *f, long number, const char *location, char *moved,
 			wb_die(WB_EXIT_USAGE, "%s", to.why);
 		default:
 			jv_free(to.value);
-			rc = FAIL(fl, "issue %ld redirected, and where it "
-			    "went did not answer: %s; not taken as gone", number,
-			    to.why);
+			rc = fail(why, whylen, "issue %ld redirected, and "
+			    "where it went did not answer: %s; not taken as "
+			    "gone", number, to.why);
 			goto out;
 		}
 	}
@@ -222,33 +235,33 @@ out:
  */
 static int
 gone(struct fetcher *f, struct wb_record *rec, const struct wb_github_result *r,
-    struct failure *fl)
+    char *why, size_t whylen)
 {
 	char moved[300] = "", self[300];
 
 	/* Never taken on trust: the archive is not removed for it. */
 	if (r->verdict == WB_GH_MOVED &&
 	    !wb_github_url_under(wb_github_base(f->gh), r->location))
-		return FAIL(fl, "issue %ld redirected outside WB_GITHUB_API; "
-		    "not followed", rec->number);
+		return fail(why, whylen, "issue %ld redirected outside "
+		    "WB_GITHUB_API; not followed", rec->number);
 	/* A renamed repository redirects every issue: fatal there. */
-	if (check_repo(f, fl) < 0)
+	if (check_repo(f, why, whylen) < 0)
 		return -1;
 	if (r->verdict == WB_GH_MOVED) {
 		if (wb_github_issue_url(wb_github_base(f->gh), r->location,
 		    f->cfg.repo, f->repo_id, rec->number, "") == 1 ||
 		    wb_github_issue_url(wb_github_base(f->gh), r->location,
 		    f->cfg.repo, f->repo_id, rec->number, "/timeline") == 1)
-			return FAIL(fl, "issue %ld redirected to itself; not taken "
-			    "as gone", rec->number);
+			return fail(why, whylen, "issue %ld redirected to "
+			    "itself; not taken as gone", rec->number);
 		if (follow(f, rec->number, r->location, moved, sizeof moved,
-		    fl) < 0)
+		    why, whylen) < 0)
 			return -1;
 		/* Still here: the issue itself, not gone at all. */
 		snprintf(self, sizeof self, "%s#%ld", f->cfg.repo, rec->number);
 		if (strcasecmp(moved, self) == 0)
-			return FAIL(fl, "issue %ld redirected to itself; not taken "
-			    "as gone", rec->number);
+			return fail(why, whylen, "issue %ld redirected to "
+			    "itself; not taken as gone", rec->number);
 	}
 	wb_record_del(rec, "issue");
 	wb_record_del(rec, "timeline");
@@ -292,7 +305,8 @@ is_issue(jv v, long n)
  */
 static int
 get_issue(struct fetcher *f, struct wb_record *rec, const struct wb_etags *old,
-    struct wb_etags *now, int fresh, jv *issue, int *stored, struct failure *fl)
+    struct wb_etags *now, int fresh, jv *issue, int *stored, char *why,
+    size_t whylen)
 {
 	jv given = wb_record_get(rec, "issue"), archived = jv_invalid();
 	struct wb_github_result r;
@@ -303,20 +317,22 @@ get_issue(struct fetcher *f, struct wb_record *rec, const struct wb_etags *old,
 	if (jv_get_kind(given) == JV_KIND_OBJECT) {
 		if (!is_issue(given, rec->number)) {
 			jv_free(given);
-			return FAIL(fl, "\"issue\" is not issue %ld", rec->number);
+			return fail(why, whylen, "\"issue\" is not issue %ld",
+			    rec->number);
 		}
 		if (!wb_github_issue_ours(wb_github_base(f->gh), given,
 		    f->cfg.repo)) {
 			jv_free(given);
-			return FAIL(fl, "\"issue\" %ld is not of repository %s "
-			    "(its repository_url)", rec->number, f->cfg.repo);
+			return fail(why, whylen, "\"issue\" %ld is not of "
+			    "repository %s (its repository_url)", rec->number,
+			    f->cfg.repo);
 		}
 		*issue = given;
 		return 0;
 	}
 	if (jv_is_valid(given)) {
 		jv_free(given);
-		return FAIL(fl, "\"issue\" is not an object");
+		return fail(why, whylen, "\"issue\" is not an object");
 	}
 	jv_free(given);
 	*stored = 0;
@@ -331,21 +347,21 @@ get_issue(struct fetcher *f, struct wb_record *rec, const struct wb_etags *old,
 			cond_since = since;
 	}
 again:
-	switch (wb_github_get(f->gh, url, tries == 0 && old->issue[0] ?
+	switch (wb_github_get_or_die(f->gh, url, tries == 0 && old->issue[0] ?
 	    old->issue : NULL, tries == 0 ? cond_since : NULL, &r)) {
 	case WB_GH_OK:
 		jv_free(archived);
 		if (!is_issue(r.value, rec->number)) {
 			jv_free(r.value);
-			return FAIL(fl, "issue answer is not issue %ld",
-			    rec->number);
+			return fail(why, whylen, "issue answer is not issue "
+			    "%ld", rec->number);
 		}
 		if (!wb_github_issue_ours(wb_github_base(f->gh), r.value,
 		    f->cfg.repo)) {
 			jv_free(r.value);
-			return FAIL(fl, "issue %ld answers as an issue of another "
-			    "repository than %s (its repository_url)",
-			    rec->number, f->cfg.repo);
+			return fail(why, whylen, "issue %ld answers as an "
+			    "issue of another repository than %s (its "
+			    "repository_url)", rec->number, f->cfg.repo);
 		}
 		snprintf(now->issue, sizeof now->issue, "%s", r.etag);
 		*issue = r.value;
@@ -354,13 +370,14 @@ again:
 		if (!jv_is_valid(archived))
 			archived = wb_archive_read(f->cfg.data, rec->number,
 			    "issue.json");
-		/* (wb_github_get never takes a 304 to an unconditional GET.) */
+		/* (A 304 to an unconditional GET is never taken.) */
 		if (!is_issue(archived, rec->number) || tries > 0) {
 			/* The archived copy is unusable: ask for the full answer. */
 			jv_free(archived);
 			archived = jv_invalid();
 			if (tries++ > 0)
-				return FAIL(fl, "304 to an unconditional request");
+				return fail(why, whylen, "304 to an "
+				    "unconditional request");
 			goto again;
 		}
 		snprintf(now->issue, sizeof now->issue, "%s",
@@ -371,37 +388,41 @@ again:
 	case WB_GH_GONE:
 	case WB_GH_MOVED:
 		jv_free(archived);
-		return gone(f, rec, &r, fl);
+		return gone(f, rec, &r, why, whylen);
 	case WB_GH_FATAL:
 		wb_die(WB_EXIT_USAGE, "%s", r.why);
 	default:
 		jv_free(archived);
-		return FAIL(fl, "unable to get issue %ld: %s", rec->number, r.why);
+		return fail(why, whylen, "unable to get issue %ld: %s",
+		    rec->number, r.why);
 	}
 }
 
 /*
  * 0 when 'url', a next page of the timeline of issue 'number', stays on
  * that timeline of this repository (by name, or by its id, learned from
- * the repository itself the first time); else -1, reported in *fl: the
+ * the repository itself the first time); else -1, the reason in
+ * why[whylen]: the
  * events of another issue or repository would be stored as this one's.
  */
 static int
-next_ours(struct fetcher *f, long number, const char *url, struct failure *fl)
+next_ours(struct fetcher *f, long number, const char *url, char *why,
+    size_t whylen)
 {
 	const char *base = wb_github_base(f->gh);
 	int how = wb_github_issue_url(base, url, f->cfg.repo, f->repo_id, number,
 	    "/timeline");
 
 	if (how == 2) {
-		if (check_repo(f, fl) < 0)
+		if (check_repo(f, why, whylen) < 0)
 			return -1;
 		how = wb_github_issue_url(base, url, f->cfg.repo, f->repo_id,
 		    number, "/timeline");
 	}
 	if (how != 1)
-		return FAIL(fl, "timeline of %ld: Link rel=\"next\" leads out "
-		    "of this issue of %s; not followed", number, f->cfg.repo);
+		return fail(why, whylen, "timeline of %ld: Link rel=\"next\" "
+		    "leads out of this issue of %s; not followed", number,
+		    f->cfg.repo);
 	return 0;
 }
 
@@ -416,147 +437,224 @@ etags_events(const struct wb_etags *e)
 	return n;
 }
 
+/* The URL of page 'page' (1: the first) of the timeline of 'number'. */
+static void
+timeline_url(const struct fetcher *f, long number, size_t page, char *url,
+    size_t len)
+{
+	int n = snprintf(url, len, "%s/repos/%s/issues/%ld/timeline?"
+	    "per_page=%d", wb_github_base(f->gh), f->cfg.repo, number,
+	    WB_GITHUB_PER_PAGE);
+
+	if (page > 1 && n >= 0 && (size_t)n < len)
+		snprintf(url + n, len - (size_t)n, "&page=%zu", page);
+}
+
+/* The pages of one timeline being read: what get_timeline keeps. */
+struct walk {
+	struct fetcher *f;
+	long number;
+	struct wb_etags *old, *now;
+	struct wb_timeline *tl;
+	struct visited seen;		/* the URLs asked */
+	struct wb_jscan_spans page;	/* the events of the last page */
+	struct wb_jscan_spans archived;	/* those of the archived one */
+	const char *atext;		/* the archived text, once read */
+	char url[2048];			/* of page k */
+	size_t k;			/* the page asked, from 0 */
+	size_t offset;			/* archived events before k */
+	size_t bytes;			/* of the pages that came whole */
+	int restarted;
+};
+
+/*
+ * Back to the first page, asked without conditions (a 304 the archive
+ * could not serve); the issue's ETag, just obtained, stays.
+ */
+static void
+walk_restart(struct walk *w)
+{
+	w->old->npages = 0;
+	w->now->npages = 0;
+	wb_timeline_free(w->tl);
+	w->atext = NULL;
+	w->offset = 0;
+	w->k = 0;
+	visited_free(&w->seen);
+	timeline_url(w->f, w->number, 1, w->url, sizeof w->url);
+}
+
+/*
+ * Whether page k may be asked: at most WB_GITHUB_MAX_PAGES pages, never
+ * the same page twice. Returns 0, or -1 with the reason in why[whylen].
+ */
+static int
+walk_may_ask(struct walk *w, char *why, size_t whylen)
+{
+	if (w->k >= WB_GITHUB_MAX_PAGES)
+		return fail(why, whylen, "timeline of %ld has over %d pages",
+		    w->number, WB_GITHUB_MAX_PAGES);
+	if (visited_add(&w->seen, w->url))
+		return fail(why, whylen, "timeline of %ld: page %zu links back "
+		    "to a page already read", w->number, w->k);
+	return 0;
+}
+
+/*
+ * Page k came whole (a 200, in r->body, taken): its events join the
+ * timeline. Returns how many, or -1 with the reason in why[whylen].
+ */
+static int
+walk_take_new(struct walk *w, struct wb_github_result *r, char *why,
+    size_t whylen)
+{
+	char what[128] = "";
+	const char *text = wb_timeline_take(w->tl, r->body, r->len, &w->page,
+	    what, sizeof what);
+
+	if (text == NULL || w->page.n > WB_GITHUB_PER_PAGE)
+		return fail(why, whylen, "timeline page %zu of %ld is not an "
+		    "array of at most %d events%s%s", w->k + 1, w->number,
+		    WB_GITHUB_PER_PAGE, what[0] ? ": " : "", what);
+	if ((w->bytes += r->len) > WB_GITHUB_MAX_RECORD)
+		return fail(why, whylen, "timeline of %ld is larger than %lu "
+		    "bytes", w->number, WB_GITHUB_MAX_RECORD);
+	wb_timeline_add(w->tl, text, w->page.v, w->page.n);
+	return (int)w->page.n;
+}
+
+/*
+ * The archived timeline, read once, usable only when the stored pages add
+ * up to it (counts that do not would drop events); NULL if not.
+ */
+static const char *
+walk_archived(struct walk *w)
+{
+	char what[128];
+	size_t len;
+	char *t;
+	const char *text;
+
+	if (w->atext != NULL)
+		return w->atext;
+	if ((t = wb_archive_slurp(w->f->cfg.data, w->number, "timeline.json",
+	    &len)) == NULL)
+		return NULL;
+	text = wb_timeline_take(w->tl, t, len, &w->archived, what, sizeof what);
+	if (text != NULL && w->archived.n == etags_events(w->old))
+		w->atext = text;
+	return w->atext;
+}
+
+/*
+ * Page k is unchanged (a 304): its events are taken from the archived
+ * timeline. Returns how many, or -1 when the archive cannot give them.
+ */
+static int
+walk_take_stored(struct walk *w)
+{
+	int count = w->k < w->old->npages ? w->old->page[w->k].count : -1;
+
+	if (count < 0 || walk_archived(w) == NULL ||
+	    w->archived.n < w->offset + (size_t)count)
+		return -1;
+	wb_timeline_add(w->tl, w->atext, w->archived.v + w->offset,
+	    (size_t)count);
+	return count;
+}
+
+/*
+ * After page k, of 'count' events, answered 'r': keep its ETag, then find
+ * the next page. Returns 1 when there is one (w->url, w->k moved on to
+ * it), 0 after the last, -1 with the reason in why[whylen].
+ */
+static int
+walk_next(struct walk *w, const struct wb_github_result *r, int count,
+    char *why, size_t whylen)
+{
+	if (w->k < w->old->npages)
+		w->offset += (size_t)w->old->page[w->k].count;
+	/* Without an ETag for every page, none is worth keeping. */
+	if (r->etag[0] == '\0' || w->now->npages != w->k ||
+	    wb_etags_add(w->now, r->etag, count) < 0)
+		w->now->npages = 0;
+	if (r->next[0] != '\0') {
+		if (next_ours(w->f, w->number, r->next, why, whylen) < 0)
+			return -1;
+		snprintf(w->url, sizeof w->url, "%s", r->next);
+	} else if (r->verdict == WB_GH_NOT_MODIFIED &&
+	    (w->k + 1 < w->old->npages || count == WB_GITHUB_PER_PAGE))
+		/* A 304 need not carry Link: the stored pages tell. */
+		timeline_url(w->f, w->number, w->k + 2, w->url, sizeof w->url);
+	else
+		return 0;
+	w->k++;
+	return 1;
+}
+
 /*
  * Every timeline page, conditional on the stored ETags; a 304 page is
  * taken from the archived timeline, and *changed is set when any page was
  * not. The pages are kept as text in *tl (checked, not parsed). At most
  * WB_GITHUB_MAX_PAGES pages and WB_GITHUB_MAX_RECORD bytes, and never the
- * same page twice. Returns 0, 1 when gone, -1 on failure (*tl is then
- * to be freed all the same).
+ * same page twice. Returns 0, 1 when gone, -1 on failure with the reason
+ * in why[whylen] (*tl is then to be freed all the same).
  */
 static int
 get_timeline(struct fetcher *f, struct wb_record *rec, struct wb_etags *old,
-    struct wb_etags *now, struct wb_timeline *tl, int *changed,
-    struct failure *fl)
+    struct wb_etags *now, struct wb_timeline *tl, int *changed, char *why,
+    size_t whylen)
 {
-	struct wb_jscan_spans page = { 0 }, archived = { 0 };
-	const char *atext = NULL;	/* the archived text, once read */
-	const char *text;
+	struct walk w = { .f = f, .number = rec->number, .old = old,
+	    .now = now, .tl = tl };
 	struct wb_github_result r;
-	struct visited seen = { 0 };
-	char url[2048], why[128];
-	size_t offset = 0, bytes = 0, alen;
-	int restarted = 0, rc = 0, count;
+	int rc, count;
 
 	*changed = 0;
-	snprintf(url, sizeof url, "%s/repos/%s/issues/%ld/timeline?per_page=%d",
-	    wb_github_base(f->gh), f->cfg.repo, rec->number, WB_GITHUB_PER_PAGE);
-	for (size_t k = 0;; k++) {
-		const char *etag = k < old->npages ? old->page[k].etag : NULL;
-
-		if (k >= WB_GITHUB_MAX_PAGES) {
-			rc = FAIL(fl, "timeline of %ld has over %d pages",
-			    rec->number, WB_GITHUB_MAX_PAGES);
-			goto out;
-		}
-		if (visited_add(&seen, url)) {
-			rc = FAIL(fl, "timeline of %ld: page %zu links back to "
-			    "a page already read", rec->number, k);
-			goto out;
-		}
-		switch (wb_github_get_text(f->gh, url, etag, NULL, &r)) {
+	timeline_url(f, rec->number, 1, w.url, sizeof w.url);
+	for (;;) {
+		if ((rc = walk_may_ask(&w, why, whylen)) < 0)
+			break;
+		switch (wb_github_get_text_or_die(f->gh, w.url,
+		    w.k < old->npages ? old->page[w.k].etag : NULL, NULL,
+		    &r)) {
 		case WB_GH_OK:
-			why[0] = '\0';
-			if ((text = wb_timeline_take(tl, r.body, r.len, &page,
-			    why, sizeof why)) == NULL ||
-			    page.n > WB_GITHUB_PER_PAGE) {
-				rc = FAIL(fl, "timeline page %zu of %ld is not "
-				    "an array of at most %d events%s%s", k + 1,
-				    rec->number, WB_GITHUB_PER_PAGE,
-				    why[0] ? ": " : "", why);
+			if ((count = walk_take_new(&w, &r, why, whylen)) < 0) {
+				rc = -1;
 				goto out;
 			}
-			if ((bytes += r.len) > WB_GITHUB_MAX_RECORD) {
-				rc = FAIL(fl, "timeline of %ld is larger than %lu "
-				    "bytes", rec->number, WB_GITHUB_MAX_RECORD);
-				goto out;
-			}
-			wb_timeline_add(tl, text, page.v, page.n);
-			count = (int)page.n;
 			*changed = 1;
 			break;
 		case WB_GH_NOT_MODIFIED:
-			if (atext == NULL) {
-				char *t = wb_archive_slurp(f->cfg.data,
-				    rec->number, "timeline.json", &alen);
-
-				/*
-				 * Usable only when the stored pages add up to
-				 * it: counts that do not would drop events.
-				 */
-				if (t != NULL && (atext = wb_timeline_take(tl, t,
-				    alen, &archived, why, sizeof why)) != NULL &&
-				    archived.n != etags_events(old))
-					atext = NULL;
+			if ((count = walk_take_stored(&w)) >= 0)
+				break;
+			if (w.restarted++) {
+				rc = fail(why, whylen, "timeline of %ld: 304 "
+				    "without a usable archive", rec->number);
+				goto out;
 			}
-			count = etag != NULL ? old->page[k].count : -1;
-			if (count < 0 || atext == NULL ||
-			    archived.n < offset + (size_t)count) {
-				if (restarted++) {
-					rc = FAIL(fl, "timeline of %ld: 304 "
-					    "without a usable archive", rec->number);
-					goto out;
-				}
-				/*
-				 * Start over without conditions; the issue's
-				 * ETag, just obtained, stays.
-				 */
-				old->npages = 0;
-				now->npages = 0;
-				wb_timeline_free(tl);
-				atext = NULL;
-				offset = 0;
-				k = (size_t)-1;
-				visited_free(&seen);
-				snprintf(url, sizeof url, "%s/repos/%s/issues/%ld/"
-				    "timeline?per_page=%d", wb_github_base(f->gh),
-				    f->cfg.repo, rec->number, WB_GITHUB_PER_PAGE);
-				continue;
-			}
-			wb_timeline_add(tl, atext, archived.v + offset,
-			    (size_t)count);
-			break;
+			walk_restart(&w);
+			continue;
 		case WB_GH_GONE:
 		case WB_GH_MOVED:
-			if (k == 0)
-				rc = gone(f, rec, &r, fl);
-			else
-				rc = FAIL(fl, "timeline page %zu of %ld vanished",
-				    k + 1, rec->number);
+			rc = w.k == 0 ? gone(f, rec, &r, why, whylen) :
+			    fail(why, whylen, "timeline page %zu of %ld "
+			    "vanished", w.k + 1, rec->number);
 			goto out;
 		case WB_GH_FATAL:
 			wb_die(WB_EXIT_USAGE, "%s", r.why);
 		default:
-			rc = FAIL(fl, "unable to get the timeline of %ld: %s",
-			    rec->number, r.why);
+			rc = fail(why, whylen, "unable to get the timeline of "
+			    "%ld: %s", rec->number, r.why);
 			goto out;
 		}
-		if (k < old->npages)
-			offset += (size_t)old->page[k].count;
-		/* Without an ETag for every page, none is worth keeping. */
-		if (r.etag[0] == '\0' || now->npages != k ||
-		    wb_etags_add(now, r.etag, count) < 0) {
-			now->npages = 0;
-		}
-		if (r.next[0] != '\0' && next_ours(f, rec->number, r.next, fl) < 0) {
-			rc = -1;
-			goto out;
-		}
-		if (r.next[0] != '\0')
-			snprintf(url, sizeof url, "%s", r.next);
-		else if (r.verdict == WB_GH_NOT_MODIFIED &&
-		    (k + 1 < old->npages || count == WB_GITHUB_PER_PAGE))
-			/* A 304 need not carry Link: the stored pages tell. */
-			snprintf(url, sizeof url, "%s/repos/%s/issues/%ld/"
-			    "timeline?per_page=%d&page=%zu", wb_github_base(f->gh),
-			    f->cfg.repo, rec->number, WB_GITHUB_PER_PAGE, k + 2);
-		else
+		if ((rc = walk_next(&w, &r, count, why, whylen)) <= 0)
 			break;
 	}
 out:
-	visited_free(&seen);
-	wb_jscan_spans_free(&page);
-	wb_jscan_spans_free(&archived);
+	visited_free(&w.seen);
+	wb_jscan_spans_free(&w.page);
+	wb_jscan_spans_free(&w.archived);
 	return rc;
 }
 
@@ -566,17 +664,18 @@ out:
  */
 static int
 fetch(struct fetcher *f, struct wb_record *rec, struct wb_timeline *tl,
-    struct failure *fl)
+    char *why, size_t whylen)
 {
 	struct wb_etags old, now;
 	jv issue = jv_invalid();
 	int rc, stored = 0, changed = 0;
 
-	wb_etags_load(f->cfg.data, rec->number, &old);
+	wb_archive_load_etags(f->cfg.data, rec->number, &old);
 	wb_etags_init(&now);
-	rc = get_issue(f, rec, &old, &now, 0, &issue, &stored, fl);
+	rc = get_issue(f, rec, &old, &now, 0, &issue, &stored, why, whylen);
 	if (rc == 0) {
-		rc = get_timeline(f, rec, &old, &now, tl, &changed, fl);
+		rc = get_timeline(f, rec, &old, &now, tl, &changed, why,
+		    whylen);
 		if (rc != 0)
 			jv_free(issue);
 	}
@@ -590,7 +689,8 @@ fetch(struct fetcher *f, struct wb_record *rec, struct wb_timeline *tl,
 	    wb_json_true(issue, "__WEBCOMPAT_PRIVATE_ISSUE__")) {
 		jv_free(issue);
 		issue = jv_invalid();
-		rc = get_issue(f, rec, &old, &now, 1, &issue, &stored, fl);
+		rc = get_issue(f, rec, &old, &now, 1, &issue, &stored, why,
+		    whylen);
 	}
 	if (rc == 0) {
 		/* Events are parsed only for an issue that needs them. */
@@ -623,14 +723,14 @@ static void
 process(struct fetcher *f, struct wb_record *rec)
 {
 	struct wb_timeline tl;
-	struct failure fl;
+	char why[640];
 	const char *key;
 	size_t size;
 	int rc;
 
 	wb_timeline_init(&tl);
-	if ((rc = fetch(f, rec, &tl, &fl)) < 0) {
-		wb_warn("%s; not emitted", fl.why);
+	if ((rc = fetch(f, rec, &tl, why, sizeof why)) < 0) {
+		wb_warn("%s; not emitted", why);
 		f->failed++;
 		goto out;
 	}
@@ -651,8 +751,8 @@ process(struct fetcher *f, struct wb_record *rec)
 		f->failed++;
 		goto out;
 	}
-	wb_record_put_with(stdout, rec, key, print_timeline, &tl);
-	wb_flush(stdout);
+	wb_record_put_with_or_die(stdout, rec, key, print_timeline, &tl);
+	wb_record_flush_or_die(stdout);
 	wb_metrics_note_success(WB_METRICS_FETCH);
 out:
 	wb_timeline_free(&tl);
@@ -664,30 +764,30 @@ main(int argc, char **argv)
 	static struct fetcher f;
 	struct wb_reader in;
 	struct wb_record rec;
-	const char *why;
+	char why[32];
 	int first, status = WB_EXIT_OK;
 
 	wb_cli_start("wb-fetch");
 	first = wb_cli_no_options_or_die(argc, argv, USAGE, HELP);
 	argc -= first, argv += first;
 	for (int i = 0; i < argc; i++)
-		if (wb_scan_number(argv[i], &rec.number, &why) < 0)
+		if (wb_scan_number(argv[i], &rec.number, why, sizeof why) < 0)
 			wb_die(WB_EXIT_USAGE, "not an issue number (%s): %s", why,
 			    argv[i]);
 	wb_config_load_or_die(&f.cfg);
-	f.max_line = wb_max_line();
-	f.gh = wb_github_new(&f.cfg, "wb-fetch");
+	f.max_line = wb_reader_max_line_or_die();
+	f.gh = wb_github_new_or_die(&f.cfg, "wb-fetch");
 
 	if (argc > 0) {
 		for (int i = 0; i < argc; i++) {
-			wb_scan_number(argv[i], &rec.number, &why);
+			wb_scan_number(argv[i], &rec.number, why, sizeof why);
 			rec.value = jv_null();
 			process(&f, &rec);
 			wb_record_free(&rec);
 		}
 	} else {
-		wb_reader_init(&in, 0);
-		while (wb_reader_next(&in, &rec)) {
+		wb_reader_init_or_die(&in, 0);
+		while (wb_reader_next_or_die(&in, &rec)) {
 			process(&f, &rec);
 			wb_record_free(&rec);
 		}

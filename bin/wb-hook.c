@@ -6,7 +6,7 @@
  * is unreachable; GET /healthz and GET /metrics (Prometheus text) are
  * for the operator. What a request means is decided in lib/wb_webhook.c;
  * the serving threads are lib/wb_hook_loop.c, each with its HTTP daemon
- * (lib/wb_hook_http.c) and its Redis batcher (lib/wb_batcher.c). This
+ * (lib/wb_hook_http.c) and its Redis batcher (lib/wb_hook_batcher.c). This
  * file reads the configuration, starts them and stops them on SIGTERM.
  */
 #include <fcntl.h>
@@ -38,12 +38,13 @@
 static long long
 header_timeout_ms(void)
 {
-	const char *env = getenv("WB_HOOK_HEADER_TIMEOUT"), *why;
+	const char *env = getenv("WB_HOOK_HEADER_TIMEOUT");
+	char why[32];
 	unsigned long long v;
 
 	if (env == NULL)
 		return HEADER_TIMEOUT * 1000;
-	if (wb_scan_uint(env, strlen(env), 1, 3600, &v, &why) < 0)
+	if (wb_scan_uint(env, strlen(env), 1, 3600, &v, why, sizeof why) < 0)
 		wb_die(WB_EXIT_USAGE, "WB_HOOK_HEADER_TIMEOUT is %s "
 		    "(1..3600 seconds): %s", why, env);
 	return (long long)v * 1000;
@@ -59,7 +60,7 @@ main(int argc, char **argv)
 	struct sockaddr_storage ss;
 	struct wb_config cfg;
 	unsigned long long v;
-	const char *why;
+	char why[32];
 	char where[300];
 	sigset_t stop;
 	socklen_t len;
@@ -71,7 +72,7 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'd':
 			if (wb_scan_uint(optarg, strlen(optarg), 3, 1023, &v,
-			    &why) < 0 || fcntl((int)v, F_GETFD) < 0)
+			    why, sizeof why) < 0 || fcntl((int)v, F_GETFD) < 0)
 				wb_die(WB_EXIT_USAGE, "-d needs an open file "
 				    "descriptor 3 or more: %s", optarg);
 			notify = (int)v;
@@ -97,7 +98,7 @@ main(int argc, char **argv)
 	if (hook->secret == NULL)
 		wb_warn("WB_HOOK_SECRET is not set: deliveries are accepted "
 		    "without a signature check");
-	wb_batcher_probe(cfg.redis);
+	wb_hook_batcher_probe_or_die(cfg.redis);
 	len = wb_listen_resolve_or_die("WB_HOOK_LISTEN", cfg.hook_listen, &ss);
 
 	/* Blocked in every thread; only sigwait() below takes them. */

@@ -162,9 +162,10 @@ item(struct listing *l, jv issue, int i, long *number, time_t *t)
 {
 	jv num = jv_get_kind(issue) == JV_KIND_OBJECT ?
 	    jv_object_get(jv_copy(issue), jv_string("number")) : jv_invalid();
-	const char *updated, *why;
+	const char *updated;
+	char why[128];
 	int ok = jv_get_kind(issue) == JV_KIND_OBJECT &&
-	    wb_number_from_jv(num, number, &why) == 0 &&
+	    wb_record_number(num, number, why, sizeof why) == 0 &&
 	    (updated = wb_json_string(issue, "updated_at")) != NULL &&
 	    wb_scan_iso8601(updated, t) == 0;
 
@@ -191,7 +192,7 @@ put(struct listing *l, jv issue, long number, time_t t)
 		l->newest = t;
 	rec.value = JV_OBJECT(jv_string("number"), jv_number(number),
 	    jv_string("issue"), jv_copy(issue));
-	wb_record_put(stdout, &rec);
+	wb_record_put_or_die(stdout, &rec);
 	wb_record_free(&rec);
 	l->issues++;
 }
@@ -215,7 +216,7 @@ fetch(struct wb_github *gh, const char *repo, time_t since, long page,
 	if (page > 1)
 		snprintf(url + strlen(url), sizeof url - strlen(url),
 		    "&page=%ld", page);
-	switch (wb_github_get(gh, url, NULL, NULL, &r)) {
+	switch (wb_github_get_or_die(gh, url, NULL, NULL, &r)) {
 	case WB_GH_OK:
 		if (jv_get_kind(r.value) != JV_KIND_ARRAY)
 			wb_die(WB_EXIT_TEMP, "page %lu of the listing is not a "
@@ -262,7 +263,7 @@ take_page(struct listing *l, jv page, time_t since)
 		jv_free(issue);
 	}
 	jv_free(page);
-	wb_flush(stdout);
+	wb_record_flush_or_die(stdout);
 }
 
 /*
@@ -302,7 +303,7 @@ reread(struct wb_github *gh, const char *repo, time_t since,
 		}
 		jv_free(items);
 	} while (more && !past);
-	wb_flush(stdout);
+	wb_record_flush_or_die(stdout);
 }
 
 /*
@@ -442,7 +443,7 @@ main(int argc, char **argv)
 	    (all && (resume || since != NULL)))
 		wb_dieusage(USAGE);
 	wb_config_load_or_die(&cfg);
-	gh = wb_github_new(&cfg, "wb-list");
+	gh = wb_github_new_or_die(&cfg, "wb-list");
 	snprintf(key, sizeof key, "wb:list:{%s}:since", cfg.repo);
 	if (resume) {
 		redis = wb_redis_connect_or_die(cfg.redis);
@@ -462,7 +463,7 @@ main(int argc, char **argv)
 	}
 
 	list(gh, cfg.repo, from, &l);
-	wb_flush(stdout);
+	wb_record_flush_or_die(stdout);
 	wb_debug("%lu issues, %lu pull requests skipped, %lu bad; %lu requests",
 	    l.issues, l.pulls, l.bad, wb_github_requests(gh));
 	/*

@@ -147,7 +147,7 @@ prometheus(const struct wb_config *cfg, char **queues, size_t n,
 				wb_diesys(WB_EXIT_TEMP, "unable to allocate");
 			for (size_t i = 0; i < names->elements; i++)
 				if (names->element[i]->type == REDIS_REPLY_STRING
-				    && wb_queue_name_ok(names->element[i]->str))
+				    && wb_scan_queue_name(names->element[i]->str))
 					queues[n++] = names->element[i]->str;
 			qsort(queues, n, sizeof *queues, by_name);
 		}
@@ -191,7 +191,8 @@ main(int argc, char **argv)
 	static long *numbers;	/* static: reachable when a message exits */
 	struct wb_config cfg;
 	struct wb_queue q;
-	const char *cmd, *delay = NULL, *why;
+	const char *cmd, *delay = NULL;
+	char why[32];
 	size_t n = 0;
 	double secs;
 	int ch, known = 0, retry, prom = 0;
@@ -226,7 +227,7 @@ main(int argc, char **argv)
 	    (prom && strcmp(cmd, "stats") != 0))
 		wb_dieusage(USAGE);
 	for (int i = 1; i < (prom ? argc : argc >= 2 ? 2 : 1); i++) {
-		wb_queue_name_require(argv[i]);
+		wb_scan_queue_name_or_die(argv[i]);
 		for (int k = 1; k < i; k++)
 			if (strcmp(argv[k], argv[i]) == 0)
 				wb_die(WB_EXIT_USAGE, "queue %s named twice",
@@ -235,7 +236,7 @@ main(int argc, char **argv)
 	if ((numbers = calloc((size_t)argc, sizeof *numbers)) == NULL)
 		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
 	for (int i = 2; i < argc && !prom; i++) {
-		if (wb_scan_number(argv[i], &numbers[n++], &why) < 0) {
+		if (wb_scan_number(argv[i], &numbers[n++], why, sizeof why) < 0) {
 			free(numbers);	/* not a leak to report at exit */
 			wb_die(WB_EXIT_USAGE, "not an issue number: %s: %s",
 			    argv[i], why);
@@ -262,7 +263,7 @@ main(int argc, char **argv)
 
 		for (size_t i = 0; i < names->elements; i++)
 			if (names->element[i]->type == REDIS_REPLY_STRING &&
-			    wb_queue_name_ok(names->element[i]->str))
+			    wb_scan_queue_name(names->element[i]->str))
 				one(&q, cmd, names->element[i]->str,
 				    (long long)(secs * 1000.0 + 0.5), 0);
 		freeReplyObject(names);

@@ -81,14 +81,13 @@ list(int fd, const char *path, struct entry **out)
 	if ((dfd = dup(fd)) < 0 || (d = fdopendir(dfd)) == NULL)
 		wb_diesys(WB_EXIT_TEMP, "unable to read %s", path);
 	while (errno = 0, (e = readdir(d)) != NULL) {
-		const char *why;
 
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
 		v = wb_grow(v, n, &cap, sizeof *v);
 		if ((v[n].name = strdup(e->d_name)) == NULL)
 			wb_diesys(WB_EXIT_TEMP, "unable to allocate");
-		if (wb_scan_number(e->d_name, &v[n].number, &why) < 0)
+		if (wb_scan_number(e->d_name, &v[n].number, NULL, 0) < 0)
 			v[n].number = 0;
 		n++;
 	}

@@ -80,7 +80,7 @@ put(sqlite3_stmt *st, int table)
 		rec.value = jv_object_set(rec.value, jv_string(keys[i]),
 		    text(st, i + 1) == NULL ? jv_null() : jv_string_sized(text(st,
 		    i + 1), sqlite3_column_bytes(st, i + 1)));
-	wb_record_put(stdout, &rec);
+	wb_record_put_or_die(stdout, &rec);
 	wb_record_free(&rec);
 }
 

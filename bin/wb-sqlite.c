@@ -22,6 +22,7 @@
 #include "wb_err.h"
 #include "wb_grow.h"
 #include "wb_pipe.h"
+#include "wb_reader.h"
 #include "wb_record.h"
 #include "wb_scan.h"
 #include "wb_sqlite.h"
@@ -62,14 +63,13 @@ archive_numbers(const char *data, long **out)
 	struct dirent *de;
 	size_t n = 0, cap = 0;
 	long *v = NULL, num;
-	const char *why;
 	DIR *d;
 
 	snprintf(path, sizeof path, "%s/current", data);
 	if ((d = opendir(path)) == NULL)
 		wb_diesys(WB_EXIT_USAGE, "unable to read %s", path);
 	while ((de = readdir(d)) != NULL) {
-		if (wb_scan_number(de->d_name, &num, &why) < 0)
+		if (wb_scan_number(de->d_name, &num, NULL, 0) < 0)
 			continue;
 		v = wb_grow(v, n, &cap, sizeof *v);
 		v[n++] = num;
@@ -200,11 +200,11 @@ main(int argc, char **argv)
 	wb_sqliteindexer_open(&ix, cfg.data, db, cfg.sqlite, max_issues,
 	    max_bytes, 1);
 
-	wb_reader_init(&in, 0);
+	wb_reader_init_or_die(&in, 0);
 	in.idle_fn = wb_sqliteindexer_idle;
 	in.idle_arg = &ix;
 	in.idle_ms = (int)(idle * 1000 + 0.5);
-	for (wait_input(&in, &ix); wb_reader_next(&in, &rec);
+	for (wait_input(&in, &ix); wb_reader_next_or_die(&in, &rec);
 	    wait_input(&in, &ix))
 		wb_sqliteindexer_add(&ix, &rec, in.idle_ms);
 	wb_sqliteindexer_flush(&ix);

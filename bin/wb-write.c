@@ -23,6 +23,7 @@
 #include "wb_err.h"
 #include "wb_jscan.h"
 #include "wb_json.h"
+#include "wb_reader.h"
 #include "wb_record.h"
 #include "wb_scan.h"
 
@@ -72,7 +73,7 @@ commit(void *arg)
 			    b->recs[i].number);
 			b->failed++;
 		} else {
-			wb_record_put(stdout, &b->recs[i]);
+			wb_record_put_or_die(stdout, &b->recs[i]);
 			if (b->items[i].remove)
 				b->removed++;
 			else
@@ -82,7 +83,7 @@ commit(void *arg)
 		wb_record_free(&b->recs[i]);
 	}
 	b->n = 0;
-	wb_flush(stdout);
+	wb_record_flush_or_die(stdout);
 }
 
 /* Where the texts of a record are: the values of these member paths. */
@@ -141,10 +142,9 @@ static int
 same_number(const char *line, const struct wb_jscan_value *v, long number)
 {
 	unsigned long long n;
-	const char *why;
 
 	return v->kind == WB_JSCAN_NUMBER && wb_scan_uint(line + v->off, v->len,
-	    1, WB_NUMBER_MAX, &n, &why) == 0 && (long)n == number;
+	    1, WB_NUMBER_MAX, &n, NULL, 0) == 0 && (long)n == number;
 }
 
 /*
@@ -290,10 +290,10 @@ main(int argc, char **argv)
 	}
 	raise_fd_limit();
 
-	wb_reader_init(&in, 0);
+	wb_reader_init_or_die(&in, 0);
 	in.idle_fn = commit;
 	in.idle_arg = &b;
-	while (wb_reader_line(&in, &line, &len)) {
+	while (wb_reader_line_or_die(&in, &line, &len)) {
 		if (gather(&b, line, len, why, sizeof why) < 0) {
 			wb_warn("line %lu: %s, skipped", in.lineno, why);
 			in.rejected++;

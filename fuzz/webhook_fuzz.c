@@ -59,7 +59,7 @@ static int
 jq_decision(const char *body, size_t len, long *number)
 {
 	jv v = jv_parse_sized(body, (int)len), name, num;
-	const char *why;
+	char why[128];
 	int status;
 
 	*number = 0;
@@ -74,7 +74,8 @@ jq_decision(const char *body, size_t len, long *number)
 	else if ((size_t)jv_string_length_bytes(jv_copy(name)) != strlen(REPO) ||
 	    strncasecmp(jv_string_value(name), REPO, strlen(REPO)) != 0)
 		status = 202;
-	else if (!jv_is_valid(num) || wb_number_from_jv(num, number, &why) < 0)
+	else if (!jv_is_valid(num) || wb_record_number(num, number, why,
+	    sizeof why) < 0)
 		status = 400;
 	else
 		status = 202;

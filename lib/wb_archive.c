@@ -232,65 +232,13 @@ wb_archive_read(const char *data, long number, const char *file)
 
 /*============================ ETags ============================*/
 
-void
-wb_etags_init(struct wb_etags *e)
-{
-	memset(e, 0, sizeof *e);
-}
-
-void
-wb_etags_free(struct wb_etags *e)
-{
-	free(e->page);
-	wb_etags_init(e);
-}
-
-int
-wb_etags_add(struct wb_etags *e, const char *etag, int count)
-{
-	if (e->npages >= WB_GITHUB_MAX_PAGES || count < 0 ||
-	    count > WB_GITHUB_PER_PAGE || !wb_github_etag_ok(etag))
-		return -1;
-	if (e->npages == e->cap) {
-		size_t cap = e->cap ? e->cap * 2 : 4;
-		struct wb_etag_page *p = realloc(e->page, cap * sizeof *p);
-
-		if (p == NULL)
-			return -1;
-		e->page = p;
-		e->cap = cap;
-	}
-	fmt(e->page[e->npages].etag, WB_ETAG_MAX, "%s", etag);
-	e->page[e->npages].count = count;
-	e->npages++;
-	return 0;
-}
-
 static void
-stamp_of(const struct stat *st, struct wb_archive_stamp *s)
+stamp_of(const struct stat *st, struct wb_etags_stamp *s)
 {
 	s->ino = (unsigned long long)st->st_ino;
 	s->size = (unsigned long long)st->st_size;
 	s->sec = (long long)st->st_mtim.tv_sec;
 	s->nsec = (long long)st->st_mtim.tv_nsec;
-}
-
-/*
- * The next line of 'f' into *line (without its newline). Returns 1, 0 at
- * the end, -1 for a line with a NUL byte, or past 'max' bytes in all.
- */
-static int
-next_line(FILE *f, char **line, size_t *cap, size_t *total, size_t max)
-{
-	ssize_t n = getline(line, cap, f);
-
-	if (n < 0)
-		return 0;
-	if ((*total += (size_t)n) > max || strlen(*line) != (size_t)n)
-		return -1;
-	if (n > 0 && (*line)[n - 1] == '\n')
-		(*line)[n - 1] = '\0';
-	return 1;
 }
 
 /* $data/etags/N for reading, never through a link; NULL if none. */
@@ -315,28 +263,14 @@ etags_open(const char *data, long number)
 	return f;
 }
 
-int
-wb_etags_load(const char *data, long number, struct wb_etags *e)
+/* 1 when the archived files of issue 'number' are those of 'want'. */
+static int
+files_are(const char *data, long number,
+    const struct wb_etags_stamp want[2])
 {
-	char path[4096], *line = NULL;
-	struct wb_archive_stamp want[2], have;
+	struct wb_etags_stamp have;
 	struct stat st;
-	size_t cap = 0, total = 0;
-	FILE *f;
-	int ok = 0, rc;
 
-	wb_etags_init(e);
-	if ((f = etags_open(data, number)) == NULL)
-		return -1;
-	if (next_line(f, &line, &cap, &total, 1UL << 20) != 1 ||
-	    strcmp(line, "wb-etags 1") != 0)
-		goto bad;
-	if (next_line(f, &line, &cap, &total, 1UL << 20) != 1 ||
-	    sscanf(line, "files %llu %llu %lld %lld %llu %llu "
-	    "%lld %lld", &want[0].ino, &want[0].size, &want[0].sec,
-	    &want[0].nsec, &want[1].ino, &want[1].size, &want[1].sec,
-	    &want[1].nsec) != 8)
-		goto bad;
 	for (int i = 0; i < 2; i++) {
 		int fd = open_archived(data, number, files[i], O_RDONLY |
 		    O_NONBLOCK);
@@ -344,88 +278,31 @@ wb_etags_load(const char *data, long number, struct wb_etags *e)
 
 		close_keep(fd);
 		if (!got)
-			goto bad;
+			return 0;
 		stamp_of(&st, &have);
 		if (memcmp(&have, &want[i], sizeof have) != 0)
-			goto bad;
+			return 0;
 	}
-	while ((rc = next_line(f, &line, &cap, &total, 1UL << 20)) == 1) {
-		char etag[WB_ETAG_MAX];
-		int count;
-
-		if (strncmp(line, "issue ", 6) == 0 && e->npages == 0 &&
-		    e->issue[0] == '\0' && wb_github_etag_ok(line + 6))
-			fmt(e->issue, sizeof e->issue, "%s", line + 6);
-		else if (sscanf(line, "page %d %255s", &count, etag) == 2 &&
-		    fmt(path, sizeof path, "page %d %s", count, etag) == 0 &&
-		    strcmp(line, path) == 0 &&
-		    wb_etags_add(e, etag, count) == 0)
-			;
-		else
-			goto bad;
-	}
-	ok = rc == 0 && !ferror(f);
-bad:
-	free(line);
-	fclose(f);
-	if (!ok)
-		wb_etags_free(e);
-	return ok ? 0 : -1;
-}
-
-jv
-wb_etags_to_jv(const struct wb_etags *e)
-{
-	jv pages = jv_array();
-
-	for (size_t i = 0; i < e->npages; i++)
-		pages = jv_array_append(pages, JV_ARRAY(
-		    jv_string(e->page[i].etag), jv_number(e->page[i].count)));
-	return JV_OBJECT(jv_string("issue"), e->issue[0] ? jv_string(e->issue) :
-	    jv_null(), jv_string("timeline"), pages);
+	return 1;
 }
 
 int
-wb_etags_from_jv(jv v, struct wb_etags *e)
+wb_archive_load_etags(const char *data, long number, struct wb_etags *e)
 {
-	jv issue, pages;
-	int n, ok = 0;
+	struct wb_etags_stamp want[2];
+	FILE *f;
+	int rc;
 
 	wb_etags_init(e);
-	if (jv_get_kind(v) != JV_KIND_OBJECT)
+	if ((f = etags_open(data, number)) == NULL)
 		return -1;
-	issue = jv_object_get(jv_copy(v), jv_string("issue"));
-	pages = jv_object_get(jv_copy(v), jv_string("timeline"));
-	if (jv_get_kind(issue) == JV_KIND_STRING &&
-	    wb_github_etag_ok(jv_string_value(issue)))
-		fmt(e->issue, sizeof e->issue, "%s", jv_string_value(issue));
-	else if (jv_get_kind(issue) != JV_KIND_NULL &&
-	    jv_get_kind(issue) != JV_KIND_INVALID)
-		goto out;
-	if (jv_get_kind(pages) != JV_KIND_ARRAY)
-		goto out;
-	n = jv_array_length(jv_copy(pages));
-	for (int i = 0; i < n; i++) {
-		jv p = jv_array_get(jv_copy(pages), i);
-		jv etag = jv_array_get(jv_copy(p), 0), count = jv_array_get(p, 1);
-		int good = jv_get_kind(etag) == JV_KIND_STRING &&
-		    jv_get_kind(count) == JV_KIND_NUMBER &&
-		    jv_number_value(count) == (int)jv_number_value(count) &&
-		    wb_etags_add(e, jv_string_value(etag),
-		    (int)jv_number_value(count)) == 0;
-
-		jv_free(etag);
-		jv_free(count);
-		if (!good)
-			goto out;
-	}
-	ok = 1;
-out:
-	jv_free(issue);
-	jv_free(pages);
-	if (!ok)
+	rc = wb_etags_parse(f, e, want);
+	fclose(f);
+	if (rc == 0 && !files_are(data, number, want)) {
 		wb_etags_free(e);
-	return ok ? 0 : -1;
+		rc = -1;
+	}
+	return rc;
 }
 
 /*============================ Writing ============================*/
@@ -835,7 +712,7 @@ put_compare(void *arg, const char *p, size_t n)
  */
 static int
 unchanged(int dfd, const char *name, const char *text, size_t len,
-    struct wb_archive_stamp *stamp)
+    struct wb_etags_stamp *stamp)
 {
 	static struct compare c;
 	struct stat st;
@@ -1079,9 +956,8 @@ remove_dir(const char *data, int cfd, const char *name, const char *dir,
 static void
 store_etags(const char *data, int efd, struct wb_archive_item *it)
 {
-	char name[16], path[4096], *buf = NULL;
+	char name[16], path[4096], *buf;
 	size_t n = 0;
-	FILE *m;
 	int fd, ok;
 
 	if (efd < 0)
@@ -1093,22 +969,7 @@ store_etags(const char *data, int efd, struct wb_archive_item *it)
 			unlinkat(efd, name, 0);
 		return;
 	}
-	/* Built in memory that grows as needed: no length to get wrong. */
-	if ((m = open_memstream(&buf, &n)) == NULL) {
-		unlinkat(efd, name, 0);
-		return;
-	}
-	fprintf(m, "wb-etags 1\nfiles %llu %llu %lld %lld %llu %llu %lld %lld\n",
-	    it->stamp[0].ino, it->stamp[0].size, it->stamp[0].sec,
-	    it->stamp[0].nsec, it->stamp[1].ino, it->stamp[1].size,
-	    it->stamp[1].sec, it->stamp[1].nsec);
-	if (it->etags.issue[0] != '\0')
-		fprintf(m, "issue %s\n", it->etags.issue);
-	for (size_t i = 0; i < it->etags.npages; i++)
-		fprintf(m, "page %d %s\n", it->etags.page[i].count,
-		    it->etags.page[i].etag);
-	if ((ferror(m) | fclose(m)) != 0) {
-		free(buf);
+	if ((buf = wb_etags_format(&it->etags, it->stamp, &n)) == NULL) {
 		unlinkat(efd, name, 0);
 		return;
 	}
@@ -1224,60 +1085,87 @@ fsync_many(const int *fds, int *errs, size_t n)
 		pthread_join(th[t], NULL);
 }
 
-void
-wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
-{
-	char dir[4096], path[4096], current[4096], name[16];
-	int *fds = calloc(2 * n + 1, sizeof *fds);
-	int *errs = calloc(2 * n + 1, sizeof *errs);
-	size_t *owner = calloc(2 * n + 1, sizeof *owner);
-	size_t m = 0;
-	int sync_current = 0, cfd = -1, efd = -1, store = 0;
-	struct stat st;
+/*
+ * The scratch arrays of one commit: descriptors to fsync at once, their
+ * errors, and whose they are.
+ */
+struct batch {
+	int *fds, *errs;
+	size_t *owner;
+};
 
-	fmt(current, sizeof current, "%s/current", data);
-	if (fds == NULL || errs == NULL || owner == NULL) {
-		for (size_t k = 0; k < n; k++)
-			fail(&items[k], "allocate memory for", "a batch", ENOMEM);
-		goto out;
-	}
-	/* The data first, so that a rename never publishes unwritten bytes. */
+/*
+ * Flush the temporary files of the items, all at once, and take their
+ * stamps; an item whose file cannot be flushed fails.
+ */
+static void
+sync_data(struct wb_archive_item *items, size_t n, struct batch *b)
+{
+	size_t m = 0;
+
 	for (size_t k = 0; k < n; k++)
 		for (int i = 0; i < 2 && !items[k].failed; i++)
 			if (items[k].fd[i] >= 0) {
-				owner[m] = k * 2 + (size_t)i;
-				fds[m++] = items[k].fd[i];
+				b->owner[m] = k * 2 + (size_t)i;
+				b->fds[m++] = items[k].fd[i];
 			}
-	fsync_many(fds, errs, m);
+	fsync_many(b->fds, b->errs, m);
 	for (size_t x = 0; x < m; x++) {
-		struct wb_archive_item *it = &items[owner[x] / 2];
-		int i = (int)(owner[x] % 2);
+		struct wb_archive_item *it = &items[b->owner[x] / 2];
+		int i = (int)(b->owner[x] % 2);
 		struct stat st;
 
 		if (it->failed)
 			continue;
-		if (errs[x] != 0)
-			fail(it, "write", it->tmp[i], errs[x]);
+		if (b->errs[x] != 0)
+			fail(it, "write", it->tmp[i], b->errs[x]);
 		else if (fstat(it->fd[i], &st) < 0)
 			fail(it, "write", it->tmp[i], errno);
 		else
 			stamp_of(&st, &it->stamp[i]);
 	}
+}
 
-	/* Then the names, and the directories that hold them. */
-	for (size_t k = 0; k < n; k++)
+/*
+ * current/, opened when an item adds or removes an issue directory (the
+ * names it holds change, to be flushed); else -1, also when it cannot be
+ * opened: those items then fail.
+ */
+static int
+open_current(const char *data, struct wb_archive_item *items, size_t n)
+{
+	char current[4096];
+	size_t k;
+	int cfd, err;
+
+	for (k = 0; k < n; k++)
 		if (!items[k].failed && (items[k].remove || items[k].newdir))
-			sync_current = 1;
-	if (sync_current && (cfd = top_dir(data, "current")) < 0) {
-		int err = errno;
+			break;
+	if (k == n)
+		return -1;
+	if ((cfd = top_dir(data, "current")) >= 0)
+		return cfd;
+	err = errno;
+	fmt(current, sizeof current, "%s/current", data);
+	for (k = 0; k < n; k++)
+		if (items[k].remove || items[k].newdir)
+			fail_open(&items[k], "open the directory", current, err);
+	return -1;
+}
 
-		for (size_t k = 0; k < n; k++)
-			if (items[k].remove || items[k].newdir)
-				fail_open(&items[k], "open the directory",
-				    current, err);
-		sync_current = 0;
-	}
-	m = 0;
+/*
+ * Rename the files of each item into place, or remove its issue (with
+ * current/ open on 'cfd', or -1), then flush the directories whose names
+ * changed. Returns 1 when ETags are to be stored or removed.
+ */
+static int
+install_all(const char *data, struct wb_archive_item *items, size_t n,
+    int cfd, struct batch *b)
+{
+	char dir[4096], path[4096], name[16];
+	size_t m = 0;
+	int store = 0;
+
 	for (size_t k = 0; k < n; k++) {
 		struct wb_archive_item *it = &items[k];
 		int err = 0, renamed = 0;
@@ -1297,25 +1185,33 @@ wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
 		store = 1;
 		if (install(dir, it, &renamed) < 0 || !renamed)
 			continue;
-		fds[m] = it->dfd;
-		owner[m++] = k;
+		b->fds[m] = it->dfd;
+		b->owner[m++] = k;
 	}
-	fsync_many(fds, errs, m);
+	fsync_many(b->fds, b->errs, m);
 	for (size_t x = 0; x < m; x++) {
-		struct wb_archive_item *it = &items[owner[x]];
+		struct wb_archive_item *it = &items[b->owner[x]];
 
-		if (errs[x] != 0 && wb_archive_path(dir, sizeof dir, data,
+		if (b->errs[x] != 0 && wb_archive_path(dir, sizeof dir, data,
 		    it->number, NULL) == 0)
-			fail(it, "flush the directory", dir, errs[x]);
+			fail(it, "flush the directory", dir, b->errs[x]);
 	}
-	if (sync_current && fsync(cfd) < 0) {
-		int err = errno;
+	return store;
+}
 
-		for (size_t k = 0; k < n; k++)
-			if (items[k].remove || items[k].newdir)
-				fail(&items[k], "flush the directory", current, err);
-	}
-	/* The ETags last, while the pair they describe is still locked. */
+/*
+ * Store the ETags of each item that stored its files and remove those of
+ * each removed issue ('store': there is such an item); remove the empty
+ * current/N made for an item that failed.
+ */
+static void
+store_all_etags(const char *data, struct wb_archive_item *items, size_t n,
+    int store)
+{
+	char path[4096], name[16];
+	struct stat st;
+	int efd = -1;
+
 	fmt(path, sizeof path, "%s/etags", data);
 	if (store && (efd = make_top(data, "etags")) < 0 &&
 	    lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
@@ -1338,10 +1234,41 @@ wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
 			close_keep(c);
 		}
 	}
-out:
-	close_keep(cfd);
 	close_keep(efd);
-	free(fds);
-	free(errs);
-	free(owner);
+}
+
+void
+wb_archive_commit(const char *data, struct wb_archive_item *items, size_t n)
+{
+	struct batch b = { calloc(2 * n + 1, sizeof *b.fds),
+	    calloc(2 * n + 1, sizeof *b.errs),
+	    calloc(2 * n + 1, sizeof *b.owner) };
+	char current[4096];
+	int cfd, store;
+
+	if (b.fds == NULL || b.errs == NULL || b.owner == NULL) {
+		for (size_t k = 0; k < n; k++)
+			fail(&items[k], "allocate memory for", "a batch", ENOMEM);
+		goto out;
+	}
+	/* The data first, so that a rename never publishes unwritten bytes. */
+	sync_data(items, n, &b);
+	/* Then the names, and the directories that hold them. */
+	cfd = open_current(data, items, n);
+	store = install_all(data, items, n, cfd, &b);
+	if (cfd >= 0 && fsync(cfd) < 0) {
+		int err = errno;
+
+		fmt(current, sizeof current, "%s/current", data);
+		for (size_t k = 0; k < n; k++)
+			if (items[k].remove || items[k].newdir)
+				fail(&items[k], "flush the directory", current, err);
+	}
+	close_keep(cfd);
+	/* The ETags last, while the pair they describe is still locked. */
+	store_all_etags(data, items, n, store);
+out:
+	free(b.fds);
+	free(b.errs);
+	free(b.owner);
 }

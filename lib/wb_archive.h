@@ -29,7 +29,7 @@
 
 #include <jv.h>
 
-#include "wb_github.h"
+#include "wb_etags.h"
 
 #define WB_ARCHIVE_MAX_FILE (256UL << 20)	/* bytes read back */
 
@@ -79,37 +79,13 @@ int wb_archive_load_issue(const char *data, long number, const char *file,
 char *wb_archive_slurp(const char *data, long number, const char *file,
     size_t *len);
 
-struct wb_etag_page {
-	char etag[WB_ETAG_MAX];
-	int count;	/* events the page held */
-};
-
-/* The ETags of one issue: of the issue, and of each timeline page. */
-struct wb_etags {
-	char issue[WB_ETAG_MAX];	/* "" if unknown */
-	struct wb_etag_page *page;
-	size_t npages, cap;
-};
-
-void wb_etags_init(struct wb_etags *e);
-void wb_etags_free(struct wb_etags *e);
-/* Append a page; returns 0, or -1 when over WB_GITHUB_MAX_PAGES or ENOMEM. */
-int wb_etags_add(struct wb_etags *e, const char *etag, int count);
-
 /*
- * Load $WB_DATA/etags/N into *e (initialized). Returns 0 when it exists,
- * is well formed and still describes the archived files; otherwise -1
+ * Load $data/etags/N (never through a symbolic link) into *e
+ * (initialized here). Returns 0 when it exists, is well formed
+ * (wb_etags_parse) and still describes the archived files; otherwise -1
  * and *e is left empty.
  */
-int wb_etags_load(const char *data, long number, struct wb_etags *e);
-
-/*
- * The record field "etags": {"issue":"...","timeline":[["etag",count],...]}.
- * wb_etags_from_jv borrows 'v'; returns 0, or -1 (and *e empty) if
- * malformed.
- */
-jv wb_etags_to_jv(const struct wb_etags *e);
-int wb_etags_from_jv(jv v, struct wb_etags *e);
+int wb_archive_load_etags(const char *data, long number, struct wb_etags *e);
 
 /* One issue to store or to remove. */
 struct wb_archive_item {
@@ -130,10 +106,7 @@ struct wb_archive_item {
 	char tmp[2][4096];
 	int newdir;
 	int dfd;		/* current/N, locked; -1 if none */
-	struct wb_archive_stamp {
-		unsigned long long ino, size;
-		long long sec, nsec;
-	} stamp[2];
+	struct wb_etags_stamp stamp[2];
 };
 
 /*

@@ -36,9 +36,9 @@ wb_cli_uint_or_die(const char *name, const char *arg, unsigned long long min,
     unsigned long long max)
 {
 	unsigned long long v;
-	const char *why;
+	char why[32];
 
-	if (wb_scan_uint(arg, strlen(arg), min, max, &v, &why) < 0)
+	if (wb_scan_uint(arg, strlen(arg), min, max, &v, why, sizeof why) < 0)
 		wb_die(WB_EXIT_USAGE, "%s is %s (%llu..%llu): %s", name, why, min,
 		    max, arg);
 	return v;

@@ -19,7 +19,8 @@ void
 wb_config_load_or_die(struct wb_config *cfg)
 {
 	static char sqlite[4096];
-	const char *delay, *max, *why;
+	const char *delay, *max;
+	char why[32];
 	const char *slash;
 	unsigned long long n;
 
@@ -48,7 +49,7 @@ wb_config_load_or_die(struct wb_config *cfg)
 		wb_die(WB_EXIT_USAGE, "WB_DELAY is not a number of seconds: %s",
 		    delay);
 	max = env("WB_MAX_DELIVERIES", "10");
-	if (wb_scan_uint(max, strlen(max), 1, 1000000, &n, &why) < 0)
+	if (wb_scan_uint(max, strlen(max), 1, 1000000, &n, why, sizeof why) < 0)
 		wb_die(WB_EXIT_USAGE, "WB_MAX_DELIVERIES is %s (1 to 1000000): %s",
 		    why, max);
 	cfg->max_deliveries = (long long)n;

@@ -82,7 +82,7 @@ settle_or_die(struct wb_esindexer *ix)
 				    "not acknowledged", is->rec.number);
 			ix->skipped++;
 		} else if (ix->es != NULL) {
-			wb_record_put(stdout, &is->rec);
+			wb_record_put_or_die(stdout, &is->rec);
 			ix->emitted++;
 			wb_metrics_note_success(WB_METRICS_BULK);
 		}
@@ -94,7 +94,7 @@ settle_or_die(struct wb_esindexer *ix)
 	free(moved);
 	ix->nissues = kept;
 	if (ix->es != NULL)
-		wb_flush(stdout);
+		wb_record_flush_or_die(stdout);
 }
 
 /* The batch being filled is full: send it, once the one before is done. */

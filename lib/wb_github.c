@@ -180,26 +180,12 @@ wb_github_repo_ok(const char *s)
 	    strcmp(s + a + 1, ".") != 0 && strcmp(s + a + 1, "..") != 0;
 }
 
-int
-wb_github_etag_ok(const char *etag)
-{
-	size_t n = strlen(etag);
-
-	if (n == 0 || n >= WB_ETAG_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (etag[i] < 0x21 || etag[i] > 0x7e)
-			return 0;
-	return 1;
-}
-
 /* "O/N#M" from "O/N" and the text of a number, checked. */
 static int
 format_moved(const char *repo, size_t rlen, const char *num, size_t nlen,
     char *moved, size_t len)
 {
 	unsigned long long m;
-	const char *why;
 	char r[256];
 
 	if (rlen >= sizeof r)
@@ -207,7 +193,7 @@ format_moved(const char *repo, size_t rlen, const char *num, size_t nlen,
 	memcpy(r, repo, rlen);
 	r[rlen] = '\0';
 	if (!wb_github_repo_ok(r) ||
-	    wb_scan_uint(num, nlen, 1, WB_NUMBER_MAX, &m, &why) < 0)
+	    wb_scan_uint(num, nlen, 1, WB_NUMBER_MAX, &m, NULL, 0) < 0)
 		return 0;
 	return snprintf(moved, len, "%s#%llu", r, m) < (int)len;
 }
@@ -216,7 +202,7 @@ long long
 wb_github_location_repo_id(const char *base, const char *location)
 {
 	unsigned long long id;
-	const char *p, *why;
+	const char *p;
 	size_t n;
 
 	if (!wb_github_url_under(base, location))
@@ -226,7 +212,7 @@ wb_github_location_repo_id(const char *base, const char *location)
 		return 0;
 	p += 14;
 	n = strcspn(p, "/?#");
-	if (wb_scan_uint(p, n, 1, 1ULL << 53, &id, &why) < 0)
+	if (wb_scan_uint(p, n, 1, 1ULL << 53, &id, NULL, 0) < 0)
 		return 0;
 	return (long long)id;
 }
@@ -236,7 +222,7 @@ wb_github_issue_url(const char *base, const char *url, const char *repo,
     long long repo_id, long number, const char *tail)
 {
 	unsigned long long n;
-	const char *p, *why;
+	const char *p;
 	size_t k, rlen = strlen(repo), tlen = strlen(tail);
 	int how;
 
@@ -263,7 +249,7 @@ wb_github_issue_url(const char *base, const char *url, const char *repo,
 		return 0;
 	p += 8;
 	k = strspn(p, "0123456789");
-	if (wb_scan_uint(p, k, 1, WB_NUMBER_MAX, &n, &why) < 0 ||
+	if (wb_scan_uint(p, k, 1, WB_NUMBER_MAX, &n, NULL, 0) < 0 ||
 	    (long)n != number)
 		return 0;
 	p += k;
@@ -306,9 +292,9 @@ static long long
 header_uint(const char *v)
 {
 	unsigned long long n;
-	const char *why;
 
-	if (v == NULL || wb_scan_uint(v, strlen(v), 0, 1ULL << 40, &n, &why) < 0)
+	if (v == NULL ||
+	    wb_scan_uint(v, strlen(v), 0, 1ULL << 40, &n, NULL, 0) < 0)
 		return -1;
 	return (long long)n;
 }
@@ -345,28 +331,35 @@ body_says(const char *body, size_t len, const char *what)
 	return 0;
 }
 
+/* The short reason 's' into why[whylen]. */
+static void
+reason(char *why, size_t whylen, const char *s)
+{
+	snprintf(why, whylen, "%s", s);
+}
+
 enum wb_github_verdict
 wb_github_decide(const struct wb_github_answer *a, long long now, jv *value,
-    double *wait, const char **why)
+    double *wait, char *why, size_t whylen)
 {
 	long long retry = header_uint(a->retry_after);
 	long long reset = header_uint(a->reset);
 
 	*wait = 0;
-	*why = "";
+	reason(why, whylen, "");
 	if (a->too_big) {
-		*why = "answer larger than the limit";
+		reason(why, whylen, "answer larger than the limit");
 		return WB_GH_FAIL;
 	}
 	if (a->transport_error) {
-		*why = "no complete answer";
+		reason(why, whylen, "no complete answer");
 		return WB_GH_RETRY;
 	}
 	if (a->status >= 200 && a->status < 300) {
 		jv v;
 
 		if (a->len == 0 || a->len > WB_GITHUB_MAX_BODY) {
-			*why = "empty answer";
+			reason(why, whylen, "empty answer");
 			return WB_GH_RETRY;
 		}
 		if (a->raw) {
@@ -382,7 +375,7 @@ wb_github_decide(const struct wb_github_answer *a, long long now, jv *value,
 		v = jv_parse_sized(a->body, (int)a->len);
 		if (!jv_is_valid(v)) {
 			jv_free(v);
-			*why = "answer is not complete JSON";
+			reason(why, whylen, "answer is not complete JSON");
 			return WB_GH_RETRY;
 		}
 		if (a->raw)
@@ -394,22 +387,22 @@ wb_github_decide(const struct wb_github_answer *a, long long now, jv *value,
 	switch (a->status) {
 	case 304:
 		if (!a->conditional) {
-			*why = "304 to an unconditional request";
+			reason(why, whylen, "304 to an unconditional request");
 			return WB_GH_RETRY;
 		}
 		return WB_GH_NOT_MODIFIED;
 	case 301: case 302: case 307: case 308:
-		*why = "moved";
+		reason(why, whylen, "moved");
 		return WB_GH_MOVED;
 	case 404: case 410:
-		*why = a->status == 404 ? "not found" : "gone";
+		reason(why, whylen, a->status == 404 ? "not found" : "gone");
 		return WB_GH_GONE;
 	case 401:
-		*why = "GitHub refused the credentials";
+		reason(why, whylen, "GitHub refused the credentials");
 		return WB_GH_FATAL;
 	case 403: case 429:
 		if (header_uint(a->remaining) == 0) {
-			*why = "primary rate limit";
+			reason(why, whylen, "primary rate limit");
 			*wait = retry >= 0 ? (double)retry :
 			    reset > now ? (double)(reset - now) :
 			    reset >= 0 ? 1 : WB_GITHUB_SECONDARY_WAIT;
@@ -420,22 +413,22 @@ wb_github_decide(const struct wb_github_answer *a, long long now, jv *value,
 		if (retry >= 0 || a->status == 429 ||
 		    body_says(a->body, a->len, "secondary rate limit") ||
 		    body_says(a->body, a->len, "abuse")) {
-			*why = "secondary rate limit";
+			reason(why, whylen, "secondary rate limit");
 			*wait = retry >= 0 ? (double)retry : WB_GITHUB_SECONDARY_WAIT;
 			if (*wait > 3600)
 				*wait = 3600;
 			return WB_GH_RATE_WAIT;
 		}
-		*why = "forbidden";
+		reason(why, whylen, "forbidden");
 		return WB_GH_FAIL;
 	}
 	if (a->status >= 500 && a->status < 600) {
-		*why = "server error";
+		reason(why, whylen, "server error");
 		if (retry >= 0)
 			*wait = retry > 3600 ? 3600 : (double)retry;
 		return WB_GH_RETRY;
 	}
-	*why = "unexpected status";
+	reason(why, whylen, "unexpected status");
 	return WB_GH_FAIL;
 }
 
@@ -553,7 +546,7 @@ knob(const char *name, double dflt, double min)
 }
 
 struct wb_github *
-wb_github_new(const struct wb_config *cfg, const char *prog)
+wb_github_new_or_die(const struct wb_config *cfg, const char *prog)
 {
 	struct wb_github *gh = calloc(1, sizeof *gh);
 	char ua[128];
@@ -681,13 +674,188 @@ next_page(const struct wb_github *gh, const struct wb_http_response *resp,
 	return NULL;
 }
 
+/*
+ * The headers of a request into headers[6] (NULL-terminated), with a
+ * condition in cond[len]: If-None-Match: 'etag', or else
+ * If-Modified-Since: 'since', when usable. Returns 1 when conditional.
+ */
+static int
+request_headers(const struct wb_github *gh, const char *etag,
+    const char *since, char *cond, size_t len, const char *headers[6])
+{
+	int h = 0, conditional = 0;
+
+	headers[h++] = "Accept: application/vnd.github+json";
+	headers[h++] = "X-GitHub-Api-Version: 2022-11-28";
+	if (gh->auth != NULL)
+		headers[h++] = gh->auth;
+	if (etag != NULL && wb_etags_ok(etag)) {
+		snprintf(cond, len, "If-None-Match: %s", etag);
+		headers[h++] = cond;
+		conditional = 1;
+	} else if (since != NULL && strpbrk(since, "\r\n") == NULL &&
+	    strlen(since) < 40) {
+		snprintf(cond, len, "If-Modified-Since: %s", since);
+		headers[h++] = cond;
+		conditional = 1;
+	}
+	headers[h] = NULL;
+	return conditional;
+}
+
+/* One request and its answer, as wb_github_decide() reads it. */
+struct exchange {
+	struct wb_http_response resp;
+	struct wb_github_answer a;
+	char remaining[32], reset[32], retry[32];	/* a's header values */
+};
+
+/*
+ * Send one GET (after the wait the rate limit asks, if any) and fill *x
+ * from its answer; what it says of the rate limit is noted.
+ */
+static void
+exchange(struct wb_github *gh, const char *url, const char *const *headers,
+    int conditional, int raw, struct exchange *x)
+{
+	long long pause = wb_github_limit_wait(&gh->limit, time(NULL));
+	struct wb_github_answer *a = &x->a;
+
+	if (pause > 0) {
+		wait_logged("rate limit", (double)pause);
+		gh->limit.remaining = -1;
+	}
+	gh->requests++;
+	*a = (struct wb_github_answer){ 0 };
+	a->transport_error = wb_http_request(gh->http, "GET", url, headers,
+	    NULL, 0, WB_GITHUB_MAX_BODY, &x->resp) < 0;
+	if (x->resp.reader_gone)
+		wb_pipe_die();
+	a->too_big = x->resp.too_big;
+	a->conditional = conditional;
+	a->status = x->resp.status;
+	a->body = x->resp.body;
+	a->len = x->resp.len;
+	a->raw = raw;
+	if (header(&x->resp, "X-RateLimit-Remaining", x->remaining,
+	    sizeof x->remaining))
+		a->remaining = x->remaining;
+	if (header(&x->resp, "X-RateLimit-Reset", x->reset, sizeof x->reset))
+		a->reset = x->reset;
+	if (header(&x->resp, "Retry-After", x->retry, sizeof x->retry))
+		a->retry_after = x->retry;
+	if (!a->transport_error)
+		wb_github_limit_update(&gh->limit, a->remaining, a->reset);
+	if (!a->transport_error && a->remaining != NULL)
+		wb_metrics_note_ratelimit(gh->limit.remaining, gh->limit.reset);
+}
+
+/*
+ * After verdict 'v' on the answer in *x: when it is a retry (within
+ * WB_GITHUB_ATTEMPTS tries, counted in *attempt) or a rate-limit wait
+ * (within WB_GITHUB_RATE_WAITS, in *waits), free the answer, wait (the
+ * backoff, or 'wait' if longer), and return 1: ask again. Else 0.
+ */
+static int
+again(struct wb_github *gh, const char *url, struct exchange *x,
+    enum wb_github_verdict v, const char *why, double wait, int *attempt,
+    int *waits)
+{
+	if (v == WB_GH_RETRY && ++*attempt < WB_GITHUB_ATTEMPTS) {
+		double d = wb_github_backoff(*attempt - 1, gh->backoff,
+		    (double)random() / ((double)RAND_MAX + 1));
+		char where[512];
+
+		if (wait > d)
+			d = wait;
+		/* resp.error already names the URL, redacted. */
+		wb_http_redact(url, where, sizeof where);
+		if (x->a.transport_error)
+			wb_debug("%s; retrying in %.3fs", x->resp.error, d);
+		else
+			wb_debug("%s: %s; retrying in %.3fs", where, why, d);
+		wb_http_response_free(&x->resp);
+		pause_for(d);
+		return 1;
+	}
+	if (v == WB_GH_RATE_WAIT && ++*waits <= WB_GITHUB_RATE_WAITS) {
+		wb_http_response_free(&x->resp);
+		wait_logged(why, wait);
+		gh->limit.remaining = -1;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The final verdict of a request whose last answer was 'v' after 'tries'
+ * tries (or waits): a retry or a wait that never ended becomes
+ * WB_GH_FAIL, and r->why says why it fails.
+ */
+static enum wb_github_verdict
+final_verdict(const struct exchange *x, enum wb_github_verdict v,
+    const char *why, int tries, struct wb_github_result *r)
+{
+	if (v == WB_GH_RETRY || v == WB_GH_RATE_WAIT) {
+		snprintf(r->why, sizeof r->why, "%.400s (after %d tries)",
+		    x->a.transport_error ? x->resp.error : why, tries);
+		v = WB_GH_FAIL;
+	} else if ((v == WB_GH_FAIL || v == WB_GH_FATAL) && x->a.status)
+		snprintf(r->why, sizeof r->why, "%s: HTTP %ld", why,
+		    x->a.status);
+	else if (v == WB_GH_FAIL || v == WB_GH_FATAL)
+		snprintf(r->why, sizeof r->why, "%s", why);
+	if (v == WB_GH_FAIL && x->a.too_big)
+		snprintf(r->why, sizeof r->why, "answer larger than %lu bytes",
+		    WB_GITHUB_MAX_BODY);
+	return v;
+}
+
+/*
+ * Fill *r from the last answer, in *x, of verdict 'v' and parsed body
+ * 'value' (consumed): its ETag, next page and Location; with 'raw', its
+ * body is taken over. Frees the answer; returns the verdict, WB_GH_FAIL
+ * when a next page is named that cannot be followed.
+ */
+static enum wb_github_verdict
+settle(const struct wb_github *gh, struct exchange *x,
+    enum wb_github_verdict v, jv value, int raw, struct wb_github_result *r)
+{
+	const char *bad;
+
+	if (v == WB_GH_OK || v == WB_GH_NOT_MODIFIED) {
+		/* An ETag cut short would never match: none then. */
+		if (!header(&x->resp, "ETag", r->etag, sizeof r->etag) ||
+		    !wb_etags_ok(r->etag))
+			r->etag[0] = '\0';
+		if ((bad = next_page(gh, &x->resp, r)) != NULL) {
+			jv_free(value);
+			value = jv_null();
+			snprintf(r->why, sizeof r->why, "%s", bad);
+			v = WB_GH_FAIL;
+		}
+	}
+	if (v == WB_GH_MOVED && !header(&x->resp, "Location", r->location,
+	    sizeof r->location))
+		r->location[0] = '\0';
+	r->value = value;
+	r->len = v == WB_GH_OK ? x->a.len : 0;
+	r->verdict = v;
+	if (raw && v == WB_GH_OK) {
+		r->body = x->resp.body;	/* taken over */
+		x->resp.body = NULL;
+	}
+	wb_http_response_free(&x->resp);
+	return v;
+}
+
 static enum wb_github_verdict
 get(struct wb_github *gh, const char *url, const char *etag,
     const char *since, int raw, struct wb_github_result *r)
 {
-	char cond[WB_ETAG_MAX + 32], remaining[32], reset[32], retry[32];
+	char cond[WB_ETAG_MAX + 32];
 	const char *headers[6];
-	int attempt = 0, waits = 0, h = 0, conditional = 0;
+	int attempt = 0, waits = 0, conditional;
 
 	memset(r, 0, sizeof *r);
 	r->value = jv_null();
@@ -695,136 +863,38 @@ get(struct wb_github *gh, const char *url, const char *etag,
 		snprintf(r->why, sizeof r->why, "URL outside the API");
 		return r->verdict = WB_GH_FAIL;
 	}
-	headers[h++] = "Accept: application/vnd.github+json";
-	headers[h++] = "X-GitHub-Api-Version: 2022-11-28";
-	if (gh->auth != NULL)
-		headers[h++] = gh->auth;
-	if (etag != NULL && wb_github_etag_ok(etag)) {
-		snprintf(cond, sizeof cond, "If-None-Match: %s", etag);
-		headers[h++] = cond;
-		conditional = 1;
-	} else if (since != NULL && strpbrk(since, "\r\n") == NULL &&
-	    strlen(since) < 40) {
-		snprintf(cond, sizeof cond, "If-Modified-Since: %s", since);
-		headers[h++] = cond;
-		conditional = 1;
-	}
-	headers[h] = NULL;
-
+	conditional = request_headers(gh, etag, since, cond, sizeof cond,
+	    headers);
 	for (;;) {
-		struct wb_http_response resp;
-		struct wb_github_answer a = { 0 };
+		struct exchange x;
 		enum wb_github_verdict v;
-		long long pause = wb_github_limit_wait(&gh->limit, time(NULL));
-		const char *why;
+		char why[128];
 		double wait;
 		jv value = jv_null();
 
-		if (pause > 0) {
-			wait_logged("rate limit", (double)pause);
-			gh->limit.remaining = -1;
-		}
-		gh->requests++;
-		a.transport_error = wb_http_request(gh->http, "GET", url,
-		    headers, NULL, 0, WB_GITHUB_MAX_BODY, &resp) < 0;
-		if (resp.reader_gone)
-			wb_pipe_die();
-		a.too_big = resp.too_big;
-		a.conditional = conditional;
-		a.status = resp.status;
-		a.body = resp.body;
-		a.len = resp.len;
-		a.raw = raw;
-		if (header(&resp, "X-RateLimit-Remaining", remaining,
-		    sizeof remaining))
-			a.remaining = remaining;
-		if (header(&resp, "X-RateLimit-Reset", reset, sizeof reset))
-			a.reset = reset;
-		if (header(&resp, "Retry-After", retry, sizeof retry))
-			a.retry_after = retry;
-		if (!a.transport_error)
-			wb_github_limit_update(&gh->limit, a.remaining, a.reset);
-		if (!a.transport_error && a.remaining != NULL)
-			wb_metrics_note_ratelimit(gh->limit.remaining,
-			    gh->limit.reset);
-		v = wb_github_decide(&a, time(NULL), &value, &wait, &why);
-		if (v == WB_GH_RETRY && ++attempt < WB_GITHUB_ATTEMPTS) {
-			double d = wb_github_backoff(attempt - 1, gh->backoff,
-			    (double)random() / ((double)RAND_MAX + 1));
-			char where[512];
-
-			/* resp.error already names the URL, redacted. */
-			wb_http_redact(url, where, sizeof where);
-			if (a.transport_error)
-				wb_debug("%s; retrying in %.3fs", resp.error,
-				    wait > d ? wait : d);
-			else
-				wb_debug("%s: %s; retrying in %.3fs", where, why,
-				    wait > d ? wait : d);
-			wb_http_response_free(&resp);
-			pause_for(wait > d ? wait : d);
+		exchange(gh, url, headers, conditional, raw, &x);
+		v = wb_github_decide(&x.a, time(NULL), &value, &wait, why,
+		    sizeof why);
+		if (again(gh, url, &x, v, why, wait, &attempt, &waits))
 			continue;
-		}
-		if (v == WB_GH_RATE_WAIT && ++waits <= WB_GITHUB_RATE_WAITS) {
-			wb_http_response_free(&resp);
-			wait_logged(why, wait);
-			gh->limit.remaining = -1;
-			continue;
-		}
-		if (v == WB_GH_RETRY || v == WB_GH_RATE_WAIT) {
-			snprintf(r->why, sizeof r->why, "%.400s (after %d tries)",
-			    a.transport_error ? resp.error : why,
-			    v == WB_GH_RETRY ? attempt : waits);
-			v = WB_GH_FAIL;
-		} else if ((v == WB_GH_FAIL || v == WB_GH_FATAL) && a.status)
-			snprintf(r->why, sizeof r->why, "%s: HTTP %ld", why,
-			    a.status);
-		else if (v == WB_GH_FAIL || v == WB_GH_FATAL)
-			snprintf(r->why, sizeof r->why, "%s", why);
-		if (v == WB_GH_FAIL && a.too_big)
-			snprintf(r->why, sizeof r->why,
-			    "answer larger than %lu bytes", WB_GITHUB_MAX_BODY);
+		v = final_verdict(&x, v, why, v == WB_GH_RETRY ? attempt :
+		    waits, r);
 		if (v == WB_GH_NOT_MODIFIED)
 			gh->not_modified++;
-		if (v == WB_GH_OK || v == WB_GH_NOT_MODIFIED) {
-			const char *bad;
-
-			/* An ETag cut short would never match: none then. */
-			if (!header(&resp, "ETag", r->etag, sizeof r->etag) ||
-			    !wb_github_etag_ok(r->etag))
-				r->etag[0] = '\0';
-			if ((bad = next_page(gh, &resp, r)) != NULL) {
-				jv_free(value);
-				value = jv_null();
-				snprintf(r->why, sizeof r->why, "%s", bad);
-				v = WB_GH_FAIL;
-			}
-		}
-		if (v == WB_GH_MOVED && !header(&resp, "Location", r->location,
-		    sizeof r->location))
-			r->location[0] = '\0';
-		r->value = value;
-		r->len = v == WB_GH_OK ? a.len : 0;
-		r->verdict = v;
-		if (raw && v == WB_GH_OK) {
-			r->body = resp.body;	/* taken over */
-			resp.body = NULL;
-		}
-		wb_http_response_free(&resp);
-		return v;
+		return settle(gh, &x, v, value, raw, r);
 	}
 }
 
 enum wb_github_verdict
-wb_github_get(struct wb_github *gh, const char *url, const char *etag,
-    const char *since, struct wb_github_result *r)
+wb_github_get_or_die(struct wb_github *gh, const char *url,
+    const char *etag, const char *since, struct wb_github_result *r)
 {
 	return get(gh, url, etag, since, 0, r);
 }
 
 enum wb_github_verdict
-wb_github_get_text(struct wb_github *gh, const char *url, const char *etag,
-    const char *since, struct wb_github_result *r)
+wb_github_get_text_or_die(struct wb_github *gh, const char *url,
+    const char *etag, const char *since, struct wb_github_result *r)
 {
 	return get(gh, url, etag, since, 1, r);
 }

@@ -15,6 +15,7 @@
 #include <jv.h>
 
 #include "wb_config.h"
+#include "wb_etags.h"
 
 #define WB_GITHUB_PER_PAGE 100
 #define WB_GITHUB_MAX_BODY (32UL << 20)	/* bytes of one answer */
@@ -23,7 +24,10 @@
 #define WB_GITHUB_ATTEMPTS 6		/* tries of one request */
 #define WB_GITHUB_RATE_WAITS 20		/* rate-limit waits of one request */
 #define WB_GITHUB_SECONDARY_WAIT 60	/* seconds, when GitHub says no more */
-#define WB_ETAG_MAX 256			/* bytes of an ETag, with its NUL */
+
+/* The ETags of an issue keep a page's count and as many pages. */
+_Static_assert(WB_GITHUB_PER_PAGE == WB_ETAGS_PER_PAGE, "events per page");
+_Static_assert(WB_GITHUB_MAX_PAGES == WB_ETAGS_MAX_PAGES, "pages");
 
 /*============================ Decisions ============================*/
 
@@ -40,9 +44,6 @@ int wb_github_url_under(const char *base, const char *url);
 
 /* 1 when 's' is owner/name: two runs of [A-Za-z0-9._-] around one '/'. */
 int wb_github_repo_ok(const char *s);
-
-/* 1 when 'etag' can be stored and sent back: 1..255 printable ASCII. */
-int wb_github_etag_ok(const char *etag);
 
 /*
  * The repository id of a 'location' under 'base' that points into
@@ -128,12 +129,13 @@ struct wb_github_answer {
  * JSON text (libjq: the caller then finds the shape wrong) is WB_GH_OK
  * with *value left as it was, anything else WB_GH_RETRY. For WB_GH_RATE_WAIT and WB_GH_RETRY, *wait is
  * the seconds the answer asks to wait (0 if it says nothing: back off).
- * *why gets a short static reason for anything but WB_GH_OK and 304.
+ * why[whylen] gets a short reason for anything but WB_GH_OK and 304 (""
+ * for those).
  * A 304 to a request that was not conditional is a bad answer: there is
  * no copy it could refer to (WB_GH_RETRY).
  */
 enum wb_github_verdict wb_github_decide(const struct wb_github_answer *a,
-    long long now, jv *value, double *wait, const char **why);
+    long long now, jv *value, double *wait, char *why, size_t whylen);
 
 /*
  * Delay before retry number 'attempt' (0 for the first retry): 'base'
@@ -163,8 +165,8 @@ struct wb_github;
 struct wb_github_result {
 	enum wb_github_verdict verdict;	/* never RETRY nor RATE_WAIT */
 	jv value;			/* WB_GH_OK: the body; else jv_null() */
-	char *body;			/* wb_github_get_text, WB_GH_OK: the
-					   body, NUL-terminated; free() it */
+	char *body;			/* wb_github_get_text_or_die, WB_GH_OK:
+					   the body, NUL-terminated; free() */
 	size_t len;			/* WB_GH_OK: bytes of the body */
 	char etag[WB_ETAG_MAX];		/* the answer's ETag, "" if none */
 	char next[2048];		/* Link rel="next" under the base, or "" */
@@ -176,9 +178,11 @@ struct wb_github_result {
  * A client of the API at cfg->github_api for 'prog' (User-Agent
  * "prog/version"). Environment knobs: WB_FETCH_BACKOFF (first retry
  * delay in seconds, default 1), WB_FETCH_TIMEOUT (seconds per request,
- * default 60); malformed values exit 100. 'cfg' must outlive the client.
+ * default 60). A bad WB_GITHUB_API, WB_REPO or token, or a malformed
+ * knob, exits 100; no HTTP client, 111. 'cfg' must outlive the client.
  */
-struct wb_github *wb_github_new(const struct wb_config *cfg, const char *prog);
+struct wb_github *wb_github_new_or_die(const struct wb_config *cfg,
+    const char *prog);
 void wb_github_free(struct wb_github *gh);
 
 /* The base URL, without a trailing '/'. */
@@ -191,17 +195,19 @@ const char *wb_github_base(const struct wb_github *gh);
  * each wait once, with its end), then fills *r; free r->value. Returns
  * r->verdict. An answer whose Link header names a next page that cannot
  * be followed (malformed, cut short, too long, outside the base) is
- * WB_GH_FAIL: it must not pass for the last page.
+ * WB_GH_FAIL: it must not pass for the last page. When the reader of
+ * stdout dies during a wait, exits at once (wb_pipe_die): a stage.
  */
-enum wb_github_verdict wb_github_get(struct wb_github *gh, const char *url,
-    const char *etag, const char *since, struct wb_github_result *r);
+enum wb_github_verdict wb_github_get_or_die(struct wb_github *gh,
+    const char *url, const char *etag, const char *since,
+    struct wb_github_result *r);
 
 /*
- * wb_github_get for a page of a list of objects, kept as text: for
+ * wb_github_get_or_die for a page of a list of objects, kept as text: for
  * WB_GH_OK, r->body holds the body (complete JSON; an array of objects
  * unless GitHub answered something else), r->value is jv_null().
  */
-enum wb_github_verdict wb_github_get_text(struct wb_github *gh,
+enum wb_github_verdict wb_github_get_text_or_die(struct wb_github *gh,
     const char *url, const char *etag, const char *since,
     struct wb_github_result *r);
 

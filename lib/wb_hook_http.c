@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "wb_budget.h"
+#include "wb_hook_budget.h"
 #include "wb_clock.h"
 #include "wb_err.h"
 #include "wb_hook_http.h"
@@ -20,7 +20,7 @@
 #define MHD_RESULT int
 #endif
 
-#define CONN_LIMIT WB_BUDGET_CONNS	/* connections in all */
+#define CONN_LIMIT WB_HOOK_BUDGET_CONNS	/* connections in all */
 #define CONN_PER_IP 128		/* connections from one address */
 #define IDLE_TIMEOUT 10		/* seconds without a byte: closed */
 #define NEAR_LIMIT(n) ((n) * 3 / 4)	/* of the connections allowed: near
@@ -50,7 +50,7 @@ struct req {
 	/* Suspended while Redis is asked; item.done once it answered. */
 	struct MHD_Connection *conn;
 	int waiting;
-	struct wb_batch_item item;
+	struct wb_hook_batch_item item;
 	struct wb_metrics m;	/* GET /metrics: the answer */
 };
 
@@ -130,11 +130,11 @@ hand_over(struct wb_hook_http *h, struct MHD_Connection *c, struct req *r)
 	r->waiting = 1;
 	MHD_suspend_connection(c);
 	r->item.number = r->route == WB_HOOK_RECEIVE ? r->d.number : 0;
-	wb_batcher_add(h->batcher, &r->item);
+	wb_hook_batcher_add(h->batcher, &r->item);
 }
 
 void
-wb_hook_http_settled(struct wb_batch_item *item, void *arg)
+wb_hook_http_settled(struct wb_hook_batch_item *item, void *arg)
 {
 	struct wb_hook_http *h = arg;
 	struct req *r = (struct req *)(void *)((char *)item -
@@ -247,7 +247,7 @@ header(struct MHD_Connection *c, const char *name)
 static int
 reserve(struct req *r, size_t more)
 {
-	if (wb_budget_reserve(r->cs != NULL ? r->cs->slot : 0, more,
+	if (wb_hook_budget_reserve(r->cs != NULL ? r->cs->slot : 0, more,
 	    r->reserved + more) < 0)
 		return -1;
 	r->reserved += more;
@@ -258,7 +258,7 @@ reserve(struct req *r, size_t more)
 static void
 release(struct req *r)
 {
-	wb_budget_release(r->cs != NULL ? r->cs->slot : 0, r->reserved);
+	wb_hook_budget_release(r->cs != NULL ? r->cs->slot : 0, r->reserved);
 	r->reserved = 0;
 }
 
@@ -298,8 +298,9 @@ begin(struct MHD_Connection *c, struct req *r, const char *method,
 		r->declared = strtoul(r->in.content_length, NULL, 10);
 	/* A large body that would not fit now is refused before it comes,
 	 * which is when MHD can still answer. */
-	if (r->declared > WB_BUDGET_SMALL &&
-	    !wb_budget_fits(r->cs != NULL ? r->cs->slot : 0, r->declared)) {
+	if (r->declared > WB_HOOK_BUDGET_SMALL &&
+	    !wb_hook_budget_fits(r->cs != NULL ? r->cs->slot : 0,
+	    r->declared)) {
 		r->refused = 1;
 		log_delivery(&r->d, 503, "too many large bodies at once");
 		return reply(c, r, 503, NULL);
@@ -394,7 +395,7 @@ reply_metrics(struct MHD_Connection *c, struct req *r)
 
 	if (r->item.failed) {
 		wb_warn_limited("metrics", "metrics: wb_redis_up 0: %s",
-		    r->item.err);
+		    r->item.why);
 		wb_metrics_render(&r->m, 0, NULL, 0, NULL);
 	}
 	render_deliveries(&r->m);
@@ -427,13 +428,13 @@ resumed(struct MHD_Connection *c, struct req *r)
 		/* What a delivery would get now, and why. */
 		if (!r->item.failed)
 			return reply(c, r, 200, NULL);
-		wb_warn_limited("healthz", "healthz: 503 %s", r->item.err);
+		wb_warn_limited("healthz", "healthz: 503 %s", r->item.why);
 		snprintf(outcome, sizeof outcome, "deliveries get 503: %s\n",
-		    r->item.err);
+		    r->item.why);
 		return reply_text(c, r, 503, outcome, NULL);
 	}
 	if (r->item.failed) {
-		snprintf(outcome, sizeof outcome, "not queued: %s", r->item.err);
+		snprintf(outcome, sizeof outcome, "not queued: %s", r->item.why);
 		log_delivery(&r->d, 503, outcome);
 		return reply(c, r, 503, NULL);
 	}
@@ -511,7 +512,7 @@ addr_slot(struct MHD_Connection *c)
 	const union MHD_ConnectionInfo *i =
 	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 
-	return wb_budget_slot(i != NULL ? i->client_addr : NULL);
+	return wb_hook_budget_slot(i != NULL ? i->client_addr : NULL);
 }
 
 /* Shut down 'k' (MHD closes it next), once. */
@@ -655,7 +656,8 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 
 void
 wb_hook_http_start_or_die(struct wb_hook_http *h,
-    const struct wb_hook_http_config *cfg, int fd, struct wb_batcher *batcher)
+    const struct wb_hook_http_config *cfg, int fd,
+    struct wb_hook_batcher *batcher)
 {
 	unsigned n = cfg->loops;
 

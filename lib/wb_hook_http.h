@@ -3,8 +3,8 @@
  *
  * It answers POST /github/receive, GET/HEAD /healthz and GET/HEAD
  * /metrics (what a request means is decided in wb_webhook.c), buffers
- * bodies within the process's body budget (wb_budget.c), hands each
- * request that needs Redis to a batcher (wb_batcher.c) suspended, and
+ * bodies within the process's body budget (wb_hook_budget.c), hands each
+ * request that needs Redis to a batcher (wb_hook_batcher.c) suspended, and
  * resumes it with the answer once settled. Deliveries are counted by
  * event and status in counters that every daemon of the process shares,
  * for /metrics. It keeps every connection in a list so that a client too slow
@@ -22,7 +22,7 @@
 
 #include <microhttpd.h>
 
-#include "wb_batcher.h"
+#include "wb_hook_batcher.h"
 #include "wb_webhook.h"
 
 /* Read by every daemon, set before they start. */
@@ -36,7 +36,7 @@ struct wb_hook_conn;
 
 struct wb_hook_http {
 	const struct wb_hook_http_config *cfg;
-	struct wb_batcher *batcher;
+	struct wb_hook_batcher *batcher;
 	struct MHD_Daemon *daemon;
 	struct MHD_Response *accepted;	/* the answer to nearly every request */
 	int inflight;		/* requests begun, not completed */
@@ -58,10 +58,10 @@ struct wb_hook_http {
  */
 void wb_hook_http_start_or_die(struct wb_hook_http *h,
     const struct wb_hook_http_config *cfg, int fd,
-    struct wb_batcher *batcher);
+    struct wb_hook_batcher *batcher);
 
 /* The batcher's 'settled' callback: resume the request with its answer. */
-void wb_hook_http_settled(struct wb_batch_item *item, void *h);
+void wb_hook_http_settled(struct wb_hook_batch_item *item, void *h);
 
 /* The daemon's epoll set, to watch for reading in the owner's. */
 int wb_hook_http_fd(const struct wb_hook_http *h);

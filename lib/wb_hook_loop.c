@@ -18,7 +18,7 @@ struct wb_hook_loop {
 	int listen_fd;
 	int ep;			/* the epoll set */
 	struct wb_hook_http http;
-	struct wb_batcher batcher;
+	struct wb_hook_batcher batcher;
 	long long stop_deadline;
 };
 
@@ -39,7 +39,7 @@ sleep_ms(const struct wb_hook_loop *l)
 	/* Without a timeout from MHD, wake each second all the same. */
 	long long ms = wb_hook_http_wait_ms(&l->http, 1000);
 
-	ms = wb_batcher_wait_ms(&l->batcher, now, ms);
+	ms = wb_hook_batcher_wait_ms(&l->batcher, now, ms);
 	if (l->http.stopping && l->stop_deadline - now < ms)
 		ms = l->stop_deadline - now;
 	return ms < 0 ? 0 : (int)ms;
@@ -50,7 +50,7 @@ static void
 serve_or_die(struct wb_hook_loop *l)
 {
 	struct wb_hook_http *h = &l->http;
-	struct wb_batcher *b = &l->batcher;
+	struct wb_hook_batcher *b = &l->batcher;
 	int stop_fd = l->all->stop_fd;
 	struct epoll_event ev[16];
 	int n;
@@ -63,8 +63,8 @@ serve_or_die(struct wb_hook_loop *l)
 			wb_diesys(WB_EXIT_TEMP, "unable to wait for events");
 		h->resumed_some = 0;
 		for (int i = 0; i < n; i++) {
-			if (ev[i].data.fd == wb_batcher_fd(b))
-				wb_batcher_event(b);
+			if (ev[i].data.fd == wb_hook_batcher_fd(b))
+				wb_hook_batcher_event(b);
 			else if (ev[i].data.fd == stop_fd && !h->stopping) {
 				/* Left readable for the other loops. */
 				epoll_ctl(l->ep, EPOLL_CTL_DEL, stop_fd, NULL);
@@ -73,16 +73,16 @@ serve_or_die(struct wb_hook_loop *l)
 				    WB_HOOK_GRACE * 1000;
 			}
 		}
-		wb_batcher_expire(b, wb_clock_ms());
+		wb_hook_batcher_expire(b, wb_clock_ms());
 		wb_hook_http_sweep(h);
 		wb_hook_http_run(h);
-		wb_batcher_send(b);
-		if (h->stopping && h->inflight == 0 && wb_batcher_idle(b))
+		wb_hook_batcher_send(b);
+		if (h->stopping && h->inflight == 0 && wb_hook_batcher_idle(b))
 			break;
 		if (h->stopping && wb_clock_ms() >= l->stop_deadline) {
 			/* Out of time: answer 503 to what still waits for
 			 * Redis, and give that one more second. */
-			wb_batcher_fail(b, "shutting down");
+			wb_hook_batcher_fail(b, "shutting down");
 			if (h->stopping == 2) {
 				/* No connection may stay suspended when MHD
 				 * stops: the ones just resumed get their 503. */
@@ -107,15 +107,15 @@ loop_main_or_die(void *arg)
 
 	if ((l->ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		wb_diesys(WB_EXIT_TEMP, "unable to set up the event loop");
-	wb_batcher_init(&l->batcher, l->all->redis_url, l->all->queue, l->ep,
-	    wb_hook_http_settled, &l->http);
+	wb_hook_batcher_init(&l->batcher, l->all->redis_url, l->all->queue,
+	    l->ep, wb_hook_http_settled, &l->http);
 	l->batcher.delay_ms = l->all->delay_ms;
 	wb_hook_http_start_or_die(&l->http, &l->all->http, l->listen_fd,
 	    &l->batcher);
 	sem_post(&l->all->started);
 	serve_or_die(l);
 	wb_hook_http_stop(&l->http);
-	wb_batcher_close(&l->batcher);
+	wb_hook_batcher_close(&l->batcher);
 	close(l->ep);
 	return NULL;
 }

@@ -2,7 +2,7 @@
  *
  * Each thread runs one epoll loop over its own HTTP daemon
  * (wb_hook_http.c) on its own listening socket (SO_REUSEPORT: the kernel
- * spreads the connections), its own Redis batcher (wb_batcher.c) and the
+ * spreads the connections), its own Redis batcher (wb_hook_batcher.c) and the
  * stop event. A request that needs Redis is suspended, and the numbers of
  * all the requests suspended meanwhile go to Redis in one script call
  * while the loop goes on serving; its reply resumes them. No state is

@@ -5,15 +5,13 @@
  * are most of an archive): eight bytes at a time are tested for a quote, a
  * backslash, a control byte or a non-ASCII byte at once.
  */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jv.h>
-
 #include "wb_jscan.h"
+#include "wb_jscan_internal.h"
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -644,9 +642,8 @@ wb_jscan_compact(char *dst, const char *src, size_t len)
 	return o;
 }
 
-/* Append code point 'c' as UTF-8; returns the bytes written. */
-static size_t
-put_utf8(unsigned char *o, unsigned long c)
+size_t
+wb_jscan_put_utf8(unsigned char *o, unsigned long c)
 {
 	if (c < 0x80) {
 		o[0] = (unsigned char)c;
@@ -670,12 +667,8 @@ put_utf8(unsigned char *o, unsigned long c)
 	return 4;
 }
 
-/*
- * The code point of the escape at *p (a backslash, in a string the
- * scanner accepted: a surrogate pair is one escape); *p moves past it.
- */
-static unsigned long
-escape(const unsigned char **p)
+unsigned long
+wb_jscan_escape(const unsigned char **p)
 {
 	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
 	const unsigned char *e = *p;
@@ -708,7 +701,7 @@ wb_jscan_unescape(const char *raw, size_t len, char *out, size_t cap,
 			tmp[0] = *p++;
 			k = 1;
 		} else
-			k = put_utf8(tmp, escape(&p));
+			k = wb_jscan_put_utf8(tmp, wb_jscan_escape(&p));
 		if (o + k > cap) {
 			*n = o;
 			return -1;
@@ -840,325 +833,4 @@ wb_jscan_without_keys(char *dst, const char *src, size_t len,
 	}
 	dst[o++] = '}';
 	return o;
-}
-
-/*============================ Duplicate keys ============================*/
-
-/* A key of an object still open: its raw inside, and unescaped if need be. */
-struct ukey {
-	const unsigned char *p;	/* the key's bytes (p[0..n)) to compare */
-	size_t n;
-	size_t at;		/* offset of its opening quote in the text */
-	unsigned char *plain;	/* owned: the unescaped copy p points to */
-};
-
-static int
-ukey_cmp(const void *a, const void *b)
-{
-	const struct ukey *x = a, *y = b;
-	int c = memcmp(x->p, y->p, x->n < y->n ? x->n : y->n);
-
-	return c != 0 ? c : (x->n > y->n) - (x->n < y->n);
-}
-
-/*
- * Whether two of the k keys of one object are the same; *at then gets
- * the offset of the later one. Sorted when there are many: a hostile
- * object of millions of keys costs k log k, not k^2.
- */
-static int
-duplicate_in(struct ukey *keys, size_t k, size_t *at)
-{
-	if (k <= 8) {
-		for (size_t i = 1; i < k; i++)
-			for (size_t j = 0; j < i; j++)
-				if (ukey_cmp(&keys[i], &keys[j]) == 0) {
-					*at = keys[i].at;
-					return 1;
-				}
-		return 0;
-	}
-	qsort(keys, k, sizeof *keys, ukey_cmp);
-	for (size_t i = 1; i < k; i++)
-		if (ukey_cmp(&keys[i], &keys[i - 1]) == 0) {
-			*at = keys[i].at > keys[i - 1].at ? keys[i].at :
-			    keys[i - 1].at;
-			return 1;
-		}
-	return 0;
-}
-
-int
-wb_jscan_unique_keys(const char *text, size_t len, size_t *at)
-{
-	const unsigned char *base = (const unsigned char *)text, *p = base;
-	const unsigned char *end = p + len;
-	size_t frame[WB_JSCAN_MAX_DEPTH + 1];	/* first key, or SIZE_MAX */
-	struct ukey *keys = NULL;
-	size_t nkeys = 0, cap = 0;
-	int depth = 0, key_next = 0, rc = 0;
-
-	while (p < end && rc == 0) {
-		const unsigned char *q, *start;
-		int esc = 0;
-
-		switch (*p++) {
-		case '{':
-		case '[':
-			if (depth > WB_JSCAN_MAX_DEPTH) {
-				*at = (size_t)(p - 1 - base);
-				rc = -1;
-				break;
-			}
-			key_next = p[-1] == '{';
-			frame[depth++] = key_next ? nkeys : SIZE_MAX;
-			break;
-		case '}':
-		case ']':
-			if (depth == 0 || (frame[depth - 1] == SIZE_MAX) !=
-			    (p[-1] == ']')) {
-				*at = (size_t)(p - 1 - base);
-				rc = -1;
-				break;
-			}
-			depth--;
-			if (p[-1] == '}') {
-				if (nkeys - frame[depth] > 1 &&
-				    duplicate_in(keys + frame[depth],
-				    nkeys - frame[depth], at))
-					rc = -1;
-				while (nkeys > frame[depth])
-					free(keys[--nkeys].plain);
-			}
-			key_next = 0;
-			break;
-		case ',':
-			key_next = depth > 0 && frame[depth - 1] != SIZE_MAX;
-			break;
-		case '"':	/* p is inside the string */
-			for (q = p; q < end && *q != '"'; q++)
-				if (*q == '\\') {
-					esc = 1;
-					q++;
-				}
-			if (q >= end) {
-				*at = (size_t)(p - 1 - base);
-				rc = -1;
-				break;
-			}
-			start = p;
-			p = q + 1;
-			if (key_next) {
-				struct ukey *k;
-
-				if (nkeys == cap) {
-					size_t c = cap ? cap * 2 : 64;
-
-					if ((k = realloc(keys, c * sizeof *k)) ==
-					    NULL) {
-						*at = (size_t)(start - 1 - base);
-						rc = -1;
-						break;
-					}
-					keys = k;
-					cap = c;
-				}
-				k = &keys[nkeys++];
-				k->p = start;
-				k->n = (size_t)(q - start);
-				k->at = (size_t)(start - 1 - base);
-				k->plain = NULL;
-				key_next = 0;
-				if (!esc)
-					break;
-				/* An escape is longer than what it stands for. */
-				if ((k->plain = malloc(k->n + 1)) == NULL) {
-					*at = k->at;
-					rc = -1;
-					break;
-				}
-				wb_jscan_unescape((const char *)start, k->n,
-				    (char *)k->plain, k->n, &k->n);
-				k->p = k->plain;
-			}
-			break;
-		}
-	}
-	while (nkeys > 0)
-		free(keys[--nkeys].plain);
-	free(keys);
-	return rc;
-}
-
-/*============================ jq's printing ============================*/
-
-/*
- * The canonical copy: what libjq 1.6 prints (jv_dumpf, flags 0) for the
- * value it reads from the text, made from the bytes, without building
- * the value. Output goes through a small buffer to the caller's sink.
- */
-struct canon {
-	int (*put)(void *arg, const char *p, size_t n);
-	void *arg;
-	char buf[1 << 16];	/* a file's worth of writes at once */
-	size_t n;
-	int failed;
-};
-
-static void
-canon_flush(struct canon *c)
-{
-	if (c->n > 0 && !c->failed && c->put(c->arg, c->buf, c->n) < 0)
-		c->failed = 1;
-	c->n = 0;
-}
-
-static void
-canon_put(struct canon *c, const void *p, size_t n)
-{
-	if (c->failed)
-		return;
-	if (c->n + n > sizeof c->buf) {
-		canon_flush(c);
-		if (n > sizeof c->buf) {	/* a long run: straight through */
-			if (!c->failed && c->put(c->arg, p, n) < 0)
-				c->failed = 1;
-			return;
-		}
-	}
-	memcpy(c->buf + c->n, p, n);
-	c->n += n;
-}
-
-/* Code point 'u' inside a string, as jq prints it. */
-static void
-canon_char(struct canon *c, unsigned long u)
-{
-	static const char esc[] = "\"\\\b\f\n\r\t", by[] = "\"\\bfnrt";
-	unsigned char o[8];
-	const char *e;
-
-	if (u > 0 && u < 0x80 &&
-	    (e = memchr(esc, (int)u, sizeof esc - 1)) != NULL) {
-		o[0] = '\\';
-		o[1] = (unsigned char)by[e - esc];
-		canon_put(c, o, 2);
-	} else if (u < 0x20 || u == 0x7F) {
-		char hex[8];
-
-		snprintf(hex, sizeof hex, "\\u%04lx", u);
-		canon_put(c, hex, 6);
-	} else
-		canon_put(c, o, put_utf8(o, u));
-}
-
-/* The string whose inside is p[0..n) (valid), as jq prints it. */
-static void
-canon_string(struct canon *c, const unsigned char *p, size_t n)
-{
-	const unsigned char *end = p + n;
-
-	canon_put(c, "\"", 1);
-	while (p < end) {
-		const unsigned char *run = p;
-
-		while (p < end && *p != '\\' && *p != 0x7F)
-			p++;
-		canon_put(c, run, (size_t)(p - run));
-		if (p == end)
-			break;
-		canon_char(c, *p == 0x7F ? *p++ : escape(&p));
-	}
-	canon_put(c, "\"", 1);
-}
-
-/*
- * The number token p[0..n), as jq prints it: an integer of up to 15
- * digits is printed as written (it is exact, and jq uses no exponent
- * below 10^16); any other is read and printed by libjq itself, whose
- * reading of some long tokens differs from strtod's (near 2^-1075).
- */
-static void
-canon_number(struct canon *c, const unsigned char *p, size_t n)
-{
-	size_t i = *p == '-';
-	jv v, text;
-
-	while (i < n && p[i] >= '0' && p[i] <= '9')
-		i++;
-	if (i == n && n - (*p == '-') <= 15) {
-		canon_put(c, p, n);
-		return;
-	}
-	v = n <= INT32_MAX ? jv_parse_sized((const char *)p, (int)n) :
-	    jv_invalid();
-	if (jv_get_kind(v) != JV_KIND_NUMBER) {
-		jv_free(v);
-		errno = EINVAL;
-		c->failed = 1;
-		return;
-	}
-	text = jv_dump_string(v, 0);
-	canon_put(c, jv_string_value(text),
-	    (size_t)jv_string_length_bytes(jv_copy(text)));
-	jv_free(text);
-}
-
-int
-wb_jscan_canonical(const char *src, size_t len,
-    int (*put)(void *arg, const char *p, size_t n), void *arg)
-{
-	const unsigned char *p = (const unsigned char *)src, *end = p + len;
-	const unsigned char *run = p;
-	struct canon c;
-
-	c.put = put;
-	c.arg = arg;
-	c.n = 0;
-	c.failed = 0;
-	while (p < end && !c.failed) {
-		const unsigned char *q;
-		int plain = 1;
-
-		switch (*p) {
-		case '"':
-			for (q = p + 1; q < end && *q != '"'; q++)
-				if (*q == '\\') {
-					plain = 0;
-					q++;
-				} else if (*q == 0x7F)
-					plain = 0;
-			if (q >= end) {		/* not a text the scanner took */
-				errno = EINVAL;
-				c.failed = 1;
-				break;
-			}
-			if (!plain) {
-				canon_put(&c, run, (size_t)(p - run));
-				canon_string(&c, p + 1, (size_t)(q - p - 1));
-				run = q + 1;
-			}
-			p = q + 1;
-			break;
-		case ' ': case '\n': case '\r': case '\t':
-			canon_put(&c, run, (size_t)(p - run));
-			run = ++p;
-			break;
-		case '-': case '0': case '1': case '2': case '3': case '4':
-		case '5': case '6': case '7': case '8': case '9':
-			for (q = p + 1; q < end && ((*q >= '0' && *q <= '9') ||
-			    *q == '.' || *q == 'e' || *q == 'E' || *q == '+' ||
-			    *q == '-'); q++)
-				;
-			canon_put(&c, run, (size_t)(p - run));
-			canon_number(&c, p, (size_t)(q - p));
-			run = p = q;
-			break;
-		default:
-			p++;
-		}
-	}
-	canon_put(&c, run, (size_t)(p - run));
-	canon_flush(&c);
-	return c.failed ? -1 : 0;
 }

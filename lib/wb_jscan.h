@@ -45,6 +45,10 @@
  *
  * Duplicate keys are accepted (RFC 8259 allows them); wb_jscan_paths
  * reads them as jq does: the last one wins, whole.
+ *
+ * The scanner is lib/wb_jscan.c; the duplicate-key check
+ * (wb_jscan_unique_keys) is lib/wb_jscan_keys.c, and the printer that
+ * prints a text as libjq does (wb_jscan_canonical) lib/wb_jscan_print.c.
  */
 #ifndef WB_JSCAN_H
 #define WB_JSCAN_H

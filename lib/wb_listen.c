@@ -17,7 +17,7 @@ wb_listen_resolve_or_die(const char *var, const char *spec,
 	struct addrinfo *ai;
 	char host[256], port[8];
 	unsigned long long p;
-	const char *colon, *why, *h = spec;
+	const char *colon, *h = spec;
 	socklen_t len;
 	size_t hl;
 	int rc;
@@ -32,7 +32,8 @@ wb_listen_resolve_or_die(const char *var, const char *spec,
 		hl = colon != NULL ? (size_t)(colon - spec) : 0;
 	}
 	if (colon == NULL || hl >= sizeof host ||
-	    wb_scan_uint(colon + 1, strlen(colon + 1), 0, 65535, &p, &why) < 0)
+	    wb_scan_uint(colon + 1, strlen(colon + 1), 0, 65535, &p, NULL,
+	    0) < 0)
 		wb_die(WB_EXIT_USAGE, "%s is not host:port or [v6]:port: %s",
 		    var, spec);
 	memcpy(host, h, hl);

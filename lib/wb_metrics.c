@@ -232,10 +232,9 @@ static long long
 field_value(const redisReply *v)
 {
 	unsigned long long x;
-	const char *why;
 
 	if (v->type != REDIS_REPLY_STRING || wb_scan_uint(v->str, v->len, 0,
-	    (1ULL << 53), &x, &why) < 0)
+	    (1ULL << 53), &x, NULL, 0) < 0)
 		return -1;
 	return (long long)x;
 }

@@ -72,7 +72,7 @@ int wb_metrics_sample(struct wb_metrics *m, const char *const *labels,
 
 /* What a view knows of one queue, for wb_metrics_render(). */
 struct wb_metrics_queue {
-	const char *name;		/* a queue name (wb_queue_name_ok) */
+	const char *name;		/* a queue name (wb_scan_queue_name) */
 	struct wb_queue_stats st;
 };
 

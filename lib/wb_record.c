@@ -2,169 +2,32 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "wb_err.h"
 #include "wb_jscan.h"
-#include "wb_pipe.h"
 #include "wb_queue.h"
 #include "wb_record.h"
 #include "wb_scan.h"
 
-#define READ_CHUNK (64UL << 10)
-
-size_t
-wb_max_line(void)
-{
-	const char *cap = getenv("WB_MAX_LINE");
-	unsigned long long v;
-	const char *why;
-
-	if (cap == NULL || *cap == '\0')
-		return WB_MAX_LINE_DEFAULT;
-	if (wb_scan_uint(cap, strlen(cap), 1, 1UL << 30, &v, &why) < 0)
-		wb_die(WB_EXIT_USAGE, "WB_MAX_LINE is %s: %s", why, cap);
-	return (size_t)v;
-}
-
-void
-wb_reader_init(struct wb_reader *r, int fd)
-{
-	memset(r, 0, sizeof *r);
-	r->fd = fd;
-	r->max_line = wb_max_line();
-	r->cap = READ_CHUNK + 1;
-	r->buf = malloc(r->cap);
-	if (r->buf == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate the input buffer");
-}
-
-void
-wb_reader_free(struct wb_reader *r)
-{
-	free(r->buf);
-	r->buf = NULL;
-}
-
-/*
- * Wait up to 'ms' (< 0: no limit) for input: 1 when there is some (or
- * EOF), 0 when the time is up. A stage blocked on its input while its
- * reader dies exits at once.
- */
-static int
-wait_input(const struct wb_reader *r, int ms)
-{
-	int got = wb_pipe_wait(r->fd, POLLIN, ms);
-
-	if (got < 0)
-		wb_pipe_die();
-	return got;
-}
-
-/* Read more input after the unread bytes; returns bytes read, 0 at EOF. */
-static size_t
-fill(struct wb_reader *r)
-{
-	ssize_t n;
-
-	if (r->off > 0) {
-		memmove(r->buf, r->buf + r->off, r->len - r->off);
-		r->len -= r->off;
-		r->scan -= r->off;
-		r->off = 0;
-	}
-	if (r->cap - r->len < READ_CHUNK + 1) {
-		size_t want = r->len + READ_CHUNK + 1;
-		char *nb;
-
-		if (want < r->cap * 2)
-			want = r->cap * 2;
-		nb = realloc(r->buf, want);
-		if (nb == NULL)
-			wb_diesys(WB_EXIT_TEMP, "unable to grow the input buffer");
-		r->buf = nb;
-		r->cap = want;
-	}
-	if (r->idle_fn != NULL && wait_input(r, r->idle_ms) == 0)
-		r->idle_fn(r->idle_arg);
-	/* Flush before blocking: the next stage must not wait on us. */
-	fflush(stdout);
-	wait_input(r, -1);
-	do
-		n = read(r->fd, r->buf + r->len, r->cap - r->len - 1);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		wb_diesys(WB_EXIT_TEMP, "unable to read standard input");
-	r->len += (size_t)n;
-	return (size_t)n;
-}
-
 int
-wb_reader_line(struct wb_reader *r, char **line, size_t *len)
-{
-	int skipping = 0;
-
-	for (;;) {
-		char *nl = memchr(r->buf + r->scan, '\n', r->len - r->scan);
-		size_t n;
-
-		if (nl == NULL && !r->eof) {
-			if (r->len - r->off > r->max_line) {
-				/* Too long: drop what we have, keep skipping. */
-				if (!skipping) {
-					wb_warn("line %lu: longer than %zu bytes, "
-					    "skipped", r->lineno + 1, r->max_line);
-					r->rejected++;
-					skipping = 1;
-				}
-				r->off = r->scan = r->len;
-			} else
-				r->scan = r->len;
-			if (fill(r) == 0)
-				r->eof = 1;
-			continue;
-		}
-		if (nl == NULL && r->off == r->len)
-			return 0;
-		n = (nl != NULL ? (size_t)(nl - r->buf) : r->len) - r->off;
-		r->lineno++;
-		if (skipping || n > r->max_line) {
-			if (!skipping) {
-				wb_warn("line %lu: longer than %zu bytes, skipped",
-				    r->lineno, r->max_line);
-				r->rejected++;
-			}
-			skipping = 0;
-			r->off = r->scan = nl != NULL ? (size_t)(nl - r->buf) + 1 : r->len;
-			continue;
-		}
-		*line = r->buf + r->off;
-		(*line)[n] = '\0';	/* over the '\n', or in the spare byte */
-		*len = n;
-		r->off = r->scan = r->off + n + (nl != NULL);
-		return 1;
-	}
-}
-
-int
-wb_number_from_jv(jv v, long *out, const char **why)
+wb_record_number(jv v, long *out, char *why, size_t whylen)
 {
 	double d;
 
 	if (jv_get_kind(v) != JV_KIND_NUMBER) {
-		*why = "not a number";
+		snprintf(why, whylen, "not a number");
 		return -1;
 	}
 	d = jv_number_value(v);
 	if (!isfinite(d) || d != floor(d)) {
-		*why = "not an integer";
+		snprintf(why, whylen, "not an integer");
 		return -1;
 	}
 	if (d < 1 || d > WB_NUMBER_MAX) {
-		*why = "out of range 1..2147483647";
+		snprintf(why, whylen, "out of range 1..2147483647");
 		return -1;
 	}
 	*out = (long)d;
@@ -198,9 +61,8 @@ static int
 number_text(const char *s, size_t len, long *out)
 {
 	unsigned long long n;
-	const char *why;
 
-	if (wb_scan_uint(s, len, 1, WB_NUMBER_MAX, &n, &why) < 0)
+	if (wb_scan_uint(s, len, 1, WB_NUMBER_MAX, &n, NULL, 0) < 0)
 		return -1;
 	*out = (long)n;
 	return 0;
@@ -326,32 +188,6 @@ wb_record_parse(const char *line, size_t len, struct wb_record *rec,
 	return 0;
 }
 
-int
-wb_reader_next(struct wb_reader *r, struct wb_record *rec)
-{
-	char why[256];
-	char *line;
-	size_t len;
-
-	while (wb_reader_line(r, &line, &len)) {
-		if (wb_record_parse(line, len, rec, why, sizeof why) == 0)
-			return 1;
-		wb_warn("line %lu: %s, skipped", r->lineno, why);
-		r->rejected++;
-	}
-	return 0;
-}
-
-int
-wb_reader_status(const struct wb_reader *r)
-{
-	if (r->rejected == 0)
-		return WB_EXIT_OK;
-	wb_warn("%lu input line%s rejected", r->rejected,
-	    r->rejected == 1 ? " was" : "s were");
-	return WB_EXIT_REJECTED;
-}
-
 jv
 wb_record_get(const struct wb_record *rec, const char *key)
 {
@@ -383,7 +219,7 @@ wb_record_del(struct wb_record *rec, const char *key)
 
 int
 wb_record_claim(const struct wb_record *rec, char *queue, char *claim,
-    const char **why)
+    char *why, size_t whylen)
 {
 	jv q = wb_record_get(rec, "queue");
 	jv c = wb_record_get(rec, "claim");
@@ -394,14 +230,14 @@ wb_record_claim(const struct wb_record *rec, char *queue, char *claim,
 		rc = 0;
 		goto out;
 	}
-	*why = "no \"queue\" string";
+	snprintf(why, whylen, "no \"queue\" string");
 	if (jv_get_kind(q) != JV_KIND_STRING)
 		goto out;
 	qs = jv_string_value(q);
-	*why = "bad \"queue\" name";
-	if (!wb_queue_name_ok(qs))
+	snprintf(why, whylen, "bad \"queue\" name");
+	if (!wb_scan_queue_name(qs))
 		goto out;
-	*why = "no \"claim\" string of digits";
+	snprintf(why, whylen, "no \"claim\" string of digits");
 	if (jv_get_kind(c) != JV_KIND_STRING)
 		goto out;
 	cs = jv_string_value(c);
@@ -425,7 +261,7 @@ wb_record_free(struct wb_record *rec)
 }
 
 void
-wb_record_put(FILE *f, const struct wb_record *rec)
+wb_record_put_or_die(FILE *f, const struct wb_record *rec)
 {
 	if (jv_get_kind(rec->value) == JV_KIND_OBJECT)
 		jv_dumpf(jv_copy(rec->value), f, 0);
@@ -492,7 +328,7 @@ wb_record_size_with(const struct wb_record *rec, const char *key,
 }
 
 void
-wb_record_put_with(FILE *f, const struct wb_record *rec, const char *key,
+wb_record_put_with_or_die(FILE *f, const struct wb_record *rec, const char *key,
     wb_record_printer *print, void *what)
 {
 	if (put_with(rec, key, print, what, file_put, f) < 0 ||
@@ -501,7 +337,7 @@ wb_record_put_with(FILE *f, const struct wb_record *rec, const char *key,
 }
 
 void
-wb_flush(FILE *f)
+wb_record_flush_or_die(FILE *f)
 {
 	if (fflush(f) == EOF || ferror(f))
 		wb_diesys(WB_EXIT_TEMP, "unable to write to standard output");

@@ -13,56 +13,10 @@
 
 #include <jv.h>
 
-#define WB_MAX_LINE_DEFAULT (64UL << 20)	/* 64 MiB; WB_MAX_LINE overrides */
-
 struct wb_record {
 	long number;
 	jv value;	/* the object as read, or jv_null() for a bare integer */
 };
-
-struct wb_reader {
-	int fd;
-	char *buf;
-	size_t cap, off, len;	/* unread bytes are buf[off..len) */
-	size_t scan;		/* where to look for the next '\n' from */
-	size_t max_line;
-	unsigned long lineno;	/* number of the last line returned */
-	unsigned long rejected;	/* lines reported and skipped */
-	int eof;
-	/*
-	 * Called when input has paused for idle_ms (0: whenever a read would
-	 * block), before the reader blocks: the place for a filter to send
-	 * what it has batched. Set these after wb_reader_init().
-	 */
-	void (*idle_fn)(void *arg);
-	void *idle_arg;
-	int idle_ms;
-};
-
-/*
- * The longest line a tool reads: WB_MAX_LINE, or its default. A malformed
- * WB_MAX_LINE exits 100.
- */
-size_t wb_max_line(void);
-
-/* Start reading 'fd'. The line cap comes from WB_MAX_LINE, if set. */
-void wb_reader_init(struct wb_reader *r, int fd);
-void wb_reader_free(struct wb_reader *r);
-
-/*
- * Next line, without its '\n', at *line (valid until the next call; a NUL
- * follows it). A line longer than the cap is reported, counted as rejected
- * and skipped. Returns 1, or 0 at the end of input. stdout is flushed
- * before blocking on input, so that a filter never sits on output while it
- * waits. A read error exits 111.
- */
-int wb_reader_line(struct wb_reader *r, char **line, size_t *len);
-
-/*
- * Next valid record into *rec; the caller owns rec->value. Invalid lines
- * are reported ("line N: ...") and skipped. Returns 1, or 0 at the end.
- */
-int wb_reader_next(struct wb_reader *r, struct wb_record *rec);
 
 /*
  * Parse one line into *rec. Returns 0, or -1 with a reason in 'why'
@@ -73,9 +27,9 @@ int wb_record_parse(const char *line, size_t len, struct wb_record *rec,
 
 /*
  * Check that 'v' (borrowed) is a JSON number holding an issue number.
- * Returns 0 and sets *out, or -1 with *why set to a static reason.
+ * Returns 0 and sets *out, or -1 with the reason in why[whylen].
  */
-int wb_number_from_jv(jv v, long *out, const char **why);
+int wb_record_number(jv v, long *out, char *why, size_t whylen);
 
 /* Field 'key' of the record: a new reference, or jv_invalid() if absent. */
 jv wb_record_get(const struct wb_record *rec, const char *key);
@@ -86,20 +40,21 @@ void wb_record_del(struct wb_record *rec, const char *key);
 
 /*
  * The "queue" and "claim" fields set by wb-dequeue, validated: a queue
- * name (see wb_queue_name_ok) and a token of 1..23 digits, copied into
- * queue[WB_QUEUE_NAME_MAX + 1] and claim[WB_CLAIM_MAX] (wb_queue.h). Returns 1 when the record has both,
- * 0 when it has neither, -1 with *why set when they are malformed.
+ * name (see wb_scan_queue_name) and a token of 1..23 digits, copied into
+ * queue[WB_QUEUE_NAME_MAX + 1] and claim[WB_CLAIM_MAX] (wb_queue.h).
+ * Returns 1 when the record has both, 0 when it has neither, -1 with the
+ * reason in why[whylen] when they are malformed.
  */
 int wb_record_claim(const struct wb_record *rec, char *queue, char *claim,
-    const char **why);
+    char *why, size_t whylen);
 /* Release rec->value. */
 void wb_record_free(struct wb_record *rec);
 
 /*
  * Write the record as one compact line to 'f', every field passed through.
- * A write error exits 111. Does not flush: see wb_flush().
+ * A write error exits 111. Does not flush: see wb_record_flush_or_die().
  */
-void wb_record_put(FILE *f, const struct wb_record *rec);
+void wb_record_put_or_die(FILE *f, const struct wb_record *rec);
 /*
  * A value printed through a sink, put(arg, bytes, n), which returns 0 or
  * -1 (then stop and return -1); 'what' is the value.
@@ -108,27 +63,23 @@ typedef int wb_record_printer(void *what,
     int (*put)(void *arg, const char *p, size_t n), void *arg);
 
 /*
- * wb_record_put of 'rec' with one member more, "key" (plain ASCII, not in
- * the record), whose value print(what, ...) writes: for a value too big
- * to hold twice, such as a timeline kept as text. A write error exits 111.
+ * wb_record_put_or_die of 'rec' with one member more, "key" (plain
+ * ASCII, not in the record), whose value print(what, ...) writes: for a
+ * value too big to hold twice, such as a timeline kept as text. A write
+ * error exits 111.
  */
-void wb_record_put_with(FILE *f, const struct wb_record *rec, const char *key,
-    wb_record_printer *print, void *what);
+void wb_record_put_with_or_die(FILE *f, const struct wb_record *rec,
+    const char *key, wb_record_printer *print, void *what);
 /*
- * The length of the line wb_record_put_with would write (key NULL: that
- * of wb_record_put) into *size, without its newline (what WB_MAX_LINE
- * bounds), counted without holding it. Returns 0, or -1 when 'print'
+ * The length of the line wb_record_put_with_or_die would write (key NULL:
+ * that of wb_record_put_or_die) into *size, without its newline (what
+ * WB_MAX_LINE bounds), counted without holding it. Returns 0, or -1 when 'print'
  * fails: then the line must not be written.
  */
 int wb_record_size_with(const struct wb_record *rec, const char *key,
     wb_record_printer *print, void *what, size_t *size);
-/* Flush 'f'; a write error exits 111. */
-void wb_flush(FILE *f);
 
-/*
- * Report at the end of input how many lines were rejected; returns the
- * exit status the tool should end with (0, or 1 if any were rejected).
- */
-int wb_reader_status(const struct wb_reader *r);
+/* Flush 'f'; a write error exits 111. */
+void wb_record_flush_or_die(FILE *f);
 
 #endif

@@ -25,7 +25,7 @@ parse_url(const char *url, struct endpoint *ep, char *why, size_t whylen)
 {
 	const char *p, *at, *end, *q;
 	unsigned long long v;
-	const char *bad;
+	char bad[32];
 
 	memset(ep, 0, sizeof *ep);
 	ep->port = 6379;
@@ -71,7 +71,7 @@ parse_url(const char *url, struct endpoint *ep, char *why, size_t whylen)
 		if (*p == '?') {
 			if (strncmp(p, "?db=", 4) != 0 ||
 			    wb_scan_uint(p + 4, strlen(p + 4), 0, 1000000, &v,
-			    &bad) < 0) {
+			    bad, sizeof bad) < 0) {
 				snprintf(why, whylen, "WB_REDIS: bad query "
 				    "(only ?db=N is understood)");
 				return -1;
@@ -103,7 +103,8 @@ parse_url(const char *url, struct endpoint *ep, char *why, size_t whylen)
 		}
 		if (*rest == ':') {
 			size_t pn = strcspn(rest + 1, "/?");
-			if (wb_scan_uint(rest + 1, pn, 1, 65535, &v, &bad) < 0) {
+			if (wb_scan_uint(rest + 1, pn, 1, 65535, &v, bad,
+			    sizeof bad) < 0) {
 				snprintf(why, whylen, "WB_REDIS: port is %s", bad);
 				return -1;
 			}
@@ -112,7 +113,7 @@ parse_url(const char *url, struct endpoint *ep, char *why, size_t whylen)
 		}
 		if (*rest == '/' && rest[1] != '\0') {
 			if (wb_scan_uint(rest + 1, strlen(rest + 1), 0, 1000000,
-			    &v, &bad) < 0) {
+			    &v, bad, sizeof bad) < 0) {
 				snprintf(why, whylen, "WB_REDIS: database is %s",
 				    bad);
 				return -1;

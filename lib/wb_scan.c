@@ -1,5 +1,6 @@
 /* wb — strict parsing of numbers and names from untrusted text. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,27 +11,27 @@
 
 int
 wb_scan_uint(const char *s, size_t len, unsigned long long min,
-    unsigned long long max, unsigned long long *out, const char **why)
+    unsigned long long max, unsigned long long *out, char *why, size_t whylen)
 {
 	unsigned long long v = 0;
 
 	if (len == 0 || (len > 1 && s[0] == '0')) {
-		*why = "not a decimal integer";
+		snprintf(why, whylen, "not a decimal integer");
 		return -1;
 	}
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9') {
-			*why = "not a decimal integer";
+			snprintf(why, whylen, "not a decimal integer");
 			return -1;
 		}
 		if (v > (max - (unsigned)(s[i] - '0')) / 10) {
-			*why = "out of range";
+			snprintf(why, whylen, "out of range");
 			return -1;
 		}
 		v = v * 10 + (unsigned)(s[i] - '0');
 	}
 	if (v < min || v > max) {
-		*why = "out of range";
+		snprintf(why, whylen, "out of range");
 		return -1;
 	}
 	*out = v;
@@ -38,11 +39,11 @@ wb_scan_uint(const char *s, size_t len, unsigned long long min,
 }
 
 int
-wb_scan_number(const char *s, long *out, const char **why)
+wb_scan_number(const char *s, long *out, char *why, size_t whylen)
 {
 	unsigned long long v;
 
-	if (wb_scan_uint(s, strlen(s), 1, WB_NUMBER_MAX, &v, why) < 0)
+	if (wb_scan_uint(s, strlen(s), 1, WB_NUMBER_MAX, &v, why, whylen) < 0)
 		return -1;
 	*out = (long)v;
 	return 0;
@@ -84,7 +85,7 @@ wb_scan_iso8601(const char *s, time_t *out)
 }
 
 int
-wb_queue_name_ok(const char *name)
+wb_scan_queue_name(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -95,9 +96,9 @@ wb_queue_name_ok(const char *name)
 }
 
 void
-wb_queue_name_require(const char *name)
+wb_scan_queue_name_or_die(const char *name)
 {
-	if (!wb_queue_name_ok(name))
+	if (!wb_scan_queue_name(name))
 		wb_die(WB_EXIT_USAGE, "bad queue name (1 to 64 of A-Z a-z 0-9 _ . -): "
 		    "%s", name);
 }

@@ -10,14 +10,16 @@
 /*
  * Parse the 'len' bytes at 's' as a decimal integer in [min, max]: digits
  * only, no sign, no blanks, no leading zero (except "0" itself), no
- * exponent. Returns 0 and sets *out, or -1 with *why set to a static
- * reason ("not a decimal integer", "out of range").
+ * exponent. Returns 0 and sets *out, or -1 with the reason in
+ * why[whylen] ("not a decimal integer", "out of range"; 'why' may be
+ * NULL when 'whylen' is 0).
  */
 int wb_scan_uint(const char *s, size_t len, unsigned long long min,
-    unsigned long long max, unsigned long long *out, const char **why);
+    unsigned long long max, unsigned long long *out, char *why,
+    size_t whylen);
 
 /* wb_scan_uint over a C string, for issue numbers: 1..2^31-1. */
-int wb_scan_number(const char *s, long *out, const char **why);
+int wb_scan_number(const char *s, long *out, char *why, size_t whylen);
 
 /* Parse a duration in seconds ("300", "0.5"): 0 <= d <= 10^9. */
 int wb_scan_seconds(const char *s, double *out);
@@ -30,8 +32,8 @@ int wb_scan_seconds(const char *s, double *out);
 int wb_scan_iso8601(const char *s, time_t *out);
 
 /* A queue name is 1..64 of [A-Za-z0-9_.-]; returns 1 when 'name' is one. */
-int wb_queue_name_ok(const char *name);
-/* Exit 100 with a message unless 'name' is a queue name (a command-line one). */
-void wb_queue_name_require(const char *name);
+int wb_scan_queue_name(const char *name);
+/* As wb_scan_queue_name, for an argument: exits 100 when it is not one. */
+void wb_scan_queue_name_or_die(const char *name);
 
 #endif

@@ -121,13 +121,13 @@ wb_sqliteindexer_flush(struct wb_sqliteindexer *ix)
 			ix->done[ix->order[k]] = 1;
 		for (; out < ix->nrecs && ix->done[out]; out++) {
 			if (ix->emit && ix->ok[out]) {
-				wb_record_put(stdout, &ix->recs[out]);
+				wb_record_put_or_die(stdout, &ix->recs[out]);
 				ix->emitted++;
 			}
 			wb_record_free(&ix->recs[out]);
 		}
 		if (ix->emit)
-			wb_flush(stdout);
+			wb_record_flush_or_die(stdout);
 	}
 	wb_sqliteprefetch_end(&ix->ahead);
 	ix->nrecs = 0;

@@ -117,12 +117,11 @@ wb_webhook_headers(const struct wb_hook_config *cfg,
 {
 	unsigned char mac[32];
 	unsigned long long cl;
-	const char *why;
 
 	start(req, d);
 	if (req->content_length != NULL) {
 		if (wb_scan_uint(req->content_length, strlen(req->content_length),
-		    0, ~0ULL, &cl, &why) < 0)
+		    0, ~0ULL, &cl, NULL, 0) < 0)
 			return answer(d, 400, "bad Content-Length");
 		if (cl > WB_HOOK_BODY_MAX)
 			return answer(d, 413, "body over 25 MB");
@@ -185,7 +184,6 @@ decide_issue(const struct wb_hook_config *cfg, const struct wb_hook_request *req
 {
 	struct wb_jscan_value v[3];
 	char reason[80];
-	const char *why;
 	unsigned long long n;
 
 	if (wb_jscan_paths(req->body, req->len, wanted, 3, v, reason,
@@ -227,7 +225,7 @@ decide_issue(const struct wb_hook_config *cfg, const struct wb_hook_request *req
 	 * not what it sends, so it is refused, as by wb_scan everywhere else.
 	 */
 	if (wb_scan_uint(req->body + v[NUMBER].off, v[NUMBER].len, 1,
-	    WB_NUMBER_MAX, &n, &why) < 0) {
+	    WB_NUMBER_MAX, &n, NULL, 0) < 0) {
 		answer(d, 400, "issue.number is not a decimal integer in "
 		    "1..2147483647");
 		return;

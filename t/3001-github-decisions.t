@@ -32,7 +32,7 @@ int main(int argc, char **argv) {
 	} else if (!strcmp(c, "decide") || !strcmp(c, "decidetext")) {
 		/* status remaining reset retry-after body now */
 		struct wb_github_answer a = { .raw = c[6] != '\0' };
-		const char *why;
+		char why[128];
 		double wait;
 		jv v = jv_null();
 		static const char *names[] = { "OK", "NOT_MODIFIED", "GONE",
@@ -44,7 +44,7 @@ int main(int argc, char **argv) {
 		a.remaining = nz(argv[3]); a.reset = nz(argv[4]);
 		a.retry_after = nz(argv[5]);
 		a.body = argv[6]; a.len = strlen(argv[6]);
-		enum wb_github_verdict d = wb_github_decide(&a, atoll(argv[7]), &v, &wait, &why);
+		enum wb_github_verdict d = wb_github_decide(&a, atoll(argv[7]), &v, &wait, why, sizeof why);
 		printf("%s %g %s%s\n", names[d], wait, why[0] ? why : "-",
 		    a.raw && jv_get_kind(v) != JV_KIND_NULL ? " parsed" : "");
 		jv_free(v);

@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <sys/epoll.h>
 
-#include "wb_batcher.h"
+#include "wb_hook_batcher.h"
 #include "wb_clock.h"
 #include "wb_err.h"
 #include "wb_redis.h"
@@ -17,32 +17,33 @@
 #define BACKOFF_MAX_MS 16000
 
 void
-wb_batcher_init(struct wb_batcher *b, const char *url, const char *queue,
-    int ep, void (*settled)(struct wb_batch_item *, void *), void *arg)
+wb_hook_batcher_init(struct wb_hook_batcher *b, const char *url,
+    const char *queue, int ep,
+    void (*settled)(struct wb_hook_batch_item *, void *), void *arg)
 {
-	*b = (struct wb_batcher){ .url = url, .queue = queue, .ep = ep,
+	*b = (struct wb_hook_batcher){ .url = url, .queue = queue, .ep = ep,
 	    .settled = settled, .arg = arg, .fd = -1 };
 	b->queued_tail = &b->queued;
 }
 
 void
-wb_batcher_probe(const char *url)
+wb_hook_batcher_probe_or_die(const char *url)
 {
-	char err[512];
+	char why[512];
 	int permanent;
-	redisContext *c = wb_redis_open(url, WB_BATCHER_TIMEOUT_MS, err,
-	    sizeof err, &permanent);
+	redisContext *c = wb_redis_open(url, WB_HOOK_BATCHER_TIMEOUT_MS, why,
+	    sizeof why, &permanent);
 
 	if (c != NULL)
 		redisFree(c);
 	else if (permanent)
-		wb_die(WB_EXIT_USAGE, "%s", err);
+		wb_die(WB_EXIT_USAGE, "%s", why);
 	else
-		wb_warn("%s; answering 503 until it is back", err);
+		wb_warn("%s; answering 503 until it is back", why);
 }
 
 void
-wb_batcher_add(struct wb_batcher *b, struct wb_batch_item *item)
+wb_hook_batcher_add(struct wb_hook_batcher *b, struct wb_hook_batch_item *item)
 {
 	item->next = NULL;
 	*b->queued_tail = item;
@@ -51,16 +52,16 @@ wb_batcher_add(struct wb_batcher *b, struct wb_batch_item *item)
 
 /* Settle every item of 'list' with the outcome. */
 static void
-settle(struct wb_batcher *b, struct wb_batch_item *list, int failed,
-    const char *err)
+settle(struct wb_hook_batcher *b, struct wb_hook_batch_item *list, int failed,
+    const char *why)
 {
 	while (list != NULL) {
-		struct wb_batch_item *it = list;
+		struct wb_hook_batch_item *it = list;
 
 		list = it->next;
 		it->failed = failed;
 		if (failed)
-			snprintf(it->err, sizeof it->err, "%s", err);
+			snprintf(it->why, sizeof it->why, "%s", why);
 		it->done = 1;
 		b->settled(it, b->arg);
 	}
@@ -68,18 +69,18 @@ settle(struct wb_batcher *b, struct wb_batch_item *list, int failed,
 
 /* Fail every item waiting for the next batch. */
 static void
-fail_queued(struct wb_batcher *b, const char *err)
+fail_queued(struct wb_hook_batcher *b, const char *why)
 {
-	struct wb_batch_item *all = b->queued;
+	struct wb_hook_batch_item *all = b->queued;
 
 	b->queued = NULL;
 	b->queued_tail = &b->queued;
-	settle(b, all, 1, err);
+	settle(b, all, 1, why);
 }
 
 /* Forget what a scrape read so far. */
 static void
-scrape_reset(struct wb_batcher *b)
+scrape_reset(struct wb_hook_batcher *b)
 {
 	if (b->names != NULL)
 		freeReplyObject(b->names);
@@ -90,7 +91,7 @@ scrape_reset(struct wb_batcher *b)
 }
 
 void
-wb_batcher_close(struct wb_batcher *b)
+wb_hook_batcher_close(struct wb_hook_batcher *b)
 {
 	scrape_reset(b);
 	if (b->fd >= 0)
@@ -100,25 +101,34 @@ wb_batcher_close(struct wb_batcher *b)
 	wb_queue_close(&b->q);
 }
 
-/* Watch the socket for 'events' (it is watched already when 'mod'). */
-static void
-watch(struct wb_batcher *b, unsigned events, int mod)
+/*
+ * Watch the socket for 'events' (it is watched already when 'mod').
+ * Returns 0, or -1 with the reason in why[whylen]: the connection is then
+ * of no use, and the receiver goes on serving without it.
+ */
+static int
+watch(struct wb_hook_batcher *b, unsigned events, int mod, char *why,
+    size_t whylen)
 {
 	struct epoll_event ev = { .events = events, .data.fd = b->fd };
 
 	if (epoll_ctl(b->ep, mod ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, b->fd,
-	    &ev) < 0)
-		wb_diesys(WB_EXIT_TEMP, "unable to watch the Redis connection");
+	    &ev) < 0) {
+		snprintf(why, whylen, "unable to watch the Redis connection: "
+		    "%s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /*
- * A connection attempt failed with 'err': if it failed slowly (an
+ * A connection attempt failed with 'why': if it failed slowly (an
  * address that does not answer, a frozen Redis), no other is made before
  * a backoff, during which items fail at once with the reason, so that
  * requests do not each wait 2 s in vain.
  */
 static void
-back_off(struct wb_batcher *b, const char *err, int always)
+back_off(struct wb_hook_batcher *b, const char *why, int always)
 {
 	if (!always && wb_clock_ms() - b->conn_at < SLOW_CONNECT_MS)
 		return;
@@ -126,47 +136,47 @@ back_off(struct wb_batcher *b, const char *err, int always)
 	    b->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
 	    b->backoff_ms * 2;
 	b->retry_at = wb_clock_ms() + b->backoff_ms;
-	snprintf(b->retry_err, sizeof b->retry_err, "%.200s (next attempt "
-	    "in %lld ms)", err, b->backoff_ms);
+	snprintf(b->retry_why, sizeof b->retry_why, "%.200s (next attempt "
+	    "in %lld ms)", why, b->backoff_ms);
 }
 
 /*
- * The attempt in progress failed with 'err': the waiting items fail. A
+ * The attempt in progress failed with 'why': the waiting items fail. A
  * Redis that evicts keys is refused ('evicts'): it is asked again only
  * after the backoff, not once per request.
  */
 static void
-connect_failed(struct wb_batcher *b, const char *err, int evicts)
+connect_failed(struct wb_hook_batcher *b, const char *why, int evicts)
 {
-	wb_batcher_close(b);
-	back_off(b, err, evicts);
-	fail_queued(b, err);
+	wb_hook_batcher_close(b);
+	back_off(b, why, evicts);
+	fail_queued(b, why);
 }
 
 /*
  * Begin a connection attempt without waiting: connect, and pipeline the
  * set-up (AUTH, SELECT, the queue's TIME and scripts); the socket is
  * watched until it is writable, then the replies are read as they come
- * (connecting()). Returns 0, or -1 with 'err' set when it failed at once.
+ * (connecting()). Returns 0, or -1 with 'why' set when it failed at once.
  */
 static int
-start_connect(struct wb_batcher *b, char *err, size_t errlen)
+start_connect(struct wb_hook_batcher *b, char *why, size_t whylen)
 {
 	redisContext *c;
 	int permanent;
 
-	wb_batcher_close(b);
+	wb_hook_batcher_close(b);
 	if (wb_clock_ms() < b->retry_at) {
-		snprintf(err, errlen, "%s", b->retry_err);
+		snprintf(why, whylen, "%s", b->retry_why);
 		return -1;
 	}
 	b->conn_at = wb_clock_ms();
 	wb_debug("connecting to Redis");
 	/* Resolving a host name, if WB_REDIS has one, still blocks. */
 	c = wb_redis_start(b->url, b->where, sizeof b->where, &b->setup_n,
-	    err, errlen, &permanent);
+	    why, whylen, &permanent);
 	if (c == NULL) {
-		back_off(b, err, 0);
+		back_off(b, why, 0);
 		return -1;
 	}
 	wb_queue_append_init(&b->q, c);
@@ -175,43 +185,48 @@ start_connect(struct wb_batcher *b, char *err, size_t errlen)
 	b->written = 0;
 	b->connecting = 1;
 	b->fd = c->fd;
-	watch(b, EPOLLOUT, 0);
+	if (watch(b, EPOLLOUT, 0, why, whylen) < 0) {
+		wb_hook_batcher_close(b);
+		back_off(b, why, 1);
+		return -1;
+	}
 	return 0;
 }
 
-/* Check set-up reply 'i' ('r' borrowed, NULL: none); 0, or -1 and 'err'. */
+/* Check set-up reply 'i' ('r' borrowed, NULL: none); 0, or -1 and 'why'. */
 static int
-check_setup(struct wb_batcher *b, int i, const redisReply *r, char *err,
-    size_t errlen)
+check_setup(struct wb_hook_batcher *b, int i, const redisReply *r, char *why,
+    size_t whylen)
 {
 	int permanent;
 
 	if (i < b->setup_n)
-		return wb_redis_start_reply(b->q.c, b->url, i, r, err, errlen,
+		return wb_redis_start_reply(b->q.c, b->url, i, r, why, whylen,
 		    &permanent);
-	return wb_queue_init_reply(&b->q, i - b->setup_n, r, err, errlen);
+	return wb_queue_init_reply(&b->q, i - b->setup_n, r, why, whylen);
 }
 
 /* The socket of a connection attempt is ready: write, or read replies. */
 static void
-connecting(struct wb_batcher *b)
+connecting(struct wb_hook_batcher *b)
 {
 	redisContext *c = b->q.c;
 	socklen_t len = sizeof(int);
 	int done = 0, lost, soerr = 0;
-	char err[512];
+	char why[512];
 
 	if (!b->written) {
 		if (getsockopt(b->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
 			soerr = errno;
 		if (soerr != 0 || redisBufferWrite(c, &done) != REDIS_OK) {
-			snprintf(err, sizeof err, "unable to connect to Redis at "
+			snprintf(why, sizeof why, "unable to connect to Redis at "
 			    "%s: %s", b->where, soerr ? strerror(soerr) :
 			    c->errstr);
-			connect_failed(b, err, 0);
+			connect_failed(b, why, 0);
 		} else if (done) {
 			b->written = 1;
-			watch(b, EPOLLIN, 1);
+			if (watch(b, EPOLLIN, 1, why, sizeof why) < 0)
+				connect_failed(b, why, 1);
 		}
 		return;
 	}
@@ -224,19 +239,19 @@ connecting(struct wb_batcher *b)
 			lost = 1;
 		if (r == NULL && !lost)
 			return;		/* the rest later */
-		rc = check_setup(b, b->got, r, err, sizeof err);
+		rc = check_setup(b, b->got, r, why, sizeof why);
 		if (r != NULL)
 			freeReplyObject(r);
 		if (rc < 0) {
-			connect_failed(b, err, rc == WB_REDIS_EVICTS);
+			connect_failed(b, why, rc == WB_REDIS_EVICTS);
 			return;
 		}
 		b->got++;
 	}
-	if (wb_redis_block(c, WB_BATCHER_TIMEOUT_MS) < 0) {
-		snprintf(err, sizeof err, "unable to set up the connection to "
+	if (wb_redis_block(c, WB_HOOK_BATCHER_TIMEOUT_MS) < 0) {
+		snprintf(why, sizeof why, "unable to set up the connection to "
 		    "Redis at %s: %s", b->where, strerror(errno));
-		connect_failed(b, err, 0);
+		connect_failed(b, why, 0);
 		return;
 	}
 	b->connecting = 0;
@@ -245,25 +260,25 @@ connecting(struct wb_batcher *b)
 }
 
 /*
- * The batch sent failed with 'err'. If it went over a connection that had
+ * The batch sent failed with 'why'. If it went over a connection that had
  * worked before (Redis restarted since), send it once more on a new one:
  * queueing a number twice is harmless. Otherwise its items fail.
  */
 static void
-batch_failed(struct wb_batcher *b, const char *err)
+batch_failed(struct wb_hook_batcher *b, const char *why)
 {
-	struct wb_batch_item *it = b->sent, **tail = &it;
+	struct wb_hook_batch_item *it = b->sent, **tail = &it;
 
-	wb_batcher_close(b);
+	wb_hook_batcher_close(b);
 	b->sent = NULL;
 	if (it == NULL)
 		return;
 	if (b->sent_fresh || b->last_chance) {
-		settle(b, it, 1, err);
+		settle(b, it, 1, why);
 		return;
 	}
 	/* The failed batch goes back in front of the items that arrived
-	 * meanwhile; the next wb_batcher_send() sends it. */
+	 * meanwhile; the next wb_hook_batcher_send() sends it. */
 	while (*tail != NULL)
 		tail = &(*tail)->next;
 	*tail = b->queued;
@@ -298,14 +313,14 @@ unique(long *numbers, size_t n)
  * items, these up to WB_QUEUE_BATCH_MAX numbers, which go to
  * numbers[0..*n); returns the items taken, in order.
  */
-static struct wb_batch_item *
-take(struct wb_batcher *b, int scrapes, long *numbers, size_t *n)
+static struct wb_hook_batch_item *
+take(struct wb_hook_batcher *b, int scrapes, long *numbers, size_t *n)
 {
-	struct wb_batch_item *taken = NULL, **t = &taken, **p = &b->queued;
+	struct wb_hook_batch_item *taken = NULL, **t = &taken, **p = &b->queued;
 
 	*n = 0;
 	while (*p != NULL) {
-		struct wb_batch_item *it = *p;
+		struct wb_hook_batch_item *it = *p;
 
 		if ((it->metrics != NULL) != scrapes || (it->metrics == NULL &&
 		    it->number > 0 && *n == WB_QUEUE_BATCH_MAX)) {
@@ -325,34 +340,34 @@ take(struct wb_batcher *b, int scrapes, long *numbers, size_t *n)
 
 /* Write what was appended; 0, or -1 once the batch failed. */
 static int
-write_all(struct wb_batcher *b)
+write_all(struct wb_hook_batcher *b)
 {
-	char err[256];
+	char why[256];
 	int done = 0;
 
 	while (!done)
 		if (redisBufferWrite(b->q.c, &done) != REDIS_OK) {
-			snprintf(err, sizeof err, "Redis connection lost: %s",
+			snprintf(why, sizeof why, "Redis connection lost: %s",
 			    b->q.c->errstr);
-			batch_failed(b, err);
+			batch_failed(b, why);
 			return -1;
 		}
 	return 0;
 }
 
 void
-wb_batcher_send(struct wb_batcher *b)
+wb_hook_batcher_send(struct wb_hook_batcher *b)
 {
 	long numbers[WB_QUEUE_BATCH_MAX];
-	char err[256];
+	char why[256];
 	size_t n = 0;
 
 	if (b->sent != NULL || b->queued == NULL || b->connecting)
 		return;
 	if (b->q.c == NULL) {
 		/* Sent once connected: the next call after connecting(). */
-		if (start_connect(b, err, sizeof err) < 0)
-			fail_queued(b, err);
+		if (start_connect(b, why, sizeof why) < 0)
+			fail_queued(b, why);
 		return;
 	}
 	b->sent_phase = 0;
@@ -384,28 +399,28 @@ wb_batcher_send(struct wb_batcher *b)
 }
 
 int
-wb_batcher_fd(const struct wb_batcher *b)
+wb_hook_batcher_fd(const struct wb_hook_batcher *b)
 {
 	return b->fd;
 }
 
 /*
  * The batch in flight is over. When Redis answered (the connection is
- * fine) its items are settled, as failed with 'err' unless it is NULL;
+ * fine) its items are settled, as failed with 'why' unless it is NULL;
  * otherwise it failed with the connection (batch_failed()).
  */
 static void
-batch_over(struct wb_batcher *b, int answered, const char *err)
+batch_over(struct wb_hook_batcher *b, int answered, const char *why)
 {
-	struct wb_batch_item *done = b->sent;
+	struct wb_hook_batch_item *done = b->sent;
 
 	if (!answered) {
-		batch_failed(b, err);
+		batch_failed(b, why);
 		return;
 	}
 	b->fresh = 0;
 	b->sent = NULL;
-	settle(b, done, err != NULL, err);
+	settle(b, done, why != NULL, why);
 }
 
 static int
@@ -418,10 +433,10 @@ by_name(const void *a, const void *b)
 /*
  * The reply to a scrape's first round trip: keep the queues in use (named
  * well, sorted) and the notes, and ask for each queue's statistics. 0, or
- * -1 with 'err' set and '*answered' when Redis answered an error.
+ * -1 with 'why' set and '*answered' when Redis answered an error.
  */
 static int
-scrape_names(struct wb_batcher *b, char *err, size_t errlen, int *answered)
+scrape_names(struct wb_hook_batcher *b, char *why, size_t whylen, int *answered)
 {
 	redisReply *r[2];
 
@@ -438,7 +453,7 @@ scrape_names(struct wb_batcher *b, char *err, size_t errlen, int *answered)
 		const redisReply *e = r[0] != NULL && r[0]->type ==
 		    REDIS_REPLY_ERROR ? r[0] : r[1];
 
-		snprintf(err, errlen, "unable to read the metrics: %s",
+		snprintf(why, whylen, "unable to read the metrics: %s",
 		    e != NULL && e->type == REDIS_REPLY_ERROR ? e->str :
 		    b->q.c->errstr[0] ? b->q.c->errstr : "no reply");
 		for (int i = 0; i < 2; i++)
@@ -453,7 +468,7 @@ scrape_names(struct wb_batcher *b, char *err, size_t errlen, int *answered)
 		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
 	for (size_t i = 0; i < r[0]->elements; i++)
 		if (r[0]->element[i]->type == REDIS_REPLY_STRING &&
-		    wb_queue_name_ok(r[0]->element[i]->str))
+		    wb_scan_queue_name(r[0]->element[i]->str))
 			b->mq[b->nmq++].name = r[0]->element[i]->str;
 	qsort(b->mq, b->nmq, sizeof *b->mq, by_name);
 	for (size_t i = 0; i < b->nmq; i++)
@@ -464,13 +479,13 @@ scrape_names(struct wb_batcher *b, char *err, size_t errlen, int *answered)
 
 /* A scrape's reply came: go on to its second round trip, or settle it. */
 static void
-scrape_reply(struct wb_batcher *b)
+scrape_reply(struct wb_hook_batcher *b)
 {
-	char err[240];
+	char why[240];
 	int answered = 0;
 
 	if (b->sent_phase == 1) {
-		if (scrape_names(b, err, sizeof err, &answered) < 0)
+		if (scrape_names(b, why, sizeof why, &answered) < 0)
 			goto failed;
 		b->sent_phase = 2;
 		b->sent_at = wb_clock_ms();
@@ -479,37 +494,37 @@ scrape_reply(struct wb_batcher *b)
 			return;
 		}
 	} else {
-		char why[200] = "", more[200];
+		char bad[200] = "", more[200];
 
 		/* Every reply is read, to stay in step; the first error is
 		 * the one told. */
 		for (size_t i = 0; i < b->nmq; i++)
 			if (wb_queue_stats_reply(&b->q, &b->mq[i].st,
-			    why[0] ? more : why, sizeof why) < 0 &&
+			    bad[0] ? more : bad, sizeof bad) < 0 &&
 			    b->q.c->err)
 				break;	/* the connection is gone */
-		if (why[0]) {
+		if (bad[0]) {
 			/* On an error from Redis too: the connection is
 			 * made again, and the scrape asked once more. */
-			snprintf(err, sizeof err, "unable to read queue "
-			    "statistics: %s", why);
+			snprintf(why, sizeof why, "unable to read queue "
+			    "statistics: %s", bad);
 			goto failed;
 		}
 	}
-	for (struct wb_batch_item *it = b->sent; it != NULL; it = it->next)
+	for (struct wb_hook_batch_item *it = b->sent; it != NULL; it = it->next)
 		wb_metrics_render(it->metrics, 1, b->mq, b->nmq, &b->notes);
 	scrape_reset(b);
 	batch_over(b, 1, NULL);
 	return;
 failed:
 	scrape_reset(b);
-	batch_over(b, answered, err);
+	batch_over(b, answered, why);
 }
 
 void
-wb_batcher_event(struct wb_batcher *b)
+wb_hook_batcher_event(struct wb_hook_batcher *b)
 {
-	char err[256];
+	char why[256];
 	redisReply *r;
 	void *v = NULL;
 
@@ -519,7 +534,7 @@ wb_batcher_event(struct wb_batcher *b)
 	}
 	if (b->sent == NULL) {
 		/* Nothing asked: Redis closed or restarted. */
-		wb_batcher_close(b);
+		wb_hook_batcher_close(b);
 		return;
 	}
 	if (b->sent_phase > 0) {
@@ -527,8 +542,8 @@ wb_batcher_event(struct wb_batcher *b)
 		return;
 	}
 	if (b->sent_n > 0) {
-		if (wb_queue_push_reply(&b->q, err, sizeof err) < 0) {
-			batch_failed(b, err);
+		if (wb_queue_push_reply(&b->q, why, sizeof why) < 0) {
+			batch_failed(b, why);
 			return;
 		}
 	} else {
@@ -538,12 +553,12 @@ wb_batcher_event(struct wb_batcher *b)
 
 			r = v;
 			answered = r != NULL && r->type == REDIS_REPLY_ERROR;
-			snprintf(err, sizeof err, "Redis refuses writes: %s",
+			snprintf(why, sizeof why, "Redis refuses writes: %s",
 			    answered ? r->str : b->q.c->errstr[0] ?
 			    b->q.c->errstr : "no reply");
 			if (r != NULL)
 				freeReplyObject(r);
-			batch_over(b, answered, err);
+			batch_over(b, answered, why);
 			return;
 		}
 		freeReplyObject(v);
@@ -552,39 +567,42 @@ wb_batcher_event(struct wb_batcher *b)
 }
 
 void
-wb_batcher_expire(struct wb_batcher *b, long long now)
+wb_hook_batcher_expire(struct wb_hook_batcher *b, long long now)
 {
-	char err[400];
+	char why[400];
 
-	if (b->connecting && now - b->conn_at >= WB_BATCHER_TIMEOUT_MS) {
-		snprintf(err, sizeof err, "unable to connect to Redis at %s: "
+	if (b->connecting && now - b->conn_at >= WB_HOOK_BATCHER_TIMEOUT_MS) {
+		snprintf(why, sizeof why, "unable to connect to Redis at %s: "
 		    "no answer within 2 s", b->where);
-		connect_failed(b, err, 0);
+		connect_failed(b, why, 0);
 	}
-	if (b->sent != NULL && now - b->sent_at >= WB_BATCHER_TIMEOUT_MS)
+	if (b->sent != NULL && now - b->sent_at >= WB_HOOK_BATCHER_TIMEOUT_MS)
 		batch_failed(b, "Redis did not answer within 2 s");
 }
 
 long long
-wb_batcher_wait_ms(const struct wb_batcher *b, long long now, long long ms)
+wb_hook_batcher_wait_ms(const struct wb_hook_batcher *b, long long now,
+    long long ms)
 {
-	if (b->sent != NULL && b->sent_at + WB_BATCHER_TIMEOUT_MS - now < ms)
-		ms = b->sent_at + WB_BATCHER_TIMEOUT_MS - now;
-	if (b->connecting && b->conn_at + WB_BATCHER_TIMEOUT_MS - now < ms)
-		ms = b->conn_at + WB_BATCHER_TIMEOUT_MS - now;
+	const long long t = WB_HOOK_BATCHER_TIMEOUT_MS;
+
+	if (b->sent != NULL && b->sent_at + t - now < ms)
+		ms = b->sent_at + t - now;
+	if (b->connecting && b->conn_at + t - now < ms)
+		ms = b->conn_at + t - now;
 	return ms;
 }
 
 int
-wb_batcher_idle(const struct wb_batcher *b)
+wb_hook_batcher_idle(const struct wb_hook_batcher *b)
 {
 	return b->sent == NULL && b->queued == NULL;
 }
 
 void
-wb_batcher_fail(struct wb_batcher *b, const char *err)
+wb_hook_batcher_fail(struct wb_hook_batcher *b, const char *why)
 {
 	if (b->sent != NULL)
-		batch_failed(b, err);
-	fail_queued(b, err);
+		batch_failed(b, why);
+	fail_queued(b, why);
 }
