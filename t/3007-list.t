@@ -11,7 +11,7 @@ export WB_GITHUB_TOKEN WB_FETCH_BACKOFF
 KEY='wb:list:{webcompat/web-bugs}:since'
 
 run wb-list
-is "$RC:$ERR" "100:wb-list: usage: wb-list --since ISO8601 | --all | --resume [--since ISO8601]" "an option is required"
+is "$RC:$ERR" "100:wb-list: usage: wb-list [--queue QUEUE] --since ISO8601 | --all | --resume [--since ISO8601 | --all]" "an option is required"
 run wb-list --all --since 2024-01-01T00:00:00Z
 is "$RC" 100 "--all excludes --since"
 run wb-list --since yesterday
@@ -51,7 +51,7 @@ point_in() {
 	[ "$p" -ge $(($1 - 300)) ] && [ "$p" -le $(($2 - 300)) ]
 }
 run wb-list --resume
-is "$RC:$ERR" "100:wb-list: fatal: no resume point in $KEY yet: give --since for the first run" "first --resume needs --since"
+is "$RC:$ERR" "100:wb-list: fatal: no resume point in $KEY yet: give --since or --all for the first run" "first --resume needs --since or --all"
 T0=$(date +%s)
 run wb-list --resume --since 2025-01-01T00:00:00Z
 T1=$(date +%s)
