@@ -1,0 +1,158 @@
+#!/bin/sh
+# The procedures of wb(7), OPERATION, run as written there (the literal
+# blocks of the page itself, with the instance's paths pointed at this
+# test's: /etc/wb/env, /etc/wb/service, /var/lib/wb, /backup; and no user
+# switch, as t/lib-s6.sh lays the services out) against the downloader and
+# the indexer under a real s6-svscan, Redis and the GitHub double:
+# re-index everything (the queue, and the SQLite database made again),
+# re-download everything (a 304 per unchanged issue; without the ETags, a
+# damaged file written again), and a backup of the SQLite database with
+# .backup and VACUUM INTO while wb-sqlite writes, then its restore.
+. "${0%/*}/lib.sh"
+. "$T_DIR/github-double.sh"
+. "$T_DIR/lib-s6.sh"
+command -v sqlite3 >/dev/null || skip_all "sqlite3 is not installed"
+plan 23
+N=40
+start_redis
+start_github --issues $N --events 3 --token tok
+WB_DATA=$SCRATCH/data WB_DELAY=0 WB_GITHUB_TOKEN=tok
+export WB_DATA WB_DELAY WB_GITHUB_TOKEN
+DB=$WB_DATA/wb.sqlite
+BACKUP=$SCRATCH/backup
+mkdir -p "$BACKUP" "$WB_DATA"	# as wb-setup makes it
+
+# block TITLE N: the Nth literal block of ".Ss TITLE" in wb(7), as a
+# script for this test's instance.
+block() {
+	awk -v t=".Ss $1" -v n="$2" '
+		$0 == t { in_s = 1; next }
+		in_s && /^\.S[sh] / { exit }
+		in_s && /^\.Bd -literal/ { k++; if (k == n) { on = 1 }; next }
+		on && /^\.Ed/ { exit }
+		on { print }' "$TOP/man/wb.7" |
+	sed -e 's/\\e$/\\/' -e "s|/etc/wb/env|$SVC_ENV|g" \
+		-e "s|/etc/wb/service|$SCAN|g" -e 's/s6-setuidgid wb //g' \
+		-e "s|/var/lib/wb|$WB_DATA|g" -e "s|/backup/|$BACKUP/|g"
+}
+# procedure TITLE N: run that block; its output in $SCRATCH/proc.out.
+procedure() {
+	block "$1" "$2" >"$SCRATCH/proc.sh"
+	[ -s "$SCRATCH/proc.sh" ] || { echo "Bail out! no block $2 under $1 in wb(7)"; exit 1; }
+	sh -e "$SCRATCH/proc.sh" >"$SCRATCH/proc.out" 2>&1
+}
+
+q() { wb-queue length "$1"; }
+idle() { [ "$(q download)$(q index)" = 00 ] && [ "$(redis_cli ZCARD 'wb:{download}:leases')$(redis_cli ZCARD 'wb:{index}:leases')" = 00 ]; }
+rows() { sqlite3 "$DB" "SELECT count(*) FROM issues" 2>/dev/null; }
+title_db() { sqlite3 "$DB" "SELECT title FROM issues WHERE number = $1"; }
+served() { curl -sf "$WB_GITHUB_API/_double/dump/$1" | jq -c .issue; }
+# titles: "number title" of every issue, from the database or the archive.
+titles_db() { sqlite3 -separator ' ' "$DB" "SELECT number, title FROM issues ORDER BY number"; }
+titles_archive() {
+	for n in $(seq 1 $N); do printf '%s %s\n' "$n" "$(jq -r .title "$WB_DATA/current/$n/issue.json")"; done
+}
+svc_up() { [ "$(s6-svstat -o up "$SCAN/$1")" = true ]; }
+
+svc_env WB_REDIS WB_GITHUB_API WB_GITHUB_TOKEN WB_DELAY
+svc_add wb-downloader
+svc_add wb-indexer
+svscan_start
+seq 1 $N | wb-enqueue download 2>/dev/null
+archived() { [ "$(find "$WB_DATA/current" -name timeline.json 2>/dev/null | wc -l)" = $N ] && idle && [ "$(rows)" = $N ]; }
+wait_for 60 archived
+ok $? "the services archive and index $N issues"
+
+# Re-index everything, the queue: the index lost an issue's change.
+s6-svc -wD -d "$SCAN/wb-indexer"
+gh set '{"number": 5, "title": "changed while the index queue was lost"}'
+wb-enqueue download 5 2>/dev/null
+wait_for 30 sh -c "grep -q 'changed while' '$WB_DATA/current/5/issue.json'"
+ok $? "issue 5 changed in the archive"
+wb-queue purge index >/dev/null
+s6-svc -u "$SCAN/wb-indexer"
+is "$(title_db 5)" "example.com - site is not usable (5) é☃" "the database does not know it (its index item purged)"
+procedure "Re-index everything" 1
+is "$?" 0 "re-index everything (queue): the commands succeed"
+caught_up() { [ "$(title_db 5)" = "changed while the index queue was lost" ]; }
+wait_for 60 caught_up
+ok $? "the indexer brings the database up to the archive"
+wait_for 30 idle
+is "$(titles_db)" "$(titles_archive)" "every title as archived"
+
+# Re-index everything, the database made again: a row deleted by hand.
+sqlite3 "$DB" "DELETE FROM issues WHERE number = 3"
+procedure "Re-index everything" 2
+is "$?" 0 "re-index everything (--rebuild): the commands succeed"
+is "$(rows)" $N "the database holds every issue again"
+is "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok "its integrity check passes"
+is "$(sqlite3 "$DB" "INSERT INTO issues_fts(issues_fts) VALUES('integrity-check')" 2>&1; echo $?)" 0 \
+	"its full-text index matches its rows"
+wait_for 10 svc_up wb-indexer
+ok $? "the indexer runs again"
+
+# Re-download everything: unchanged issues cost a 304 each.
+wait_for 30 idle
+gh_clear_log
+procedure "Re-download everything" 1
+is "$?" 0 "re-download everything: the commands succeed"
+issue_requests() { jq -r 'select(.path | test("/issues/[0-9]+$")) | .status' "$GH_LOG"; }
+asked_all() { [ "$(issue_requests | wc -l)" = $N ]; }
+wait_for 60 asked_all
+ok $? "every archived issue is asked again"
+wait_for 30 idle
+is "$(issue_requests | sort | uniq -c | tr -s ' ')" " $N 304" \
+	"each answered 304: no rate limit used"
+
+# Without the ETags, a damaged file is downloaded and written again.
+printf '{}' >"$WB_DATA/current/9/issue.json"
+procedure "Re-download everything" 2
+is "$?" 0 "re-download everything without ETags: the commands succeed"
+restored() { [ "$(jq -c . "$WB_DATA/current/9/issue.json")" = "$(served 9)" ]; }
+wait_for 60 restored
+ok $? "the damaged issue.json is written again, as GitHub serves it"
+wait_for 30 idle
+
+# Back up the database while wb-sqlite writes: issues keep changing.
+(
+	i=0
+	while [ ! -e "$SCRATCH/stop" ]; do
+		i=$((i + 1))
+		n=$((i % N + 1))
+		gh set "{\"number\": $n, \"title\": \"edit $i\"}"
+		wb-enqueue download $n 2>/dev/null
+		sleep 0.05
+	done
+) &
+writer=$!
+atexit "touch '$SCRATCH/stop'; kill $writer 2>/dev/null"
+# commits: the newest edit committed in the database (0: none yet).
+commits() { sqlite3 "$DB" "SELECT coalesce(max(CAST(substr(title, 6) AS INTEGER)), 0) FROM issues WHERE title LIKE 'edit %'"; }
+more_than() { [ "$(commits)" -gt "$1" ]; }
+wait_for 30 more_than 4
+ok $? "wb-sqlite commits the edits as they come ($(commits))"
+procedure "Back up and restore" 2
+is "$?" 0 "the backup commands succeed while wb-sqlite writes"
+during=$(commits)
+good=0
+for f in "$BACKUP/wb.sqlite" "$BACKUP/wb-vacuum.sqlite"; do
+	[ "$(sqlite3 "$f" 'PRAGMA integrity_check')" = ok ] &&
+		[ "$(sqlite3 "$f" 'SELECT count(*) FROM issues')" = $N ] &&
+		sqlite3 "$f" "INSERT INTO issues_fts(issues_fts) VALUES('integrity-check')" &&
+		good=$((good + 1))
+done
+is "$good" 2 ".backup and VACUUM INTO: both copies whole and consistent ($N issues, integrity and full-text checks)"
+wait_for 30 more_than "$during"
+ok $? "wb-sqlite went on writing meanwhile ($during, then $(commits))"
+touch "$SCRATCH/stop"
+wait "$writer"
+wait_for 60 idle
+
+# Restore it, then bring it up to the archive.
+procedure "Back up and restore" 3
+is "$?" 0 "the restore commands succeed"
+wait_for 60 idle
+is "$(titles_db)" "$(titles_archive)" "the restored database, once the queue is done, equals the archive"
+is "$(sqlite3 "$DB" 'PRAGMA integrity_check'):$(sqlite3 "$DB" 'PRAGMA journal_mode')" "ok:wal" \
+	"it is whole and still in WAL mode"
+done_testing
