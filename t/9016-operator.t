@@ -6,21 +6,24 @@
 # the indexer under a real s6-svscan, Redis and the GitHub double:
 # re-index everything (the queue, and the SQLite database made again),
 # re-download everything (a 304 per unchanged issue; without the ETags, a
-# damaged file written again), and a backup of the SQLite database with
-# .backup and VACUUM INTO while wb-sqlite writes, then its restore.
+# damaged file written again), a backup of the SQLite database with
+# .backup and VACUUM INTO while wb-sqlite writes, then its restore; a
+# backup of the archive, lost, then restored and brought up to GitHub; a
+# backup of a Redis under s6 (append-only, as wb-setup makes it), then
+# its restore, which survives a restart; and the move of the archive.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
 . "$T_DIR/lib-s6.sh"
 command -v sqlite3 >/dev/null || skip_all "sqlite3 is not installed"
-plan 23
+plan 38
 N=40
 start_redis
 start_github --issues $N --events 3 --token tok
 WB_DATA=$SCRATCH/data WB_DELAY=0 WB_GITHUB_TOKEN=tok
 export WB_DATA WB_DELAY WB_GITHUB_TOKEN
 DB=$WB_DATA/wb.sqlite
-BACKUP=$SCRATCH/backup
-mkdir -p "$BACKUP" "$WB_DATA"	# as wb-setup makes it
+BACKUP=$SCRATCH/backup ETC=$SCRATCH/etc MOVED=$SCRATCH/srv-wb OLD_DATA=$WB_DATA
+mkdir -p "$BACKUP" "$ETC" "$WB_DATA/redis"	# as wb-setup makes them
 
 # block TITLE N: the Nth literal block of ".Ss TITLE" in wb(7), as a
 # script for this test's instance.
@@ -33,7 +36,10 @@ block() {
 		on { print }' "$TOP/man/wb.7" |
 	sed -e 's/\\e$/\\/' -e "s|/etc/wb/env|$SVC_ENV|g" \
 		-e "s|/etc/wb/service|$SCAN|g" -e 's/s6-setuidgid wb //g' \
-		-e "s|/var/lib/wb|$WB_DATA|g" -e "s|/backup/|$BACKUP/|g"
+		-e "s|/etc/wb/redis.conf|$ETC/redis.conf|g" \
+		-e "s|/var/lib/wb|$OLD_DATA|g" -e "s|/backup/|$BACKUP/|g" \
+		-e "s|/srv/wb|$MOVED|g" -e 's/install -o wb -g wb /install /'
+
 }
 # procedure TITLE N: run that block; its output in $SCRATCH/proc.out.
 procedure() {
@@ -45,6 +51,7 @@ procedure() {
 q() { wb-queue length "$1"; }
 idle() { [ "$(q download)$(q index)" = 00 ] && [ "$(redis_cli ZCARD 'wb:{download}:leases')$(redis_cli ZCARD 'wb:{index}:leases')" = 00 ]; }
 rows() { sqlite3 "$DB" "SELECT count(*) FROM issues" 2>/dev/null; }
+rows_at() { sqlite3 "$1" "SELECT count(*) FROM issues" 2>/dev/null; }
 title_db() { sqlite3 "$DB" "SELECT title FROM issues WHERE number = $1"; }
 served() { curl -sf "$WB_GITHUB_API/_double/dump/$1" | jq -c .issue; }
 # titles: "number title" of every issue, from the database or the archive.
@@ -55,6 +62,7 @@ titles_archive() {
 svc_up() { [ "$(s6-svstat -o up "$SCAN/$1")" = true ]; }
 
 svc_env WB_REDIS WB_GITHUB_API WB_GITHUB_TOKEN WB_DELAY
+svc_add wb-catchup
 svc_add wb-downloader
 svc_add wb-indexer
 svscan_start
@@ -131,7 +139,7 @@ commits() { sqlite3 "$DB" "SELECT coalesce(max(CAST(substr(title, 6) AS INTEGER)
 more_than() { [ "$(commits)" -gt "$1" ]; }
 wait_for 30 more_than 4
 ok $? "wb-sqlite commits the edits as they come ($(commits))"
-procedure "Back up and restore" 2
+procedure "Back up and restore" 3
 is "$?" 0 "the backup commands succeed while wb-sqlite writes"
 during=$(commits)
 good=0
@@ -149,10 +157,79 @@ wait "$writer"
 wait_for 60 idle
 
 # Restore it, then bring it up to the archive.
-procedure "Back up and restore" 3
+procedure "Back up and restore" 4
 is "$?" 0 "the restore commands succeed"
 wait_for 60 idle
 is "$(titles_db)" "$(titles_archive)" "the restored database, once the queue is done, equals the archive"
 is "$(sqlite3 "$DB" 'PRAGMA integrity_check'):$(sqlite3 "$DB" 'PRAGMA journal_mode')" "ok:wal" \
 	"it is whole and still in WAL mode"
+
+# The archive: backed up, changed on GitHub, lost, restored.
+procedure "Back up and restore" 1
+is "$?" 0 "the archive backup succeeds"
+gh set '{"number": 13, "title": "changed after the backup"}'
+rm -rf "$WB_DATA/current" "$WB_DATA/etags"
+procedure "Back up and restore" 2
+is "$?" 0 "the archive restore commands succeed"
+equal() {
+	for n in $(seq 1 $N); do
+		[ "$(jq -c . "$WB_DATA/current/$n/issue.json" 2>/dev/null)" = "$(served "$n")" ] || return 1
+	done
+}
+wait_for 60 equal
+ok $? "every archived issue is as GitHub serves it, issue 13 changed after the backup included"
+wait_for 60 idle
+is "$(titles_db)" "$(titles_archive)" "and the database as the archive"
+
+# Redis under s6, append-only as wb-setup makes it: backed up, restored.
+RSOCK=$WB_DATA/redis/redis.sock
+cat >"$ETC/redis.conf" <<EOC
+port 0
+unixsocket $RSOCK
+unixsocketperm 700
+dir $WB_DATA/redis
+appendonly yes
+appendfsync everysec
+EOC
+mkdir -p "$SCAN/wb-redis"
+printf '#!/bin/sh\nexec redis-server %s\n' "$ETC/redis.conf" >"$SCAN/wb-redis/run"
+chmod 755 "$SCAN/wb-redis/run"
+s6-svscanctl -a "$SCAN"
+atexit "redis-cli -s '$RSOCK' SHUTDOWN NOSAVE >/dev/null 2>&1"
+rping() { redis-cli -s "$RSOCK" PING 2>/dev/null | grep -qx PONG; }
+wait_for 20 rping
+ok $? "a Redis runs under s6 with append-only persistence"
+R2=unix://$RSOCK
+WB_REDIS=$R2 wb-enqueue download 1 2 3 2>/dev/null
+redis-cli -s "$RSOCK" SET "wb:list:{webcompat/web-bugs}:since" 2024-01-01T00:00:00Z >/dev/null
+procedure "Back up and restore" 5
+is "$?:$(test -s "$BACKUP/dump.rdb" && echo saved)" "0:saved" "the Redis backup succeeds"
+WB_REDIS=$R2 wb-enqueue download 4 5 2>/dev/null
+procedure "Back up and restore" 6
+is "$?" 0 "the Redis restore commands succeed"
+r2queue() { WB_REDIS=$R2 wb-queue list download | cut -f1 | sort -n | tr '\n' ' '; }
+is "$(r2queue)" "1 2 3 " "the queue as it was at the backup"
+is "$(redis-cli -s "$RSOCK" CONFIG GET appendonly | tr '\n' ' '):$(grep -c '^appendonly yes$' "$ETC/redis.conf")" "appendonly yes :1" \
+	"append-only persistence on again, in the server and in its configuration"
+s6-svc -r "$SCAN/wb-redis"
+wait_for 20 rping
+is "$(r2queue):$(redis-cli -s "$RSOCK" GET "wb:list:{webcompat/web-bugs}:since")" "1 2 3 :2024-01-01T00:00:00Z" \
+	"after a restart of Redis the restored queue and resume point are still there"
+
+# Move the archive.
+old11=$(jq -r .title "$OLD_DATA/current/11/issue.json")
+procedure "Move the archive" 1
+is "$?:$(cat "$SVC_ENV/WB_DATA")" "0:$MOVED" "the move commands succeed; WB_DATA names the new place"
+up3() { for s in wb-catchup wb-downloader wb-indexer; do svc_up $s || return 1; done; }
+wait_for 20 up3
+ok $? "the three services run again"
+is "$(find "$MOVED/current" -name issue.json | wc -l | tr -d ' '):$(rows_at "$MOVED/wb.sqlite"):$(find "$MOVED/etags" -type f | wc -l | tr -d ' ')" \
+	"$N:$N:$(find "$OLD_DATA/etags" -type f | wc -l | tr -d ' ')" "the archive, its database and its ETags are at the new place"
+gh set '{"number": 11, "title": "after the move"}'
+wb-enqueue download 11 2>/dev/null
+moved_11() { [ "$(sqlite3 "$MOVED/wb.sqlite" 'SELECT title FROM issues WHERE number = 11')" = "after the move" ]; }
+wait_for 60 moved_11
+ok $? "an issue changed after the move is downloaded and indexed at the new place"
+is "$(jq -r .title "$MOVED/current/11/issue.json"):$(jq -r .title "$OLD_DATA/current/11/issue.json")" \
+	"after the move:$old11" "and not at the old one"
 done_testing
