@@ -10,12 +10,14 @@
 # .backup and VACUUM INTO while wb-sqlite writes, then its restore; a
 # backup of the archive, lost, then restored and brought up to GitHub; a
 # backup of a Redis under s6 (append-only, as wb-setup makes it), then
-# its restore, which survives a restart; and the move of the archive.
+# its restore, which survives a restart; the rotation of the webhook
+# secret; and the move of the archive.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
 . "$T_DIR/lib-s6.sh"
+. "$T_DIR/lib-hook.sh"
 command -v sqlite3 >/dev/null || skip_all "sqlite3 is not installed"
-plan 38
+plan 43
 N=40
 start_redis
 start_github --issues $N --events 3 --token tok
@@ -38,7 +40,8 @@ block() {
 		-e "s|/etc/wb/service|$SCAN|g" -e 's/s6-setuidgid wb //g' \
 		-e "s|/etc/wb/redis.conf|$ETC/redis.conf|g" \
 		-e "s|/var/lib/wb|$OLD_DATA|g" -e "s|/backup/|$BACKUP/|g" \
-		-e "s|/srv/wb|$MOVED|g" -e 's/install -o wb -g wb /install /'
+		-e "s|/srv/wb|$MOVED|g" -e 's/install -o wb -g wb /install /' \
+		-e "$([ "$(id -u)" = 0 ] || echo 's/^chown /: chown /')"
 
 }
 # procedure TITLE N: run that block; its output in $SCRATCH/proc.out.
@@ -61,7 +64,11 @@ titles_archive() {
 }
 svc_up() { [ "$(s6-svstat -o up "$SCAN/$1")" = true ]; }
 
-svc_env WB_REDIS WB_GITHUB_API WB_GITHUB_TOKEN WB_DELAY
+HOOK_PORT=$(free_port)
+HOOK_URL=http://127.0.0.1:$HOOK_PORT
+WB_HOOK_LISTEN=127.0.0.1:$HOOK_PORT WB_HOOK_SECRET=the-old-secret
+svc_env WB_REDIS WB_GITHUB_API WB_GITHUB_TOKEN WB_DELAY WB_HOOK_LISTEN WB_HOOK_SECRET
+svc_add wb-hook
 svc_add wb-catchup
 svc_add wb-downloader
 svc_add wb-indexer
@@ -215,6 +222,25 @@ s6-svc -r "$SCAN/wb-redis"
 wait_for 20 rping
 is "$(r2queue):$(redis-cli -s "$RSOCK" GET "wb:list:{webcompat/web-bugs}:since")" "1 2 3 :2024-01-01T00:00:00Z" \
 	"after a restart of Redis the restored queue and resume point are still there"
+
+# Rotate the webhook secret.
+payload edited 7 >"$SCRATCH/p7"
+SECRET=the-old-secret
+wait_for 20 sh -c "curl -sf '$HOOK_URL/healthz' >/dev/null"
+deliver issues "$SCRATCH/p7" "$(sign "$SCRATCH/p7")"
+is "$CODE" 202 "a delivery signed with the secret is accepted"
+procedure "Rotate the webhook secret" 1
+is "$?" 0 "the rotation commands succeed"
+SECRET=$(tail -n 1 "$SCRATCH/proc.out")
+is "$SECRET:$(stat -c %a "$SVC_ENV/WB_HOOK_SECRET")" "$(cat "$SVC_ENV/WB_HOOK_SECRET"):640" \
+	"they print the new secret, readable by root and wb only"
+like "$SECRET" '^[0-9a-f]{64}$' "a new secret of 256 random bits"
+new_accepted() { deliver issues "$SCRATCH/p7" "$(sign "$SCRATCH/p7")" && [ "$CODE" = 202 ]; }
+wait_for 20 new_accepted
+new=$?
+SECRET=the-old-secret
+deliver issues "$SCRATCH/p7" "$(sign "$SCRATCH/p7")"
+is "$new:$CODE" "0:401" "the restarted receiver accepts the new secret, refuses the old one"
 
 # Move the archive.
 old11=$(jq -r .title "$OLD_DATA/current/11/issue.json")
