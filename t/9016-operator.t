@@ -66,6 +66,7 @@ svc_up() { [ "$(s6-svstat -o up "$SCAN/$1")" = true ]; }
 
 HOOK_PORT=$(free_port)
 HOOK_URL=http://127.0.0.1:$HOOK_PORT
+# shellcheck disable=SC2034 # svc_env writes them
 WB_HOOK_LISTEN=127.0.0.1:$HOOK_PORT WB_HOOK_SECRET=the-old-secret
 svc_env WB_REDIS WB_GITHUB_API WB_GITHUB_TOKEN WB_DELAY WB_HOOK_LISTEN WB_HOOK_SECRET
 svc_add wb-hook
