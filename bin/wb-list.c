@@ -481,14 +481,17 @@ list(struct wb_github *gh, const char *repo, time_t since, struct listing *l)
 }
 
 /*
- * Read the resume point of p->key into p->point (-1: none yet). With no
- * point, 'all' starts a backfill: the point is set to the epoch at once,
- * so that a run stopped before its first page is done goes on as a
- * backfill, whatever the archive holds by then.
+ * Read the resume point of p->key into p->point. With none yet, the
+ * first run's starting point 'first' (0, the epoch, for --all; -1: none
+ * given, exits 100) is stored at once, so that a run stopped before its
+ * first page is done goes on from there: a backfill stays one, whatever
+ * the archive holds by then.
  */
 static void
-point_load(struct place *p, int all)
+point_load(struct place *p, time_t first)
 {
+	char when[32];
+
 	redisReply *reply;
 
 	reply = wb_redis_check(p->q.c, redisCommand(p->q.c, "GET %s", p->key),
@@ -500,15 +503,19 @@ point_load(struct place *p, int all)
 			    p->key);
 	}
 	freeReplyObject(reply);
-	if (p->point < 0 && all) {
-		reply = wb_redis_check(p->q.c, redisCommand(p->q.c,
-		    "SET %s 1970-01-01T00:00:00Z NX", p->key),
-		    "store the resume point");
-		freeReplyObject(reply);
-		p->point = 0;
+	if (p->point >= 0)
+		return;
+	if (first < 0)
+		wb_die(WB_EXIT_USAGE, "no resume point in %s yet: give --since "
+		    "or --all for the first run", p->key);
+	iso(first, when, sizeof when);
+	reply = wb_redis_check(p->q.c, redisCommand(p->q.c, "SET %s %s NX",
+	    p->key, when), "store the resume point");
+	freeReplyObject(reply);
+	p->point = first;
+	if (first == 0)
 		wb_info("no resume point in %s yet: listing every issue "
 		    "(a backfill)", p->key);
-	}
 }
 
 int
@@ -566,14 +573,8 @@ main(int argc, char **argv)
 	if (resume) {
 		p.key = key;
 		p.ceiling = start - RESUME_MARGIN;
-		point_load(&p, all);
-		if (p.point >= 0)
-			from = p.point;
-		else if (since)
-			p.point = from;	/* moves forward from there */
-		else
-			wb_die(WB_EXIT_USAGE, "no resume point in %s yet: give "
-			    "--since or --all for the first run", key);
+		point_load(&p, all ? 0 : from);
+		from = p.point;
 	}
 
 	list(gh, cfg.repo, from, &l);

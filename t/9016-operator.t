@@ -11,13 +11,15 @@
 # backup of the archive, lost, then restored and brought up to GitHub; a
 # backup of a Redis under s6 (append-only, as wb-setup makes it), then
 # its restore, which survives a restart; the rotation of the webhook
-# secret; and the move of the archive.
+# secret; the move of the archive; and the upgrade from the original
+# stack (its archive, no ETags, no database; Elasticsearch, the double).
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
 . "$T_DIR/lib-s6.sh"
 . "$T_DIR/lib-hook.sh"
+. "$T_DIR/es-double.sh"
 command -v sqlite3 >/dev/null || skip_all "sqlite3 is not installed"
-plan 43
+plan 50
 N=40
 start_redis
 start_github --issues $N --events 3 --token tok
@@ -25,6 +27,7 @@ WB_DATA=$SCRATCH/data WB_DELAY=0 WB_GITHUB_TOKEN=tok
 export WB_DATA WB_DELAY WB_GITHUB_TOKEN
 DB=$WB_DATA/wb.sqlite
 BACKUP=$SCRATCH/backup ETC=$SCRATCH/etc MOVED=$SCRATCH/srv-wb OLD_DATA=$WB_DATA
+ORIG=$SCRATCH/original-data
 mkdir -p "$BACKUP" "$ETC" "$WB_DATA/redis"	# as wb-setup makes them
 
 # block TITLE N: the Nth literal block of ".Ss TITLE" in wb(7), as a
@@ -41,7 +44,10 @@ block() {
 		-e "s|/etc/wb/redis.conf|$ETC/redis.conf|g" \
 		-e "s|/var/lib/wb|$OLD_DATA|g" -e "s|/backup/|$BACKUP/|g" \
 		-e "s|/srv/wb|$MOVED|g" -e 's/install -o wb -g wb /install /' \
-		-e "$([ "$(id -u)" = 0 ] || echo 's/^chown /: chown /')"
+		-e "$([ "$(id -u)" = 0 ] || echo 's/^chown /: chown /')" \
+		-e "s|/path/to/old/data|$ORIG|g" -e "s|http://127.0.0.1:9200|${ES_URL:-}|g" \
+		-e "s|/usr/local/share/wb/elasticsearch|$TOP/etc/elasticsearch|g" \
+		-e "s|2026-12-01T00:00:00Z|${STOPPED:-}|g"
 
 }
 # procedure TITLE N: run that block; its output in $SCRATCH/proc.out.
@@ -51,6 +57,7 @@ procedure() {
 	sh -e "$SCRATCH/proc.sh" >"$SCRATCH/proc.out" 2>&1
 }
 
+KEY='wb:list:{webcompat/web-bugs}:since'
 q() { wb-queue length "$1"; }
 idle() { [ "$(q download)$(q index)" = 00 ] && [ "$(redis_cli ZCARD 'wb:{download}:leases')$(redis_cli ZCARD 'wb:{index}:leases')" = 00 ]; }
 rows() { sqlite3 "$DB" "SELECT count(*) FROM issues" 2>/dev/null; }
@@ -259,4 +266,29 @@ wait_for 60 moved_11
 ok $? "an issue changed after the move is downloaded and indexed at the new place"
 is "$(jq -r .title "$MOVED/current/11/issue.json"):$(jq -r .title "$OLD_DATA/current/11/issue.json")" \
 	"after the move:$old11" "and not at the old one"
+
+# Upgrade from the original stack: its archive (no ETags, no database),
+# on a fresh install (no queue, no resume point); GitHub changed since it
+# stopped.
+for s in wb-catchup wb-downloader wb-indexer; do s6-svc -wD -d "$SCAN/$s"; done
+mkdir -p "$ORIG"
+cp -a "$MOVED/current" "$ORIG/"
+redis_cli FLUSHALL >/dev/null
+STOPPED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+gh set '{"number": 21, "title": "changed after the original stopped"}'
+start_es
+procedure "Upgrade from the original stack" 1
+is "$?:$(cat "$SVC_ENV/WB_DATA"):$(cat "$SVC_ENV/WB_ES")" "0:$ORIG:$ES_URL" \
+	"the upgrade commands succeed: WB_DATA and WB_ES name the original's"
+is "$(es GET /_index_template/wb-issues | jq -r '.index_templates[0].name')" wb-issues "the index templates are installed"
+is "$(rows_at "$ORIG/wb.sqlite")" $N "the database is made from the original's archive"
+ok "$([ "$(date -u -d "$(redis_cli GET "$KEY")" +%s)" -ge "$(date -u -d "$STOPPED" +%s)" ]; echo $?)" \
+	"the catch-up's resume point is set, from the time the original stopped"
+is "$(wb-queue list download | cut -f1 | tr '\n' ' ')" "21 " "what changed since is queued, nothing else"
+for s in wb-catchup wb-downloader wb-indexer; do s6-svc -u "$SCAN/$s"; done
+es_21() { es POST /_refresh >/dev/null && es_docs issues | grep -q '"changed after the original stopped"'; }
+wait_for 60 es_21
+ok $? "once started, wb downloads it into the original's archive and indexes it into Elasticsearch"
+is "$(jq -r .title "$ORIG/current/21/issue.json"):$(es_docs issues | cut -f1 | tr '\n' ' ')" "changed after the original stopped:21 " \
+	"the archived issue; one document for it, id 21"
 done_testing
