@@ -72,8 +72,11 @@ wait_for 5 no_procs
 ok $? "s6-svc -d: the listing stops"
 d1=$(dups)
 before=$(queued)
-# Meanwhile the budget runs out until 3 s from now: to be waited out.
-gh ratelimit '{"remaining":0,"reset_in":3}'
+# The second listing request of the next run spends the budget until 3 s
+# later: refused, to be waited out (the faults are tried in order).
+gh faults '{}'
+gh fault '{"match":"/issues[?]","kind":"ratelimit","seconds":3,"times":1,"after":1}'
+gh fault '{"match":"/issues[?]","kind":"slow","seconds":0.25,"times":-1}'
 s6-svc -u "$SCAN/$S"
 wait_for 120 sleeping
 ok $? "s6-svc -u: the backfill goes on to its end; the service sleeps"
