@@ -27,8 +27,9 @@ listed() {
 }
 queued() { wb-queue length download; }
 at_least() { [ "$(queued)" -ge "$1" ]; }
-# dups: pages answered more than once.
-dups() { echo $(($(listed | wc -l) - $(listed | sort -u | wc -l))); }
+# dups: answers to pages answered before (one read of the log: the
+# double may log a request in flight meanwhile).
+dups() { listed | sort | uniq -c | awk '$1 > 1 { n += $1 - 1 } END { print n + 0 }'; }
 sleeping() { [ "$(comm "$(svc_pid $S)")" = sleep ]; }
 listing() { pgrep -f "^wb-list --resume" >/dev/null; }
 
