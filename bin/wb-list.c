@@ -11,7 +11,10 @@
  * a pass over it is known to have missed nothing (see list()). --resume
  * starts from where the previous complete --resume run began (or the
  * newest "updated_at" it saw, if older), kept in Redis: the periodic
- * catch-up for webhooks that never arrived.
+ * catch-up for webhooks that never arrived. With --queue it adds the
+ * numbers to a queue itself, and a --resume run then moves the resume
+ * point after every page whose numbers are queued, so that a backfill
+ * stopped by any means goes on where it stopped.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,15 +27,20 @@
 #include "wb_github.h"
 #include "wb_grow.h"
 #include "wb_json.h"
+#include "wb_queue.h"
 #include "wb_record.h"
 #include "wb_redis.h"
 #include "wb_scan.h"
 
-#define USAGE "wb-list --since ISO8601 | --all | --resume [--since ISO8601]"
+#define USAGE "wb-list [--queue QUEUE] --since ISO8601 | --all | " \
+	"--resume [--since ISO8601 | --all]"
 #define HELP \
 	"Write {\"number\":N,\"issue\":{...}} for every issue (not pull request)\n" \
 	"updated since a time, oldest update first.\n" \
-	"  -a, --all             every issue of the repository\n" \
+	"  -a, --all             every issue of the repository (with --resume:\n" \
+	"                        the first run, a backfill)\n" \
+	"  -q, --queue QUEUE     add the numbers to QUEUE instead of writing\n" \
+	"                        records; --resume then keeps its place per page\n" \
 	"  -r, --resume          since the last --resume run began\n" \
 	"  -s, --since ISO8601   since this time, e.g. 2021-12-01T00:00:00Z\n" \
 	"See wb-list(1).\n"
@@ -60,7 +68,19 @@ struct numbers {
 	int sorted;
 };
 
+/* The resume point, kept in Redis, and the queue fed with --queue. */
+struct place {
+	struct wb_queue q;	/* its connection, when q.c != NULL */
+	const char *queue;	/* --queue, or NULL: records on stdout */
+	const char *key;	/* the resume point's key, or NULL */
+	time_t point;		/* the point stored, or -1 */
+	time_t ceiling;		/* never beyond: the run's start - margin */
+	long batch[WB_QUEUE_BATCH_MAX];
+	size_t n;
+};
+
 struct listing {
+	struct place *place;
 	unsigned long issues, pulls, bad, pages;
 	time_t newest;		/* newest updated_at written, or -1 */
 	time_t last;		/* newest updated_at of the page, or -1 */
@@ -178,6 +198,52 @@ item(struct listing *l, jv issue, int i, long *number, time_t *t)
 	return -1;
 }
 
+/* Queue the numbers put so far; exits 111 unless they are queued. */
+static void
+queue_flush(struct place *p)
+{
+	char why[512];
+
+	if (p->n == 0)
+		return;
+	wb_queue_append_push(&p->q, p->queue, p->batch, p->n);
+	if (wb_queue_push_reply(&p->q, why, sizeof why) < 0)
+		wb_die(WB_EXIT_TEMP, "unable to queue into %s: %s", p->queue,
+		    why);
+	p->n = 0;
+}
+
+/* What was listed is out: flushed to stdout, or queued. */
+static void
+listing_flush(struct listing *l)
+{
+	if (l->place->queue != NULL)
+		queue_flush(l->place);
+	else
+		wb_record_flush_or_die(stdout);
+}
+
+/*
+ * Move the resume point forward to 't' (no further than the ceiling);
+ * exits 111 if Redis fails.
+ */
+static void
+point_store(struct place *p, time_t t)
+{
+	redisReply *reply;
+	char when[32];
+
+	if (t > p->ceiling)
+		t = p->ceiling;
+	if (t <= p->point)
+		return;
+	iso(t, when, sizeof when);
+	reply = wb_redis_check_or_die(p->q.c, redisCommand(p->q.c, "SET %s %s",
+	    p->key, when), "store the resume point");
+	freeReplyObject(reply);
+	p->point = t;
+}
+
 /* Write a listed issue (borrowed), or count a pull request. */
 static void
 put(struct listing *l, jv issue, long number, time_t t)
@@ -190,11 +256,17 @@ put(struct listing *l, jv issue, long number, time_t t)
 	}
 	if (t > l->newest)
 		l->newest = t;
+	l->issues++;
+	if (l->place->queue != NULL) {
+		if (l->place->n == WB_QUEUE_BATCH_MAX)
+			queue_flush(l->place);
+		l->place->batch[l->place->n++] = number;
+		return;
+	}
 	rec.value = JV_OBJECT(jv_string("number"), jv_number(number),
 	    jv_string("issue"), jv_copy(issue));
 	wb_record_put_or_die(stdout, &rec);
 	wb_record_free(&rec);
-	l->issues++;
 }
 
 /* Page 'page' of the listing since 'since' (-1: all); *more if not last. */
@@ -263,7 +335,7 @@ take_page(struct listing *l, jv page, time_t since)
 		jv_free(issue);
 	}
 	jv_free(page);
-	wb_record_flush_or_die(stdout);
+	listing_flush(l);
 }
 
 /*
@@ -303,7 +375,7 @@ reread(struct wb_github *gh, const char *repo, time_t since,
 		}
 		jv_free(items);
 	} while (more && !past);
-	wb_record_flush_or_die(stdout);
+	listing_flush(l);
 }
 
 /*
@@ -394,6 +466,14 @@ list(struct wb_github *gh, const char *repo, time_t since, struct listing *l)
 		if (past) {
 			since = l->last - 1;
 			page = 1;
+			/*
+			 * Every issue updated before 'since' is listed, and
+			 * with --queue queued: a run stopped from here on
+			 * goes on from here.
+			 */
+			if (l->place->queue != NULL && l->place->key != NULL &&
+			    l->bad == 0 && !l->incomplete)
+				point_store(l->place, since);
 			seen_prune(l, since);
 			l->here.n = 0;
 		} else
@@ -401,30 +481,71 @@ list(struct wb_github *gh, const char *repo, time_t since, struct listing *l)
 	} while (more);
 }
 
+/*
+ * Read the resume point of p->key into p->point. With none yet, the
+ * first run's starting point 'first' (0, the epoch, for --all; -1: none
+ * given, exits 100) is stored at once, so that a run stopped before its
+ * first page is done goes on from there: a backfill stays one, whatever
+ * the archive holds by then.
+ */
+static void
+point_load(struct place *p, time_t first)
+{
+	char when[32];
+
+	redisReply *reply;
+
+	reply = wb_redis_check_or_die(p->q.c, redisCommand(p->q.c, "GET %s", p->key),
+	    "read the resume point");
+	if (reply->type == REDIS_REPLY_STRING) {
+		if (reply->len >= 32 || wb_scan_iso8601(reply->str,
+		    &p->point) < 0)
+			wb_die(WB_EXIT_USAGE, "%s holds no time: fix or delete it",
+			    p->key);
+	}
+	freeReplyObject(reply);
+	if (p->point >= 0)
+		return;
+	if (first < 0)
+		wb_die(WB_EXIT_USAGE, "no resume point in %s yet: give --since "
+		    "or --all for the first run", p->key);
+	iso(first, when, sizeof when);
+	reply = wb_redis_check_or_die(p->q.c, redisCommand(p->q.c, "SET %s %s NX",
+	    p->key, when), "store the resume point");
+	freeReplyObject(reply);
+	p->point = first;
+	if (first == 0)
+		wb_info("no resume point in %s yet: listing every issue "
+		    "(a backfill)", p->key);
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "all", no_argument, NULL, 'a' },
+		{ "queue", required_argument, NULL, 'q' },
 		{ "resume", no_argument, NULL, 'r' },
 		{ "since", required_argument, NULL, 's' },
 		WB_CLI_LONGOPTS
 	};
-	static struct listing l = { .newest = -1 };
-	const char *since = NULL;
+	static struct place p = { .point = -1 };
+	static struct listing l = { .place = &p, .newest = -1 };
 	struct wb_config cfg;
 	struct wb_github *gh;
-	redisContext *redis = NULL;
-	redisReply *reply;
-	char key[256], stored[32] = "", point[32];
-	time_t start = time(NULL), from = -1, to;
-	int ch, all = 0, resume = 0;
+	char key[256];
+	time_t start = time(NULL), from = -1;
+	int ch, all = 0, resume = 0, since = 0;
 
 	wb_cli_start("wb-list");
-	while ((ch = getopt_long(argc, argv, "ahrs:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "ahq:rs:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'a':
 			all = 1;
+			break;
+		case 'q':
+			wb_scan_queue_name_or_die(optarg);
+			p.queue = optarg;
 			break;
 		case 'r':
 			resume = 1;
@@ -433,55 +554,43 @@ main(int argc, char **argv)
 			if (wb_scan_iso8601(optarg, &from) < 0)
 				wb_die(WB_EXIT_USAGE, "--since is not "
 				    "YYYY-MM-DDTHH:MM:SSZ: %s", optarg);
-			since = optarg;
+			since = 1;
 			break;
 		default:
 			wb_cli_option(ch, USAGE, HELP);
 		}
 	}
-	if (optind != argc || all + resume + (since != NULL) == 0 ||
-	    (all && (resume || since != NULL)))
+	if (optind != argc || all + resume + since == 0 || all + since > 1)
 		wb_dieusage(USAGE);
 	wb_config_load_or_die(&cfg);
 	gh = wb_github_new_or_die(&cfg, "wb-list");
 	snprintf(key, sizeof key, "wb:list:{%s}:since", cfg.repo);
+	if (resume || p.queue != NULL)
+		wb_queue_connect_or_die(&p.q, cfg.redis);
 	if (resume) {
-		redis = wb_redis_connect_or_die(cfg.redis);
-		reply = wb_redis_check_or_die(redis, redisCommand(redis,
-		    "GET %s", key), "read the resume point");
-		if (reply->type == REDIS_REPLY_STRING) {
-			if (reply->len >= sizeof stored ||
-			    wb_scan_iso8601(reply->str, &from) < 0)
-				wb_die(WB_EXIT_USAGE, "%s holds no time: fix or "
-				    "delete it", key);
-			memcpy(stored, reply->str, reply->len + 1);
-			since = stored;
-		} else if (since == NULL)
-			wb_die(WB_EXIT_USAGE, "no resume point in %s yet: give "
-			    "--since for the first run", key);
-		freeReplyObject(reply);
+		p.key = key;
+		p.ceiling = start - RESUME_MARGIN;
+		point_load(&p, all ? 0 : from);
+		from = p.point;
 	}
 
 	list(gh, cfg.repo, from, &l);
-	wb_record_flush_or_die(stdout);
+	listing_flush(&l);
 	wb_debug("%lu issues, %lu pull requests skipped, %lu bad; %lu requests",
 	    l.issues, l.pulls, l.bad, wb_github_requests(gh));
 	/*
-	 * Only a complete run moves the resume point, and only forward: to
-	 * the newest update it saw, or, when that is later, to shortly before
-	 * the run began, so that what changed during the run is listed again.
+	 * Only a complete run moves the resume point (or, with --queue, a
+	 * run past a page), and only forward: to the newest update it saw,
+	 * or, when that is later, to shortly before the run began, so that
+	 * what changed during the run is listed again.
 	 */
-	to = l.newest < start - RESUME_MARGIN ? l.newest : start - RESUME_MARGIN;
-	if (resume && l.bad == 0 && !l.incomplete && l.newest >= 0 &&
-	    to > from) {
-		iso(to, point, sizeof point);
-		reply = wb_redis_check_or_die(redis, redisCommand(redis,
-		    "SET %s %s", key, point), "store the resume point");
-		freeReplyObject(reply);
-	}
+	if (resume && l.bad == 0 && !l.incomplete && l.newest >= 0)
+		point_store(&p, l.newest);
+	if (p.queue != NULL)
+		wb_info("%lu queued into %s", l.issues, p.queue);
 	listing_free(&l);
-	if (redis != NULL)
-		redisFree(redis);
+	if (p.q.c != NULL)
+		wb_queue_close(&p.q);
 	wb_github_free(gh);
 	return wb_cli_end_or_die(l.incomplete ? WB_EXIT_TEMP :
 	    l.bad > 0 ? WB_EXIT_REJECTED : WB_EXIT_OK);

@@ -3,13 +3,13 @@
 # --all, and --resume with its state in Redis, moved only by a complete run.
 . "${0%/*}/lib.sh"
 . "$T_DIR/github-double.sh"
-plan 33
+plan 40
 start_redis
 github_client 250 1
 KEY='wb:list:{webcompat/web-bugs}:since'
 
 run wb-list
-is "$RC:$ERR" "100:wb-list: usage: wb-list --since ISO8601 | --all | --resume [--since ISO8601]" "an option is required"
+is "$RC:$ERR" "100:wb-list: usage: wb-list [--queue QUEUE] --since ISO8601 | --all | --resume [--since ISO8601 | --all]" "an option is required"
 run wb-list --all --since 2024-01-01T00:00:00Z
 is "$RC" 100 "--all excludes --since"
 run wb-list --since yesterday
@@ -49,7 +49,7 @@ point_in() {
 	[ "$p" -ge $(($1 - 300)) ] && [ "$p" -le $(($2 - 300)) ]
 }
 run wb-list --resume
-is "$RC:$ERR" "100:wb-list: fatal: no resume point in $KEY yet: give --since for the first run" "first --resume needs --since"
+is "$RC:$ERR" "100:wb-list: fatal: no resume point in $KEY yet: give --since or --all for the first run" "first --resume needs --since or --all"
 T0=$(date +%s)
 run wb-list --resume --since 2025-01-01T00:00:00Z
 T1=$(date +%s)
@@ -108,6 +108,27 @@ gh faults '{}'
 is "$RC:$(printf '%s\n' "$OUT" | jq -c .number | sort -n -u | md5sum)" \
 	"0:$(seq 1 250 | grep -v -x -e 7 -e 8 | md5sum)" "issue edited during the run: every issue listed all the same"
 is "$(printf '%s\n' "$OUT" | jq -c .number | tail -n 1)" 60 "and the edited one again, last"
+
+# --queue: the numbers into a queue, nothing on stdout.
+run wb-list --queue 'no good' --all
+is "$RC:$ERR" "100:wb-list: fatal: bad queue name (1 to 64 of A-Z a-z 0-9 _ . -): no good" "--queue: a bad name refused"
+run wb-list --queue listed --all
+is "$RC:$OUT:$ERR" "0::wb-list: info: 248 queued into listed" "--queue: nothing on stdout, the count on stderr"
+is "$(wb-queue list listed | cut -f1 | sort -n | md5sum)" "$(seq 1 250 | grep -v -x -e 7 -e 8 | md5sum)" \
+	"--queue: every issue queued, pull requests skipped"
+# --resume --all: with no resume point, a backfill; then from the point.
+redis_cli DEL "$KEY" >/dev/null
+run wb-list --resume --all --queue backfill
+is "$RC:$ERR" "0:wb-list: info: no resume point in $KEY yet: listing every issue (a backfill)
+wb-list: info: 248 queued into backfill" "--resume --all without a point: a backfill, said"
+is "$(wb-queue length backfill)" 248 "every issue queued"
+point=$(redis_cli GET "$KEY")
+newest_listed=$(curl -sf "$WB_GITHUB_API/repos/webcompat/web-bugs/issues?state=all&sort=updated&direction=desc&per_page=1" -H 'Authorization: Bearer tok' | jq -r '.[0].updated_at')
+ok "$([ "$point" != 1970-01-01T00:00:00Z ] && [ "$(date -u -d "$point" +%s)" -le "$(date -u -d "$newest_listed" +%s)" ]; echo $?)" \
+	"the point moved past the epoch, no later than the newest update ($point)"
+run wb-list --resume --all --queue again
+is "$RC:$(wb-queue list again | cut -f1 | sort -n | tr '\n' ' ')" "0:$(curl -sf "$WB_GITHUB_API/repos/webcompat/web-bugs/issues?state=all&sort=updated&direction=asc&per_page=100&since=$point" -H 'Authorization: Bearer tok' | jq -r '.[] | select(.pull_request == null) | .number' | sort -n | tr '\n' ' ')" \
+	"a later --resume --all goes on from the point: what changed since only"
 
 WB_REDIS=unix:///nonexistent.sock run wb-list --resume
 like "$RC:$ERR" "^111:wb-list: fatal: unable to connect to Redis" "Redis unreachable: 111"

@@ -20,11 +20,12 @@ S=wb-catchup
 # Each listing page takes a minute: the listing is always under way.
 gh fault '{"match":"/issues\\?","kind":"slow","seconds":60,"times":-1}'
 
-# listing: the supervised process, wb-pipeline under it, its two stages.
+# listing: the supervised process, wb-pipeline under it, its one stage
+# (wb-list --queue download: it queues, and keeps its place, itself).
 runner() { pgrep -P "$(svc_pid $S)" wb-pipeline; }
 listing() {
 	r=$(runner) || return 1
-	[ "$(pgrep -P "$r" | wc -l)" = 2 ]
+	[ "$(pgrep -P "$r" | wc -l)" = 1 ] && [ "$(comm "$(pgrep -P "$r")")" = wb-list ]
 }
 old_instance() {
 	r=$(runner)
@@ -39,7 +40,7 @@ sleeping() { [ "$(comm "$(svc_pid "$S")")" = sleep ]; }
 
 svscan_start
 wait_for 10 listing
-ok $? "the catch-up lists: foreground, wb-pipeline -p, wb-list, wb-enqueue"
+ok $? "the catch-up lists: foreground, wb-pipeline -p, wb-list"
 old=$(old_instance)
 kill9 foreground
 # shellcheck disable=SC2086
@@ -47,7 +48,7 @@ gone_within 2000 $old
 ok $? "kill -9 of the supervised process: every process of the instance is gone within 2 s"
 wait_for 10 renewed
 ok $? "s6 runs a new instance"
-is "$(svc_procs $S | wc -l | tr -d ' ')" 4 "the service holds four processes, none more"
+is "$(svc_procs $S | wc -l | tr -d ' ')" 3 "the service holds three processes, none more"
 
 old=$(old_instance)
 s6-svc -d "$SCAN/$S"
@@ -64,7 +65,7 @@ kill9 wb-list
 # shellcheck disable=SC2086
 # shellcheck disable=SC2046	# one pid:comm a word
 gone_within 2000 $(printf '%s\n' "$old" | sed 1d)
-ok $? "kill -9 wb-list: wb-pipeline and wb-enqueue are gone within 2 s"
+ok $? "kill -9 wb-list: wb-pipeline is gone within 2 s"
 wait_for 3 sleeping
 ok $? "the catch-up sleeps until its next run (a failed listing is retried then)"
 is "$(svc_procs $S | wc -l | tr -d ' ')" 1 "nothing but the sleep is left"
