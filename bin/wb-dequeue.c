@@ -54,12 +54,12 @@ reader_gone(void)
 static void
 beat(void)
 {
-	char err[512];
+	char why[512];
 
 	if (wb_clock_ms() - last_beat < WB_QUEUE_BEAT_MS)
 		return;
-	if (wb_queue_beat(&q, queue, err, sizeof err) < 0)
-		wb_die(WB_EXIT_TEMP, "%s", err);
+	if (wb_queue_beat(&q, queue, why, sizeof why) < 0)
+		wb_die(WB_EXIT_TEMP, "%s", why);
 	last_beat = wb_clock_ms();
 }
 
@@ -123,11 +123,11 @@ static void
 join(const char *name, long long delay_ms)
 {
 	long long holder, taken;
-	char err[512];
+	char why[512];
 	int rc, warned = 0;
 
 	while ((rc = wb_queue_join(&q, queue, name, delay_ms, &holder, &taken,
-	    err, sizeof err)) == 1) {
+	    why, sizeof why)) == 1) {
 		if (!warned)
 			wb_warn("consumer %s of %s is held by a live dequeuer "
 			    "(Redis client %lld); waiting for it to end", name,
@@ -138,7 +138,7 @@ join(const char *name, long long delay_ms)
 	}
 	if (rc < 0)
 		wb_die(WB_EXIT_TEMP, "unable to register as consumer %s of %s: %s",
-		    name, queue, err);
+		    name, queue, why);
 	last_beat = wb_clock_ms();
 	if (taken > 0)
 		wb_info("consumer %s of %s took back %lld claims of its dead "
@@ -151,8 +151,17 @@ seconds_option(const char *name, const char *arg)
 	return (long long)(wb_cli_seconds_or_die(name, arg, 0) * 1000.0 + 0.5);
 }
 
-int
-main(int argc, char **argv)
+/* What the command line asks. */
+struct opts {
+	long long delay_ms, lease_ms;	/* delay_ms < 0: WB_DELAY's */
+	unsigned long long batch, max;	/* batch 0: by --once */
+	const char *consumer;		/* NULL: the default name */
+	int once;
+};
+
+/* Read the options into *o; returns the queue's name. */
+static const char *
+options(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
 		{ "batch", required_argument, NULL, 'b' },
@@ -163,25 +172,19 @@ main(int argc, char **argv)
 		{ "once", no_argument, NULL, '1' },
 		WB_CLI_LONGOPTS
 	};
-	static struct wb_claim claim;
-	long long delay_ms = -1, lease_ms = 600000, wait_ms;
-	unsigned long long batch = 0, max = 0, emitted = 0;
-	struct wb_config cfg;
-	const char *consumer = NULL;
 	char why[32];
-	char err[512], name[WB_CONSUMER_MAX + 1];
-	int ch, once = 0, rc;
+	int ch;
 
-	wb_cli_start("wb-dequeue");
+	*o = (struct opts){ .delay_ms = -1, .lease_ms = 600000 };
 	while ((ch = getopt_long(argc, argv, "1b:c:d:hl:n:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case '1':
-			once = 1;
+			o->once = 1;
 			break;
 		case 'b':
 			if (wb_scan_uint(optarg, strlen(optarg), 1,
-			    WB_QUEUE_BATCH_MAX, &batch, why, sizeof why) < 0)
+			    WB_QUEUE_BATCH_MAX, &o->batch, why, sizeof why) < 0)
 				wb_die(WB_EXIT_USAGE, "--batch is %s: %s", why,
 				    optarg);
 			break;
@@ -190,53 +193,53 @@ main(int argc, char **argv)
 				wb_die(WB_EXIT_USAGE, "bad consumer name (1 to %d "
 				    "of A-Z a-z 0-9 _ . : @ -): %s",
 				    WB_CONSUMER_MAX, optarg);
-			consumer = optarg;
+			o->consumer = optarg;
 			break;
 		case 'd':
-			delay_ms = seconds_option("--delay", optarg);
+			o->delay_ms = seconds_option("--delay", optarg);
 			break;
 		case 'l':
-			lease_ms = seconds_option("--lease", optarg);
-			if (lease_ms < 1000)
+			o->lease_ms = seconds_option("--lease", optarg);
+			if (o->lease_ms < 1000)
 				wb_die(WB_EXIT_USAGE, "--lease must be at least 1 "
 				    "second: %s", optarg);
 			break;
 		case 'n':
 			if (wb_scan_uint(optarg, strlen(optarg), 1, 1ULL << 62,
-			    &max, why, sizeof why) < 0)
+			    &o->max, why, sizeof why) < 0)
 				wb_die(WB_EXIT_USAGE, "--max is %s: %s", why, optarg);
 			break;
 		default:
 			wb_cli_option(ch, USAGE, HELP);
 		}
 	}
-	argc -= optind, argv += optind;
-	if (argc != 1)
+	if (argc - optind != 1)
 		wb_dieusage(USAGE);
-	queue = argv[0];
-	wb_scan_queue_name_or_die(queue);
-	wb_config_load_or_die(&cfg);
-	/* Draining wants big batches; a pipeline, claims close to the work. */
-	if (batch == 0)
-		batch = once ? WB_QUEUE_BATCH_MAX : 100;
-	if (delay_ms < 0)
-		delay_ms = (long long)(cfg.delay * 1000.0 + 0.5);
-	if (consumer == NULL)
-		default_consumer(name, sizeof name, once);
-	else
-		snprintf(name, sizeof name, "%s", consumer);
-	wb_queue_connect_or_die(&q, cfg.redis);
-	join(name, delay_ms);
+	return argv[optind];
+}
 
-	while (max == 0 || emitted < max) {
+/*
+ * Claim and emit until --max items are out, or (--once) nothing is ready;
+ * else forever, waiting in Redis for new items.
+ */
+static void
+serve(const struct opts *o, long long max_deliveries)
+{
+	static struct wb_claim claim;
+	unsigned long long batch = o->batch, emitted = 0;
+	long long wait_ms;
+	char why[512];
+	int rc;
+
+	while (o->max == 0 || emitted < o->max) {
 		if (wb_pipe_out_gone())
 			reader_gone();
-		if (max > 0 && max - emitted < batch)
-			batch = max - emitted;
-		if (wb_queue_claim(&q, queue, delay_ms, lease_ms,
-		    cfg.max_deliveries, batch, &claim, err, sizeof err) < 0)
+		if (o->max > 0 && o->max - emitted < batch)
+			batch = o->max - emitted;
+		if (wb_queue_claim(&q, queue, o->delay_ms, o->lease_ms,
+		    max_deliveries, batch, &claim, why, sizeof why) < 0)
 			wb_die(WB_EXIT_TEMP, "unable to claim from %s: %s", queue,
-			    err);
+			    why);
 		last_beat = wb_clock_ms();
 		for (size_t i = 0; i < claim.nparked; i++)
 			wb_warn("%ld of %s was handed out %lld times without "
@@ -250,18 +253,43 @@ main(int argc, char **argv)
 		}
 		if (claim.wait_ms == 0)
 			continue;
-		if (once)
+		if (o->once)
 			break;
 		/* Wake up in time to renew the registration. */
 		wait_ms = claim.wait_ms;
 		if (wait_ms < 0 || wait_ms > WB_QUEUE_BEAT_MS)
 			wait_ms = WB_QUEUE_BEAT_MS;
-		rc = wb_queue_wait(&q, queue, wait_ms, err, sizeof err);
+		rc = wb_queue_wait(&q, queue, wait_ms, why, sizeof why);
 		if (rc > 0)
 			reader_gone();
 		if (rc < 0)
-			wb_die(WB_EXIT_TEMP, "%s", err);
+			wb_die(WB_EXIT_TEMP, "%s", why);
 	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct wb_config cfg;
+	struct opts o;
+	char name[WB_CONSUMER_MAX + 1];
+
+	wb_cli_start("wb-dequeue");
+	queue = options(argc, argv, &o);
+	wb_scan_queue_name_or_die(queue);
+	wb_config_load_or_die(&cfg);
+	/* Draining wants big batches; a pipeline, claims close to the work. */
+	if (o.batch == 0)
+		o.batch = o.once ? WB_QUEUE_BATCH_MAX : 100;
+	if (o.delay_ms < 0)
+		o.delay_ms = (long long)(cfg.delay * 1000.0 + 0.5);
+	if (o.consumer == NULL)
+		default_consumer(name, sizeof name, o.once);
+	else
+		snprintf(name, sizeof name, "%s", o.consumer);
+	wb_queue_connect_or_die(&q, cfg.redis);
+	join(name, o.delay_ms);
+	serve(&o, cfg.max_deliveries);
 	wb_queue_close(&q);
 	return wb_cli_end_or_die(WB_EXIT_OK);
 }

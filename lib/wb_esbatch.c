@@ -7,6 +7,9 @@
 #include "wb_esbatch.h"
 #include "wb_grow.h"
 
+static void wb_esbatch_refuse(struct wb_esissue *issues, size_t slot,
+    long pos, const char *why);
+
 int
 wb_esbatch_add(struct wb_esbatch *bt, struct wb_esissue *issues, size_t slot,
     long pos, const char *text, const struct wb_jscan_span *span)
@@ -37,7 +40,11 @@ wb_esbatch_add(struct wb_esbatch *bt, struct wb_esissue *issues, size_t slot,
 	return 0;
 }
 
-void
+/*
+ * Say that the document of issues[slot] (pos -1) or of its event 'pos'
+ * was refused for 'why', and mark its issue failed.
+ */
+static void
 wb_esbatch_refuse(struct wb_esissue *issues, size_t slot, long pos,
     const char *why)
 {

@@ -72,13 +72,6 @@ void wb_esbatch_send_or_die(struct wb_esconn *es, struct wb_esbatch *bt,
  */
 void wb_esbatch_done(struct wb_esbatch *bt, struct wb_esissue *issues);
 
-/*
- * Say that the document of issues[slot] (pos -1) or of its event 'pos'
- * was refused for 'why', and mark its issue failed.
- */
-void wb_esbatch_refuse(struct wb_esissue *issues, size_t slot, long pos,
-    const char *why);
-
 /* Free what 'bt' holds and zero it; it must not be in flight. */
 void wb_esbatch_free(struct wb_esbatch *bt);
 

@@ -133,8 +133,7 @@ back_off(struct wb_hook_batcher *b, const char *why, int always)
 	if (!always && wb_clock_ms() - b->conn_at < SLOW_CONNECT_MS)
 		return;
 	b->backoff_ms = b->backoff_ms == 0 ? BACKOFF_MIN_MS :
-	    b->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-	    b->backoff_ms * 2;
+	    wb_clock_backoff(b->backoff_ms, BACKOFF_MAX_MS);
 	b->retry_at = wb_clock_ms() + b->backoff_ms;
 	snprintf(b->retry_why, sizeof b->retry_why, "%.200s (next attempt "
 	    "in %lld ms)", why, b->backoff_ms);

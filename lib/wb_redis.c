@@ -19,13 +19,113 @@ struct endpoint {
 	unsigned long long db;
 };
 
+/*
+ * The credentials of a URL, user:password@ (or password@) before 'end':
+ * copied into 'ep'; returns where the rest begins, or NULL with a reason.
+ */
+static const char *
+parse_credentials(const char *p, const char *end, struct endpoint *ep,
+    char *why, size_t whylen)
+{
+	const char *at = NULL, *colon, *pw;
+	size_t ul, pl;
+
+	/* Credentials end at the last '@' before the path. */
+	for (const char *q = p; q < end; q++)
+		if (*q == '@')
+			at = q;
+	if (at == NULL)
+		return p;
+	colon = memchr(p, ':', (size_t)(at - p));
+	ul = colon != NULL ? (size_t)(colon - p) : 0;
+	pl = colon != NULL ? (size_t)(at - colon - 1) : (size_t)(at - p);
+	pw = colon != NULL ? colon + 1 : p;
+	if (ul >= sizeof ep->user || pl >= sizeof ep->password) {
+		snprintf(why, whylen, "WB_REDIS credentials are too long");
+		return NULL;
+	}
+	memcpy(ep->user, p, ul);
+	memcpy(ep->password, pw, pl);
+	return at + 1;
+}
+
+/* The rest of a unix:// URL: /path[?db=N]. */
+static int
+parse_unix(const char *p, struct endpoint *ep, char *why, size_t whylen)
+{
+	size_t n = strcspn(p, "?");
+	char bad[32];
+
+	if (n == 0 || *p != '/' || n >= sizeof ep->host) {
+		snprintf(why, whylen, "WB_REDIS has no absolute socket path");
+		return -1;
+	}
+	memcpy(ep->host, p, n);
+	p += n;
+	if (*p == '?' && (strncmp(p, "?db=", 4) != 0 ||
+	    wb_scan_uint(p + 4, strlen(p + 4), 0, 1000000, &ep->db, bad,
+	    sizeof bad) < 0)) {
+		snprintf(why, whylen, "WB_REDIS: bad query "
+		    "(only ?db=N is understood)");
+		return -1;
+	}
+	return 0;
+}
+
+/* The rest of a redis:// URL: host[:port][/db], the host maybe [IPv6]. */
+static int
+parse_tcp(const char *p, struct endpoint *ep, char *why, size_t whylen)
+{
+	size_t n = strcspn(p, ":/?");
+	unsigned long long v;
+	const char *rest;
+	char bad[32];
+
+	if (n == 0 || n >= sizeof ep->host) {
+		snprintf(why, whylen, "WB_REDIS has no host");
+		return -1;
+	}
+	/* An IPv6 literal is bracketed: redis://[::1]:6379/0. */
+	if (*p == '[') {
+		const char *rb = strchr(p, ']');
+		if (rb == NULL || (size_t)(rb - p - 1) >= sizeof ep->host) {
+			snprintf(why, whylen, "WB_REDIS: bad IPv6 host");
+			return -1;
+		}
+		memcpy(ep->host, p + 1, (size_t)(rb - p - 1));
+		rest = rb + 1;
+	} else {
+		memcpy(ep->host, p, n);
+		rest = p + n;
+	}
+	if (*rest == ':') {
+		size_t pn = strcspn(rest + 1, "/?");
+		if (wb_scan_uint(rest + 1, pn, 1, 65535, &v, bad,
+		    sizeof bad) < 0) {
+			snprintf(why, whylen, "WB_REDIS: port is %s", bad);
+			return -1;
+		}
+		ep->port = (int)v;
+		rest += 1 + pn;
+	}
+	if (*rest == '/' && rest[1] != '\0') {
+		if (wb_scan_uint(rest + 1, strlen(rest + 1), 0, 1000000,
+		    &ep->db, bad, sizeof bad) < 0) {
+			snprintf(why, whylen, "WB_REDIS: database is %s", bad);
+			return -1;
+		}
+	} else if (*rest != '\0' && strcmp(rest, "/") != 0) {
+		snprintf(why, whylen, "WB_REDIS: unexpected \"%s\"", rest);
+		return -1;
+	}
+	return 0;
+}
+
 /* Split 'url' into 'ep'; returns 0, or -1 with a reason in 'why'. */
 static int
 parse_url(const char *url, struct endpoint *ep, char *why, size_t whylen)
 {
-	const char *p, *at, *end, *q;
-	unsigned long long v;
-	char bad[32];
+	const char *p;
 
 	memset(ep, 0, sizeof *ep);
 	ep->port = 6379;
@@ -38,93 +138,12 @@ parse_url(const char *url, struct endpoint *ep, char *why, size_t whylen)
 		snprintf(why, whylen, "WB_REDIS is not a redis:// or unix:// URL");
 		return -1;
 	}
-	/* Credentials end at the last '@' before the path. */
-	end = p + strcspn(p, ep->unix_socket ? "?" : "/?");
-	at = NULL;
-	for (q = p; q < end; q++)
-		if (*q == '@')
-			at = q;
-	if (at != NULL) {
-		const char *colon = memchr(p, ':', (size_t)(at - p));
-		size_t ul = colon != NULL ? (size_t)(colon - p) : 0;
-		size_t pl = colon != NULL ? (size_t)(at - colon - 1) :
-		    (size_t)(at - p);
-		const char *pw = colon != NULL ? colon + 1 : p;
-
-		if (ul >= sizeof ep->user || pl >= sizeof ep->password) {
-			snprintf(why, whylen, "WB_REDIS credentials are too long");
-			return -1;
-		}
-		memcpy(ep->user, p, ul);
-		memcpy(ep->password, pw, pl);
-		p = at + 1;
-	}
-	if (ep->unix_socket) {
-		size_t n = strcspn(p, "?");
-
-		if (n == 0 || *p != '/' || n >= sizeof ep->host) {
-			snprintf(why, whylen, "WB_REDIS has no absolute socket path");
-			return -1;
-		}
-		memcpy(ep->host, p, n);
-		p += n;
-		if (*p == '?') {
-			if (strncmp(p, "?db=", 4) != 0 ||
-			    wb_scan_uint(p + 4, strlen(p + 4), 0, 1000000, &v,
-			    bad, sizeof bad) < 0) {
-				snprintf(why, whylen, "WB_REDIS: bad query "
-				    "(only ?db=N is understood)");
-				return -1;
-			}
-			ep->db = v;
-		}
-		return 0;
-	}
-	{
-		size_t n = strcspn(p, ":/?");
-		const char *rest;
-
-		if (n == 0 || n >= sizeof ep->host) {
-			snprintf(why, whylen, "WB_REDIS has no host");
-			return -1;
-		}
-		/* An IPv6 literal is bracketed: redis://[::1]:6379/0. */
-		if (*p == '[') {
-			const char *rb = strchr(p, ']');
-			if (rb == NULL || (size_t)(rb - p - 1) >= sizeof ep->host) {
-				snprintf(why, whylen, "WB_REDIS: bad IPv6 host");
-				return -1;
-			}
-			memcpy(ep->host, p + 1, (size_t)(rb - p - 1));
-			rest = rb + 1;
-		} else {
-			memcpy(ep->host, p, n);
-			rest = p + n;
-		}
-		if (*rest == ':') {
-			size_t pn = strcspn(rest + 1, "/?");
-			if (wb_scan_uint(rest + 1, pn, 1, 65535, &v, bad,
-			    sizeof bad) < 0) {
-				snprintf(why, whylen, "WB_REDIS: port is %s", bad);
-				return -1;
-			}
-			ep->port = (int)v;
-			rest += 1 + pn;
-		}
-		if (*rest == '/' && rest[1] != '\0') {
-			if (wb_scan_uint(rest + 1, strlen(rest + 1), 0, 1000000,
-			    &v, bad, sizeof bad) < 0) {
-				snprintf(why, whylen, "WB_REDIS: database is %s",
-				    bad);
-				return -1;
-			}
-			ep->db = v;
-		} else if (*rest != '\0' && strcmp(rest, "/") != 0) {
-			snprintf(why, whylen, "WB_REDIS: unexpected \"%s\"", rest);
-			return -1;
-		}
-	}
-	return 0;
+	p = parse_credentials(p, p + strcspn(p, ep->unix_socket ? "?" : "/?"),
+	    ep, why, whylen);
+	if (p == NULL)
+		return -1;
+	return ep->unix_socket ? parse_unix(p, ep, why, whylen) :
+	    parse_tcp(p, ep, why, whylen);
 }
 
 redisContext *
@@ -388,12 +407,3 @@ wb_redis_check_or_die(redisContext *c, redisReply *reply, const char *what)
 	return reply;
 }
 
-redisReply *
-wb_redis_next_or_die(redisContext *c, const char *what)
-{
-	void *reply = NULL;
-
-	if (redisGetReply(c, &reply) != REDIS_OK)
-		reply = NULL;
-	return wb_redis_check_or_die(c, reply, what);
-}

@@ -78,7 +78,4 @@ redisContext *wb_redis_connect_or_die(const char *url);
 redisReply *wb_redis_check_or_die(redisContext *c, redisReply *reply,
     const char *what);
 
-/* Read the next pipelined reply, checked as by wb_redis_check_or_die(). */
-redisReply *wb_redis_next_or_die(redisContext *c, const char *what);
-
 #endif

@@ -26,7 +26,8 @@ wb_timeline_free(struct wb_timeline *t)
 	wb_timeline_init(t);
 }
 
-void
+/* Take 'text' (malloc'd; freed by wb_timeline_free) into the timeline. */
+static void
 wb_timeline_keep(struct wb_timeline *t, char *text)
 {
 	t->texts = wb_grow(t->texts, t->ntexts, &t->textcap,

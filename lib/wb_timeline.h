@@ -37,9 +37,6 @@ void wb_timeline_init(struct wb_timeline *t);
 /* Release everything, texts included; *t is then empty, as after init. */
 void wb_timeline_free(struct wb_timeline *t);
 
-/* Take 'text' (malloc'd; freed by wb_timeline_free) into the timeline. */
-void wb_timeline_keep(struct wb_timeline *t, char *text);
-
 /*
  * Take the JSON text text[0..len) (malloc'd, NUL-terminated; kept and
  * freed by wb_timeline_free whatever happens) as a list of events, and

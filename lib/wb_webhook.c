@@ -37,7 +37,13 @@ wb_webhook_route(const char *method, const char *path)
 	return WB_HOOK_NOT_FOUND;
 }
 
-void
+/*
+ * Copy the 'len' bytes at 's' (may be NULL) into 'dst' of 'dstlen' bytes
+ * for a log line: bytes outside printable ASCII (and space) become '?', a
+ * value longer than dstlen - 4 bytes is cut there and ends in "...", an
+ * absent or empty one is "-".
+ */
+static void
 wb_webhook_sanitise(char *dst, size_t dstlen, const char *s, size_t len)
 {
 	size_t i, n;

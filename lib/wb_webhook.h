@@ -78,12 +78,4 @@ int wb_webhook_headers(const struct wb_hook_config *cfg,
 void wb_webhook_decide(const struct wb_hook_config *cfg,
     const struct wb_hook_request *req, struct wb_hook_decision *d);
 
-/*
- * Copy the 'len' bytes at 's' (may be NULL) into 'dst' of 'dstlen' bytes
- * for a log line: bytes outside printable ASCII (and space) become '?', a
- * value longer than dstlen - 4 bytes is cut there and ends in "...", an
- * absent or empty one is "-".
- */
-void wb_webhook_sanitise(char *dst, size_t dstlen, const char *s, size_t len);
-
 #endif

@@ -51,9 +51,9 @@ services() {
 	done
 }
 is "$(services)" "wb-catchup ./finish ./log/notification-fd ./log/run ./run  wb-catchup exec wb-svfinish \"\$@\"
-wb-downloader ./finish ./log/notification-fd ./log/run ./run  wb-downloader exec wb-svfinish \"\$@\"
+wb-downloader ./finish ./log/notification-fd ./log/run ./notification-fd ./run  wb-downloader exec wb-svfinish \"\$@\"
 wb-hook ./finish ./log/notification-fd ./log/run ./notification-fd ./run  wb-hook exec wb-svfinish \"\$@\"
-wb-indexer ./finish ./log/notification-fd ./log/run ./run  wb-indexer exec wb-svfinish \"\$@\"
+wb-indexer ./finish ./log/notification-fd ./log/run ./notification-fd ./run  wb-indexer exec wb-svfinish \"\$@\"
 wb-metrics ./finish ./log/notification-fd ./log/run ./run  wb-metrics exit 0" \
 	"every service: run, finish, a logger writing to /var/log/wb/NAME; wb-metrics its own finish"
 

@@ -277,6 +277,11 @@ for s in wb-catchup wb-downloader wb-indexer; do s6-svc -wD -d "$SCAN/$s"; done
 mkdir -p "$ORIG"
 cp -a "$MOVED/current" "$ORIG/"
 redis_cli FLUSHALL >/dev/null
+# The original stops in a second after issue 11's last change (wb-list's
+# --since counts whole seconds, that one included).
+t11=$(date -u -d "$(jq -r .updated_at "$MOVED/current/11/issue.json")" +%s)
+past_11() { [ "$(date +%s)" -gt "$t11" ]; }
+wait_for 5 past_11
 STOPPED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 gh set '{"number": 21, "title": "changed after the original stopped"}'
 start_es
