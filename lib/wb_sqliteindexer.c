@@ -20,8 +20,9 @@ wb_sqliteindexer_open(struct wb_sqliteindexer *ix, const char *data,
 	wb_sqliteprefetch_init(&ix->ahead, data, path);
 	if (wb_sqliterows_init(&ix->rows, db, why, sizeof why) < 0)
 		wb_die(WB_EXIT_TEMP, "%s", why);
-	if (path != NULL && wb_sqliteckpt_start(&ix->ckpt, db, path, why,
-	    sizeof why) < 0)
+	/* The -wal file written again from its start every two transactions. */
+	if (path != NULL && wb_sqliteckpt_start(&ix->ckpt, db, path,
+	    2 * (long long)max_bytes, why, sizeof why) < 0)
 		wb_warn("%s; checkpoints after commits instead", why);
 }
 

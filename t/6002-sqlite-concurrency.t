@@ -6,7 +6,7 @@
 # records are all committed, and a re-run of the others completes it.
 . "${0%/*}/lib.sh"
 . "${0%/*}/lib-sqlite.sh"
-plan 25
+plan 26
 
 D=$SCRATCH/data
 DB=$D/wb.sqlite
@@ -132,5 +132,24 @@ is "$RC:$(echo "$OUT" | wc -l)" "0:$((300 - emitted))" "the records not written 
 printf '3\n4\n' | wb-sqlite >/dev/null    # not acknowledged above either
 is "$(sq_rows "$DB" | md5sum)" "$(expected_rows "$D" $(seq 2 30) $(seq 100 399) | md5sum)" "the database equals the archive"
 is "$(fts_vocab "$DB" | md5sum)" "$(fts_rebuilt "$DB" | md5sum)" "and so does its full-text index"
+
+# A long indexing keeps its -wal file small: written again from its
+# start every two transactions (not growing with all that is written).
+# A reader kept open keeps the file as it is when wb-sqlite exits.
+W=$SCRATCH/wal.sqlite
+WB_SQLITE=$W wb-sqlite </dev/null
+mkfifo "$SCRATCH/wal.in"
+sqlite3 -batch "$W" <"$SCRATCH/wal.in" >"$SCRATCH/wal.out" 2>&1 &
+wal_pid=$!
+atexit "kill $wal_pid 2>/dev/null"
+exec 4>"$SCRATCH/wal.in"
+echo "SELECT count(*) FROM issues;" >&4
+wait_for 10 lines "$SCRATCH/wal.out" 1
+WB_SQLITE=$W wb-sqlite --batch-bytes 1000000 <"$SCRATCH/big" >/dev/null
+wal=$(stat -c %s "$W-wal")
+diag "-wal file after 20 MB of JSON in 1 MB transactions: $wal bytes"
+ok "$([ "$wal" -lt 6000000 ]; echo $?)" "the -wal file stays under 6 MB ($wal bytes)"
+exec 4>&-
+wait "$wal_pid"
 
 done_testing
