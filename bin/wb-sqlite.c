@@ -9,6 +9,8 @@
  * transaction. The machinery is lib/wb_sqliteindexer.c and what it uses.
  */
 #include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
@@ -102,7 +104,53 @@ wait_input(const struct wb_reader *in, struct wb_sqliteindexer *ix)
 		    "stopping");
 }
 
-/* --rebuild: index the whole archive into a scratch file, then copy it in. */
+/*
+ * Remove the scratch files "<live>.rebuild-PID" left by rebuilds that
+ * died (killed, or the machine went down) in the directory of 'live'.
+ */
+static void
+drop_dead_scratch(const char *live)
+{
+	const char *slash = strrchr(live, '/'), *base = slash ? slash + 1 : live;
+	char dir[4096], prefix[512], path[8192];
+	size_t plen;
+	struct dirent *de;
+	const char *why;
+	long pid;
+	DIR *d;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof dir, ".");
+	else
+		snprintf(dir, sizeof dir, "%.*s", slash == live ? 1 :
+		    (int)(slash - live), live);
+	if ((size_t)snprintf(prefix, sizeof prefix, "%s.rebuild-", base) >=
+	    sizeof prefix || (d = opendir(dir)) == NULL)
+		return;
+	plen = strlen(prefix);
+	while ((de = readdir(d)) != NULL) {
+		char num[16];
+		size_t n;
+
+		/* "PID", or "PID-wal" and the like: the scratch's own. */
+		if (strncmp(de->d_name, prefix, plen) != 0 ||
+		    (n = strcspn(de->d_name + plen, "-")) >= sizeof num)
+			continue;
+		snprintf(num, sizeof num, "%.*s", (int)n, de->d_name + plen);
+		if (wb_scan_number(num, &pid, &why) < 0 ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		if (unlink(path) == 0)
+			wb_info("removed %s, left by a rebuild that died", path);
+	}
+	closedir(d);
+}
+
+/*
+ * --rebuild: index the whole archive into a scratch file, then put it in
+ * place (wb_sqlite_replace).
+ */
 static int
 rebuild(const struct wb_config *cfg, size_t max_bytes)
 {
@@ -119,6 +167,7 @@ rebuild(const struct wb_config *cfg, size_t max_bytes)
 	    cfg->sqlite, (long)getpid()) >= sizeof scratch)
 		wb_die(WB_EXIT_USAGE, "WB_SQLITE is too long");
 	atexit(drop_scratch);
+	drop_dead_scratch(cfg->sqlite);
 	unlink(scratch);
 	if ((db = wb_sqlite_scratch(scratch, cfg->sqlite, &code, why,
 	    sizeof why)) == NULL)
@@ -134,9 +183,9 @@ rebuild(const struct wb_config *cfg, size_t max_bytes)
 	skipped = wb_sqliteindexer_report(&ix);
 	free(nums);
 	wb_sqliteindexer_free(&ix);
-	if (wb_sqlite_replace(cfg->sqlite, db, &code, why, sizeof why) < 0)
+	if (wb_sqlite_replace(cfg->sqlite, db, scratch, &code, why,
+	    sizeof why) < 0)
 		wb_die(code, "%s", why);
-	wb_sqlite_close(db);
 	wb_info("%llu issues indexed into %s, %llu skipped",
 	    (unsigned long long)n - skipped, cfg->sqlite, skipped);
 	return skipped > 0 ? WB_EXIT_REJECTED : WB_EXIT_OK;
