@@ -64,7 +64,7 @@ static const char schema[] =
     "  content = 'issues_text', content_rowid = 'number',\n"
     "  tokenize = 'unicode61 remove_diacritics 2');\n"
     "INSERT INTO " WB_SQLITE_FTS " (" WB_SQLITE_FTS ", rank)\n"
-    "  VALUES ('rank', 'bm25(10.0, 3.0, 1.0)');\n";
+    "  VALUES ('rank', 'bm25(" WB_SQLITE_RANK_WEIGHTS ")');\n";
 
 /*
  * upgrade[v] turns schema version v into v + 1 (v >= 1); NULL: no way,
