@@ -22,6 +22,7 @@
 #include "wb_cli.h"
 #include "wb_config.h"
 #include "wb_err.h"
+#include "wb_indexloop.h"
 #include "wb_pipe.h"
 #include "wb_record.h"
 #include "wb_scan.h"
@@ -90,15 +91,16 @@ archive_numbers(const char *data, long **out)
  * paused for the idle time.
  */
 static void
-wait_input(const struct wb_reader *in, struct wb_sqliteindexer *ix)
+wait_input(const struct wb_reader *in, void *arg)
 {
+	struct wb_sqliteindexer *ix = arg;
 	int r = 1;
 
 	if (in->eof || (in->len > in->off &&
 	    memchr(in->buf + in->off, '\n', in->len - in->off) != NULL))
 		return;
 	if (ix->nrecs > 0 && (r = wb_pipe_wait(0, POLLIN, in->idle_ms)) == 0)
-		wb_sqliteindexer_flush(ix);
+		wb_sqliteindexer_flush_or_die(ix);
 	if (r < 0 || wb_pipe_wait(0, POLLIN, -1) < 0)
 		wb_die(WB_EXIT_TEMP, "standard output's reader is gone, "
 		    "stopping");
@@ -172,14 +174,14 @@ rebuild(const struct wb_config *cfg, size_t max_bytes)
 	if ((db = wb_sqlite_scratch(scratch, cfg->sqlite, &code, why,
 	    sizeof why)) == NULL)
 		wb_die(code, "%s", why);
-	wb_sqliteindexer_open(&ix, cfg->data, db, NULL, SIZE_MAX, max_bytes,
+	wb_sqliteindexer_open_or_die(&ix, cfg->data, db, NULL, SIZE_MAX, max_bytes,
 	    0);
 	n = archive_numbers(cfg->data, &nums);
 	for (size_t i = 0; i < n; i++) {
 		rec = (struct wb_record){ nums[i], jv_null() };
-		wb_sqliteindexer_add(&ix, &rec, INT_MAX);
+		wb_sqliteindexer_add_or_die(&ix, &rec, INT_MAX);
 	}
-	wb_sqliteindexer_flush(&ix);
+	wb_sqliteindexer_flush_or_die(&ix);
 	skipped = wb_sqliteindexer_report(&ix);
 	free(nums);
 	wb_sqliteindexer_free(&ix);
@@ -203,9 +205,10 @@ main(int argc, char **argv)
 	};
 	size_t max_bytes = 32000000, max_issues = 1000;
 	struct wb_sqliteindexer ix;
+	struct wb_indexloop loop = { &ix, wb_sqliteindexer_add_or_die,
+	    wb_sqliteindexer_idle_or_die, wb_sqliteindexer_flush_or_die,
+	    wb_sqliteindexer_report, wait_input };
 	struct wb_config cfg;
-	struct wb_reader in;
-	struct wb_record rec;
 	double idle = 1;
 	int ch, code, rebuilding = 0, status;
 	char why[1024];
@@ -229,9 +232,7 @@ main(int argc, char **argv)
 		case 'h':
 			wb_cli_help(USAGE, HELP);
 		case 'i':
-			if (wb_scan_seconds(optarg, &idle) < 0 || idle > 3600)
-				wb_die(WB_EXIT_USAGE, "--idle is not a number of "
-				    "seconds (0..3600): %s", optarg);
+			idle = wb_indexloop_idle_or_die(optarg);
 			break;
 		case 'V':
 			wb_cli_version();
@@ -249,22 +250,11 @@ main(int argc, char **argv)
 	if ((db = wb_sqlite_open(cfg.sqlite, WB_SQLITE_WRITE, &code, why,
 	    sizeof why)) == NULL)
 		wb_die(code, "%s", why);
-	wb_sqliteindexer_open(&ix, cfg.data, db, cfg.sqlite, max_issues,
+	wb_sqliteindexer_open_or_die(&ix, cfg.data, db, cfg.sqlite, max_issues,
 	    max_bytes, 1);
 
-	wb_reader_init(&in, 0);
-	in.idle_fn = wb_sqliteindexer_idle;
-	in.idle_arg = &ix;
-	in.idle_ms = (int)(idle * 1000 + 0.5);
-	for (wait_input(&in, &ix); wb_reader_next(&in, &rec);
-	    wait_input(&in, &ix))
-		wb_sqliteindexer_add(&ix, &rec, in.idle_ms);
-	wb_sqliteindexer_flush(&ix);
-	status = wb_reader_status(&in);
-	wb_reader_free(&in);
-	if (wb_sqliteindexer_report(&ix) > 0)
-		status = WB_EXIT_REJECTED;
+	status = wb_indexloop_run_or_die(&loop, idle);
 	wb_sqliteindexer_free(&ix);
 	wb_sqlite_close(db);
-	return wb_cli_end(status != 0 ? WB_EXIT_REJECTED : WB_EXIT_OK);
+	return wb_cli_end(status);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "wb_err.h"
+#include "wb_grow.h"
 #include "wb_sqlite.h"
 #include "wb_sqliterank.h"
 #include "wb_sqlitesearch.h"
@@ -148,7 +149,8 @@ sift_down(struct wb_sqlitesearch_hit *h, size_t n, size_t i)
 /*
  * Rank every match of 'rank' (rows: number, score) into s->top, best
  * first, at most s->limit of them kept (the best so far in a heap, the
- * worst of them on top: a match no better is dropped at once).
+ * worst of them on top: a match no better is dropped at once). Out of
+ * memory exits 111.
  */
 static int
 rank_all(sqlite3_stmt *rank, struct wb_sqlitesearch *s, int *code, char *why,
@@ -168,17 +170,7 @@ rank_all(sqlite3_stmt *rank, struct wb_sqlitesearch *s, int *code, char *why,
 			}
 			continue;
 		}
-		if (s->ntop == cap) {
-			struct wb_sqlitesearch_hit *t;
-
-			cap = cap ? cap * 2 : 256;
-			if ((t = realloc(s->top, cap * sizeof *t)) == NULL) {
-				*code = WB_EXIT_TEMP;
-				snprintf(why, whylen, "unable to allocate memory");
-				return -1;
-			}
-			s->top = t;
-		}
+		s->top = wb_grow(s->top, s->ntop, &cap, sizeof *s->top);
 		s->top[s->ntop++] = hit;
 		if (s->ntop == keep)
 			for (size_t i = keep / 2 + 1; i-- > 0;)
@@ -321,5 +313,4 @@ wb_sqlitesearch_free(struct wb_sqlitesearch *s)
 {
 	free(s->top);
 	s->top = NULL;
-	s->ntop = s->next = 0;
 }

@@ -15,11 +15,11 @@ export WB_DATA
 for n in $(seq 1 20); do mk_sq_issue "$D" "$n" 6; done
 seq 1 20 | wb-sqlite >/dev/null
 
-# shell_on NAME: a sqlite3 shell on $DB fed through a FIFO on fd 4,
-# its output in $SCRATCH/NAME.out; stopped at exit.
+# shell_on NAME [DB]: a sqlite3 shell on DB ($DB) fed through a FIFO on
+# fd 4, its output in $SCRATCH/NAME.out; stopped at exit.
 shell_on() {
 	mkfifo "$SCRATCH/$1.in"
-	sqlite3 -batch "$DB" <"$SCRATCH/$1.in" >"$SCRATCH/$1.out" 2>&1 &
+	sqlite3 -batch "${2:-$DB}" <"$SCRATCH/$1.in" >"$SCRATCH/$1.out" 2>&1 &
 	SHELL_PID=$!
 	atexit "kill $SHELL_PID 2>/dev/null"
 	exec 4>"$SCRATCH/$1.in"
@@ -138,11 +138,8 @@ is "$(fts_vocab "$DB" | md5sum)" "$(fts_rebuilt "$DB" | md5sum)" "and so does it
 # A reader kept open keeps the file as it is when wb-sqlite exits.
 W=$SCRATCH/wal.sqlite
 WB_SQLITE=$W wb-sqlite </dev/null
-mkfifo "$SCRATCH/wal.in"
-sqlite3 -batch "$W" <"$SCRATCH/wal.in" >"$SCRATCH/wal.out" 2>&1 &
-wal_pid=$!
-atexit "kill $wal_pid 2>/dev/null"
-exec 4>"$SCRATCH/wal.in"
+shell_on wal "$W"
+wal_pid=$SHELL_PID
 echo "SELECT count(*) FROM issues;" >&4
 wait_for 10 lines "$SCRATCH/wal.out" 1
 WB_SQLITE=$W wb-sqlite --batch-bytes 1000000 <"$SCRATCH/big" >/dev/null
@@ -169,11 +166,8 @@ is "$(find "$SCRATCH" -maxdepth 1 -name 'r.sqlite*' | sort | tr '\n' ' ')" "$R "
 # --rebuild while a reader holds the database open: copied in, in one
 # transaction (the reader's file stays the database), and the reader
 # sees the new rows once its transaction ends.
-mkfifo "$SCRATCH/rb.in"
-sqlite3 -batch "$R" <"$SCRATCH/rb.in" >"$SCRATCH/rb.out" 2>&1 &
-rb_pid=$!
-atexit "kill $rb_pid 2>/dev/null"
-exec 4>"$SCRATCH/rb.in"
+shell_on rb "$R"
+rb_pid=$SHELL_PID
 echo "BEGIN; SELECT count(*) FROM issues;" >&4
 wait_for 10 lines "$SCRATCH/rb.out" 1
 rm -r "$D/current/2"
@@ -217,11 +211,8 @@ is "$(sq_rows "$R" | md5sum)" "$(expected_rows "$D" $(seq 2 30) $(seq 100 399) |
 # in the old file is what it must not see).
 cp "$R" "$SCRATCH/new.sqlite"
 sq "$SCRATCH/new.sqlite" 'DELETE FROM issues WHERE number > 200'
-mkfifo "$SCRATCH/lk.in"
-sqlite3 -batch "$R" <"$SCRATCH/lk.in" >"$SCRATCH/lk.out" 2>&1 &
-lk_pid=$!
-atexit "kill $lk_pid 2>/dev/null"
-exec 4>"$SCRATCH/lk.in"
+shell_on lk "$R"
+lk_pid=$SHELL_PID
 echo "PRAGMA journal_mode = DELETE; PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; SELECT 'locked';" >&4
 wait_for 10 lines "$SCRATCH/lk.out" 3
 WB_SQLITE=$R wb-search --count >"$SCRATCH/s.out" 2>"$SCRATCH/s.err" 4>&- &
