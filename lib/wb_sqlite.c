@@ -537,12 +537,19 @@ static int
 rename_over(const char *path, const char *scratch, int *code, char *why,
     size_t whylen)
 {
-	char dir[4096];
+	char dir[4096], side[4200];
 	sqlite3_stmt *st = NULL;
 	sqlite3 *dst;
 	int alone = 0, rc;
 
 	dir_of(path, dir, sizeof dir);
+	if (access(path, F_OK) < 0 && errno == ENOENT) {
+		/* No database: a -wal or -shm left is no one's. */
+		snprintf(side, sizeof side, "%s-wal", path);
+		unlink(side);
+		snprintf(side, sizeof side, "%s-shm", path);
+		unlink(side);
+	}
 	if (link(scratch, path) == 0) {
 		/* There was none: the new one is in place. */
 		unlink(scratch);

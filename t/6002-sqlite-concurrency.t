@@ -6,7 +6,7 @@
 # records are all committed, and a re-run of the others completes it.
 . "${0%/*}/lib.sh"
 . "${0%/*}/lib-sqlite.sh"
-plan 41
+plan 42
 
 D=$SCRATCH/data
 DB=$D/wb.sqlite
@@ -162,6 +162,21 @@ is "$(sq "$R" 'PRAGMA journal_mode; PRAGMA integrity_check')" "wal
 ok" "in WAL mode, consistent"
 is "$(sq_rows "$R" | md5sum)" "$(expected_rows "$D" $(seq 2 30) $(seq 100 399) | md5sum)" "equal to the archive"
 is "$(find "$SCRATCH" -maxdepth 1 -name 'r.sqlite*' | sort | tr '\n' ' ')" "$R " "no -wal, -shm nor scratch file left"
+
+# --rebuild where there is no database, but a -wal file left (copied
+# from a writer at work on a copy of it): not taken for the new file's.
+cp "$R" "$SCRATCH/x.sqlite"
+shell_on stale "$SCRATCH/x.sqlite"
+stale_pid=$SHELL_PID
+echo "PRAGMA wal_autocheckpoint = 0; DELETE FROM issues WHERE number > 10; SELECT 'deleted';" >&4
+wait_for 10 lines "$SCRATCH/stale.out" 2
+cp "$SCRATCH/x.sqlite-wal" "$R-wal"
+exec 4>&-
+wait "$stale_pid"
+rm "$R"
+run env WB_SQLITE="$R" wb-sqlite --rebuild
+is "$RC:$(sq "$R" 'SELECT count(*) FROM issues; PRAGMA integrity_check')" "0:329
+ok" "--rebuild with only a stale -wal file left: the archive's rows, consistent"
 
 # --rebuild while a reader holds the database open: copied in, in one
 # transaction (the reader's file stays the database), and the reader
