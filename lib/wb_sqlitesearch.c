@@ -179,7 +179,8 @@ rank_all(sqlite3_stmt *rank, struct wb_sqlitesearch *s, int *code, char *why,
 	if (rc != SQLITE_DONE)
 		return step_error(sqlite3_db_handle(rank), rc, s, code, why,
 		    whylen);
-	qsort(s->top, s->ntop, sizeof *s->top, by_rank);
+	if (s->ntop > 1)
+		qsort(s->top, s->ntop, sizeof *s->top, by_rank);
 	return 0;
 }
 
