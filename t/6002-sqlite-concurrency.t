@@ -232,7 +232,12 @@ echo "PRAGMA journal_mode = DELETE; PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLU
 wait_for 10 lines "$SCRATCH/lk.out" 3
 WB_SQLITE=$R wb-search --count >"$SCRATCH/s.out" 2>"$SCRATCH/s.err" 4>&- &
 spid=$!
-has_open() { ls -l "/proc/$spid/fd" 2>/dev/null | grep -q "$R\$"; }
+has_open() {
+	for _fd in /proc/"$spid"/fd/*; do
+		[ "$(readlink "$_fd")" = "$R" ] && return 0
+	done
+	return 1
+}
 wait_for 10 has_open
 mv "$SCRATCH/new.sqlite" "$R"
 echo "COMMIT;" >&4
