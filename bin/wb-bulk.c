@@ -17,9 +17,7 @@
 #include "wb_esconn.h"
 #include "wb_esindexer.h"
 #include "wb_estemplate.h"
-#include "wb_reader.h"
-#include "wb_record.h"
-#include "wb_scan.h"
+#include "wb_indexloop.h"
 
 #define USAGE "wb-bulk [--dry-run] [--batch-bytes N] [--batch-docs N] " \
 	"[--idle S] [--install-templates DIR]"
@@ -31,6 +29,24 @@
 	"  -i, --idle S         send a batch once input pauses S seconds (1)\n" \
 	"  -T, --install-templates DIR  install DIR/*.json as index templates\n" \
 	"See wb-bulk(1).\n"
+
+static void
+add(void *ix, struct wb_record *rec, int idle_ms)
+{
+	wb_esindexer_add_or_die(ix, rec, idle_ms);
+}
+
+static void
+flush(void *ix)
+{
+	wb_esindexer_flush_or_die(ix);
+}
+
+static unsigned long long
+report(void *ix)
+{
+	return wb_esindexer_report(ix);
+}
 
 int
 main(int argc, char **argv)
@@ -46,10 +62,10 @@ main(int argc, char **argv)
 	size_t max_bytes = 5000000, max_docs = 10000;
 	const char *templates = NULL;
 	struct wb_esindexer ix;
+	struct wb_indexloop loop = { &ix, add, wb_esindexer_idle_or_die, flush,
+	    report, NULL };
 	struct wb_esconn es;
 	struct wb_config cfg;
-	struct wb_reader in;
-	struct wb_record rec;
 	double idle = 1;
 	int ch, dry_run = 0, status;
 
@@ -90,19 +106,9 @@ main(int argc, char **argv)
 	wb_esindexer_open_or_die(&ix, cfg.data, dry_run ? NULL : &es, max_bytes,
 	    max_docs);
 
-	wb_reader_init_or_die(&in, 0);
-	in.idle_fn = wb_esindexer_idle_or_die;
-	in.idle_arg = &ix;
-	in.idle_ms = (int)(idle * 1000 + 0.5);
-	while (wb_reader_next_or_die(&in, &rec))
-		wb_esindexer_add_or_die(&ix, &rec, in.idle_ms);
-	wb_esindexer_flush_or_die(&ix);
-	status = wb_reader_status(&in);
-	wb_reader_free(&in);
-	if (wb_esindexer_report(&ix) > 0)
-		status = WB_EXIT_REJECTED;
+	status = wb_indexloop_run_or_die(&loop, idle);
 	wb_esindexer_free(&ix);
 	if (!dry_run)
 		wb_esconn_close(&es);
-	return wb_cli_end_or_die(status != 0 ? WB_EXIT_REJECTED : WB_EXIT_OK);
+	return wb_cli_end_or_die(status);
 }

@@ -202,6 +202,7 @@ main(int argc, char **argv)
 	if (r < 0)
 		wb_die(code, "%s", why);
 	sqlite3_finalize(st);
+	wb_sqlitesearch_free(&s);
 	wb_sqlite_close(db);
 	free(labels);
 	free(q);

@@ -9,6 +9,8 @@
  * transaction. The machinery is lib/wb_sqliteindexer.c and what it uses.
  */
 #include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 #include "wb_config.h"
 #include "wb_err.h"
 #include "wb_grow.h"
+#include "wb_indexloop.h"
 #include "wb_pipe.h"
 #include "wb_reader.h"
 #include "wb_record.h"
@@ -87,21 +90,67 @@ archive_numbers(const char *data, long **out)
  * paused for the idle time.
  */
 static void
-wait_input(const struct wb_reader *in, struct wb_sqliteindexer *ix)
+wait_input(const struct wb_reader *in, void *arg)
 {
+	struct wb_sqliteindexer *ix = arg;
 	int r = 1;
 
 	if (in->eof || (in->len > in->off &&
 	    memchr(in->buf + in->off, '\n', in->len - in->off) != NULL))
 		return;
 	if (ix->nrecs > 0 && (r = wb_pipe_wait(0, POLLIN, in->idle_ms)) == 0)
-		wb_sqliteindexer_flush(ix);
+		wb_sqliteindexer_flush_or_die(ix);
 	if (r < 0 || wb_pipe_wait(0, POLLIN, -1) < 0)
 		wb_die(WB_EXIT_TEMP, "standard output's reader is gone, "
 		    "stopping");
 }
 
-/* --rebuild: index the whole archive into a scratch file, then copy it in. */
+/*
+ * Remove the scratch files "<live>.rebuild-PID" left by rebuilds that
+ * died (killed, or the machine went down) in the directory of 'live'.
+ */
+static void
+drop_dead_scratch(const char *live)
+{
+	const char *slash = strrchr(live, '/'), *base = slash ? slash + 1 : live;
+	char dir[4096], prefix[512], path[8192];
+	size_t plen;
+	struct dirent *de;
+	long pid;
+	DIR *d;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof dir, ".");
+	else
+		snprintf(dir, sizeof dir, "%.*s", slash == live ? 1 :
+		    (int)(slash - live), live);
+	if ((size_t)snprintf(prefix, sizeof prefix, "%s.rebuild-", base) >=
+	    sizeof prefix || (d = opendir(dir)) == NULL)
+		return;
+	plen = strlen(prefix);
+	while ((de = readdir(d)) != NULL) {
+		char num[16];
+		size_t n;
+
+		/* "PID", or "PID-wal" and the like: the scratch's own. */
+		if (strncmp(de->d_name, prefix, plen) != 0 ||
+		    (n = strcspn(de->d_name + plen, "-")) >= sizeof num)
+			continue;
+		snprintf(num, sizeof num, "%.*s", (int)n, de->d_name + plen);
+		if (wb_scan_number(num, &pid, NULL, 0) < 0 ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		if (unlink(path) == 0)
+			wb_info("removed %s, left by a rebuild that died", path);
+	}
+	closedir(d);
+}
+
+/*
+ * --rebuild: index the whole archive into a scratch file, then put it in
+ * place (wb_sqlite_replace).
+ */
 static int
 rebuild(const struct wb_config *cfg, size_t max_bytes)
 {
@@ -118,24 +167,25 @@ rebuild(const struct wb_config *cfg, size_t max_bytes)
 	    cfg->sqlite, (long)getpid()) >= sizeof scratch)
 		wb_die(WB_EXIT_USAGE, "WB_SQLITE is too long");
 	atexit(drop_scratch);
+	drop_dead_scratch(cfg->sqlite);
 	unlink(scratch);
 	if ((db = wb_sqlite_scratch(scratch, cfg->sqlite, &code, why,
 	    sizeof why)) == NULL)
 		wb_die(code, "%s", why);
-	wb_sqliteindexer_open(&ix, cfg->data, db, NULL, SIZE_MAX, max_bytes,
+	wb_sqliteindexer_open_or_die(&ix, cfg->data, db, NULL, SIZE_MAX, max_bytes,
 	    0);
 	n = archive_numbers(cfg->data, &nums);
 	for (size_t i = 0; i < n; i++) {
 		rec = (struct wb_record){ nums[i], jv_null() };
-		wb_sqliteindexer_add(&ix, &rec, INT_MAX);
+		wb_sqliteindexer_add_or_die(&ix, &rec, INT_MAX);
 	}
-	wb_sqliteindexer_flush(&ix);
+	wb_sqliteindexer_flush_or_die(&ix);
 	skipped = wb_sqliteindexer_report(&ix);
 	free(nums);
 	wb_sqliteindexer_free(&ix);
-	if (wb_sqlite_replace(cfg->sqlite, db, &code, why, sizeof why) < 0)
+	if (wb_sqlite_replace(cfg->sqlite, db, scratch, &code, why,
+	    sizeof why) < 0)
 		wb_die(code, "%s", why);
-	wb_sqlite_close(db);
 	wb_info("%llu issues indexed into %s, %llu skipped",
 	    (unsigned long long)n - skipped, cfg->sqlite, skipped);
 	return skipped > 0 ? WB_EXIT_REJECTED : WB_EXIT_OK;
@@ -153,9 +203,10 @@ main(int argc, char **argv)
 	};
 	size_t max_bytes = 32000000, max_issues = 1000;
 	struct wb_sqliteindexer ix;
+	struct wb_indexloop loop = { &ix, wb_sqliteindexer_add_or_die,
+	    wb_sqliteindexer_idle_or_die, wb_sqliteindexer_flush_or_die,
+	    wb_sqliteindexer_report, wait_input };
 	struct wb_config cfg;
-	struct wb_reader in;
-	struct wb_record rec;
 	double idle = 1;
 	int ch, code, rebuilding = 0, status;
 	char why[1024];
@@ -197,22 +248,11 @@ main(int argc, char **argv)
 	if ((db = wb_sqlite_open(cfg.sqlite, WB_SQLITE_WRITE, &code, why,
 	    sizeof why)) == NULL)
 		wb_die(code, "%s", why);
-	wb_sqliteindexer_open(&ix, cfg.data, db, cfg.sqlite, max_issues,
+	wb_sqliteindexer_open_or_die(&ix, cfg.data, db, cfg.sqlite, max_issues,
 	    max_bytes, 1);
 
-	wb_reader_init_or_die(&in, 0);
-	in.idle_fn = wb_sqliteindexer_idle;
-	in.idle_arg = &ix;
-	in.idle_ms = (int)(idle * 1000 + 0.5);
-	for (wait_input(&in, &ix); wb_reader_next_or_die(&in, &rec);
-	    wait_input(&in, &ix))
-		wb_sqliteindexer_add(&ix, &rec, in.idle_ms);
-	wb_sqliteindexer_flush(&ix);
-	status = wb_reader_status(&in);
-	wb_reader_free(&in);
-	if (wb_sqliteindexer_report(&ix) > 0)
-		status = WB_EXIT_REJECTED;
+	status = wb_indexloop_run_or_die(&loop, idle);
 	wb_sqliteindexer_free(&ix);
 	wb_sqlite_close(db);
-	return wb_cli_end_or_die(status != 0 ? WB_EXIT_REJECTED : WB_EXIT_OK);
+	return wb_cli_end_or_die(status);
 }

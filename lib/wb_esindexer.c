@@ -6,6 +6,7 @@
 #include "wb_clock.h"
 #include "wb_err.h"
 #include "wb_esindexer.h"
+#include "wb_indexloop.h"
 #include "wb_metrics.h"
 
 void
@@ -196,9 +197,7 @@ wb_esindexer_add_or_die(struct wb_esindexer *ix, struct wb_record *rec,
 unsigned long long
 wb_esindexer_report(const struct wb_esindexer *ix)
 {
-	if (ix->skipped > 0)
-		wb_warn("%llu issue%s not indexed", ix->skipped,
-		    ix->skipped == 1 ? " was" : "s were");
+	wb_indexloop_said_skipped(ix->skipped);
 	wb_debug("%llu documents in %llu requests, %llu delete-by-query, "
 	    "%llu refreshes, %llu removed, %llu records written",
 	    wb_eshandover_sent(&ix->batches),

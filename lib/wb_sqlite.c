@@ -1,7 +1,9 @@
 /* wb — the SQLite database: schema, open, upgrade, replace (wb_sqlite.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "wb_clock.h"
@@ -62,7 +64,7 @@ static const char schema[] =
     "  content = 'issues_text', content_rowid = 'number',\n"
     "  tokenize = 'unicode61 remove_diacritics 2');\n"
     "INSERT INTO " WB_SQLITE_FTS " (" WB_SQLITE_FTS ", rank)\n"
-    "  VALUES ('rank', 'bm25(10.0, 3.0, 1.0)');\n";
+    "  VALUES ('rank', 'bm25(" WB_SQLITE_RANK_WEIGHTS ")');\n";
 
 /*
  * upgrade[v] turns schema version v into v + 1 (v >= 1); NULL: no way,
@@ -316,6 +318,25 @@ page_size_of(const char *path)
 	return size == 1 ? 65536 : size;
 }
 
+/*
+ * Whether the file 'db' opened was renamed over or removed since (a
+ * --rebuild put a new one in its place: wb_sqlite_replace). Then 'db'
+ * is closed without touching the files named after it (the -wal and
+ * -shm are the new database's now), and the caller opens it again.
+ */
+static int
+moved(sqlite3 *db)
+{
+	int m = 0;
+
+	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_HAS_MOVED,
+	    &m) != SQLITE_OK || !m)
+		return 0;
+	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_close(db);
+	return 1;
+}
+
 /* wb_sqlite_open, a new database getting pages of 'page_size' bytes. */
 static sqlite3 *
 open_db(const char *path, enum wb_sqlite_mode mode, int page_size, int *code,
@@ -324,7 +345,15 @@ open_db(const char *path, enum wb_sqlite_mode mode, int page_size, int *code,
 	sqlite3 *db = NULL;
 	struct stat st;
 	char sql[64];
+	int tries = 0;
 
+again:
+	if (tries++ == 10) {
+		*code = WB_EXIT_TEMP;
+		snprintf(why, whylen, "unable to open %s: it keeps being "
+		    "replaced", path);
+		return NULL;
+	}
 	if (mode == WB_SQLITE_READ) {
 		if (stat(path, &st) < 0) {
 			*code = errno == ENOENT ? WB_EXIT_USAGE : WB_EXIT_TEMP;
@@ -336,8 +365,14 @@ open_db(const char *path, enum wb_sqlite_mode mode, int page_size, int *code,
 		if ((db = open_with(path, SQLITE_OPEN_READONLY, code, why,
 		    whylen)) == NULL)
 			return NULL;
-		if (schema_ready(db, path, 0, code, why, whylen) < 0)
+		/* Its first read waits for a --rebuild that is replacing it. */
+		if (schema_ready(db, path, 0, code, why, whylen) < 0) {
+			if (moved(db))
+				goto again;
 			goto fail;
+		}
+		if (moved(db))
+			goto again;
 		return db;
 	}
 	if ((db = open_with(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
@@ -349,6 +384,14 @@ open_db(const char *path, enum wb_sqlite_mode mode, int page_size, int *code,
 		*code = code_of(db);
 		goto fail;
 	}
+	/*
+	 * A first read (what it finds is said below) waits for a --rebuild
+	 * replacing the file; the file is then checked before anything is
+	 * written through names (-wal) that may be the new file's.
+	 */
+	sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+	if (mode != WB_SQLITE_SCRATCH && moved(db))
+		goto again;
 	if (mode == WB_SQLITE_SCRATCH) {
 		if (wb_sqlite_exec(db, "PRAGMA journal_mode = OFF;"
 		    "PRAGMA synchronous = OFF;PRAGMA cache_size = -16384",
@@ -360,6 +403,8 @@ open_db(const char *path, enum wb_sqlite_mode mode, int page_size, int *code,
 		goto fail;
 	if (schema_ready(db, path, 1, code, why, whylen) < 0)
 		goto fail;
+	if (mode != WB_SQLITE_SCRATCH && moved(db))
+		goto again;
 	return db;
 fail:
 	if (*code != WB_EXIT_USAGE && out_gone)
@@ -390,9 +435,9 @@ wb_sqlite_close(sqlite3 *db)
 	sqlite3_close(db);
 }
 
-int
-wb_sqlite_replace(const char *path, sqlite3 *src, int *code, char *why,
-    size_t whylen)
+/* Copy 'src' into the live database 'path' in one write transaction. */
+static int
+copy_in(const char *path, sqlite3 *src, int *code, char *why, size_t whylen)
 {
 	sqlite3_backup *b;
 	sqlite3 *dst;
@@ -438,4 +483,161 @@ wb_sqlite_replace(const char *path, sqlite3 *src, int *code, char *why,
 	    NULL);
 	sqlite3_close(dst);
 	return 0;
+}
+
+/* fsync the file or directory 'path'; -1 with why set. */
+static int
+sync_path(const char *path, int flags, char *why, size_t whylen)
+{
+	int fd, rc;
+
+	if ((fd = open(path, flags | O_CLOEXEC)) < 0) {
+		snprintf(why, whylen, "unable to open %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	rc = fsync(fd);
+	close(fd);
+	if (rc < 0) {
+		snprintf(why, whylen, "unable to sync %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The directory of 'path' into dir[len]. */
+static void
+dir_of(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(dir, len, ".");
+	else if (slash == path)
+		snprintf(dir, len, "/");
+	else
+		snprintf(dir, len, "%.*s", (int)(slash - path), path);
+}
+
+/*
+ * Rename the finished scratch file 'scratch' over 'path', if no other
+ * connection has the database open: 1 done, 0 not possible (others have
+ * it open: copy instead), -1 with why set and *code.
+ *
+ * A connection to a database in WAL mode holds a shared lock on the
+ * file for as long as it is open, so an exclusive lock proves that no
+ * other has it open. Holding it, the live database leaves WAL mode (its
+ * -wal file is copied back and deleted, so that the new file does not
+ * meet it), the scratch file takes its name, and only then is the lock
+ * released. A connection that opened the old file before the rename
+ * finds it moved once it gets its lock (wb_sqlite_open checks, and
+ * opens the new one).
+ */
+static int
+rename_over(const char *path, const char *scratch, int *code, char *why,
+    size_t whylen)
+{
+	char dir[4096], side[4200];
+	sqlite3_stmt *st = NULL;
+	sqlite3 *dst;
+	int alone = 0, rc;
+
+	dir_of(path, dir, sizeof dir);
+	if (access(path, F_OK) < 0 && errno == ENOENT) {
+		/* No database: a -wal or -shm left is no one's. */
+		snprintf(side, sizeof side, "%s-wal", path);
+		unlink(side);
+		snprintf(side, sizeof side, "%s-shm", path);
+		unlink(side);
+	}
+	if (link(scratch, path) == 0) {
+		/* There was none: the new one is in place. */
+		unlink(scratch);
+		return sync_path(dir, O_RDONLY | O_DIRECTORY, why, whylen) < 0 ?
+		    (*code = WB_EXIT_TEMP, -1) : 1;
+	}
+	if (errno != EEXIST) {
+		*code = WB_EXIT_TEMP;
+		snprintf(why, whylen, "unable to put %s in place: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		sqlite3_close(dst);
+		return 0;
+	}
+	sqlite3_db_config(dst, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_busy_timeout(dst, WB_SQLITE_REPLACE_WAIT_MS);
+	if (sqlite3_exec(dst, "PRAGMA locking_mode = EXCLUSIVE", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		goto done;
+	rc = sqlite3_prepare_v2(dst, "PRAGMA journal_mode = DELETE", -1, &st,
+	    NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_NOTADB) {
+		*code = WB_EXIT_USAGE;
+		snprintf(why, whylen, "unable to use %s: %s: move it away and "
+		    "run wb-sqlite --rebuild again", path, sqlite3_errmsg(dst));
+		alone = -1;
+		goto done;
+	}
+	if (rc != SQLITE_ROW || sqlite3_column_text(st, 0) == NULL ||
+	    strcmp((const char *)sqlite3_column_text(st, 0), "delete") != 0)
+		goto done;
+	sqlite3_finalize(st);
+	st = NULL;
+	/* Held until the connection closes (locking_mode EXCLUSIVE). */
+	if (sqlite3_exec(dst, "BEGIN EXCLUSIVE", NULL, NULL, NULL) != SQLITE_OK)
+		goto done;
+	if (rename(scratch, path) < 0) {
+		*code = WB_EXIT_TEMP;
+		snprintf(why, whylen, "unable to rename %s to %s: %s", scratch,
+		    path, strerror(errno));
+		alone = -1;
+		goto done;
+	}
+	alone = 1;
+	if (sync_path(dir, O_RDONLY | O_DIRECTORY, why, whylen) < 0) {
+		*code = WB_EXIT_TEMP;
+		alone = -1;
+	}
+done:
+	sqlite3_finalize(st);
+	sqlite3_exec(dst, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(dst);
+	return alone;
+}
+
+int
+wb_sqlite_replace(const char *path, sqlite3 *src, const char *scratch,
+    int *code, char *why, size_t whylen)
+{
+	int r;
+
+	/* The new file in WAL mode (in its header), complete on disk. */
+	if (set_wal(src, scratch, code, why, whylen) < 0) {
+		sqlite3_close(src);
+		return -1;
+	}
+	sqlite3_close(src);
+	if (sync_path(scratch, O_RDONLY, why, whylen) < 0) {
+		*code = WB_EXIT_TEMP;
+		return -1;
+	}
+	if ((r = rename_over(path, scratch, code, why, whylen)) != 0)
+		return r < 0 ? -1 : 0;
+	/*
+	 * Others have it open: copy it in, in one transaction (from a
+	 * connection that may write, so that closing it removes the scratch
+	 * file's -wal and -shm).
+	 */
+	if ((src = open_with(scratch, SQLITE_OPEN_READWRITE, code, why,
+	    whylen)) == NULL)
+		return -1;
+	r = copy_in(path, src, code, why, whylen);
+	sqlite3_close(src);
+	return r;
 }

@@ -20,6 +20,7 @@
 
 #define WB_SQLITE_VERSION 1	/* PRAGMA user_version of the schema below */
 #define WB_SQLITE_FTS "issues_fts"
+#define WB_SQLITE_RANK_WEIGHTS "10.0, 3.0, 1.0"	/* of bm25: title, body, comments */
 /*
  * The page size of a new database: an issue's JSON fits in one page more
  * often than in 4 KB ones, and a full index writes and reads a quarter
@@ -27,6 +28,7 @@
  * less CPU: BENCHMARKS.md). An existing database keeps its own.
  */
 #define WB_SQLITE_PAGE_SIZE 16384
+#define WB_SQLITE_REPLACE_WAIT_MS 2000	/* for others to close it */
 
 /* How to open the database. */
 enum wb_sqlite_mode {
@@ -78,14 +80,19 @@ int wb_sqlite_fail(sqlite3 *db, const char *what, char *why, size_t whylen);
 int wb_sqlite_out_gone(void);
 
 /*
- * Replace the whole content of the database at 'path' (created when
- * absent) by that of 'src', in one write transaction: readers see the old
- * database until it commits, then the new one. (Not a rename: the old
- * file's -wal and -shm would then stand next to a new file, with the
- * readers and the writer still using them.) Returns 0, or -1 with
- * why[whylen] set and *code as for wb_sqlite_open.
+ * Replace the database at 'path' (created when absent) by the scratch
+ * database 'src' (closed by this, whatever happens), a file at 'scratch'
+ * in the same directory made by wb_sqlite_scratch. When no other
+ * connection has 'path' open, the scratch file, put in WAL mode and
+ * synced, is renamed over it: the database is written once. Otherwise
+ * (a reader or the indexer has it open; waited for up to
+ * WB_SQLITE_REPLACE_WAIT_MS), its content is copied in, in one write
+ * transaction, and readers see the old database until it commits, then
+ * the new one. A crash at any point leaves either the old database or
+ * the new one. Returns 0, or -1 with why[whylen] set and *code as for
+ * wb_sqlite_open.
  */
-int wb_sqlite_replace(const char *path, sqlite3 *src, int *code, char *why,
-    size_t whylen);
+int wb_sqlite_replace(const char *path, sqlite3 *src, const char *scratch,
+    int *code, char *why, size_t whylen);
 
 #endif

@@ -4,12 +4,13 @@
 #include "wb_clock.h"
 #include "wb_err.h"
 #include "wb_grow.h"
+#include "wb_indexloop.h"
 #include "wb_metrics.h"
 #include "wb_sqlite.h"
 #include "wb_sqliteindexer.h"
 
 void
-wb_sqliteindexer_open(struct wb_sqliteindexer *ix, const char *data,
+wb_sqliteindexer_open_or_die(struct wb_sqliteindexer *ix, const char *data,
     sqlite3 *db, const char *path, size_t max_issues, size_t max_bytes,
     int emit)
 {
@@ -17,11 +18,12 @@ wb_sqliteindexer_open(struct wb_sqliteindexer *ix, const char *data,
 
 	*ix = (struct wb_sqliteindexer){ .data = data, .db = db,
 	    .max_issues = max_issues, .max_bytes = max_bytes, .emit = emit };
-	wb_sqliteprefetch_init(&ix->ahead, data, path);
+	wb_sqliteprefetch_init_or_die(&ix->ahead, data, path);
 	if (wb_sqliterows_init(&ix->rows, db, why, sizeof why) < 0)
 		wb_die(WB_EXIT_TEMP, "%s", why);
-	if (path != NULL && wb_sqliteckpt_start(&ix->ckpt, db, path, why,
-	    sizeof why) < 0)
+	/* The -wal file written again from its start every two transactions. */
+	if (path != NULL && wb_sqliteckpt_start(&ix->ckpt, db, path,
+	    2 * (long long)max_bytes, why, sizeof why) < 0)
 		wb_warn("%s; checkpoints after commits instead", why);
 }
 
@@ -100,8 +102,9 @@ by_number(const void *a, const void *b)
 }
 
 void
-wb_sqliteindexer_flush(struct wb_sqliteindexer *ix)
+wb_sqliteindexer_flush_or_die(void *arg)
 {
+	struct wb_sqliteindexer *ix = arg;
 	size_t k = 0, end, out = 0;
 
 	if (ix->nrecs == 0)
@@ -114,7 +117,7 @@ wb_sqliteindexer_flush(struct wb_sqliteindexer *ix)
 	qsort(ix->order, ix->nrecs, sizeof *ix->order, by_number);
 	for (size_t j = 0; j < ix->nrecs; j++)
 		ix->numbers[j] = ix->recs[ix->order[j]].number;
-	wb_sqliteprefetch_begin(&ix->ahead, ix->numbers, ix->nrecs);
+	wb_sqliteprefetch_begin_or_die(&ix->ahead, ix->numbers, ix->nrecs);
 	while (k < ix->nrecs) {
 		end = transaction(ix, k);
 		for (; k < end; k++)
@@ -134,18 +137,18 @@ wb_sqliteindexer_flush(struct wb_sqliteindexer *ix)
 }
 
 void
-wb_sqliteindexer_idle(void *arg)
+wb_sqliteindexer_idle_or_die(void *arg)
 {
 	struct wb_sqliteindexer *ix = arg;
 
 	if (ix->nrecs > 0)
-		wb_sqliteindexer_flush(ix);
+		wb_sqliteindexer_flush_or_die(ix);
 }
 
 void
-wb_sqliteindexer_add(struct wb_sqliteindexer *ix, struct wb_record *rec,
-    int idle_ms)
+wb_sqliteindexer_add_or_die(void *arg, struct wb_record *rec, int idle_ms)
 {
+	struct wb_sqliteindexer *ix = arg;
 	size_t cap = ix->cap, cap2 = ix->cap, cap3 = ix->cap, cap4 = ix->cap;
 
 	ix->recs = wb_grow(ix->recs, ix->nrecs, &ix->cap, sizeof *ix->recs);
@@ -159,15 +162,15 @@ wb_sqliteindexer_add(struct wb_sqliteindexer *ix, struct wb_record *rec,
 	ix->recs[ix->nrecs++] = *rec;
 	if (ix->nrecs >= ix->max_issues ||
 	    wb_clock_ms() - ix->first_ms >= idle_ms)
-		wb_sqliteindexer_flush(ix);
+		wb_sqliteindexer_flush_or_die(ix);
 }
 
 unsigned long long
-wb_sqliteindexer_report(const struct wb_sqliteindexer *ix)
+wb_sqliteindexer_report(void *arg)
 {
-	if (ix->skipped > 0)
-		wb_warn("%llu issue%s not indexed", ix->skipped,
-		    ix->skipped == 1 ? " was" : "s were");
+	const struct wb_sqliteindexer *ix = arg;
+
+	wb_indexloop_said_skipped(ix->skipped);
 	wb_debug("%llu issues written, %llu unchanged, %llu removed, "
 	    "%llu transactions, %llu records written", ix->rows.written,
 	    ix->rows.unchanged, ix->rows.removed, ix->commits, ix->emitted);

@@ -56,16 +56,18 @@ struct wb_sqliteindexer {
  * that checkpoints it (lib/wb_sqliteckpt.c); NULL: none (no WAL). Dies
  * 111 when the statements cannot be prepared.
  */
-void wb_sqliteindexer_open(struct wb_sqliteindexer *ix, const char *data,
+void wb_sqliteindexer_open_or_die(struct wb_sqliteindexer *ix, const char *data,
     sqlite3 *db, const char *path, size_t max_issues, size_t max_bytes,
     int emit);
 
 /*
+ * The functions below that take 'arg' take the indexer: they are those
+ * of a struct wb_indexloop (lib/wb_indexloop.h).
+ *
  * Take the record 'rec' (owned from then on) into the batch; index the
  * batch when it is full, or when its first record has waited 'idle_ms'.
  */
-void wb_sqliteindexer_add(struct wb_sqliteindexer *ix, struct wb_record *rec,
-    int idle_ms);
+void wb_sqliteindexer_add_or_die(void *arg, struct wb_record *rec, int idle_ms);
 
 /*
  * Index the batch: its transactions committed, its records written out
@@ -73,16 +75,16 @@ void wb_sqliteindexer_add(struct wb_sqliteindexer *ix, struct wb_record *rec,
  * it written out) dies 111; standard output's reader gone while the
  * database was busy dies 111 too, writing nothing.
  */
-void wb_sqliteindexer_flush(struct wb_sqliteindexer *ix);
+void wb_sqliteindexer_flush_or_die(void *arg);
 
-/* wb_sqliteindexer_flush when the batch holds anything; 'arg' is 'ix'. */
-void wb_sqliteindexer_idle(void *arg);
+/* wb_sqliteindexer_flush_or_die when the batch holds anything; 'arg' is 'ix'. */
+void wb_sqliteindexer_idle_or_die(void *arg);
 
 /*
  * After the last flush: say how many issues were not indexed (and, with
  * WB_DEBUG, what was done); returns how many.
  */
-unsigned long long wb_sqliteindexer_report(const struct wb_sqliteindexer *ix);
+unsigned long long wb_sqliteindexer_report(void *arg);
 
 /* Free what 'ix' holds, records of the batch included; not 'db'. */
 void wb_sqliteindexer_free(struct wb_sqliteindexer *ix);

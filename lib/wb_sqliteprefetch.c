@@ -7,7 +7,7 @@
 #define SLOT(p, k) (&(p)->slot[(k) % WB_SQLITEPREFETCH_SLOTS])
 
 void
-wb_sqliteprefetch_init(struct wb_sqliteprefetch *p, const char *data,
+wb_sqliteprefetch_init_or_die(struct wb_sqliteprefetch *p, const char *data,
     const char *path)
 {
 	*p = (struct wb_sqliteprefetch){ .data = data };
@@ -95,7 +95,7 @@ run(void *arg)
 }
 
 void
-wb_sqliteprefetch_begin(struct wb_sqliteprefetch *p, const long *numbers,
+wb_sqliteprefetch_begin_or_die(struct wb_sqliteprefetch *p, const long *numbers,
     size_t n)
 {
 	p->numbers = numbers;

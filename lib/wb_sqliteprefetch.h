@@ -56,7 +56,7 @@ struct wb_sqliteprefetch {
  * database at 'path' (NULL: none; one that cannot be opened is not
  * looked in). Dies 111 on failure.
  */
-void wb_sqliteprefetch_init(struct wb_sqliteprefetch *p, const char *data,
+void wb_sqliteprefetch_init_or_die(struct wb_sqliteprefetch *p, const char *data,
     const char *path);
 
 /*
@@ -71,7 +71,7 @@ void wb_sqliteprefetch_prepare(struct wb_sqliteprefetch_slot *s,
  * Start reading the issues numbers[0..n) (borrowed until
  * wb_sqliteprefetch_end). Dies 111 when the thread cannot start.
  */
-void wb_sqliteprefetch_begin(struct wb_sqliteprefetch *p,
+void wb_sqliteprefetch_begin_or_die(struct wb_sqliteprefetch *p,
     const long *numbers, size_t n);
 
 /*

@@ -26,6 +26,13 @@ struct wb_sqlitesearch {
 	long long window;		/* with a limit, rank only this many of
 					   the most recent matches; 0: all */
 	int count;			/* one row: the number of matches */
+	/* Set by wb_sqlitesearch_prepare, for _step (free: _free): */
+	int ranked;			/* a query's matches, ranked here */
+	struct wb_sqlitesearch_hit {
+		long long number;
+		double rank;		/* bm25: lower is better */
+	} *top;				/* the best, best first */
+	size_t ntop, next;
 };
 
 /*
@@ -42,13 +49,14 @@ int wb_sqlitesearch_utf8(const char *s, size_t len);
  * come best match first, the others most recently updated first. With
  * a query, a limit and a window, the best are chosen among the 'window'
  * matches of the highest numbers (the most recent issues) that pass the
- * filters: bm25 costs about a microsecond a match, which a word that
- * every issue holds makes tens of milliseconds.
+ * filters. With a query (and not 'count'), every match is ranked here,
+ * by bm25 (lib/wb_sqliterank.c), in one read transaction, and the rows
+ * are then read one by one by _step: a malformed query is said here.
  * Returns it, or NULL with why[whylen] set and *code 100 (the database
- * does not have wb's schema) or 111.
+ * does not have wb's schema, the query is malformed) or 111.
  */
-sqlite3_stmt *wb_sqlitesearch_prepare(sqlite3 *db,
-    const struct wb_sqlitesearch *s, int *code, char *why, size_t whylen);
+sqlite3_stmt *wb_sqlitesearch_prepare(sqlite3 *db, struct wb_sqlitesearch *s,
+    int *code, char *why, size_t whylen);
 
 /*
  * Step the search statement 'st': 1 for a row, 0 at the end, -1 with
@@ -56,7 +64,10 @@ sqlite3_stmt *wb_sqlitesearch_prepare(sqlite3 *db,
  * query: ..."; only with a query), else 111 (or 100 for a corrupt
  * database).
  */
-int wb_sqlitesearch_step(sqlite3_stmt *st, const struct wb_sqlitesearch *s,
+int wb_sqlitesearch_step(sqlite3_stmt *st, struct wb_sqlitesearch *s,
     int *code, char *why, size_t whylen);
+
+/* Free what _prepare kept in 's'. */
+void wb_sqlitesearch_free(struct wb_sqlitesearch *s);
 
 #endif

@@ -6,7 +6,7 @@
 # records are all committed, and a re-run of the others completes it.
 . "${0%/*}/lib.sh"
 . "${0%/*}/lib-sqlite.sh"
-plan 25
+plan 42
 
 D=$SCRATCH/data
 DB=$D/wb.sqlite
@@ -15,11 +15,11 @@ export WB_DATA
 for n in $(seq 1 20); do mk_sq_issue "$D" "$n" 6; done
 seq 1 20 | wb-sqlite >/dev/null
 
-# shell_on NAME: a sqlite3 shell on $DB fed through a FIFO on fd 4,
-# its output in $SCRATCH/NAME.out; stopped at exit.
+# shell_on NAME [DB]: a sqlite3 shell on DB ($DB) fed through a FIFO on
+# fd 4, its output in $SCRATCH/NAME.out; stopped at exit.
 shell_on() {
 	mkfifo "$SCRATCH/$1.in"
-	sqlite3 -batch "$DB" <"$SCRATCH/$1.in" >"$SCRATCH/$1.out" 2>&1 &
+	sqlite3 -batch "${2:-$DB}" <"$SCRATCH/$1.in" >"$SCRATCH/$1.out" 2>&1 &
 	SHELL_PID=$!
 	atexit "kill $SHELL_PID 2>/dev/null"
 	exec 4>"$SCRATCH/$1.in"
@@ -132,5 +132,118 @@ is "$RC:$(echo "$OUT" | wc -l)" "0:$((300 - emitted))" "the records not written 
 printf '3\n4\n' | wb-sqlite >/dev/null    # not acknowledged above either
 is "$(sq_rows "$DB" | md5sum)" "$(expected_rows "$D" $(seq 2 30) $(seq 100 399) | md5sum)" "the database equals the archive"
 is "$(fts_vocab "$DB" | md5sum)" "$(fts_rebuilt "$DB" | md5sum)" "and so does its full-text index"
+
+# A long indexing keeps its -wal file small: written again from its
+# start every two transactions (not growing with all that is written).
+# A reader kept open keeps the file as it is when wb-sqlite exits.
+W=$SCRATCH/wal.sqlite
+WB_SQLITE=$W wb-sqlite </dev/null
+shell_on wal "$W"
+wal_pid=$SHELL_PID
+echo "SELECT count(*) FROM issues;" >&4
+wait_for 10 lines "$SCRATCH/wal.out" 1
+WB_SQLITE=$W wb-sqlite --batch-bytes 1000000 <"$SCRATCH/big" >/dev/null
+wal=$(stat -c %s "$W-wal")
+diag "-wal file after 20 MB of JSON in 1 MB transactions: $wal bytes"
+ok "$([ "$wal" -lt 6000000 ]; echo $?)" "the -wal file stays under 6 MB ($wal bytes)"
+exec 4>&-
+wait "$wal_pid"
+
+# --rebuild, nobody else on the database: the new file is renamed over
+# the old one (written once), which goes with its -wal file.
+ino() { stat -c %i "$1"; }
+R=$SCRATCH/r.sqlite
+WB_SQLITE=$R wb-sqlite <"$SCRATCH/big" >/dev/null
+before=$(ino "$R")
+run env WB_SQLITE="$R" wb-sqlite --rebuild
+is "$RC:$ERR" "0:wb-sqlite: info: 329 issues indexed into $R, 0 skipped" "--rebuild alone: exit 0"
+isnt "$(ino "$R")" "$before" "a new file took the database's name"
+is "$(sq "$R" 'PRAGMA journal_mode; PRAGMA integrity_check')" "wal
+ok" "in WAL mode, consistent"
+is "$(sq_rows "$R" | md5sum)" "$(expected_rows "$D" $(seq 2 30) $(seq 100 399) | md5sum)" "equal to the archive"
+is "$(find "$SCRATCH" -maxdepth 1 -name 'r.sqlite*' | sort | tr '\n' ' ')" "$R " "no -wal, -shm nor scratch file left"
+
+# --rebuild where there is no database, but a -wal file left (copied
+# from a writer at work on a copy of it): not taken for the new file's.
+cp "$R" "$SCRATCH/x.sqlite"
+shell_on stale "$SCRATCH/x.sqlite"
+stale_pid=$SHELL_PID
+echo "PRAGMA wal_autocheckpoint = 0; DELETE FROM issues WHERE number > 10; SELECT 'deleted';" >&4
+wait_for 10 lines "$SCRATCH/stale.out" 2
+cp "$SCRATCH/x.sqlite-wal" "$R-wal"
+exec 4>&-
+wait "$stale_pid"
+rm "$R"
+run env WB_SQLITE="$R" wb-sqlite --rebuild
+is "$RC:$(sq "$R" 'SELECT count(*) FROM issues; PRAGMA integrity_check')" "0:329
+ok" "--rebuild with only a stale -wal file left: the archive's rows, consistent"
+
+# --rebuild while a reader holds the database open: copied in, in one
+# transaction (the reader's file stays the database), and the reader
+# sees the new rows once its transaction ends.
+shell_on rb "$R"
+rb_pid=$SHELL_PID
+echo "BEGIN; SELECT count(*) FROM issues;" >&4
+wait_for 10 lines "$SCRATCH/rb.out" 1
+rm -r "$D/current/2"
+before=$(ino "$R")
+run env WB_SQLITE="$R" wb-sqlite --rebuild
+is "$RC:$ERR" "0:wb-sqlite: info: 328 issues indexed into $R, 0 skipped" "--rebuild with a reader: exit 0"
+is "$(ino "$R")" "$before" "the reader's file is still the database"
+echo "SELECT count(*) FROM issues; COMMIT; SELECT count(*) FROM issues; PRAGMA integrity_check;" >&4
+wait_for 10 lines "$SCRATCH/rb.out" 4
+is "$(tr '\n' ' ' <"$SCRATCH/rb.out")" "329 329 328 ok " "the reader: its snapshot, then the new database, consistent"
+is "$(find "$SCRATCH" -maxdepth 1 -name 'r.sqlite*' | sort | tr '\n' ' ')" "$R $R-shm $R-wal " "no scratch file left (the -wal and -shm are the reader's)"
+
+# kill -9 in the middle of --rebuild, the reader still there: the
+# database is the old one, consistent; the next --rebuild removes the
+# scratch file left.
+mk_sq_issue "$D" 2 6
+echo "BEGIN; SELECT count(*) FROM issues;" >&4
+wait_for 10 lines "$SCRATCH/rb.out" 5
+before=$(sq_rows "$R" | md5sum)
+WB_SQLITE=$R wb-sqlite --rebuild 2>/dev/null 4>&- &
+kpid=$!
+scratch_grew() { [ "$(stat -c %s "$R.rebuild-$kpid" 2>/dev/null || echo 0)" -gt 1000000 ]; }
+wait_for 20 scratch_grew
+kill -9 "$kpid"
+wait "$kpid"
+is "$?" 137 "--rebuild killed with SIGKILL half-way"
+echo "SELECT count(*) FROM issues; COMMIT; SELECT count(*) FROM issues; PRAGMA integrity_check;" >&4
+wait_for 10 lines "$SCRATCH/rb.out" 8
+is "$(sed -n '6,8p' "$SCRATCH/rb.out" | tr '\n' ' ')" "328 328 ok " "the reader goes on, consistent"
+is "$(sq "$R" 'PRAGMA integrity_check'):$(sq_rows "$R" | md5sum)" "ok:$before" "the database is the old one"
+exec 4>&-
+wait "$rb_pid"
+run env WB_SQLITE="$R" wb-sqlite --rebuild
+is "$RC:$(echo "$ERR" | grep -v "^wb-sqlite: info: removed $R.rebuild-$kpid-[ws][ah][lm], left by a rebuild that died$")" "0:wb-sqlite: info: removed $R.rebuild-$kpid, left by a rebuild that died
+wb-sqlite: info: 329 issues indexed into $R, 0 skipped" "the next --rebuild removes the dead one's scratch file"
+is "$(find "$SCRATCH" -maxdepth 1 -name 'r.sqlite.*' | wc -l)" 0 "and its -wal and -shm, if any"
+is "$(sq_rows "$R" | md5sum)" "$(expected_rows "$D" $(seq 2 30) $(seq 100 399) | md5sum)" "and the database equals the archive"
+
+# A reader that opened the old file just before a rename waits for the
+# lock, then finds it moved and opens the new one (what it would read
+# in the old file is what it must not see).
+cp "$R" "$SCRATCH/new.sqlite"
+sq "$SCRATCH/new.sqlite" 'DELETE FROM issues WHERE number > 200'
+shell_on lk "$R"
+lk_pid=$SHELL_PID
+echo "PRAGMA journal_mode = DELETE; PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; SELECT 'locked';" >&4
+wait_for 10 lines "$SCRATCH/lk.out" 3
+WB_SQLITE=$R wb-search --count >"$SCRATCH/s.out" 2>"$SCRATCH/s.err" 4>&- &
+spid=$!
+has_open() {
+	for _fd in /proc/"$spid"/fd/*; do
+		[ "$(readlink "$_fd")" = "$R" ] && return 0
+	done
+	return 1
+}
+wait_for 10 has_open
+mv "$SCRATCH/new.sqlite" "$R"
+echo "COMMIT;" >&4
+exec 4>&-
+wait "$lk_pid"
+wait "$spid"
+is "$?:$(cat "$SCRATCH/s.out"):$(cat "$SCRATCH/s.err")" "0:130:" "wb-search counts the new database's issues, not the old file's"
 
 done_testing

@@ -5,7 +5,7 @@
 # database is named with its fix.
 . "${0%/*}/lib.sh"
 . "${0%/*}/lib-sqlite.sh"
-plan 48
+plan 51
 
 D=$SCRATCH/data
 DB=$D/wb.sqlite
@@ -119,6 +119,29 @@ is "$(nums "$($WS wb-search --limit 20 common)" | wc -w)" 11 "by default every m
 is "$(nums "$($WS wb-search common)" | cut -d ' ' -f 1)" 10 "without --limit, no window: every match ranked"
 is "$(nums "$($WS wb-search --limit 2 --window 3 --state closed common)")" "$(wq "SELECT issues_fts.rowid FROM issues_fts JOIN issues ON number = issues_fts.rowid WHERE issues_fts MATCH 'common' AND state = 'closed' AND issues_fts.rowid >= 33 ORDER BY rank, issues_fts.rowid LIMIT 2")" "with --state, the window is of the closed matches (33, 36, 39)"
 is "$($WS wb-search --count --limit 2 --window 1 common)" 2 "--count ignores the window"
+# The ranking is bm25's to the bit: many matches of one word, of other
+# lengths and counts, ties, numbers close together and far apart (the
+# sizes read in one pass, or looked up), in FTS5's order.
+M=$SCRATCH/m
+for n in $(seq 1 60) $(seq 100 40 900) 5000 5001; do
+	mkdir -p "$M/current/$n"
+	k=$((n % 4 + 1)) pad=$((n % 7))
+	body=$(awk -v k="$k" -v p="$pad" 'BEGIN { for (i = 0; i < k; i++) printf "common "; for (i = 0; i < p * 3; i++) printf "pad%d ", i }')
+	title=t; [ $((n % 11)) -eq 0 ] && title="common title"
+	printf '{"number":%s,"state":"open","updated_at":"2022-02-01T00:00:00Z","title":"%s","body":"%s"}' \
+		"$n" "$title" "$body" >"$M/current/$n/issue.json"
+	if [ $((n % 5)) -eq 0 ]; then
+		echo '[{"event":"commented","body":"common common"}]'
+	else
+		echo '[]'
+	fi >"$M/current/$n/timeline.json"
+done
+MS="env WB_DATA=$M WB_SQLITE=$M/wb.sqlite"
+ls "$M/current" | $MS wb-sqlite >/dev/null
+mq() { sq "$M/wb.sqlite" "$1" | tr '\n' ' '; }
+is "$(nums "$($MS wb-search common)")" "$(mq "SELECT rowid FROM issues_fts WHERE issues_fts MATCH 'common' ORDER BY rank, rowid")" "every match, in bm25's order (ties by number)"
+is "$(nums "$($MS wb-search --limit 9 common)")" "$(mq "SELECT rowid FROM issues_fts WHERE issues_fts MATCH 'common' ORDER BY rank, rowid LIMIT 9")" "the best 9, in bm25's order"
+is "$(nums "$($MS wb-search --limit 4 'common OR pad3')")" "$(mq "SELECT rowid FROM issues_fts WHERE issues_fts MATCH 'common OR pad3' ORDER BY rank, rowid LIMIT 4")" "two phrases: the best 4, in bm25's order"
 run wb-search --window many video
 is "$RC:$ERR" "100:wb-search: fatal: --window is not a decimal integer (0..1000000000): many" "--window checked"
 

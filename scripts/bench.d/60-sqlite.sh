@@ -8,6 +8,8 @@
 #     with readfile(), json_each() and ->>, the full-text index included;
 #   - re-indexing the unchanged archive, against the first indexing;
 #   - the database's size against the archive's JSON bytes; peak RSS;
+#   - wb-sqlite --rebuild: bytes written (GNU time's %O) against the
+#     database's size (the scratch file renamed in place: once);
 #   - wb-search, whole process, a one-word query on the 32,000-issue
 #     database, against the sqlite3 shell running the same SQL, with the
 #     default window and with every match ranked.
@@ -90,6 +92,10 @@ one() {
 	row "$_n: database bytes vs archive JSON bytes" "$size" "$bytes" "$(ratio "$size" "$bytes")"
 	row "  the reference's database bytes" "$ref_size" "$bytes" "$(ratio "$ref_size" "$bytes")"
 	row "$_n: wb-sqlite peak RSS (KB) vs limit 65536" "$first_kb" 65536 "$(ratio "$first_kb" 65536)"
+	sync
+	WB_DATA=$_root WB_SQLITE=$SCRATCH/$_n.sqlite /usr/bin/time -o "$SCRATCH/.blocks" -f %O wb-sqlite --rebuild 2>/dev/null
+	written=$(($(tail -n 1 "$SCRATCH/.blocks") * 512))
+	row "$_n: --rebuild bytes written vs database bytes" "$written" "$(stat -c %s "$SCRATCH/$_n.sqlite")" "$(ratio "$written" "$(stat -c %s "$SCRATCH/$_n.sqlite")")"
 	cd "$SCRATCH" || exit 1
 }
 

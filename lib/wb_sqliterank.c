@@ -1,0 +1,205 @@
+/* wb — FTS5's bm25, computed the same way (wb_sqliterank.h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wb_sqlite.h"
+#include "wb_sqliterank.h"
+
+#define WB_SQLITERANK_STEPS 16	/* rows stepped over rather than searched */
+
+/* What one query needs, made at its first row (as bm25's own). */
+struct rank {
+	int nphrase;
+	double avgdl;		/* tokens per row */
+	double *idf, *freq;	/* by phrase */
+	double *weight;		/* by column */
+	sqlite3_stmt *sizes;	/* %_docsize from a rowid on, in order */
+	sqlite3_int64 at;	/* the row 'sizes' is on; 0: none */
+	int ntok;		/* that row's tokens, all columns */
+	int done;		/* 'sizes' ran out */
+};
+
+static void
+rank_free(void *arg)
+{
+	struct rank *r = arg;
+
+	if (r == NULL)
+		return;
+	sqlite3_finalize(r->sizes);
+	free(r->idf);
+	free(r);
+}
+
+/* xQueryPhrase's callback: count the rows. */
+static int
+count_rows(const Fts5ExtensionApi *api, Fts5Context *f, void *arg)
+{
+	(void)api;
+	(void)f;
+	(*(sqlite3_int64 *)arg)++;
+	return SQLITE_OK;
+}
+
+/* The total of the first 'ncol' varints of a %_docsize blob. */
+static int
+blob_tokens(const unsigned char *p, int len, int ncol)
+{
+	int total = 0;
+
+	for (int i = 0; i < len && ncol-- > 0;) {
+		unsigned v = 0;
+		int k = 0;
+
+		/* Sizes fit in 32 bits: at most 5 bytes of 7 bits. */
+		while (i < len && k < 5) {
+			unsigned char c = p[i++];
+
+			k++;
+			v = v << 7 | (c & 0x7f);
+			if (!(c & 0x80))
+				break;
+		}
+		total += (int)v;
+	}
+	return total;
+}
+
+/*
+ * The tokens of row 'id': read from 'sizes' moving forward when it can
+ * (rows come in rowid order), else from FTS5 itself. -1 on error.
+ */
+static int
+row_tokens(struct rank *r, const Fts5ExtensionApi *api, Fts5Context *f,
+    sqlite3_int64 id, int *ntok)
+{
+	/* Far ahead (a word in few issues), a search costs less than steps. */
+	if (r->sizes != NULL && (r->at == 0 || id < r->at ||
+	    id - r->at > WB_SQLITERANK_STEPS)) {
+		sqlite3_reset(r->sizes);
+		sqlite3_bind_int64(r->sizes, 1, id);
+		r->at = 0;
+		r->done = 0;
+	}
+	while (r->sizes != NULL && !r->done && r->at < id) {
+		if (sqlite3_step(r->sizes) != SQLITE_ROW) {
+			r->done = 1;
+			break;
+		}
+		r->at = sqlite3_column_int64(r->sizes, 0);
+		r->ntok = blob_tokens(sqlite3_column_blob(r->sizes, 1),
+		    sqlite3_column_bytes(r->sizes, 1), api->xColumnCount(f));
+	}
+	if (r->sizes != NULL && r->at == id) {
+		*ntok = r->ntok;
+		return 0;
+	}
+	return api->xColumnSize(f, -1, ntok) == SQLITE_OK ? 0 : -1;
+}
+
+/* What bm25 computes once per query: the mean size, each phrase's IDF. */
+static struct rank *
+rank_new(const Fts5ExtensionApi *api, Fts5Context *f, sqlite3 *db, int nval,
+    sqlite3_value **val)
+{
+	sqlite3_int64 nrow = 0, ntoken = 0;
+	struct rank *r;
+	int n = api->xPhraseCount(f), ncol = api->xColumnCount(f);
+
+	if ((r = calloc(1, sizeof *r)) == NULL || (r->idf = calloc((size_t)n *
+	    2 + (size_t)ncol + 1, sizeof *r->idf)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	r->nphrase = n;
+	r->freq = r->idf + n;
+	r->weight = r->freq + n;
+	for (int c = 0; c < ncol; c++)
+		r->weight[c] = nval > c ? sqlite3_value_double(val[c]) : 1.0;
+	if (api->xRowCount(f, &nrow) != SQLITE_OK ||
+	    api->xColumnTotalSize(f, -1, &ntoken) != SQLITE_OK)
+		goto fail;
+	r->avgdl = (double)ntoken / (double)nrow;
+	for (int i = 0; i < n; i++) {
+		sqlite3_int64 hit = 0;
+		double idf;
+
+		if (api->xQueryPhrase(f, i, &hit, count_rows) != SQLITE_OK)
+			goto fail;
+		idf = log((nrow - hit + 0.5) / (hit + 0.5));
+		r->idf[i] = idf <= 0.0 ? 1e-6 : idf;
+	}
+	/* Without it, each row's size is asked of FTS5 (as bm25 does). */
+	if (sqlite3_prepare_v2(db, "SELECT id, sz FROM " WB_SQLITE_FTS
+	    "_docsize WHERE id >= ?1", -1, &r->sizes, NULL) != SQLITE_OK) {
+		sqlite3_finalize(r->sizes);
+		r->sizes = NULL;
+	}
+	return r;
+fail:
+	rank_free(r);
+	return NULL;
+}
+
+/* wb_rank(fts, weight...): the row's bm25 score, as FTS5's bm25(). */
+static void
+wb_rank(const Fts5ExtensionApi *api, Fts5Context *f, sqlite3_context *ctx,
+    int nval, sqlite3_value **val)
+{
+	const double k1 = 1.2, b = 0.75;
+	struct rank *r = api->xGetAuxdata(f, 0);
+	double score = 0.0, d;
+	int ninst, ntok;
+
+	if (r == NULL) {
+		if ((r = rank_new(api, f, sqlite3_context_db_handle(ctx), nval,
+		    val)) ==
+		    NULL || api->xSetAuxdata(f, r, rank_free) != SQLITE_OK) {
+			sqlite3_result_error(ctx, "unable to rank the matches",
+			    -1);
+			return;
+		}
+	}
+	memset(r->freq, 0, sizeof *r->freq * (size_t)r->nphrase);
+	if (api->xInstCount(f, &ninst) != SQLITE_OK)
+		goto fail;
+	for (int i = 0; i < ninst; i++) {
+		int ip, ic, io;
+
+		if (api->xInst(f, i, &ip, &ic, &io) != SQLITE_OK)
+			goto fail;
+		r->freq[ip] += r->weight[ic];
+	}
+	if (row_tokens(r, api, f, api->xRowid(f), &ntok) < 0)
+		goto fail;
+	d = (double)ntok;
+	for (int i = 0; i < r->nphrase; i++)
+		score += r->idf[i] * ((r->freq[i] * (k1 + 1.0)) /
+		    (r->freq[i] + k1 * (1 - b + b * d / r->avgdl)));
+	sqlite3_result_double(ctx, -1.0 * score);
+	return;
+fail:
+	sqlite3_result_error(ctx, "unable to rank the matches", -1);
+}
+
+int
+wb_sqliterank_register(sqlite3 *db, char *why, size_t whylen)
+{
+	fts5_api *api = NULL;
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return wb_sqlite_fail(db, "unable to reach FTS5", why, whylen);
+	sqlite3_bind_pointer(st, 1, &api, "fts5_api_ptr", NULL);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (api == NULL || api->xCreateFunction(api, "wb_rank", NULL, wb_rank,
+	    NULL) != SQLITE_OK) {
+		snprintf(why, whylen, "unable to reach FTS5");
+		return -1;
+	}
+	return 0;
+}
