@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 # wb — build, test, install. See README.md.
 #
 # Every bin/wb-*.c is a tool linked against every lib/*.c: adding a tool or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb-ack — acknowledge the claims of processed records.
  *
  * Reads records carrying "queue" and "claim" (as wb-dequeue wrote them and

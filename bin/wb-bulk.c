@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb-bulk — index archived issues into Elasticsearch with the bulk API.
  *
  * For each input record, reads $WB_DATA/current/N/issue.json and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb-dequeue — hand out queued issue numbers, each under a lease.
  *
  * Emits {"number":N,"queue":Q,"claim":T} for every item of QUEUE idle for

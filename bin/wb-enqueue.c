@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb-enqueue — add issue numbers to a queue.
  *
  * Reads records (or takes numbers as arguments) and adds each number to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb-fetch — download issues and their timelines from GitHub.
  *
  * For each input record (or each number given as an argument) emits the

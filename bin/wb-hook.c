@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb-hook — receive GitHub webhooks and queue the issues they name.
  *
  * An HTTP server for POST /github/receive: a signed "issues" or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb-list — list the issues of the repository updated since a time.
  *
  * Reads GET /repos/{WB_REPO}/issues (all states, oldest update first, 100

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb-pipeline — run a pipeline as one process that lives and dies whole.
  *
  * Starts each '|'-separated command with its standard output piped into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb-queue — the operator's view of the queues.
  *
  * length, list, purge, stats and dead (the parked numbers) of one queue,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb-scrub — remove the private issues from an extracted snapshot.
  *
  * DIR is a directory of issue directories N/ (an extracted snapshot's

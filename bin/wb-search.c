@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb-search — search the SQLite database.
  *
  * Full-text search (FTS5 query syntax) over the titles, bodies and

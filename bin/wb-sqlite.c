@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb-sqlite — keep the SQLite database equal to the archive.
  *
  * For each input record, reads $WB_DATA/current/N/issue.json and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb-write — store fetched issues in the archive, atomically.
  *
  * Writes $WB_DATA/current/N/issue.json and timeline.json of each record

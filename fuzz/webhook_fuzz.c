@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* libFuzzer target for lib/wb_webhook.c and lib/wb_jscan.c, the one JSON
  * scanner: arbitrary headers and bodies.
  *

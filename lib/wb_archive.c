@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the archive on disk: paths, atomic batched writes, ETag files. */
 #include <dirent.h>
 #include <errno.h>

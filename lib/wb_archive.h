@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the archive on disk (SPEC.md, "The archive").
  *
  * $WB_DATA/current/N/issue.json and timeline.json, compact JSON, replaced

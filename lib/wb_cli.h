@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — what every tool's command line has: --help, --version, usage. */
 #ifndef WB_CLI_H
 #define WB_CLI_H

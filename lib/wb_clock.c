@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the monotonic clock, for deadlines and backoffs. */
 #include <time.h>
 

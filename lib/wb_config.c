@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — configuration from the environment, with SPEC.md's defaults. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — configuration from the environment (SPEC.md, "Configuration"). */
 #ifndef WB_CONFIG_H
 #define WB_CONFIG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — stderr messages: "prog: level: message", one line per event. */
 #include <errno.h>
 #include <pthread.h>

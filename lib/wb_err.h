@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — stderr messages in one grammar, one line per event; and how lib/
  * reports errors.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — Elasticsearch documents and answers, apart from any I/O. */
 #include <ctype.h>
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — a batch of documents (one bulk request's worth), and sending it
  * to _bulk.
  *

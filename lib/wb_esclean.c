@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — removing the documents that re-indexed issues no longer have. */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — removing the documents that re-indexed issues no longer have.
  *
  * Documents are indexed first; then one _delete_by_query over both

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — a connection to Elasticsearch: URLs, credentials, retried POSTs. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — a connection to Elasticsearch: the API's URLs, the credentials,
  * and POST requests retried through outages.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — two batches handed over between two threads. */
 #include <errno.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — two batches handed over between two threads.
  *
  * The caller fills one batch while a second thread sends the other to

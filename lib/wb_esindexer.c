@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the indexer: records in, documents into Elasticsearch, records out. */
 #include <stdio.h>
 #include <stdlib.h>

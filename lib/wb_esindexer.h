@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the indexer: records in, their issues' documents into
  * Elasticsearch, the records out once that is done.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the archived files of an issue, read and checked for indexing. */
 #include <errno.h>
 #include <stdio.h>

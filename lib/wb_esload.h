@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the archived files of an issue, read and checked for indexing.
  *
  * $WB_DATA/current/N/issue.json (read by wb_archive_load_issue, never

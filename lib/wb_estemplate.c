@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — installing index templates (PUT _index_template/NAME). */
 #include <dirent.h>
 #include <errno.h>

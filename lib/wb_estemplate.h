@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — installing index templates (PUT _index_template/NAME). */
 #ifndef WB_ESTEMPLATE_H
 #define WB_ESTEMPLATE_H

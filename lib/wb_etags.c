@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the ETags of one issue: in memory, in a record, in an etags file. */
 #include <stdio.h>
 #include <stdlib.h>

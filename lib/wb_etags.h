@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the ETags of one issue: what wb-fetch sends back to GitHub.
  *
  * An issue has the ETag of its own answer and one per timeline page,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the GitHub REST client: decisions, then the requests that use them. */
 #include <ctype.h>
 #include <errno.h>

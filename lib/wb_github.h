@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the GitHub REST client: decisions, then the requests that use them.
  *
  * The first half decides from what an answer holds (status, a few header

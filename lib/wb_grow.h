@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — growing arrays. */
 #ifndef WB_GROW_H
 #define WB_GROW_H

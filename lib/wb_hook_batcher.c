@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — requests waiting for Redis, their numbers queued in batches. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — requests waiting for Redis, their issue numbers queued in
  * batches over one connection per event loop.
  *

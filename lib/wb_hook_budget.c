@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the bytes of request bodies held in memory at once. */
 #include <netinet/in.h>
 #include <stdatomic.h>

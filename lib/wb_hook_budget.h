@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — how many bytes of request bodies a server holds in memory at
  * once: in all (WB_HOOK_BUDGET_BYTES), and from one client address
  * (WB_HOOK_BUDGET_ADDR_BYTES). A few bodies of GitHub's largest size fit, a

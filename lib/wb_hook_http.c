@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the HTTP side of wb-hook: one libmicrohttpd daemon. */
 #include <stdarg.h>
 #include <stdatomic.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the HTTP side of wb-hook: one libmicrohttpd daemon driven by its
  * owner's event loop.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the serving threads of wb-hook.
  *
  * Each thread runs one epoll loop over its own HTTP daemon

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — an HTTP client over libcurl: one kept-alive handle, limits, timeouts. */
 #include <stdlib.h>
 #include <string.h>

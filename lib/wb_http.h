@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — an HTTP client over libcurl, shared by the GitHub and ES clients.
  *
  * One handle keeps one connection alive across requests (keep-alive,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the main loop of an indexing filter (wb_indexloop.h). */
 #include "wb_err.h"
 #include "wb_indexloop.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the main loop of an indexing filter (wb-bulk, wb-sqlite).
  *
  * Records are read from standard input and handed to an indexer that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — a validating JSON scanner that finds values without building them.
  *
  * A recursive descent over the bytes, depth-limited, with a fast path for

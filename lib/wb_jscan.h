@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — a validating JSON scanner that finds values without building them.
  *
  * The one JSON scanner of wb, for its hot paths, where libjq's parser

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — what the files of the JSON scanner share (wb_jscan.c, its
  * printer wb_jscan_print.c); not for other callers.
  */

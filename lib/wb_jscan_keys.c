@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the duplicate-key check of the JSON scanner (wb_jscan.h).
  *
  * A second walk over a text the scanner accepted, for wb-write: the keys

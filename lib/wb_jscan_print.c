@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the jq-compatible printer of the JSON scanner (wb_jscan.h).
  *
  * wb_jscan_canonical: a text the scanner accepted, printed as libjq 1.6

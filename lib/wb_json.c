@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — typed access to jv values from untrusted JSON. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — typed access to jv values from untrusted JSON.
  *
  * Every getter checks the kind before it reads: a value of the wrong kind

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — a listening TCP address from configuration. */
 #include <netdb.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — a listening TCP address from configuration: "host:port" or
  * "[v6]:port", resolved once and bound by as many sockets as there are
  * serving threads (SO_REUSEPORT), and named back for messages.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — Prometheus text: the writer, the shared families, the notes. */
 #include <math.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — metrics in the Prometheus text exposition format (version 0.0.4).
  *
  * A writer that builds the text in memory, family after family, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — noticing that the next stage of a pipeline is gone (wb_pipe.h). */
 #include <errno.h>
 #include <poll.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — noticing that the next stage of a pipeline is gone.
  *
  * A stage learns that its reader died only when it writes (EPIPE); one that

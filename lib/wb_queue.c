@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the work queue in Redis: debounce, leases, no lost update,
  * consumers that take back their dead predecessor's claims, dead letters.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the work queue in Redis (SPEC.md, "Queue semantics").
  *
  * Keys of queue Q, all with the hash tag {Q} so that one Redis Cluster

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the record reader: lines of standard input, then records.
  *
  * A stage reads its input in large chunks and hands out one line (or one

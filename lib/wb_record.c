@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — NDJSON records: framing, validation, pass-through. */
 #include <ctype.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — NDJSON records: framing, validation, pass-through (SPEC.md, "Records").
  *
  * A record is one JSON object per line with an integer "number" in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — a Redis connection from a URL (WB_REDIS). */
 #include <fcntl.h>
 #include <stdatomic.h>

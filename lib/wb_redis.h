@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — a Redis connection from a URL (WB_REDIS).
  *
  * Accepted forms: redis://[[user]:password@]host[:port][/db] and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — strict parsing of numbers and names from untrusted text. */
 #include <math.h>
 #include <stdio.h>

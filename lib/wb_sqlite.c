@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the SQLite database: schema, open, upgrade, replace (wb_sqlite.h). */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the SQLite database: its schema, opening it, upgrading it, and
  * replacing it whole (SPEC.md, "Search on one machine").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — checkpoints in a thread of their own (wb_sqliteckpt.h). */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — checkpoints of the SQLite database in a thread of their own.
  *
  * In WAL mode a commit appends pages to the -wal file; a checkpoint later

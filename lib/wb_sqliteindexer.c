@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the SQLite indexer (wb_sqliteindexer.h). */
 #include <stdlib.h>
 

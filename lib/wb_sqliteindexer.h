@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the SQLite indexer: records in, their issues' rows committed, the
  * records out.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the next issues' files read ahead (wb_sqliteprefetch.h). */
 #include <openssl/sha.h>
 

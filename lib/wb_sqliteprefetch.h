@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the next issues' files read ahead, in a thread, while SQLite
  * writes the current one.
  *

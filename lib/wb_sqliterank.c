@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — FTS5's bm25, computed the same way (wb_sqliterank.h). */
 #include <math.h>
 #include <stdio.h>

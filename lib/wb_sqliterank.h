@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — FTS5's bm25, computed the same way, faster for many matches.
  *
  * FTS5's bm25() reads each matching row's size (in tokens) with a query

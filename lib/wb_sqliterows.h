@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — one issue's rows in the SQLite database: written from its archived
  * files, or removed.
  *

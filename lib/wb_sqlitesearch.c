@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the search query over the SQLite database (wb_sqlitesearch.h). */
 #include <stdarg.h>
 #include <stdio.h>

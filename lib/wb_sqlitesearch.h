@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — the search query over the SQLite database: full text (FTS5 query
  * syntax, best matches first by bm25), filters on the issue's columns.
  *

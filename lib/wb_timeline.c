@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — a timeline kept as JSON text. */
 #include <stdint.h>
 #include <stdio.h>

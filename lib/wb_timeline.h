@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — a timeline kept as JSON text.
  *
  * The events of an issue's timeline, in order, as spans of the texts

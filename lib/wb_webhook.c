@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — a GitHub webhook delivery, from request to decision.
  *
  * The headers are checked first, then the HMAC of the raw body; the body

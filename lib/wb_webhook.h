@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — a GitHub webhook delivery, from request to decision.
  *
  * No sockets here: wb-hook(1) hands in the method, path, headers and raw

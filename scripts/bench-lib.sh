@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 # Helpers for scripts/bench.d/*.sh: sourced after setting nothing.
 # Gives t/lib.sh's servers (start_redis, free_port, wait_for, SCRATCH) and:
 #   measure RUNS CMD   run the shell command CMD RUNS times; sets MEDIAN

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MPL-2.0
 """The chaos run of `make chaos` (issue 9), started by scripts/chaos.
 
 The whole system as `make run` lays it out (scripts/run: every service of

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # Every tool: a lint-clean man page, --help, --version, usage errors 100.
 . "${0%/*}/lib.sh"
 tools=$(cd "$TOP/bin" && ls wb-*.c | sed 's/\.c$//')

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # scripts/spdx on a small tree of every kind of source file: the licence
 # line in each file's comment syntax, after "#!" (and a Python coding
 # line), nothing else changed, modes kept; build outputs and other files

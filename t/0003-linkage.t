@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # What each tool links: wb-write, which only writes files, needs neither
 # libcurl nor libcrypto nor a server's client library (lib/wb_etags.c
 # holds the ETags apart from the GitHub client).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # lib/wb_metrics.c's writer, without Redis: families once, series once,
 # names checked, label values and help escaped, values as the format
 # spells them; the exposition passes promtool check metrics. A small C

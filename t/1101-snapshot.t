@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-snapshot: the original's layout, latest.tar.gz, one run at a time, a
 # live archive, failures that leave nothing behind.
 . "${0%/*}/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-prune-snapshots: both namings, by the time in the name; never the
 # newest, nor latest.tar.gz's target, nor anything that is not a snapshot.
 . "${0%/*}/lib.sh"

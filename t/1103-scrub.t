@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-scrub fails safe: private issues and whatever it cannot classify are
 # removed (reported, exit 1), symbolic links never followed; and a
 # consumer's view: latest.tar.gz downloaded through nginx, extracted,

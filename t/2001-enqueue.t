@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-enqueue: numbers from arguments and records, bad input, claims.
 . "${0%/*}/lib.sh"
 plan 24

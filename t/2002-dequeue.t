@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-dequeue and wb-ack: debounce, leases, the lost-update race, waking.
 . "${0%/*}/lib.sh"
 plan 25

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-queue: length, list, purge, stats, of one queue and of all.
 . "${0%/*}/lib.sh"
 plan 14

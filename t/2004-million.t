@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # A backfill-sized queue: 1,000,000 numbers in, length exact, drained once.
 . "${0%/*}/lib.sh"
 plan 4

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # Redis unreachable or lost mid-stream: a clear error, exit 111, no claim
 # acknowledged that was not handed on.
 . "${0%/*}/lib.sh"

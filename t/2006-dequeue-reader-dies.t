@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-dequeue exits at once when its reader dies, whatever it is doing:
 # waiting for the pipe to drain (the unread bytes stay counted once the
 # reader is gone) or blocked in Redis on an empty queue; and it claims

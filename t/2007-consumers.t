@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # Consumers: a dequeuer that starts under the name of a dead one takes back
 # its claims at once (not after the lease); a live consumer's claims are
 # never taken, by another name (another machine) nor by the same name,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # Dead letters: an item handed out WB_MAX_DELIVERIES times without being
 # acknowledged is parked, with a warning; wb-queue stats/dead/retry/list/
 # purge show and handle parked items; an enqueue (wb-enqueue, wb-hook)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # Metrics: wb-queue stats --format prometheus for known queue states
 # (exact, and clean for promtool), the notes wb-fetch and wb-bulk keep in
 # Redis (rate-limit budget, last success) and that a dead or frozen Redis

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # Crashes and dead letters: a pipeline killed from outside (kill -9, the
 # OOM killer) with a batch in flight parks none of its items, however
 # often; an item that crashes its stage every time is parked after a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # A claim's lease is its own: a short lease taken after a long one on the
 # same queue expires when it says (the claim token, its expiry, is only
 # moved on past a token in use, never raised to the last one made).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # The GitHub client's decisions, without I/O: Link parsing, where URLs and
 # redirects may lead, what each answer means, backoff, rate-limit waits,
 # the private substitution. A small C driver calls lib/wb_github.c.

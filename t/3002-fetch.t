@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-fetch: records out, exact copies, pagination, headers, the token,
 # private substitution, gone and transferred issues, bad arguments.
 . "${0%/*}/lib.sh"

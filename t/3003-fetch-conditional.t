@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # Conditional requests: ETags kept next to the archive, 304 answers that
 # cost no rate limit, partial changes, If-Modified-Since after wb-list,
 # and ETags that no longer describe the archive are not trusted.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-fetch against a failing API: retries with backoff for 5xx, dropped
 # connections, truncated and non-JSON bodies, timeouts; wrong shapes and
 # huge answers are errors for that record only; nothing half-downloaded

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # Rate limits: a spent budget means no request until the reset; primary
 # and secondary limit answers (403/429) are waited out and retried; each
 # wait is logged once with the time it ends. The double answers with

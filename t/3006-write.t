@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-write: the archive layout, atomic replacement, removal of gone
 # issues, records passed on without issue/timeline/etags, bad records,
 # unchanged files left alone, failed writes that leave the old files.

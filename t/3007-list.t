@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-list: every page of the listing, pull requests skipped, --since,
 # --all, and --resume with its state in Redis, moved only by a complete run.
 . "${0%/*}/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-list over more than a page of issues updated in the same second (a
 # bulk label edit, milestone move or transfer): those pages go by number,
 # and an issue of that second edited, transferred or deleted while they

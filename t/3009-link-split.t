@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # A Link header split over two header fields (as a proxy may send it;
 # RFC 9110: repeated fields are one comma-separated list) is read whole:
 # the rel="next" of the second field is not lost, so the first page is

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # Answers that lead elsewhere: a redirect is taken as "gone" only on a
 # definite answer at its end (a 404 or 410, or a 200 issue whose
 # repository_url says where it went); a follow-up that fails, loops or

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # Symbolic links in the archive are never followed: not by wb-write (a
 # record for an issue whose current/N, issue.json, timeline.json, etags/N,
 # current/ or etags/ is a link fails with one warning naming it, and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # Two wb-write processes on the same issues (two downloaders scaled out
 # on one archive): whatever the interleaving, every issue ends with the
 # pair of one writer, never issue.json of one and timeline.json of the

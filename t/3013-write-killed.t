@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-write killed with kill -9 in the middle of its batches leaves
 # temporary files (".issue.json.PID.N", ".timeline.json.PID.N", the old
 # timeline kept aside ".timeline.json.old.PID.N") in current/N, and a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-hook: every answer, with GitHub-shaped payloads and real signatures.
 . "${0%/*}/lib.sh"
 . "$T_DIR/lib-hook.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-hook without Redis: 503 and nothing acknowledged, recovery when it
 # returns, start-up while it is down.
 . "${0%/*}/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-hook as a service: no secret, SIGTERM with a request in flight,
 # connection and header limits, IPv6.
 . "${0%/*}/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-hook when Redis freezes on a connection already used, with a batch
 # sent and another waiting behind it: every delivery is answered, the
 # receiver does not spin, and it queues again once Redis thaws.

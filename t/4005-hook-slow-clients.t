@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-hook against clients that hold resources: bodies count only as they
 # arrive and one address holds at most 32 MB of them; headers and bodies
 # sent byte by byte are cut off at their deadlines.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-hook's shutdown when a delivery completes in the last second of its
 # grace period while Redis is frozen: it is answered 503, and the
 # receiver exits 0 (libmicrohttpd must not be stopped with a connection

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-hook's reconnections to a Redis that does not answer (frozen): one
 # slow attempt, then 503 at once for a while instead of holding the
 # serving loop in another attempt for every request.

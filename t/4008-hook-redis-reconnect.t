@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-hook's connections to Redis are made without holding the serving
 # loop: while a new connection waits for a frozen Redis, requests that
 # need no Redis are answered at once, and the delivery that asked gets

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # One rule for a record's "number" in every tool that reads records
 # (lib/wb_record.c), the rule of bare lines and of wb-hook: an integer
 # 1..2^31-1 written as digits. 1e3 and 12.0 are refused like 12.5.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # One address reconnecting in a loop past its connection limit: each
 # refusal used to be a warning line (59,000 in 20 s); now at most
 # WB_WARN_BURST (10) lines per cause every 10 s, then one line counting

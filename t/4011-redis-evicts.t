@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # A Redis that evicts keys (maxmemory-policy other than noeviction)
 # silently drops queued items: every tool says so when it connects, and
 # wb-hook refuses to confirm anything (503, logged, /healthz too) until

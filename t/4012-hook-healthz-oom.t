@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # /healthz says what a delivery would get: with Redis out of memory
 # (noeviction, full), deliveries get 503 and so does /healthz, which used
 # to answer 200 because Redis still answered PING.

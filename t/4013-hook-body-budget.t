@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # Large bodies cannot take the whole body budget: eight connections from
 # four addresses, each declaring 25 MB or 7 MB and sending 16 MB + 1 or
 # 4 MB + 1 (80 MB in all), used to hold all of it, so that every small

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # 2,000 idle connections from 16 addresses, each opened again as soon as
 # it is closed, used to lock everyone out (deliveries timed out after
 # 10 s) for as long as they were held. Near the connection limit, a new

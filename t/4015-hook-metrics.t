@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-hook's GET /metrics: the deliveries counted by event and status
 # across its serving threads (exact values), the shared families read on
 # its non-blocking Redis path equal to wb-queue stats --format

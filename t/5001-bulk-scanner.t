@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-bulk --dry-run against Python's strict JSON parser as the truth: a few
 # thousand generated archive files, half of them mutated (truncated, bytes
 # flipped, inserted or deleted), in every whitespace and escape style. A

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-bulk against the Elasticsearch double: the indices equal the archive
 # after indexing, re-indexing, shrinking and growing timelines and gone
 # issues; records go out in order, passed through; bad files are skipped.

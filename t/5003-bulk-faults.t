@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-bulk when Elasticsearch misbehaves: items refused for now (429, 5xx)
 # or for good, whole requests failing, garbage answers, dropped and refused
 # connections (a request of one document retried, one of several split), 413 above the content length; credentials; a record alone

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-bulk --install-templates: etc/elasticsearch/*.json become index
 # templates, checked first; credentials and failures as for indexing.
 . "${0%/*}/lib.sh"

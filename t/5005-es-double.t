@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # The Elasticsearch double holds clients to the documented formats: what
 # wb-bulk's tests rely on is checked here, with curl.
 . "${0%/*}/lib.sh"

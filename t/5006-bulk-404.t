@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-bulk facing a 404 (a wrong WB_ES, a proxy without the API): fatal, and
 # the message names the API path but never the credentials of WB_ES, with
 # or without a trailing slash (review finding 4).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # Elasticsearch answers 413 to a request over http.max_content_length and
 # closes without reading the body: a client still uploading often sees its
 # connection reset instead of the answer. wb-bulk splits a request of

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-bulk when removing stale documents fails after the documents went in:
 # a _delete_by_query that reports failures or times out, a _refresh
 # refused, are tried a bounded number of times; then the batch's records

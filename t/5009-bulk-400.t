@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # A bulk request refused whole (400: Elasticsearch cannot parse an action
 # line) is split, as on 413, until the document it is about is alone:
 # that one is reported with its issue number and the reason, and the

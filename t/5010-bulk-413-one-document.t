@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # A single document over http.max_content_length whose 413 is lost to a
 # connection reset (the server answers and closes without reading the
 # body; the client, still sending it, sees the reset) must not be taken

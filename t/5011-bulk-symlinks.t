@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-bulk never follows a symbolic link below WB_DATA (issue 10's rule,
 # for the loaders): a linked current/N, issue.json or timeline.json, or
 # a linked current/, is reported and not indexed, its record not written

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-sqlite: the database equals the archive after a first run, a re-run,
 # shrinking and growing timelines and gone issues; records go out in
 # order once committed, passed through; bad files are skipped with the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-sqlite and others on the same database: a reader holding a long read
 # transaction does not stop it, nor sees its commits before it ends; a
 # writer holding the lock is waited for; a dead reader of stdout ends the

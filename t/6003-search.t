@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-search: full text and filters over the database wb-sqlite keeps,
 # records or a table, best first as FTS5 ranks them; malformed or hostile
 # queries are an error (100), never a crash; a missing or foreign

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # The indexer's pipelines composed by hand with a real Redis:
 # wb-dequeue | wb-sqlite | wb-ack (no Elasticsearch), and
 # wb-dequeue | wb-sqlite | wb-bulk | wb-ack (both indices); then

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-sqlite never follows a symbolic link below WB_DATA: a linked
 # current/N, issue.json or timeline.json, or a linked current/, is
 # reported and not indexed (rows as they were), its record not written

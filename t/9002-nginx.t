@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # etc/nginx/wb.conf under a real nginx, installed as an operator would:
 # Debian's nginx.conf with Debian's default site enabled beside it, only
 # ports, paths and the certificate (self-signed here) filled in. Upstream

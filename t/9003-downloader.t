@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # End to end, the downloader of SPEC.md composed by hand against the
 # GitHub double and a real Redis:
 #   wb-dequeue download | wb-fetch | wb-write | wb-enqueue index

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # The indexer service of SPEC.md composed by hand, against a real Redis
 # and the Elasticsearch double:
 #   wb-dequeue --delay 0 index | wb-bulk | wb-ack

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # The downloader under a real s6-svscan, its run script as shipped
 # (wb-pipeline the supervised process), against the GitHub double and a
 # real Redis. While it works, kill -9 of each stage in turn, then of

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # The indexer under a real s6-svscan, its run script as shipped, with
 # WB_ES set (wb-dequeue | wb-sqlite | wb-bulk | wb-ack)
 # (wb-pipeline the supervised process), against the Elasticsearch double

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # `make run` stopped with Ctrl-C or SIGTERM is a clean stop: scripts/run
 # exits 0, every service and logger ends, nothing is left running, and
 # nothing reports an error (make printed "Error 100", and a Ctrl-C left

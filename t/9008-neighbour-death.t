@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # A stage whose reader dies exits within 2 s whatever it is waiting for
 # (a rate-limit reset, a backoff, an HTTP answer, its input), with exit
 # 111 and one fatal line, emitting nothing more: wb-fetch and wb-list in

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # The whole system as `make run` starts it (scripts/run: s6-svscan, a
 # private Redis, the receiver, downloader and indexer services), against
 # the GitHub and Elasticsearch doubles: a signed webhook delivery ends with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-pipeline on its own: data flows through the stages; the first
 # failure ends the others (SIGTERM, then SIGKILL after a second) and sets
 # the exit status (100 wins); a stop signal ends every stage, exit 0; a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # The catch-up under a real s6-svscan, its run script as shipped: while
 # its listing runs (execline's foreground the supervised process,
 # wb-pipeline -p under it), kill -9 of the supervised process or of a

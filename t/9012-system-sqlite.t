@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # The whole system as `make run` starts it on a fresh machine, with no
 # Elasticsearch (no WB_ES): the indexer keeps the SQLite database alone,
 # and a signed webhook delivery ends with the issue archived exactly and

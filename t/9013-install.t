@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # The production install: `make install DESTDIR=` lays out exactly the
 # expected files (tools, scripts, man pages, service directories, index
 # templates, example configuration) with their modes; wb-setup --root

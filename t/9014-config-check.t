@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # The configuration check of every service (wb-envcheck in its run
 # script), under a real s6-svscan with the run scripts as shipped (only
 # the env directory's path substituted, no user switch): a missing env

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # The first run and day two of the catch-up, under a real s6-svscan with
 # its run script as shipped, against the GitHub double holding 3,000
 # issues (about 31 listing pages of 100): on an empty archive it lists
@@ -30,7 +31,7 @@ at_least() { [ "$(queued)" -ge "$1" ]; }
 # dups: answers to pages answered before (one read of the log: the
 # double may log a request in flight meanwhile).
 dups() { listed | sort | uniq -c | awk '$1 > 1 { n += $1 - 1 } END { print n + 0 }'; }
-sleeping() { [ "$(comm "$(svc_pid $S)")" = sleep ]; }
+sleeping() { [ "$(comm "$(svc_pid "$S")")" = sleep ]; }
 listing() { pgrep -f "^wb-list --resume" >/dev/null; }
 
 # The pages of one listing from the epoch, uninterrupted: what the
@@ -103,7 +104,7 @@ gh set '{"number": 2500}'
 gh_clear_log
 old=$(svc_pid $S)
 s6-svc -t "$SCAN/$S"
-renewed() { sleeping && [ "$(svc_pid $S)" != "$old" ]; }
+renewed() { sleeping && [ "$(svc_pid "$S")" != "$old" ]; }
 wait_for 30 renewed
 ok $? "the next run is done"
 is "$(listed | tr '\n' ' ')" "/repos/webcompat/web-bugs/issues?state=all&sort=updated&direction=asc&per_page=100&since=2024-01-03T02:00:30Z " \

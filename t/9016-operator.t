@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # The procedures of wb(7), OPERATION, run as written there (the literal
 # blocks of the page itself, with the instance's paths pointed at this
 # test's: /etc/wb/env, /etc/wb/service, /var/lib/wb, /backup; and no user
@@ -82,7 +83,7 @@ svc_add wb-downloader
 svc_add wb-indexer
 svscan_start
 seq 1 $N | wb-enqueue download 2>/dev/null
-archived() { [ "$(find "$WB_DATA/current" -name timeline.json 2>/dev/null | wc -l)" = $N ] && idle && [ "$(rows)" = $N ]; }
+archived() { [ "$(find "$WB_DATA/current" -name timeline.json 2>/dev/null | wc -l)" = "$N" ] && idle && [ "$(rows)" = "$N" ]; }
 wait_for 60 archived
 ok $? "the services archive and index $N issues"
 
@@ -120,7 +121,7 @@ gh_clear_log
 procedure "Re-download everything" 1
 is "$?" 0 "re-download everything: the commands succeed"
 issue_requests() { jq -r 'select(.path | test("/issues/[0-9]+$")) | .status' "$GH_LOG"; }
-asked_all() { [ "$(issue_requests | wc -l)" = $N ]; }
+asked_all() { [ "$(issue_requests | wc -l)" = "$N" ]; }
 wait_for 60 asked_all
 ok $? "every archived issue is asked again"
 wait_for 30 idle
@@ -187,7 +188,7 @@ rm -rf "$WB_DATA/current" "$WB_DATA/etags"
 procedure "Back up and restore" 2
 is "$?" 0 "the archive restore commands succeed"
 equal() {
-	for n in $(seq 1 $N); do
+	for n in $(seq 1 "$N"); do
 		[ "$(jq -c . "$WB_DATA/current/$n/issue.json" 2>/dev/null)" = "$(served "$n")" ] || return 1
 	done
 }
@@ -257,7 +258,7 @@ is "$new:$CODE" "0:401" "the restarted receiver accepts the new secret, refuses 
 old11=$(jq -r .title "$OLD_DATA/current/11/issue.json")
 procedure "Move the archive" 1
 is "$?:$(cat "$SVC_ENV/WB_DATA")" "0:$MOVED" "the move commands succeed; WB_DATA names the new place"
-up3() { for s in wb-catchup wb-downloader wb-indexer; do svc_up $s || return 1; done; }
+up3() { for s in wb-catchup wb-downloader wb-indexer; do svc_up "$s" || return 1; done; }
 wait_for 20 up3
 ok $? "the three services run again"
 is "$(find "$MOVED/current" -name issue.json | wc -l | tr -d ' '):$(rows_at "$MOVED/wb.sqlite"):$(find "$MOVED/etags" -type f | wc -l | tr -d ' ')" \

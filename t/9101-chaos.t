@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # The short form of `make chaos` (scripts/chaos, issue 9): the whole
 # system under real s6 (scripts/run's layout of s6/), the GitHub and
 # Elasticsearch doubles and a real append-only Redis, mirroring 300

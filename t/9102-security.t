@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # Security (issue 9, item 7).
 # 1. Issue numbers that try path traversal or overflow, given to every tool
 #    that builds paths or keys from them (wb-write, wb-fetch, wb-bulk,

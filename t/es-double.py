@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MPL-2.0
 """An Elasticsearch test double for wb: the subset of the REST API wb uses,
 held to the documented formats.
 

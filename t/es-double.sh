@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 # Helpers for the tests that talk to the Elasticsearch double (t/es-double.py).
 # Sourced after t/lib.sh; POSIX sh.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MPL-2.0
 """A strict stand-in for the GitHub REST API, for wb's tests and benchmarks.
 
 Serves, as docs.github.com describes them:

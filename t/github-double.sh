@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 # Helpers for tests that talk to the GitHub double (t/github-double.py).
 # Sourced after t/lib.sh; POSIX sh.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 # Helpers for the wb-hook tests (t/4NNN-*.t), sourced after t/lib.sh:
 # GitHub-shaped payloads, signatures, a receiver on a free port, a client.
 # shellcheck shell=sh disable=SC2034

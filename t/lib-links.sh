@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 # Helpers for the tests of loaders meeting symbolic links in the archive
 # (t/5011, t/6005). Sourced after t/lib.sh; POSIX sh.
 #

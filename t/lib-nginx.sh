@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 # start_nginx PORT DATA UPSTREAM: etc/nginx/wb.conf under a real nginx,
 # its HTTPS server on 127.0.0.1:PORT (certificate self-signed for its
 # server name), the archive DATA as /data/ behind basic auth (user ops,

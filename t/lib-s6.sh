@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 # Helpers for tests that run wb's services under a real s6-svscan.
 # Sourced after t/lib.sh; POSIX sh.
 #

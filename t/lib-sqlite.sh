@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 # Helpers for the tests of the SQLite index (t/6NNN-*.t). Sourced after
 # t/lib.sh; POSIX sh.
 #

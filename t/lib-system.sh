@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 # Helpers for the tests of the whole system as `make run` starts it
 # (scripts/run: s6-svscan, a private Redis, every service), t/9009 and
 # t/9012. Sourced after t/lib.sh, t/github-double.sh and t/lib-hook.sh,

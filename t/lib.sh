@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 # wb test library: TAP helpers, a scratch directory, servers started for
 # the test and stopped by PID at exit. Sourced by t/NNNN-*.t; POSIX sh.
 #

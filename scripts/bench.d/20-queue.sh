@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # Queue figures (issue 2): wb-enqueue against redis-cli --pipe and
 # redis-benchmark, wb-queue on a million items, wb-dequeue draining, RSS.
 . "$(dirname "$0")/../bench-lib.sh"

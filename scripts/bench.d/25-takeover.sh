@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # Recovery figure (issue 9): the time from kill -9 of a downloader-like
 # pipeline's wb-dequeue, holding claims, to the first record its successor
 # of the same consumer name emits, with the default 600 s lease (before

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # Downloading figures (issue 3), against the GitHub double of t/:
 #  - requests per issue of a backfill (wb-list --all | wb-fetch | wb-write)
 #    against the original's 2 (one for the issue, one per timeline page);

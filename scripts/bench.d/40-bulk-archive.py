@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MPL-2.0
 """Generate an archive like wb-write's for the wb-bulk benchmark:
 DIR/current/N/issue.json and timeline.json, compact JSON shaped like
 GitHub's REST answers (issue objects, commented/labeled/milestoned/

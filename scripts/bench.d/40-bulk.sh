@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-bulk over a generated archive of at least 1 GB (issue 4):
 #   - wb-bulk --dry-run against cat over the same files (the read ceiling)
 #     and against a jq command line doing the same transform;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-hook under load: wrk on loopback, 64 connections, signed 8 KB
 # "issues" deliveries (secret set), every answer 202; against nginx
 # answering `return 202;` to the same requests in the same run, the

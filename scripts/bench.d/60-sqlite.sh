@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-sqlite and wb-search (issue 11), on the archives of wb-bulk's
 # benchmark (scripts/bench.d/40-bulk-archive.py): its first 2,000 and
 # first 32,000 issues.

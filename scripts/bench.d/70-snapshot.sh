@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-snapshot of a ~1 GB archive (issue 12) against the original's
 # `tar -czf` of the same archive, measured in the same run, alternately;
 # and the snapshot read back by tar -xzf, identical (diff -r).

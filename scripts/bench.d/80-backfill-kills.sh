@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # Throughput under kills (issue 9): a 2,000-issue backfill through the
 # GitHub and Elasticsearch doubles, the whole system under s6 as make
 # chaos runs it (scripts/chaos-run.py --backfill), with kill -9 of a random

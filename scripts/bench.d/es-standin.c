@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* es-standin — an Elasticsearch stand-in for benchmarks: it accepts _bulk
  * requests of "index" actions and indexes nothing, so that a benchmark of
  * wb-bulk measures wb-bulk. The Python double (t/es-double.py --stand-in)
