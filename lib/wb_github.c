@@ -533,7 +533,7 @@ struct wb_github {
 };
 
 static double
-knob(const char *name, double dflt, double min)
+knob_or_die(const char *name, double dflt, double min)
 {
 	const char *v = getenv(name);
 	double d;
@@ -573,9 +573,9 @@ wb_github_new_or_die(const struct wb_config *cfg, const char *prog)
 		    cfg->github_token) < 0)
 			wb_diesys(WB_EXIT_TEMP, "unable to allocate");
 	}
-	gh->backoff = knob("WB_FETCH_BACKOFF", 1, 0.001);
+	gh->backoff = knob_or_die("WB_FETCH_BACKOFF", 1, 0.001);
 	snprintf(ua, sizeof ua, "%s/%s", prog, WB_VERSION);
-	gh->http = wb_http_new(ua, (long)(knob("WB_FETCH_TIMEOUT", 60, 0.1) *
+	gh->http = wb_http_new(ua, (long)(knob_or_die("WB_FETCH_TIMEOUT", 60, 0.1) *
 	    1000));
 	if (gh->http == NULL)
 		wb_die(WB_EXIT_TEMP, "unable to start the HTTP client");
@@ -617,7 +617,7 @@ wb_github_not_modified(const struct wb_github *gh)
 
 /* Wait 'seconds'; a stage whose reader dies meanwhile exits at once. */
 static void
-pause_for(double seconds)
+pause_for_or_die(double seconds)
 {
 	if (seconds > 0 && wb_pipe_sleep((long long)(seconds * 1000 + 0.5)) < 0)
 		wb_pipe_die();
@@ -625,7 +625,7 @@ pause_for(double seconds)
 
 /* Log a wait once, with the UTC time it ends, then wait. */
 static void
-wait_logged(const char *what, double seconds)
+wait_logged_or_die(const char *what, double seconds)
 {
 	time_t end = time(NULL) + (time_t)ceil(seconds);
 	struct tm tm;
@@ -634,7 +634,7 @@ wait_logged(const char *what, double seconds)
 	gmtime_r(&end, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	wb_info("GitHub %s reached; waiting until %s", what, when);
-	pause_for(seconds);
+	pause_for_or_die(seconds);
 }
 
 /* 1 when header 'name' is there and fits buf[len] whole, else 0. */
@@ -716,14 +716,14 @@ struct exchange {
  * from its answer; what it says of the rate limit is noted.
  */
 static void
-exchange(struct wb_github *gh, const char *url, const char *const *headers,
-    int conditional, int raw, struct exchange *x)
+exchange_or_die(struct wb_github *gh, const char *url,
+    const char *const *headers, int conditional, int raw, struct exchange *x)
 {
 	long long pause = wb_github_limit_wait(&gh->limit, time(NULL));
 	struct wb_github_answer *a = &x->a;
 
 	if (pause > 0) {
-		wait_logged("rate limit", (double)pause);
+		wait_logged_or_die("rate limit", (double)pause);
 		gh->limit.remaining = -1;
 	}
 	gh->requests++;
@@ -758,7 +758,7 @@ exchange(struct wb_github *gh, const char *url, const char *const *headers,
  * backoff, or 'wait' if longer), and return 1: ask again. Else 0.
  */
 static int
-again(struct wb_github *gh, const char *url, struct exchange *x,
+again_or_die(struct wb_github *gh, const char *url, struct exchange *x,
     enum wb_github_verdict v, const char *why, double wait, int *attempt,
     int *waits)
 {
@@ -776,12 +776,12 @@ again(struct wb_github *gh, const char *url, struct exchange *x,
 		else
 			wb_debug("%s: %s; retrying in %.3fs", where, why, d);
 		wb_http_response_free(&x->resp);
-		pause_for(d);
+		pause_for_or_die(d);
 		return 1;
 	}
 	if (v == WB_GH_RATE_WAIT && ++*waits <= WB_GITHUB_RATE_WAITS) {
 		wb_http_response_free(&x->resp);
-		wait_logged(why, wait);
+		wait_logged_or_die(why, wait);
 		gh->limit.remaining = -1;
 		return 1;
 	}
@@ -851,7 +851,7 @@ settle(const struct wb_github *gh, struct exchange *x,
 }
 
 static enum wb_github_verdict
-get(struct wb_github *gh, const char *url, const char *etag,
+get_or_die(struct wb_github *gh, const char *url, const char *etag,
     const char *since, int raw, struct wb_github_result *r)
 {
 	char cond[WB_ETAG_MAX + 32];
@@ -873,10 +873,10 @@ get(struct wb_github *gh, const char *url, const char *etag,
 		double wait;
 		jv value = jv_null();
 
-		exchange(gh, url, headers, conditional, raw, &x);
+		exchange_or_die(gh, url, headers, conditional, raw, &x);
 		v = wb_github_decide(&x.a, time(NULL), &value, &wait, why,
 		    sizeof why);
-		if (again(gh, url, &x, v, why, wait, &attempt, &waits))
+		if (again_or_die(gh, url, &x, v, why, wait, &attempt, &waits))
 			continue;
 		v = final_verdict(&x, v, why, v == WB_GH_RETRY ? attempt :
 		    waits, r);
@@ -890,12 +890,12 @@ enum wb_github_verdict
 wb_github_get_or_die(struct wb_github *gh, const char *url,
     const char *etag, const char *since, struct wb_github_result *r)
 {
-	return get(gh, url, etag, since, 0, r);
+	return get_or_die(gh, url, etag, since, 0, r);
 }
 
 enum wb_github_verdict
 wb_github_get_text_or_die(struct wb_github *gh, const char *url,
     const char *etag, const char *since, struct wb_github_result *r)
 {
-	return get(gh, url, etag, since, 1, r);
+	return get_or_die(gh, url, etag, since, 1, r);
 }

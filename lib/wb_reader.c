@@ -53,7 +53,7 @@ wb_reader_free(struct wb_reader *r)
  * reader dies exits at once.
  */
 static int
-wait_input(const struct wb_reader *r, int ms)
+wait_input_or_die(const struct wb_reader *r, int ms)
 {
 	int got = wb_pipe_wait(r->fd, POLLIN, ms);
 
@@ -64,7 +64,7 @@ wait_input(const struct wb_reader *r, int ms)
 
 /* Read more input after the unread bytes; returns bytes read, 0 at EOF. */
 static size_t
-fill(struct wb_reader *r)
+fill_or_die(struct wb_reader *r)
 {
 	ssize_t n;
 
@@ -86,11 +86,11 @@ fill(struct wb_reader *r)
 		r->buf = nb;
 		r->cap = want;
 	}
-	if (r->idle_fn != NULL && wait_input(r, r->idle_ms) == 0)
+	if (r->idle_fn != NULL && wait_input_or_die(r, r->idle_ms) == 0)
 		r->idle_fn(r->idle_arg);
 	/* Flush before blocking: the next stage must not wait on us. */
 	fflush(stdout);
-	wait_input(r, -1);
+	wait_input_or_die(r, -1);
 	do
 		n = read(r->fd, r->buf + r->len, r->cap - r->len - 1);
 	while (n < 0 && errno == EINTR);
@@ -121,7 +121,7 @@ wb_reader_line_or_die(struct wb_reader *r, char **line, size_t *len)
 				r->off = r->scan = r->len;
 			} else
 				r->scan = r->len;
-			if (fill(r) == 0)
+			if (fill_or_die(r) == 0)
 				r->eof = 1;
 			continue;
 		}

@@ -65,7 +65,7 @@ wb_sqliteprefetch_prepare(struct wb_sqliteprefetch_slot *s, const char *data,
 }
 
 static void *
-run(void *arg)
+run_or_die(void *arg)
 {
 	struct wb_sqliteprefetch *p = arg;
 
@@ -103,7 +103,7 @@ wb_sqliteprefetch_begin_or_die(struct wb_sqliteprefetch *p, const long *numbers,
 	p->n = n;
 	for (size_t i = 0; i < WB_SQLITEPREFETCH_SLOTS; i++)
 		p->slot[i].ready = 0;
-	if (pthread_create(&p->thread, NULL, run, p) != 0)
+	if (pthread_create(&p->thread, NULL, run_or_die, p) != 0)
 		wb_die(WB_EXIT_TEMP, "unable to start the reading thread");
 	p->running = 1;
 }
