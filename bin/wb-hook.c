@@ -22,6 +22,7 @@
 #include "wb_err.h"
 #include "wb_hook_loop.h"
 #include "wb_listen.h"
+#include "wb_lsan.h"
 #include "wb_scan.h"
 
 #define USAGE "wb-hook [-d FD] [-t THREADS]"
@@ -121,5 +122,6 @@ main(int argc, char **argv)
 		;
 	wb_info("signal %d: finishing requests in flight, then exiting", sig);
 	wb_hook_loops_stop_or_die(&loops);
-	return wb_cli_end_or_die(WB_EXIT_OK);
+	/* s6-supervise's SIGCONT may come while the heap is checked. */
+	wb_lsan_exit_or_die(wb_cli_end_or_die(WB_EXIT_OK));
 }
