@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — exiting under LeakSanitizer without the risk of a hang. */
 #include <errno.h>
 #include <stdlib.h>

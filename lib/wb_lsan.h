@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* wb — exiting under LeakSanitizer without the risk of a hang.
  *
  * LeakSanitizer checks the heap at exit from a tracer that stops every

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # wb-hook stopped as s6-supervise stops it: SIGTERM, then SIGCONT. Under
 # the sanitizer build, the leak check at exit stops the process with
 # PTRACE_ATTACH, whose SIGSTOP a SIGCONT discards: the check then waits
