@@ -20,13 +20,13 @@
 #include "wb_config.h"
 #include "wb_err.h"
 #include "wb_github.h"
-#include "wb_grow.h"
 #include "wb_json.h"
 #include "wb_metrics.h"
 #include "wb_reader.h"
 #include "wb_record.h"
 #include "wb_scan.h"
 #include "wb_timeline.h"
+#include "wb_xalloc.h"
 
 #define USAGE "wb-fetch [NUMBER ...]"
 #define HELP \
@@ -130,7 +130,7 @@ visited_add(struct visited *v, const char *url)
 	for (size_t i = 0; i < v->n; i++)
 		if (strcmp(v->url[i], url) == 0)
 			return 1;
-	v->url = wb_grow(v->url, v->n, &v->cap, sizeof *v->url);
+	v->url = wb_xgrow(v->url, v->n, &v->cap, sizeof *v->url);
 	if ((v->url[v->n] = strdup(url)) == NULL)
 		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
 	v->n++;

@@ -26,12 +26,12 @@
 #include "wb_config.h"
 #include "wb_err.h"
 #include "wb_github.h"
-#include "wb_grow.h"
 #include "wb_json.h"
 #include "wb_queue.h"
 #include "wb_record.h"
 #include "wb_redis.h"
 #include "wb_scan.h"
+#include "wb_xalloc.h"
 
 #define USAGE "wb-list [--queue QUEUE] --since ISO8601 | --all | " \
 	"--resume [--since ISO8601 | --all]"
@@ -114,7 +114,7 @@ has_key(jv obj, const char *key)
 static void
 numbers_add(struct numbers *s, long n)
 {
-	s->v = wb_grow(s->v, s->n, &s->cap, sizeof *s->v);
+	s->v = wb_xgrow(s->v, s->n, &s->cap, sizeof *s->v);
 	s->v[s->n++] = n;
 	s->sorted = 0;
 }
@@ -156,7 +156,7 @@ seen_before(struct listing *l, long number, time_t updated)
 	for (size_t i = 0; i < l->nseen; i++)
 		if (l->seen[i].number == number && l->seen[i].updated == updated)
 			return 1;
-	l->seen = wb_grow(l->seen, l->nseen, &l->cap, sizeof *l->seen);
+	l->seen = wb_xgrow(l->seen, l->nseen, &l->cap, sizeof *l->seen);
 	l->seen[l->nseen].number = number;
 	l->seen[l->nseen++].updated = updated;
 	return 0;

@@ -24,9 +24,9 @@
 #include "wb_archive.h"
 #include "wb_cli.h"
 #include "wb_err.h"
-#include "wb_grow.h"
 #include "wb_jscan.h"
 #include "wb_scan.h"
+#include "wb_xalloc.h"
 
 #define USAGE "wb-scrub [-k] DIR"
 #define HELP \
@@ -85,7 +85,7 @@ list(int fd, const char *path, struct entry **out)
 
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		v = wb_grow(v, n, &cap, sizeof *v);
+		v = wb_xgrow(v, n, &cap, sizeof *v);
 		if ((v[n].name = strdup(e->d_name)) == NULL)
 			wb_diesys(WB_EXIT_TEMP, "unable to allocate");
 		if (wb_scan_number(e->d_name, &v[n].number, NULL, 0) < 0)

@@ -19,11 +19,11 @@
 #include "wb_cli.h"
 #include "wb_config.h"
 #include "wb_err.h"
-#include "wb_grow.h"
 #include "wb_record.h"
 #include "wb_scan.h"
 #include "wb_sqlite.h"
 #include "wb_sqlitesearch.h"
+#include "wb_xalloc.h"
 
 #define USAGE "wb-search [--state open|closed] [--label NAME]... " \
 	"[--since T] [--until T] [--limit N] [--window N] [--count] [QUERY]"
@@ -162,7 +162,8 @@ main(int argc, char **argv)
 		case 'h':
 			wb_cli_help(USAGE, HELP);
 		case 'l':
-			labels = wb_grow(labels, s.nlabels, &cap, sizeof *labels);
+			labels = wb_xgrow(labels, s.nlabels, &cap,
+			    sizeof *labels);
 			labels[s.nlabels++] = optarg;
 			break;
 		case 'n':

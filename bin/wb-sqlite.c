@@ -23,7 +23,6 @@
 #include "wb_cli.h"
 #include "wb_config.h"
 #include "wb_err.h"
-#include "wb_grow.h"
 #include "wb_indexloop.h"
 #include "wb_pipe.h"
 #include "wb_reader.h"
@@ -31,6 +30,7 @@
 #include "wb_scan.h"
 #include "wb_sqlite.h"
 #include "wb_sqliteindexer.h"
+#include "wb_xalloc.h"
 
 #define USAGE "wb-sqlite [--batch-issues N] [--batch-bytes N] [--idle S] " \
 	"| wb-sqlite --rebuild"
@@ -75,7 +75,7 @@ archive_numbers(const char *data, long **out)
 	while ((de = readdir(d)) != NULL) {
 		if (wb_scan_number(de->d_name, &num, NULL, 0) < 0)
 			continue;
-		v = wb_grow(v, n, &cap, sizeof *v);
+		v = wb_xgrow(v, n, &cap, sizeof *v);
 		v[n++] = num;
 	}
 	closedir(d);

@@ -19,7 +19,7 @@
  *   functions that always exit are marked noreturn: wb_die, wb_diesys,
  *   wb_dieusage, wb_pipe_die, wb_cli_help, wb_cli_option, wb_cli_version.
  * - Running out of memory is the one exit any function may take without
- *   saying so, as git's xmalloc: an allocation that fails (wb_grow,
+ *   saying so, as git's xmalloc: an allocation that fails (wb_xgrow,
  *   hiredis unable to queue a command) exits 111.
  * - No other conventions: no err/errlen, no const char **why, no macro.
  */

@@ -6,7 +6,7 @@
 
 #include "wb_err.h"
 #include "wb_esbatch.h"
-#include "wb_grow.h"
+#include "wb_xalloc.h"
 
 static void wb_esbatch_refuse(struct wb_esissue *issues, size_t slot,
     long pos, const char *why);
@@ -27,10 +27,11 @@ wb_esbatch_add(struct wb_esbatch *bt, struct wb_esissue *issues, size_t slot,
 	if (bt->ndocs == bt->capdocs) {
 		size_t cap = bt->capdocs, cap2 = cap;
 
-		bt->docs = wb_grow(bt->docs, bt->ndocs, &bt->capdocs,
+		bt->docs = wb_xgrow(bt->docs, bt->ndocs, &bt->capdocs,
 		    sizeof *bt->docs);
-		bt->items = wb_grow(bt->items, bt->ndocs, &cap, sizeof *bt->items);
-		bt->idx = wb_grow(bt->idx, bt->ndocs, &cap2, sizeof *bt->idx);
+		bt->items = wb_xgrow(bt->items, bt->ndocs, &cap,
+		    sizeof *bt->items);
+		bt->idx = wb_xgrow(bt->idx, bt->ndocs, &cap2, sizeof *bt->idx);
 	}
 	d = &bt->docs[bt->ndocs++];
 	d->off = off;

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "wb_etags.h"
-#include "wb_grow.h"
+#include "wb_xalloc.h"
 
 #define ETAGS_FILE_MAX (1UL << 20)	/* bytes of an etags file read */
 
@@ -41,7 +41,7 @@ wb_etags_add(struct wb_etags *e, const char *etag, int count)
 	if (e->npages >= WB_ETAGS_MAX_PAGES || count < 0 ||
 	    count > WB_ETAGS_PER_PAGE || !wb_etags_ok(etag))
 		return -1;
-	e->page = wb_grow(e->page, e->npages, &e->cap, sizeof *e->page);
+	e->page = wb_xgrow(e->page, e->npages, &e->cap, sizeof *e->page);
 	snprintf(e->page[e->npages].etag, WB_ETAG_MAX, "%s", etag);
 	e->page[e->npages].count = count;
 	e->npages++;

@@ -53,7 +53,7 @@ void wb_etags_free(struct wb_etags *e);
 /*
  * Append a page; returns 0, or -1 when over WB_ETAGS_MAX_PAGES, when
  * 'count' is not 0..WB_ETAGS_PER_PAGE or when 'etag' is not wb_etags_ok.
- * Out of memory exits 111 (wb_grow).
+ * Out of memory exits 111 (wb_xgrow).
  */
 int wb_etags_add(struct wb_etags *e, const char *etag, int count);
 

@@ -9,17 +9,17 @@
 
 #include "wb_clock.h"
 #include "wb_err.h"
-#include "wb_grow.h"
 #include "wb_metrics.h"
 #include "wb_redis.h"
 #include "wb_scan.h"
+#include "wb_xalloc.h"
 
 /*============================ Writer ============================*/
 
 static void
 put(struct wb_metrics *m, const char *s, size_t n)
 {
-	m->text = wb_grow(m->text, m->len + n, &m->cap, 1);
+	m->text = wb_xgrow(m->text, m->len + n, &m->cap, 1);
 	memcpy(m->text + m->len, s, n);
 	m->len += n;
 	m->text[m->len] = '\0';
@@ -126,7 +126,7 @@ wb_metrics_family(struct wb_metrics *m, const char *name, const char *type,
 	for (size_t i = 0; i < m->nfamilies; i++)
 		if (strcmp(m->families[i], name) == 0)
 			return refuse(m);
-	m->families = wb_grow(m->families, m->nfamilies, &m->capfamilies,
+	m->families = wb_xgrow(m->families, m->nfamilies, &m->capfamilies,
 	    sizeof *m->families);
 	m->families[m->nfamilies++] = copy(name, strlen(name));
 	snprintf(m->family, sizeof m->family, "%s", name);
@@ -208,7 +208,7 @@ wb_metrics_sample(struct wb_metrics *m, const char *const *labels,
 		put_str(m, m->type);
 		put_str(m, "\n");
 	}
-	m->series = wb_grow(m->series, m->nseries, &m->capseries,
+	m->series = wb_xgrow(m->series, m->nseries, &m->capseries,
 	    sizeof *m->series);
 	m->series[m->nseries++] = set;
 	put_str(m, m->family);

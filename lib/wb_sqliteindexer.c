@@ -4,11 +4,11 @@
 
 #include "wb_clock.h"
 #include "wb_err.h"
-#include "wb_grow.h"
 #include "wb_indexloop.h"
 #include "wb_metrics.h"
 #include "wb_sqlite.h"
 #include "wb_sqliteindexer.h"
+#include "wb_xalloc.h"
 
 void
 wb_sqliteindexer_open_or_die(struct wb_sqliteindexer *ix, const char *data,
@@ -152,11 +152,11 @@ wb_sqliteindexer_add_or_die(void *arg, struct wb_record *rec, int idle_ms)
 	struct wb_sqliteindexer *ix = arg;
 	size_t cap = ix->cap, cap2 = ix->cap, cap3 = ix->cap, cap4 = ix->cap;
 
-	ix->recs = wb_grow(ix->recs, ix->nrecs, &ix->cap, sizeof *ix->recs);
-	ix->ok = wb_grow(ix->ok, ix->nrecs, &cap, sizeof *ix->ok);
-	ix->done = wb_grow(ix->done, ix->nrecs, &cap2, sizeof *ix->done);
-	ix->order = wb_grow(ix->order, ix->nrecs, &cap3, sizeof *ix->order);
-	ix->numbers = wb_grow(ix->numbers, ix->nrecs, &cap4,
+	ix->recs = wb_xgrow(ix->recs, ix->nrecs, &ix->cap, sizeof *ix->recs);
+	ix->ok = wb_xgrow(ix->ok, ix->nrecs, &cap, sizeof *ix->ok);
+	ix->done = wb_xgrow(ix->done, ix->nrecs, &cap2, sizeof *ix->done);
+	ix->order = wb_xgrow(ix->order, ix->nrecs, &cap3, sizeof *ix->order);
+	ix->numbers = wb_xgrow(ix->numbers, ix->nrecs, &cap4,
 	    sizeof *ix->numbers);
 	if (ix->nrecs == 0)
 		ix->first_ms = wb_clock_ms();

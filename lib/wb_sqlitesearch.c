@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "wb_err.h"
-#include "wb_grow.h"
 #include "wb_sqlite.h"
 #include "wb_sqliterank.h"
 #include "wb_sqlitesearch.h"
+#include "wb_xalloc.h"
 
 int
 wb_sqlitesearch_utf8(const char *str, size_t len)
@@ -171,7 +171,7 @@ rank_all(sqlite3_stmt *rank, struct wb_sqlitesearch *s, int *code, char *why,
 			}
 			continue;
 		}
-		s->top = wb_grow(s->top, s->ntop, &cap, sizeof *s->top);
+		s->top = wb_xgrow(s->top, s->ntop, &cap, sizeof *s->top);
 		s->top[s->ntop++] = hit;
 		if (s->ntop == keep)
 			for (size_t i = keep / 2 + 1; i-- > 0;)

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "wb_err.h"
-#include "wb_grow.h"
 #include "wb_timeline.h"
+#include "wb_xalloc.h"
 
 void
 wb_timeline_init(struct wb_timeline *t)
@@ -31,7 +31,7 @@ wb_timeline_free(struct wb_timeline *t)
 static void
 wb_timeline_keep(struct wb_timeline *t, char *text)
 {
-	t->texts = wb_grow(t->texts, t->ntexts, &t->textcap,
+	t->texts = wb_xgrow(t->texts, t->ntexts, &t->textcap,
 	    sizeof *t->texts);
 	t->texts[t->ntexts++] = text;
 }
@@ -76,7 +76,7 @@ wb_timeline_add(struct wb_timeline *t, const char *text,
 
 	if (n == 0)
 		return;
-	t->pieces = wb_grow(t->pieces, t->npieces, &t->piececap,
+	t->pieces = wb_xgrow(t->pieces, t->npieces, &t->piececap,
 	    sizeof *t->pieces);
 	pc = &t->pieces[t->npieces++];
 	pc->text = text;
