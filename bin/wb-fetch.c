@@ -131,9 +131,7 @@ visited_add(struct visited *v, const char *url)
 		if (strcmp(v->url[i], url) == 0)
 			return 1;
 	v->url = wb_xgrow(v->url, v->n, &v->cap, sizeof *v->url);
-	if ((v->url[v->n] = strdup(url)) == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
-	v->n++;
+	v->url[v->n++] = wb_xstrdup(url);
 	return 0;
 }
 

@@ -24,6 +24,7 @@
 #include "wb_cli.h"
 #include "wb_clock.h"
 #include "wb_err.h"
+#include "wb_xalloc.h"
 
 #define USAGE "wb-pipeline [-p] command [arg ...] ['|' command [arg ...]] ..."
 #define HELP \
@@ -232,8 +233,7 @@ split(int argc, char **argv)
 
 	for (int i = 0; i < argc; i++)
 		n += strcmp(argv[i], "|") == 0;
-	if ((stages = calloc(n, sizeof *stages)) == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
+	stages = wb_xcalloc(n, sizeof *stages);
 	stages[0].argv = argv;
 	for (int i = 0; i < argc; i++)
 		if (strcmp(argv[i], "|") == 0) {

@@ -20,6 +20,7 @@
 #include "wb_queue.h"
 #include "wb_redis.h"
 #include "wb_scan.h"
+#include "wb_xalloc.h"
 
 #define USAGE "wb-queue [--delay S] [--format text | prometheus] length | list | purge | stats | dead | retry [QUEUE] [N ...]"
 #define HELP \
@@ -143,17 +144,15 @@ prometheus(const struct wb_config *cfg, char **queues, size_t n,
 	} else {
 		if (n == 0) {
 			names = wb_queue_names_or_die(&q);
-			queues = calloc(names->elements + 1, sizeof *queues);
-			if (queues == NULL)
-				wb_diesys(WB_EXIT_TEMP, "unable to allocate");
+			queues = wb_xcalloc(names->elements + 1,
+			    sizeof *queues);
 			for (size_t i = 0; i < names->elements; i++)
 				if (names->element[i]->type == REDIS_REPLY_STRING
 				    && wb_scan_queue_name(names->element[i]->str))
 					queues[n++] = names->element[i]->str;
 			qsort(queues, n, sizeof *queues, by_name);
 		}
-		if ((qs = calloc(n + 1, sizeof *qs)) == NULL)
-			wb_diesys(WB_EXIT_TEMP, "unable to allocate");
+		qs = wb_xcalloc(n + 1, sizeof *qs);
 		for (size_t i = 0; i < n; i++) {
 			qs[i].name = queues[i];
 			wb_queue_stats_or_die(&q, queues[i], delay_ms,
@@ -234,8 +233,7 @@ main(int argc, char **argv)
 				wb_die(WB_EXIT_USAGE, "queue %s named twice",
 				    argv[i]);
 	}
-	if ((numbers = calloc((size_t)argc, sizeof *numbers)) == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
+	numbers = wb_xcalloc((size_t)argc, sizeof *numbers);
 	for (int i = 2; i < argc && !prom; i++) {
 		if (wb_scan_number(argv[i], &numbers[n++], why, sizeof why) < 0) {
 			free(numbers);	/* not a leak to report at exit */

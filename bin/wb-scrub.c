@@ -86,8 +86,7 @@ list(int fd, const char *path, struct entry **out)
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
 		v = wb_xgrow(v, n, &cap, sizeof *v);
-		if ((v[n].name = strdup(e->d_name)) == NULL)
-			wb_diesys(WB_EXIT_TEMP, "unable to allocate");
+		v[n].name = wb_xstrdup(e->d_name);
 		if (wb_scan_number(e->d_name, &v[n].number, NULL, 0) < 0)
 			v[n].number = 0;
 		n++;
@@ -323,8 +322,7 @@ main(int argc, char **argv)
 			wb_diesys(WB_EXIT_TEMP, "unable to open %s/current", dir);
 		close(s.fd);
 		s.fd = fd;
-		if ((p = malloc(strlen(dir) + sizeof "/current")) == NULL)
-			wb_diesys(WB_EXIT_TEMP, "unable to allocate");
+		p = wb_xmalloc(strlen(dir) + sizeof "/current");
 		sprintf(p, "%s/current", dir);
 		s.dir = p;
 	}

@@ -110,8 +110,7 @@ query_of(int argc, char **argv)
 	if (len > WB_SQLITESEARCH_MAX_QUERY)
 		wb_die(WB_EXIT_USAGE, "the query is too long (%zu bytes, at most "
 		    "%d)", len - 1, WB_SQLITESEARCH_MAX_QUERY);
-	if ((q = malloc(len + 1)) == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
+	q = wb_xmalloc(len + 1);
 	q[0] = '\0';
 	for (int i = 0; i < argc; i++) {
 		if (i > 0)

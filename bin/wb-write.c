@@ -27,6 +27,7 @@
 #include "wb_reader.h"
 #include "wb_record.h"
 #include "wb_scan.h"
+#include "wb_xalloc.h"
 
 #define USAGE "wb-write [--clean]"
 #define HELP \
@@ -127,11 +128,7 @@ split(struct batch *b, const char *line, size_t len, struct wb_record *rec,
 		return -1;
 	}
 	if (len >= b->restcap) {
-		char *p = realloc(b->rest, len + 1);
-
-		if (p == NULL)
-			wb_diesys(WB_EXIT_TEMP, "unable to allocate");
-		b->rest = p;
+		b->rest = wb_xrealloc(b->rest, len + 1);
 		b->restcap = len + 1;
 	}
 	n = wb_jscan_without_keys(b->rest, line, len, paths, ETAGS + 1, &empty);

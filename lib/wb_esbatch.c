@@ -73,8 +73,8 @@ request_body(struct wb_esbatch *bt, const size_t *idx, size_t n, size_t *len)
 	for (size_t i = 0; i < n; i++) {
 		const struct wb_esdoc *d = &bt->docs[idx[i]];
 
-		if (wb_es_buf_reserve(&bt->scratch, d->len) < 0)
-			wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
+		bt->scratch.p = wb_xgrow(bt->scratch.p, bt->scratch.len +
+		    d->len, &bt->scratch.cap, 1);
 		memcpy(bt->scratch.p + bt->scratch.len, bt->body.p + d->off,
 		    d->len);
 		bt->scratch.len += d->len;

@@ -7,6 +7,7 @@
 #include "wb_clock.h"
 #include "wb_err.h"
 #include "wb_esclean.h"
+#include "wb_xalloc.h"
 
 #define RECENT_SLOTS (1 << 16)	/* issues remembered as recently indexed */
 #define RECENT_MS 3000		/* beyond the 1 s refresh of our templates */
@@ -20,9 +21,7 @@ void
 wb_esclean_init(struct wb_esclean *cl, struct wb_esconn *es)
 {
 	cl->es = es;
-	cl->recent = calloc(RECENT_SLOTS, sizeof *cl->recent);
-	if (cl->recent == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
+	cl->recent = wb_xcalloc(RECENT_SLOTS, sizeof *cl->recent);
 }
 
 void
@@ -177,13 +176,11 @@ static int
 delete_stale_or_die(struct wb_esclean *cl, const struct wb_es_keep *issues,
     size_t n)
 {
-	struct wb_es_keep *keep = malloc((n + 1) * sizeof *keep);
-	long *gone = malloc((n + 1) * sizeof *gone);
+	struct wb_es_keep *keep = wb_xmalloc((n + 1) * sizeof *keep);
+	long *gone = wb_xmalloc((n + 1) * sizeof *gone);
 	size_t nkeep = 0, ngone = 0;
 	int rc = 0;
 
-	if (keep == NULL || gone == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
 	for (size_t i = 0; i < n; i++)
 		if (issues[i].nevents < 0)
 			gone[ngone++] = issues[i].number;

@@ -8,6 +8,7 @@
 #include "wb_err.h"
 #include "wb_esconn.h"
 #include "wb_pipe.h"
+#include "wb_xalloc.h"
 
 char *
 wb_esconn_url(const struct wb_esconn *c, const char *path)
@@ -17,8 +18,7 @@ wb_esconn_url(const struct wb_esconn *c, const char *path)
 
 	while (n > 0 && c->base[n - 1] == '/')
 		n--;
-	if ((u = malloc(n + strlen(path) + 1)) == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
+	u = wb_xmalloc(n + strlen(path) + 1);
 	memcpy(u, c->base, n);
 	strcpy(u + n, path);
 	return u;
@@ -34,8 +34,7 @@ wb_esconn_open_or_die(struct wb_esconn *c, const char *es, const char *api_key)
 	c->http = wb_http_new("wb-bulk/" WB_VERSION, 120000);
 	if (c->http == NULL)
 		wb_die(WB_EXIT_TEMP, "unable to start the HTTP client");
-	if ((c->where = malloc(wherelen)) == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
+	c->where = wb_xmalloc(wherelen);
 	wb_http_redact(es, c->where, wherelen);
 	c->bulk_url = wb_esconn_url(c, WB_ESCONN_BULK "?" WB_ES_BULK_PARAMS);
 	c->dbq_url = wb_esconn_url(c, WB_ESCONN_DBQ "?" WB_ES_DBQ_PARAMS);

@@ -9,6 +9,7 @@
 #include "wb_esindexer.h"
 #include "wb_indexloop.h"
 #include "wb_metrics.h"
+#include "wb_xalloc.h"
 
 void
 wb_esindexer_open_or_die(struct wb_esindexer *ix, const char *data,
@@ -20,9 +21,8 @@ wb_esindexer_open_or_die(struct wb_esindexer *ix, const char *data,
 		wb_die(WB_EXIT_USAGE, "no archive at %s (WB_DATA)", data);
 	*ix = (struct wb_esindexer){ .data = data, .es = es,
 	    .max_bytes = max_bytes, .max_docs = max_docs };
-	ix->issues = malloc((WB_ESINDEXER_MAX_ISSUES + 1) * sizeof *ix->issues);
-	if (ix->issues == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
+	ix->issues = wb_xmalloc((WB_ESINDEXER_MAX_ISSUES + 1) *
+	    sizeof *ix->issues);
 	wb_eshandover_init(&ix->batches, es, ix->issues);
 	wb_esclean_init(&ix->clean, es);
 	ix->started_ms = wb_clock_ms();
@@ -55,14 +55,12 @@ take_off_or_die(struct wb_esindexer *ix)
 static void
 settle_or_die(struct wb_esindexer *ix)
 {
-	struct wb_es_keep *done = malloc((ix->nissues + 1) * sizeof *done);
-	size_t *moved = malloc((ix->nissues + 1) * sizeof *moved);
+	struct wb_es_keep *done = wb_xmalloc((ix->nissues + 1) * sizeof *done);
+	size_t *moved = wb_xmalloc((ix->nissues + 1) * sizeof *moved);
 	struct wb_esbatch *fill = ix->batches.fill;
 	size_t ndone = 0, kept = 0;
 	int cleaned;
 
-	if (done == NULL || moved == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
 	for (size_t i = 0; i < ix->nissues; i++)
 		if (ix->issues[i].complete && ix->issues[i].unsent == 0) {
 			done[ndone].number = ix->issues[i].rec.number;

@@ -18,6 +18,7 @@
 #include "wb_metrics.h"
 #include "wb_pipe.h"
 #include "wb_scan.h"
+#include "wb_xalloc.h"
 
 #ifndef WB_VERSION
 #define WB_VERSION "0.0.0"
@@ -549,12 +550,10 @@ knob_or_die(const char *name, double dflt, double min)
 struct wb_github *
 wb_github_new_or_die(const struct wb_config *cfg, const char *prog)
 {
-	struct wb_github *gh = calloc(1, sizeof *gh);
+	struct wb_github *gh = wb_xcalloc(1, sizeof *gh);
 	char ua[128];
 	size_t n;
 
-	if (gh == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate the GitHub client");
 	n = strlen(cfg->github_api);
 	while (n > 0 && cfg->github_api[n - 1] == '/')
 		n--;

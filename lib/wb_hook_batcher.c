@@ -12,6 +12,7 @@
 #include "wb_err.h"
 #include "wb_redis.h"
 #include "wb_scan.h"
+#include "wb_xalloc.h"
 
 #define SLOW_CONNECT_MS 50	/* a failed attempt this slow is backed off */
 #define BACKOFF_MIN_MS 1000	/* from the next attempt, doubling */
@@ -464,8 +465,7 @@ scrape_names(struct wb_hook_batcher *b, char *why, size_t whylen, int *answered)
 	wb_metrics_notes_parse(r[1], &b->notes);
 	freeReplyObject(r[1]);
 	b->names = r[0];
-	if ((b->mq = calloc(r[0]->elements + 1, sizeof *b->mq)) == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
+	b->mq = wb_xcalloc(r[0]->elements + 1, sizeof *b->mq);
 	for (size_t i = 0; i < r[0]->elements; i++)
 		if (r[0]->element[i]->type == REDIS_REPLY_STRING &&
 		    wb_scan_queue_name(r[0]->element[i]->str))

@@ -12,6 +12,7 @@
 #include "wb_err.h"
 #include "wb_hook_loop.h"
 #include "wb_listen.h"
+#include "wb_xalloc.h"
 
 struct wb_hook_loop {
 	struct wb_hook_loops *all;
@@ -127,9 +128,9 @@ wb_hook_loops_start_or_die(struct wb_hook_loops *l,
 {
 	l->http.loops = l->n;
 	if ((l->stop_fd = eventfd(0, EFD_CLOEXEC)) < 0 ||
-	    sem_init(&l->started, 0, 0) < 0 ||
-	    (l->loop = calloc(l->n, sizeof *l->loop)) == NULL)
+	    sem_init(&l->started, 0, 0) < 0)
 		wb_diesys(WB_EXIT_TEMP, "unable to set up the event loops");
+	l->loop = wb_xcalloc(l->n, sizeof *l->loop);
 	/* Also settles, before any thread starts, whether debug is on. */
 	wb_debug("starting %u serving threads", l->n);
 	for (unsigned i = 0; i < l->n; i++) {

@@ -78,10 +78,8 @@ wb_metrics_free(struct wb_metrics *m)
 static char *
 copy(const char *s, size_t n)
 {
-	char *p = malloc(n + 1);
+	char *p = wb_xmalloc(n + 1);
 
-	if (p == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;

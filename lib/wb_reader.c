@@ -10,6 +10,7 @@
 #include "wb_pipe.h"
 #include "wb_reader.h"
 #include "wb_scan.h"
+#include "wb_xalloc.h"
 
 #define READ_CHUNK (64UL << 10)
 
@@ -35,9 +36,7 @@ wb_reader_init_or_die(struct wb_reader *r, int fd)
 	r->fd = fd;
 	r->max_line = wb_reader_max_line_or_die();
 	r->cap = READ_CHUNK + 1;
-	r->buf = malloc(r->cap);
-	if (r->buf == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate the input buffer");
+	r->buf = wb_xmalloc(r->cap);
 }
 
 void

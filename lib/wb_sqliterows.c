@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wb_err.h"
 #include "wb_jscan.h"
 #include "wb_sqlite.h"
 #include "wb_sqliterows.h"
+#include "wb_xalloc.h"
 
 /* What is read from issue.json, in this order. */
 static const char *const issue_paths[] = { "title", "state", "created_at",
@@ -89,8 +89,7 @@ step(struct wb_sqliterows *w, sqlite3_stmt *st, long n, const char *what,
 static void
 reserve(struct wb_es_buf *b, size_t more)
 {
-	if (wb_es_buf_reserve(b, more) < 0)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
+	b->p = wb_xgrow(b->p, b->len + more, &b->cap, 1);
 }
 
 /* Append the string value 'v' of 'text', unescaped, to 'b'. */
@@ -363,12 +362,9 @@ wb_sqliterows_read(struct wb_sqliterows_doc *d, const struct wb_esload *ld,
 	    d->more, why, whylen) < 0)
 		return -1;
 	if (ld->spans.n > (d->cap / E_N)) {
-		struct wb_jscan_value *p;
 		size_t cap = ld->spans.n * E_N * 2;
 
-		if ((p = realloc(d->event, cap * sizeof *p)) == NULL)
-			wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
-		d->event = p;
+		d->event = wb_xrealloc(d->event, cap * sizeof *d->event);
 		d->cap = cap;
 	}
 	d->comments.len = 0;

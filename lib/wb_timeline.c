@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wb_err.h"
 #include "wb_timeline.h"
 #include "wb_xalloc.h"
 
@@ -58,8 +57,7 @@ wb_timeline_take(struct wb_timeline *t, char *text, size_t len,
 	}
 	printed = jv_dump_string(v, 0);
 	n = (size_t)jv_string_length_bytes(jv_copy(printed));
-	if ((copy = malloc(n + 1)) == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
+	copy = wb_xmalloc(n + 1);
 	memcpy(copy, jv_string_value(printed), n + 1);
 	jv_free(printed);
 	wb_timeline_keep(t, copy);
@@ -81,8 +79,7 @@ wb_timeline_add(struct wb_timeline *t, const char *text,
 	pc = &t->pieces[t->npieces++];
 	pc->text = text;
 	pc->n = n;
-	if ((pc->v = malloc(n * sizeof *pc->v)) == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate");
+	pc->v = wb_xmalloc(n * sizeof *pc->v);
 	memcpy(pc->v, spans, n * sizeof *pc->v);
 	t->events += n;
 }
