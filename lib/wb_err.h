@@ -15,12 +15,21 @@
  * - A function that may exit the process says so in its name: it ends in
  *   "_or_die" (wb_config_load_or_die), and so does any function that
  *   calls one without handling it. Never call one from a loop that must
- *   survive (the receiver's serving threads, a batch held back). The
- *   functions that always exit are marked noreturn: wb_die, wb_diesys,
- *   wb_dieusage, wb_pipe_die, wb_cli_help, wb_cli_option, wb_cli_version.
- * - Running out of memory is the one exit any function may take without
- *   saying so, as git's xmalloc: an allocation that fails (wb_xgrow,
- *   hiredis unable to queue a command) exits 111.
+ *   survive (the receiver's serving threads, a batch held back).
+ * - The functions that always exit are marked noreturn, which says it:
+ *   wb_die, wb_diesys, wb_dieusage, wb_pipe_die, wb_cli_help,
+ *   wb_cli_option, wb_cli_version, and static ones named for it
+ *   (wb_sqliteindexer's rollback_and_die). A function that calls one
+ *   ends in "_or_die" as above.
+ * - Out of memory has a name of its own, the x of git's xmalloc: the
+ *   allocators wb_x* (wb_xalloc.h: wb_xmalloc, wb_xcalloc, wb_xrealloc,
+ *   wb_xstrdup, wb_xgrow) and the static x* wrappers (wb_queue's
+ *   xcommand and xappend_script, when hiredis cannot queue a command;
+ *   wb_pipe's xpoll) exit 111 when memory runs out, and for nothing
+ *   else. A caller of one need not carry the name: out of memory is not
+ *   something a caller could handle differently. Where a failed
+ *   allocation must not end the process (the receiver's serving
+ *   threads), call malloc and handle NULL.
  * - No other conventions: no err/errlen, no const char **why, no macro.
  */
 #ifndef WB_ERR_H

@@ -51,10 +51,10 @@ link_below(char *buf, size_t len, const char *data, long n, const char *file)
 /*
  * Load 'file' of issue n into 'b' (never through a link below 'data'):
  * 1, or 0 when issue.json is absent with its directory (gone: see
- * above), or -1 after a warning.
+ * above), or -1 after a warning. Exits 111 when memory runs out.
  */
 static int
-load(struct wb_es_buf *b, const char *data, long n, const char *file)
+load_or_die(struct wb_es_buf *b, const char *data, long n, const char *file)
 {
 	char path[4096];
 	struct stat st;
@@ -88,9 +88,9 @@ wb_esload_read_or_die(struct wb_esload *ld, const char *data, long n)
 
 	if (wb_archive_path(path, sizeof path, data, n, "timeline.json") < 0)
 		wb_die(WB_EXIT_USAGE, "WB_DATA is too long");
-	if ((got = load(&ld->itext, data, n, "issue.json")) < 1)
+	if ((got = load_or_die(&ld->itext, data, n, "issue.json")) < 1)
 		return got;
-	return load(&ld->ttext, data, n, "timeline.json") < 1 ? -1 : 1;
+	return load_or_die(&ld->ttext, data, n, "timeline.json") < 1 ? -1 : 1;
 }
 
 int

@@ -17,6 +17,22 @@ wb_pipe_out_gone(void)
 	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)) ? 1 : 0;
 }
 
+/*
+ * poll(2), -1 after a signal (EINTR). With the one or two descriptors
+ * wb_pipe_wait asks about, poll can fail otherwise only when the kernel
+ * has no memory for its tables (ENOMEM): then it exits 111, as the wb_x*
+ * allocators do (wb_xalloc.h), and its callers need not say they may.
+ */
+static int
+xpoll(struct pollfd *p, nfds_t n, int ms)
+{
+	int got = poll(p, n, ms);
+
+	if (got < 0 && errno != EINTR)
+		wb_diesys(WB_EXIT_TEMP, "unable to poll");
+	return got;
+}
+
 int
 wb_pipe_wait(int fd, short events, long long ms)
 {
@@ -25,11 +41,8 @@ wb_pipe_wait(int fd, short events, long long ms)
 	int n;
 
 	for (;;) {
-		n = poll(p, fd < 0 ? 1 : 2,
+		n = xpoll(p, fd < 0 ? 1 : 2,
 		    left < 0 || left > 86400000 ? 86400000 : (int)left);
-		/* With these two descriptors, only ENOMEM: see wb_err.h. */
-		if (n < 0 && errno != EINTR)
-			wb_diesys(WB_EXIT_TEMP, "unable to poll");
 		if (n > 0 && (p[0].revents & (POLLERR | POLLHUP)))
 			return -1;
 		if (n > 0 && (p[0].revents & POLLNVAL))

@@ -18,7 +18,9 @@ int wb_pipe_out_gone(void);
  * (fd < 0: nothing but the time), watching standard output meanwhile.
  * Returns 1 when 'fd' is ready (its revents, POLLHUP or POLLERR included,
  * are left for the caller to read), 0 when the time is up, and -1 when
- * standard output's reader is gone. Signals do not cut it short.
+ * standard output's reader is gone. Signals do not cut it short. Exits
+ * 111 when the kernel has no memory for poll(2), its only failure here,
+ * as the wb_x* allocators (wb_xalloc.h).
  */
 int wb_pipe_wait(int fd, short events, long long ms);
 

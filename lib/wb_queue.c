@@ -449,10 +449,11 @@ wb_queue_close(struct wb_queue *q)
 
 /*
  * Append 'cmd' (EVALSHA or EVAL) 'body' nkeys keys... then the 'nargs'
- * strings of 'args'.
+ * strings of 'args'. hiredis fails to append only when memory runs out:
+ * then it exits 111, as the wb_x* allocators (wb_xalloc.h).
  */
 static void
-append_script(struct wb_queue *q, const char *cmd, const char *body,
+xappend_script(struct wb_queue *q, const char *cmd, const char *body,
     const struct keys *k, const int *which, int nkeys,
     const char *const *args, size_t nargs)
 {
@@ -498,7 +499,7 @@ wb_queue_append_push(struct wb_queue *q, const char *queue,
 		snprintf(text[i], sizeof text[i], "%ld", numbers[i]);
 		args[1 + i] = text[i];
 	}
-	append_script(q, "EVALSHA", q->push_sha, &k, which, 4, args, 1 + n);
+	xappend_script(q, "EVALSHA", q->push_sha, &k, which, 4, args, 1 + n);
 	redisAppendCommand(q->c, "SADD wb:queues %s", queue);
 }
 
@@ -561,7 +562,7 @@ wb_queue_append_ack(struct wb_queue *q, const char *queue,
 		args[2 * i] = text[i];
 		args[2 * i + 1] = claims[i];
 	}
-	append_script(q, "EVALSHA", q->ack_sha, &k, which, 6, args, 2 * n);
+	xappend_script(q, "EVALSHA", q->ack_sha, &k, which, 6, args, 2 * n);
 }
 
 long
@@ -595,13 +596,16 @@ eval(struct wb_queue *q, const char *body, const struct keys *k,
     const int *which, int nkeys, const char *const *args, size_t nargs,
     int type, char *why, size_t whylen)
 {
-	append_script(q, "EVAL", body, k, which, nkeys, args, nargs);
+	xappend_script(q, "EVAL", body, k, which, nkeys, args, nargs);
 	return next_reply(q, type, why, whylen);
 }
 
-/* Run one command synchronously; the reply, or NULL and 'why'. */
+/*
+ * Run one command synchronously; the reply, or NULL and 'why'. Exits 111
+ * when memory runs out, as xappend_script.
+ */
 static redisReply *
-command(struct wb_queue *q, int type, char *why, size_t whylen,
+xcommand(struct wb_queue *q, int type, char *why, size_t whylen,
     const char *fmt, ...)
 {
 	va_list ap;
@@ -632,12 +636,12 @@ name_client(struct wb_queue *q, const char *queue, char *why, size_t whylen)
 	for (size_t i = 0; i < sizeof rnd; i++)
 		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
 	snprintf(q->client, sizeof q->client, "wb-dequeue:%s:%s", queue, hex);
-	r = command(q, REDIS_REPLY_STATUS, why, whylen, "CLIENT SETNAME %s",
+	r = xcommand(q, REDIS_REPLY_STATUS, why, whylen, "CLIENT SETNAME %s",
 	    q->client);
 	if (r == NULL)
 		return -1;
 	freeReplyObject(r);
-	r = command(q, REDIS_REPLY_INTEGER, why, whylen, "CLIENT ID");
+	r = xcommand(q, REDIS_REPLY_INTEGER, why, whylen, "CLIENT ID");
 	if (r == NULL)
 		return -1;
 	q->id = r->integer;
@@ -658,7 +662,7 @@ client_alive(struct wb_queue *q, const char *id, const char *client,
 	redisReply *r;
 	int alive;
 
-	r = command(q, REDIS_REPLY_STRING, why, whylen, "CLIENT LIST ID %s", id);
+	r = xcommand(q, REDIS_REPLY_STRING, why, whylen, "CLIENT LIST ID %s", id);
 	if (r == NULL)
 		return -1;
 	snprintf(want, sizeof want, " name=%s ", client);
@@ -691,7 +695,7 @@ wb_queue_join(struct wb_queue *q, const char *queue, const char *name,
 	while (!registered) {
 		char seen[sizeof q->client] = "";
 
-		r = command(q, REDIS_REPLY_ARRAY, why, whylen,
+		r = xcommand(q, REDIS_REPLY_ARRAY, why, whylen,
 		    "HMGET %s id client", k.name[CONSUMER]);
 		if (r == NULL)
 			return -1;
@@ -837,7 +841,7 @@ wb_queue_claim(struct wb_queue *q, const char *queue, long long delay_ms,
 	snprintf(a[3], sizeof a[3], "%lld", max_deliveries);
 	snprintf(a[4], sizeof a[4], "%d", WB_QUEUE_TTL_MS);
 	make_keys(&k, queue, q->consumer);
-	append_script(q, "EVALSHA", q->claim_sha, &k, which, 10, args, 6);
+	xappend_script(q, "EVALSHA", q->claim_sha, &k, which, 10, args, 6);
 	r = next_reply(q, REDIS_REPLY_ARRAY, why, whylen);
 	if (r == NULL)
 		return -1;

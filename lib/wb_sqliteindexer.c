@@ -28,9 +28,12 @@ wb_sqliteindexer_open_or_die(struct wb_sqliteindexer *ix, const char *data,
 		wb_warn("%s; checkpoints after commits instead", why);
 }
 
-/* A failure of the database in a transaction: nothing of it goes out. */
-static void
-die(struct wb_sqliteindexer *ix, const char *why)
+/*
+ * A failure of the database in a transaction: roll it back, so that
+ * nothing of it goes out, and exit 111.
+ */
+static void __attribute__((noreturn))
+rollback_and_die(struct wb_sqliteindexer *ix, const char *why)
 {
 	sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
 	if (wb_sqlite_out_gone())
@@ -41,10 +44,11 @@ die(struct wb_sqliteindexer *ix, const char *why)
 
 /*
  * One transaction: the issues of order[k..] until the batch ends or
- * max_bytes of JSON are in; returns where it stopped.
+ * max_bytes of JSON are in; returns where it stopped. A failure of the
+ * database exits 111 (rollback_and_die).
  */
 static size_t
-transaction(struct wb_sqliteindexer *ix, size_t k)
+transaction_or_die(struct wb_sqliteindexer *ix, size_t k)
 {
 	size_t bytes = 0, i;
 	char why[1024];
@@ -52,7 +56,7 @@ transaction(struct wb_sqliteindexer *ix, size_t k)
 
 	if (wb_sqlite_exec(ix->db, "BEGIN IMMEDIATE", "unable to begin a "
 	    "transaction", why, sizeof why) < 0)
-		die(ix, why);
+		rollback_and_die(ix, why);
 	for (; k < ix->nrecs && bytes < ix->max_bytes; k++) {
 		struct wb_sqliteprefetch_slot *s = wb_sqliteprefetch_take(&ix->ahead,
 		    k);
@@ -61,15 +65,15 @@ transaction(struct wb_sqliteindexer *ix, size_t k)
 		ix->ok[i] = 0;
 		if ((got = s->got) == 0) {
 			if (wb_sqliterows_remove(&ix->rows, n, why, sizeof why) < 0)
-				die(ix, why);
+				rollback_and_die(ix, why);
 		} else if (got > 0 && (same = wb_sqliterows_same(&ix->rows, n,
 		    &s->load, s->sha, why, sizeof why)) < 0)
-			die(ix, why);
+			rollback_and_die(ix, why);
 		else if (got > 0 && !same && (wb_sqliteprefetch_prepare(s,
 		    ix->data, n), got = s->checked) > 0 &&
 		    wb_sqliterows_put(&ix->rows, n, &s->load, &s->doc, why,
 		    sizeof why) < 0)
-			die(ix, why);
+			rollback_and_die(ix, why);
 		if (got > 0)
 			bytes += s->load.itext.len + s->load.ttext.len;
 		wb_sqliteprefetch_done(&ix->ahead, k);
@@ -81,7 +85,7 @@ transaction(struct wb_sqliteindexer *ix, size_t k)
 	}
 	if (wb_sqlite_exec(ix->db, "COMMIT", "unable to commit", why,
 	    sizeof why) < 0)
-		die(ix, why);
+		rollback_and_die(ix, why);
 	ix->commits++;
 	wb_metrics_note_success(WB_METRICS_SQLITE);
 	wb_sqliteckpt_kick(&ix->ckpt);
@@ -120,7 +124,7 @@ wb_sqliteindexer_flush_or_die(void *arg)
 		ix->numbers[j] = ix->recs[ix->order[j]].number;
 	wb_sqliteprefetch_begin_or_die(&ix->ahead, ix->numbers, ix->nrecs);
 	while (k < ix->nrecs) {
-		end = transaction(ix, k);
+		end = transaction_or_die(ix, k);
 		for (; k < end; k++)
 			ix->done[ix->order[k]] = 1;
 		for (; out < ix->nrecs && ix->done[out]; out++) {
