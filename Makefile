@@ -88,7 +88,8 @@ test: all
 
 # lint: mandoc over the man pages, shellcheck over every shell script,
 # execlineb's parser over the execline ones, every source file's SPDX
-# line (scripts/lint says what and how).
+# line, the names of the lib/ functions that may exit (scripts/lint says
+# what and how).
 lint: all
 	sh scripts/lint
 

@@ -30,6 +30,8 @@
  *   something a caller could handle differently. Where a failed
  *   allocation must not end the process (the receiver's serving
  *   threads), call malloc and handle NULL.
+ * - abort() marks a bug, as assert() does: not an exit to name.
+ * - scripts/exits checks these names (make lint, t/0004-exits.t).
  * - No other conventions: no err/errlen, no const char **why, no macro.
  */
 #ifndef WB_ERR_H
