@@ -23,15 +23,19 @@
  *   ends in "_or_die" as above.
  * - Out of memory has a name of its own, the x of git's xmalloc: the
  *   allocators wb_x* (wb_xalloc.h: wb_xmalloc, wb_xcalloc, wb_xrealloc,
- *   wb_xstrdup, wb_xgrow) and the static x* wrappers (wb_queue's
- *   xcommand and xappend_script, when hiredis cannot queue a command;
- *   wb_pipe's xpoll) exit 111 when memory runs out, and for nothing
- *   else. A caller of one need not carry the name: out of memory is not
- *   something a caller could handle differently. Where a failed
- *   allocation must not end the process (the receiver's serving
- *   threads), call malloc and handle NULL.
+ *   wb_xstrdup, wb_xgrow), the hiredis appends wb_redis_xappend,
+ *   wb_redis_xappendv and wb_redis_xappend_argv (wb_redis.h, when
+ *   hiredis cannot queue a command), and the static x* wrappers
+ *   (wb_queue's xcommand and xappend_script; wb_pipe's xpoll) exit 111
+ *   when memory runs out, and for nothing else. A caller of one need
+ *   not carry the name: out of memory is not something a caller could
+ *   handle differently. Where a failed allocation must not end the
+ *   process (the receiver's serving threads), call malloc and handle
+ *   NULL.
  * - abort() marks a bug, as assert() does: not an exit to name.
- * - scripts/exits checks these names (make lint, t/0004-exits.t).
+ * - scripts/exits checks these names, and that no hiredis append
+ *   (redisAppendCommand...) drops its result (make lint,
+ *   t/0004-exits.t).
  * - No other conventions: no err/errlen, no const char **why, no macro.
  */
 #ifndef WB_ERR_H

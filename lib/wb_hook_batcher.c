@@ -381,8 +381,8 @@ wb_hook_batcher_send(struct wb_hook_batcher *b)
 	b->sent_at = wb_clock_ms();
 	if (b->sent_phase == 1) {
 		wb_debug("asking Redis for the metrics");
-		redisAppendCommand(b->q.c, "SMEMBERS wb:queues");
-		redisAppendCommand(b->q.c, "HGETALL %s", WB_METRICS_KEY);
+		wb_redis_xappend(b->q.c, "SMEMBERS wb:queues");
+		wb_redis_xappend(b->q.c, "HGETALL %s", WB_METRICS_KEY);
 	} else if (b->sent_n > 0) {
 		wb_debug("asking Redis to queue %zu numbers", b->sent_n);
 		wb_queue_append_push(&b->q, b->queue, numbers, b->sent_n);
@@ -394,7 +394,7 @@ wb_hook_batcher_send(struct wb_hook_batcher *b)
 		 * refused as a delivery is when Redis is out of memory,
 		 * read-only or forbids it.
 		 */
-		redisAppendCommand(b->q.c, "ZADD wb:{%s}:pending XX 0 0",
+		wb_redis_xappend(b->q.c, "ZADD wb:{%s}:pending XX 0 0",
 		    b->queue);
 	write_all(b);
 }

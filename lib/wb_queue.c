@@ -378,10 +378,10 @@ wb_queue_append_init(struct wb_queue *q, redisContext *c)
 	 * Our clock is read before TIME is sent, so that a late reply never
 	 * dates an activity before the server's time (only after it). */
 	q->mono0_ms = wb_clock_ms();
-	redisAppendCommand(c, "TIME");
-	redisAppendCommand(c, "SCRIPT LOAD %s", claim_lua);
-	redisAppendCommand(c, "SCRIPT LOAD %s", ack_lua);
-	redisAppendCommand(c, "SCRIPT LOAD %s", push_lua);
+	wb_redis_xappend(c, "TIME");
+	wb_redis_xappend(c, "SCRIPT LOAD %s", claim_lua);
+	wb_redis_xappend(c, "SCRIPT LOAD %s", ack_lua);
+	wb_redis_xappend(c, "SCRIPT LOAD %s", push_lua);
 }
 
 int
@@ -449,8 +449,8 @@ wb_queue_close(struct wb_queue *q)
 
 /*
  * Append 'cmd' (EVALSHA or EVAL) 'body' nkeys keys... then the 'nargs'
- * strings of 'args'. hiredis fails to append only when memory runs out:
- * then it exits 111, as the wb_x* allocators (wb_xalloc.h).
+ * strings of 'args'; exits 111 when memory runs out, as
+ * wb_redis_xappend_argv().
  */
 static void
 xappend_script(struct wb_queue *q, const char *cmd, const char *body,
@@ -472,9 +472,7 @@ xappend_script(struct wb_queue *q, const char *cmd, const char *body,
 		argv[argc++] = args[i];
 	for (size_t i = 0; i < argc; i++)
 		argl[i] = strlen(argv[i]);
-	if (redisAppendCommandArgv(q->c, (int)argc, argv, argl) != REDIS_OK)
-		wb_die(WB_EXIT_TEMP, "unable to queue a Redis command: out of "
-		    "memory");
+	wb_redis_xappend_argv(q->c, (int)argc, argv, argl);
 }
 
 static long long
@@ -500,7 +498,7 @@ wb_queue_append_push(struct wb_queue *q, const char *queue,
 		args[1 + i] = text[i];
 	}
 	xappend_script(q, "EVALSHA", q->push_sha, &k, which, 4, args, 1 + n);
-	redisAppendCommand(q->c, "SADD wb:queues %s", queue);
+	wb_redis_xappend(q->c, "SADD wb:queues %s", queue);
 }
 
 /* Read one reply; returns it, or NULL with 'why' set (the reply freed). */
@@ -609,14 +607,10 @@ xcommand(struct wb_queue *q, int type, char *why, size_t whylen,
     const char *fmt, ...)
 {
 	va_list ap;
-	int rc;
 
 	va_start(ap, fmt);
-	rc = redisvAppendCommand(q->c, fmt, ap);
+	wb_redis_xappendv(q->c, fmt, ap);
 	va_end(ap);
-	if (rc != REDIS_OK)
-		wb_die(WB_EXIT_TEMP, "unable to queue a Redis command: out of "
-		    "memory");
 	return next_reply(q, type, why, whylen);
 }
 
@@ -868,7 +862,7 @@ wb_queue_wait(struct wb_queue *q, const char *queue, long long wait_ms,
 		    (double)(wait_ms < 1 ? 1 : wait_ms) / 1000.0);
 	/* Sent, then waited for beside standard output: a reader that dies
 	 * meanwhile is noticed at once, not at the next write. */
-	redisAppendCommand(q->c, "BLPOP %s %s", k.name[WAKE], secs);
+	wb_redis_xappend(q->c, "BLPOP %s %s", k.name[WAKE], secs);
 	while (!done)
 		if (redisBufferWrite(q->c, &done) != REDIS_OK) {
 			snprintf(why, whylen, "unable to wait on Redis: %s",
@@ -933,13 +927,13 @@ wb_queue_append_stats(struct wb_queue *q, const char *queue,
 	st->now_ms = server_now_ms >= 0 ? server_now_ms : now_ms(q);
 	snprintf(edge, sizeof edge, "%lld", st->now_ms - delay_ms);
 	snprintf(now, sizeof now, "%lld", st->now_ms);
-	redisAppendCommand(c, "ZCARD %s", k.name[PENDING]);
-	redisAppendCommand(c, "ZCOUNT %s -inf %s", k.name[PENDING], edge);
-	redisAppendCommand(c, "ZCARD %s", k.name[LEASES]);
-	redisAppendCommand(c, "ZCOUNT %s -inf %s", k.name[LEASES], now);
-	redisAppendCommand(c, "ZCARD %s", k.name[AGAIN]);
-	redisAppendCommand(c, "ZCARD %s", k.name[DEAD]);
-	redisAppendCommand(c, "ZRANGE %s 0 0 WITHSCORES", k.name[PENDING]);
+	wb_redis_xappend(c, "ZCARD %s", k.name[PENDING]);
+	wb_redis_xappend(c, "ZCOUNT %s -inf %s", k.name[PENDING], edge);
+	wb_redis_xappend(c, "ZCARD %s", k.name[LEASES]);
+	wb_redis_xappend(c, "ZCOUNT %s -inf %s", k.name[LEASES], now);
+	wb_redis_xappend(c, "ZCARD %s", k.name[AGAIN]);
+	wb_redis_xappend(c, "ZCARD %s", k.name[DEAD]);
+	wb_redis_xappend(c, "ZRANGE %s 0 0 WITHSCORES", k.name[PENDING]);
 }
 
 int

@@ -396,6 +396,38 @@ wb_redis_connect_or_die(const char *url)
 	return c;
 }
 
+/* What hiredis returned on queueing a command: exit 111 unless REDIS_OK. */
+static void
+xqueued(int rc)
+{
+	if (rc != REDIS_OK)
+		wb_die(WB_EXIT_TEMP, "unable to queue a Redis command: out of "
+		    "memory");
+}
+
+void
+wb_redis_xappend(redisContext *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	xqueued(redisvAppendCommand(c, fmt, ap));
+	va_end(ap);
+}
+
+void
+wb_redis_xappendv(redisContext *c, const char *fmt, va_list ap)
+{
+	xqueued(redisvAppendCommand(c, fmt, ap));
+}
+
+void
+wb_redis_xappend_argv(redisContext *c, int argc, const char **argv,
+    const size_t *argvlen)
+{
+	xqueued(redisAppendCommandArgv(c, argc, argv, argvlen));
+}
+
 redisReply *
 wb_redis_check_or_die(redisContext *c, redisReply *reply, const char *what)
 {

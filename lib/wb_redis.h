@@ -8,9 +8,12 @@
 #ifndef WB_REDIS_H
 #define WB_REDIS_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include <hiredis/hiredis.h>
+
+#include "wb_err.h"
 
 /*
  * Every connection also asks CONFIG GET maxmemory-policy, pipelined with
@@ -71,6 +74,21 @@ int wb_redis_block(redisContext *c, int timeout_ms);
 
 /* As wb_redis_open, but exits 100 (bad URL) or 111 (unreachable). */
 redisContext *wb_redis_connect_or_die(const char *url);
+
+/*
+ * Queue a command on 'c', as redisAppendCommand(), redisvAppendCommand()
+ * and redisAppendCommandArgv() do, or exit 111 with "unable to queue a
+ * Redis command: out of memory": hiredis fails to queue only when memory
+ * runs out (or on a bad format, a bug). Never call those three and
+ * discard what they return: a command not queued puts every later
+ * redisGetReply() out of step, a reply taken for another command's
+ * (scripts/exits reports it).
+ */
+void wb_redis_xappend(redisContext *c, const char *fmt, ...) WB_PRINTF(2, 3);
+void wb_redis_xappendv(redisContext *c, const char *fmt, va_list ap)
+    WB_PRINTF(2, 0);
+void wb_redis_xappend_argv(redisContext *c, int argc, const char **argv,
+    const size_t *argvlen);
 
 /*
  * Check a reply: NULL (connection lost) or an error reply exits 111 with

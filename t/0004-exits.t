@@ -6,12 +6,19 @@
 # wb_die, of an _or_die function, of a noreturn function (declared in the
 # file or in a header beside it); an x function that exits otherwise than
 # out of memory. Named, noreturn, x and main functions, calls of x
-# functions, abort, and calls in comments and strings pass.
+# functions, abort, and calls in comments and strings pass. And a hiredis
+# append whose result is dropped (a command not queued would put every
+# later reply out of step) is named with its line; checked appends, the
+# wb_redis_xappend* wrappers, comments and strings pass.
 . "${0%/*}/lib.sh"
-plan 7
+plan 12
 
 run "$TOP/scripts/exits"
-is "$RC:$OUT:$ERR" "0::" "lib/: every function that may exit says so in its name"
+is "$RC:$OUT:$ERR" "0::" \
+	"lib/: every function that may exit says so in its name; no append dropped"
+run sh -c 'cd "$1" && scripts/exits lib/*.c bin/*.c' sh "$TOP"
+is "$(printf '%s\n' "$OUT" | grep -c 'result discarded')" 0 \
+	"lib/ and bin/: no hiredis append drops its result"
 
 D=$SCRATCH/lib
 mkdir -p "$D"
@@ -124,4 +131,48 @@ is "$RC:$ERR" "111:exits: fatal: unable to read $D/none.c: No such file or direc
 	"an unreadable file: exit 111, said"
 run "$TOP/scripts/exits" -x
 is "$RC:$ERR" "100:usage: exits [FILE...]" "an unknown option: usage, exit 100"
+
+cat >"$D/b.c" <<'EOF'
+int
+pipeline(redisContext *c, int n, const char **argv, va_list ap)
+{
+	int rc;
+
+	redisAppendCommand(c, "PING");
+	redisAppendCommand(c, "SET %s %s",
+	    argv[0], argv[1]);
+	if (n)
+		redisAppendCommandArgv(c, 1, argv, NULL);
+	else
+		(void)redisvAppendCommand(c, "GET %s", ap);
+	switch (n) {
+	case 1: redisAppendCommand(c, "PING");
+	}
+	if (redisAppendCommand(c, "PING") != REDIS_OK)
+		abort();
+	rc = redisvAppendCommand(c, "GET %s", ap);
+	rc = n ? redisAppendCommand(c, "A") : redisAppendCommand(c, "B");
+	wb_redis_xappend(c, "PING");
+	/* redisAppendCommand(c, "PING"); in a comment */
+	puts("redisAppendCommand(c, \"PING\");");
+	return rc == REDIS_OK ? redisAppendCommand(c, "PING") : rc;
+}
+EOF
+M="result discarded: a command not queued puts every later reply out of step; call"
+run "$TOP/scripts/exits" "$D/b.c"
+is "$RC" 1 "exit 1 when a hiredis append drops its result"
+is "$OUT" "$D/b.c:6: redisAppendCommand: $M wb_redis_xappend
+$D/b.c:7: redisAppendCommand: $M wb_redis_xappend
+$D/b.c:10: redisAppendCommandArgv: $M wb_redis_xappend_argv
+$D/b.c:12: redisvAppendCommand: $M wb_redis_xappendv
+$D/b.c:14: redisAppendCommand: $M wb_redis_xappend" \
+	"each dropped append named by file and line; checked ones pass"
+is "$ERR" "" "nothing on stderr"
+
+# Each one through its wrapper: nothing left to say.
+sed -i 's/^\t\(case 1: \)\{0,1\}redisAppendCommand(/\t\1wb_redis_xappend(/;
+	s/redisAppendCommandArgv(/wb_redis_xappend_argv(/;
+	s/(void)redisvAppendCommand(/wb_redis_xappendv(/' "$D/b.c"
+run "$TOP/scripts/exits" "$D/b.c"
+is "$RC:$OUT:$ERR" "0::" "once wrapped, exit 0 and silent"
 done_testing
