@@ -366,6 +366,12 @@ again:
 		if ((db = open_with(path, SQLITE_OPEN_READONLY, code, why,
 		    whylen)) == NULL)
 			return NULL;
+		/*
+		 * Pages read from the mapped file rather than copied in: a
+		 * search reads a few MB of the full-text index (best effort).
+		 */
+		sqlite3_exec(db, "PRAGMA mmap_size = " WB_SQLITE_MMAP, NULL,
+		    NULL, NULL);
 		/* Its first read waits for a --rebuild that is replacing it. */
 		if (schema_ready(db, path, 0, code, why, whylen) < 0) {
 			if (moved(db))

@@ -152,7 +152,7 @@ wb_rank(const Fts5ExtensionApi *api, Fts5Context *f, sqlite3_context *ctx,
 	const double k1 = 1.2, b = 0.75;
 	struct rank *r = api->xGetAuxdata(f, 0);
 	double score = 0.0, d;
-	int ninst, ntok;
+	int ntok;
 
 	if (r == NULL) {
 		if ((r = rank_new(api, f, sqlite3_context_db_handle(ctx), nval,
@@ -163,15 +163,15 @@ wb_rank(const Fts5ExtensionApi *api, Fts5Context *f, sqlite3_context *ctx,
 			return;
 		}
 	}
-	memset(r->freq, 0, sizeof *r->freq * (size_t)r->nphrase);
-	if (api->xInstCount(f, &ninst) != SQLITE_OK)
-		goto fail;
-	for (int i = 0; i < ninst; i++) {
-		int ip, ic, io;
+	for (int i = 0; i < r->nphrase; i++) {
+		Fts5PhraseIter it;
+		int ic, io;
 
-		if (api->xInst(f, i, &ip, &ic, &io) != SQLITE_OK)
+		r->freq[i] = 0.0;
+		if (api->xPhraseFirst(f, i, &it, &ic, &io) != SQLITE_OK)
 			goto fail;
-		r->freq[ip] += r->weight[ic];
+		for (; ic >= 0; api->xPhraseNext(f, &it, &ic, &io))
+			r->freq[i] += r->weight[ic];
 	}
 	if (row_tokens(r, api, f, api->xRowid(f), &ntok) < 0)
 		goto fail;
