@@ -249,6 +249,11 @@ open_with(const char *path, int flags, int *code, char *why, size_t whylen)
 {
 	sqlite3 *db = NULL;
 
+	/*
+	 * Before SQLite's first use (later it is refused, harmlessly):
+	 * no memory statistics, which cost a global lock per allocation.
+	 */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX,
 	    NULL) != SQLITE_OK) {
 		*code = WB_EXIT_TEMP;
