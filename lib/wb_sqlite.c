@@ -249,6 +249,11 @@ open_with(const char *path, int flags, int *code, char *why, size_t whylen)
 {
 	sqlite3 *db = NULL;
 
+	/*
+	 * Before SQLite's first use (later it is refused, harmlessly):
+	 * no memory statistics, which cost a global lock per allocation.
+	 */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX,
 	    NULL) != SQLITE_OK) {
 		*code = WB_EXIT_TEMP;
@@ -366,6 +371,12 @@ again:
 		if ((db = open_with(path, SQLITE_OPEN_READONLY, code, why,
 		    whylen)) == NULL)
 			return NULL;
+		/*
+		 * Pages read from the mapped file rather than copied in: a
+		 * search reads a few MB of the full-text index (best effort).
+		 */
+		sqlite3_exec(db, "PRAGMA mmap_size = " WB_SQLITE_MMAP, NULL,
+		    NULL, NULL);
 		/* Its first read waits for a --rebuild that is replacing it. */
 		if (schema_ready(db, path, 0, code, why, whylen) < 0) {
 			if (moved(db))

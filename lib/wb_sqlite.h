@@ -22,6 +22,7 @@
 #define WB_SQLITE_VERSION 1	/* PRAGMA user_version of the schema below */
 #define WB_SQLITE_FTS "issues_fts"
 #define WB_SQLITE_RANK_WEIGHTS "10.0, 3.0, 1.0"	/* of bm25: title, body, comments */
+#define WB_SQLITE_MMAP "1073741824"	/* bytes of a reader's file mapped */
 /*
  * The page size of a new database: an issue's JSON fits in one page more
  * often than in 4 KB ones, and a full index writes and reads a quarter

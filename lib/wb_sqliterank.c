@@ -9,10 +9,13 @@
 #include "wb_sqliterank.h"
 
 #define WB_SQLITERANK_STEPS 16	/* rows stepped over rather than searched */
+#define WB_SQLITERANK_CHECKS 64	/* rows counted both ways, each query */
 
 /* What one query needs, made at its first row (as bm25's own). */
 struct rank {
-	int nphrase;
+	int nphrase, ncol;
+	int raw;		/* position lists read directly (see below) */
+	int checks;		/* rows still counted both ways */
 	double avgdl;		/* tokens per row */
 	double *idf, *freq;	/* by phrase */
 	double *weight;		/* by column */
@@ -115,6 +118,9 @@ rank_new(const Fts5ExtensionApi *api, Fts5Context *f, sqlite3 *db, int nval,
 		return NULL;
 	}
 	r->nphrase = n;
+	r->ncol = ncol;
+	r->raw = 1;
+	r->checks = WB_SQLITERANK_CHECKS;
 	r->freq = r->idf + n;
 	r->weight = r->freq + n;
 	for (int c = 0; c < ncol; c++)
@@ -144,6 +150,109 @@ fail:
 	return NULL;
 }
 
+/* Phrase i's instances in this row, each counted by its column's weight. */
+static int
+phrase_freq(struct rank *r, const Fts5ExtensionApi *api, Fts5Context *f,
+    int i, double *freq)
+{
+	Fts5PhraseIter it;
+	int ic, io;
+
+	*freq = 0.0;
+	if (api->xPhraseFirst(f, i, &it, &ic, &io) != SQLITE_OK)
+		return -1;
+	for (; ic >= 0; api->xPhraseNext(f, &it, &ic, &io))
+		*freq += r->weight[ic];
+	return 0;
+}
+
+/* One varint of a position list (at most 5 bytes before e), or -1. */
+static long
+poslist_varint(const unsigned char **a, const unsigned char *e)
+{
+	unsigned long v = 0;
+
+	for (int k = 0; k < 5 && *a < e; k++) {
+		unsigned char c = *(*a)++;
+
+		v = v << 7 | (c & 0x7f);
+		if (!(c & 0x80))
+			return (long)v;
+	}
+	return -1;
+}
+
+/*
+ * As phrase_freq, reading the rest of the position list that
+ * xPhraseFirst leaves between it.a and it.b rather than calling
+ * xPhraseNext for each instance (a third of the cost of a word in every
+ * issue). The format is FTS5's (a varint per instance; 1 then the
+ * column's number starts a column), the loop is xPhraseNext's; what it
+ * cannot read is -1, and the caller asks xPhraseNext instead.
+ */
+static int
+phrase_freq_raw(struct rank *r, const Fts5ExtensionApi *api,
+    Fts5Context *f, int i, double *freq)
+{
+	Fts5PhraseIter it;
+	int ic, io;
+	double sum = 0.0;
+	long v;
+
+	if (api->xPhraseFirst(f, i, &it, &ic, &io) != SQLITE_OK)
+		return -1;
+	if (ic >= 0) {
+		if (ic >= r->ncol)
+			return -1;
+		sum = r->weight[ic];
+	}
+	while (ic >= 0 && it.a < it.b) {
+		if ((v = poslist_varint(&it.a, it.b)) == 1) {
+			if ((v = poslist_varint(&it.a, it.b)) < 0 ||
+			    v >= r->ncol)
+				return -1;
+			ic = (int)v;
+			v = poslist_varint(&it.a, it.b);
+		}
+		if (v < 2)
+			return -1;
+		sum += r->weight[ic];
+	}
+	*freq = sum;
+	return 0;
+}
+
+/*
+ * The frequencies of every phrase in this row. The direct reading is
+ * checked against xPhraseNext on a query's first rows, and given up for
+ * the query at the first difference (an FTS5 that reads its lists
+ * otherwise): the ranking stays FTS5's either way.
+ */
+static int
+row_freqs(struct rank *r, const Fts5ExtensionApi *api, Fts5Context *f)
+{
+	for (int i = 0; i < r->nphrase; i++) {
+		double check;
+
+		if (!r->raw || phrase_freq_raw(r, api, f, i, &r->freq[i]) < 0) {
+			if (phrase_freq(r, api, f, i, &r->freq[i]) < 0)
+				return -1;
+			continue;
+		}
+		if (r->checks > 0) {
+			if (phrase_freq(r, api, f, i, &check) < 0)
+				return -1;
+			if (check != r->freq[i]) {
+				r->raw = 0;
+				r->freq[i] = check;
+			}
+		}
+	}
+	if (r->checks > 0)
+		r->checks--;
+	return 0;
+}
+
 /* wb_rank(fts, weight...): the row's bm25 score, as FTS5's bm25(). */
 static void
 wb_rank(const Fts5ExtensionApi *api, Fts5Context *f, sqlite3_context *ctx,
@@ -152,7 +261,7 @@ wb_rank(const Fts5ExtensionApi *api, Fts5Context *f, sqlite3_context *ctx,
 	const double k1 = 1.2, b = 0.75;
 	struct rank *r = api->xGetAuxdata(f, 0);
 	double score = 0.0, d;
-	int ninst, ntok;
+	int ntok;
 
 	if (r == NULL) {
 		if ((r = rank_new(api, f, sqlite3_context_db_handle(ctx), nval,
@@ -163,16 +272,8 @@ wb_rank(const Fts5ExtensionApi *api, Fts5Context *f, sqlite3_context *ctx,
 			return;
 		}
 	}
-	memset(r->freq, 0, sizeof *r->freq * (size_t)r->nphrase);
-	if (api->xInstCount(f, &ninst) != SQLITE_OK)
+	if (row_freqs(r, api, f) < 0)
 		goto fail;
-	for (int i = 0; i < ninst; i++) {
-		int ip, ic, io;
-
-		if (api->xInst(f, i, &ip, &ic, &io) != SQLITE_OK)
-			goto fail;
-		r->freq[ip] += r->weight[ic];
-	}
 	if (row_tokens(r, api, f, api->xRowid(f), &ntok) < 0)
 		goto fail;
 	d = (double)ntok;

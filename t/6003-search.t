@@ -6,7 +6,7 @@
 # database is named with its fix.
 . "${0%/*}/lib.sh"
 . "${0%/*}/lib-sqlite.sh"
-plan 51
+plan 59
 
 D=$SCRATCH/data
 DB=$D/wb.sqlite
@@ -143,6 +143,28 @@ mq() { sq "$M/wb.sqlite" "$1" | tr '\n' ' '; }
 is "$(nums "$($MS wb-search common)")" "$(mq "SELECT rowid FROM issues_fts WHERE issues_fts MATCH 'common' ORDER BY rank, rowid")" "every match, in bm25's order (ties by number)"
 is "$(nums "$($MS wb-search --limit 9 common)")" "$(mq "SELECT rowid FROM issues_fts WHERE issues_fts MATCH 'common' ORDER BY rank, rowid LIMIT 9")" "the best 9, in bm25's order"
 is "$(nums "$($MS wb-search --limit 4 'common OR pad3')")" "$(mq "SELECT rowid FROM issues_fts WHERE issues_fts MATCH 'common OR pad3' ORDER BY rank, rowid LIMIT 4")" "two phrases: the best 4, in bm25's order"
+# Position lists read directly (lib/wb_sqliterank.c): instances far
+# apart (positions stored in 2 and 3 bytes), in every column, in
+# phrases, NEAR groups and column filters, ranked as FTS5 ranks them.
+F=$SCRATCH/f
+for n in $(seq 1 24); do
+	mkdir -p "$F/current/$n"
+	gap=$(( (n % 4) * (n % 4) * 2000 + n ))
+	body=$(awk -v g="$gap" -v n="$n" 'BEGIN { for (r = 0; r < n % 5 + 1; r++) { printf "far near "; for (i = 0; i < g; i++) printf "w "; } printf "far" }')
+	title="t$n"; [ $((n % 3)) -eq 0 ] && title="far near far"
+	printf '{"number":%s,"state":"open","updated_at":"2022-02-01T00:00:00Z","title":"%s","body":"%s"}' \
+		"$n" "$title" "$body" >"$F/current/$n/issue.json"
+	if [ $((n % 4)) -eq 1 ]; then
+		echo '[{"event":"commented","body":"near far w w w w w w w w w w w w w w w w far"}]'
+	else
+		echo '[]'
+	fi >"$F/current/$n/timeline.json"
+done
+FS="env WB_DATA=$F WB_SQLITE=$F/wb.sqlite"
+ls "$F/current" | $FS wb-sqlite >/dev/null
+for q in far '"far near"' 'NEAR(far near, 2)' 'body:far' '{title comments}:far' 'far OR near' 'near NOT t3' 'fa*'; do
+	is "$(nums "$($FS wb-search --limit 10 "$q")")" "$(sq "$F/wb.sqlite" "SELECT rowid FROM issues_fts WHERE issues_fts MATCH '$(echo "$q" | sed "s/'/''/g")' ORDER BY rank, rowid LIMIT 10" | tr '\n' ' ')" "$q: in bm25's order, position lists read directly"
+done
 run wb-search --window many video
 is "$RC:$ERR" "100:wb-search: fatal: --window is not a decimal integer (0..1000000000): many" "--window checked"
 
