@@ -123,19 +123,25 @@ is "$($WS wb-search --count --limit 2 --window 1 common)" 2 "--count ignores the
 # The ranking is bm25's to the bit: many matches of one word, of other
 # lengths and counts, ties, numbers close together and far apart (the
 # sizes read in one pass, or looked up), in FTS5's order.
+# put DIR N TITLE BODY [COMMENT]: issue N of the archive DIR, with one
+# comment or none.
+put() {
+	mkdir -p "$1/current/$2"
+	printf '{"number":%s,"state":"open","updated_at":"2022-02-01T00:00:00Z","title":"%s","body":"%s"}' \
+		"$2" "$3" "$4" >"$1/current/$2/issue.json"
+	if [ -n "${5:-}" ]; then
+		printf '[{"event":"commented","body":"%s"}]\n' "$5"
+	else
+		echo '[]'
+	fi >"$1/current/$2/timeline.json"
+}
 M=$SCRATCH/m
 for n in $(seq 1 60) $(seq 100 40 900) 5000 5001; do
-	mkdir -p "$M/current/$n"
 	k=$((n % 4 + 1)) pad=$((n % 7))
 	body=$(awk -v k="$k" -v p="$pad" 'BEGIN { for (i = 0; i < k; i++) printf "common "; for (i = 0; i < p * 3; i++) printf "pad%d ", i }')
 	title=t; [ $((n % 11)) -eq 0 ] && title="common title"
-	printf '{"number":%s,"state":"open","updated_at":"2022-02-01T00:00:00Z","title":"%s","body":"%s"}' \
-		"$n" "$title" "$body" >"$M/current/$n/issue.json"
-	if [ $((n % 5)) -eq 0 ]; then
-		echo '[{"event":"commented","body":"common common"}]'
-	else
-		echo '[]'
-	fi >"$M/current/$n/timeline.json"
+	comment=; [ $((n % 5)) -eq 0 ] && comment="common common"
+	put "$M" "$n" "$title" "$body" "$comment"
 done
 MS="env WB_DATA=$M WB_SQLITE=$M/wb.sqlite"
 ls "$M/current" | $MS wb-sqlite >/dev/null
@@ -148,17 +154,11 @@ is "$(nums "$($MS wb-search --limit 4 'common OR pad3')")" "$(mq "SELECT rowid F
 # phrases, NEAR groups and column filters, ranked as FTS5 ranks them.
 F=$SCRATCH/f
 for n in $(seq 1 24); do
-	mkdir -p "$F/current/$n"
 	gap=$(( (n % 4) * (n % 4) * 2000 + n ))
 	body=$(awk -v g="$gap" -v n="$n" 'BEGIN { for (r = 0; r < n % 5 + 1; r++) { printf "far near "; for (i = 0; i < g; i++) printf "w "; } printf "far" }')
 	title="t$n"; [ $((n % 3)) -eq 0 ] && title="far near far"
-	printf '{"number":%s,"state":"open","updated_at":"2022-02-01T00:00:00Z","title":"%s","body":"%s"}' \
-		"$n" "$title" "$body" >"$F/current/$n/issue.json"
-	if [ $((n % 4)) -eq 1 ]; then
-		echo '[{"event":"commented","body":"near far w w w w w w w w w w w w w w w w far"}]'
-	else
-		echo '[]'
-	fi >"$F/current/$n/timeline.json"
+	comment=; [ $((n % 4)) -eq 1 ] && comment="near far w w w w w w w w w w w w w w w w far"
+	put "$F" "$n" "$title" "$body" "$comment"
 done
 FS="env WB_DATA=$F WB_SQLITE=$F/wb.sqlite"
 ls "$F/current" | $FS wb-sqlite >/dev/null
