@@ -35,8 +35,8 @@ is "$RC:$OUT" "1:" "no current/ yet (a fresh system): skipped, not written out"
 is "$ERR" "wb-sqlite: warning: issue 1: no archive at $SCRATCH/fresh/current, skipped
 wb-sqlite: warning: 1 issue was not indexed" "said"
 is "$(sq "$SCRATCH/fresh/wb.sqlite" 'PRAGMA journal_mode; PRAGMA user_version; SELECT count(*) FROM issues')" "wal
-1
-0" "a new database: WAL mode, schema version 1, empty"
+2
+0" "a new database: WAL mode, schema version 2, empty"
 is "$(sq "$SCRATCH/fresh/wb.sqlite" 'PRAGMA page_size')" 16384 "a new database has 16 KB pages"
 
 # A first run.
@@ -153,7 +153,7 @@ cp "$DB" "$SCRATCH/v99.sqlite"
 sq "$SCRATCH/v99.sqlite" 'PRAGMA user_version = 99'
 run sh -c "echo 1 | WB_SQLITE=$SCRATCH/v99.sqlite wb-sqlite"
 is "$RC:$OUT" "100:" "a newer schema: refused, exit 100"
-is "$ERR" "wb-sqlite: fatal: $SCRATCH/v99.sqlite has schema version 99, newer than this one's (1): run wb-sqlite --rebuild" "the message names wb-sqlite --rebuild"
+is "$ERR" "wb-sqlite: fatal: $SCRATCH/v99.sqlite has schema version 99, newer than this one's (2): run wb-sqlite --rebuild" "the message names wb-sqlite --rebuild"
 sq "$SCRATCH/foreign.sqlite" 'CREATE TABLE t (x)'
 run sh -c "echo 1 | WB_SQLITE=$SCRATCH/foreign.sqlite wb-sqlite"
 is "$RC:$ERR" "100:wb-sqlite: fatal: $SCRATCH/foreign.sqlite is not a wb database (it holds no schema version): move it away, or run wb-sqlite --rebuild" "a foreign database: refused"
@@ -167,13 +167,13 @@ run env WB_SQLITE="$SCRATCH/v99.sqlite" wb-sqlite --rebuild
 is "$RC:$OUT" "0:" "--rebuild exits 0, writes nothing on stdout"
 is "$ERR" "wb-sqlite: info: 21 issues indexed into $SCRATCH/v99.sqlite, 0 skipped" "and says what it did"
 is "$(sq_rows "$SCRATCH/v99.sqlite")" "$(sq_rows "$DB")" "the rebuilt database equals the one kept by the records"
-is "$(sq "$SCRATCH/v99.sqlite" 'PRAGMA user_version; PRAGMA journal_mode')" "1
-wal" "schema version 1, WAL mode"
+is "$(sq "$SCRATCH/v99.sqlite" 'PRAGMA user_version; PRAGMA journal_mode')" "2
+wal" "schema version 2, WAL mode"
 is "$(fts_vocab "$SCRATCH/v99.sqlite" | md5sum)" "$(fts_vocab "$DB" | md5sum)" "the same full-text index"
 is "$(find "$SCRATCH" -maxdepth 1 -name '*.rebuild-*' | wc -l)" 0 "no scratch file left"
 run env WB_SQLITE="$SCRATCH/foreign.sqlite" wb-sqlite --rebuild
 is "$RC:$(sq "$SCRATCH/foreign.sqlite" 'SELECT count(*) FROM issues; PRAGMA user_version; PRAGMA page_size')" "0:21
-1
+2
 4096" "--rebuild replaces a foreign database too, which keeps its 4 KB pages"
 run env WB_SQLITE="$SCRATCH/junk.sqlite" wb-sqlite --rebuild
 is "$RC:$ERR" "100:wb-sqlite: fatal: unable to use $SCRATCH/junk.sqlite: file is not a database: move it away and run wb-sqlite --rebuild again" "but not a file that is no database"
