@@ -10,6 +10,10 @@
 #   fts_vocab DB                 every token instance of the full-text index
 #   fts_rebuilt DB               the same, from a copy whose index was
 #                                rebuilt by FTS5 from its content view
+#   sq_killed IN OUT ARGS...     wb-sqlite ARGS <IN >OUT killed with SIGKILL
+#                                once it wrote a record out (its status);
+#                                then the numbers of IN not in OUT, sorted,
+#                                in OUT.redo
 #   sq_tokens DB                 "ok N" when the packed sizes (issue_tokens,
 #                                issue_tokens_total) equal %_docsize's and
 #                                FTS5's own totals for its N rows, else
@@ -78,6 +82,20 @@ fts_rebuilt() {
 	rm -f "$SCRATCH/rebuilt.sqlite-wal" "$SCRATCH/rebuilt.sqlite-shm"
 	sq "$SCRATCH/rebuilt.sqlite" "INSERT INTO issues_fts(issues_fts) VALUES('rebuild')"
 	fts_vocab "$SCRATCH/rebuilt.sqlite"
+}
+
+sq_killed() {
+	_k_in=$1 _k_out=$2
+	shift 2
+	wb-sqlite "$@" <"$_k_in" >"$_k_out" 2>/dev/null &
+	_k_pid=$!
+	wait_for 20 test -s "$_k_out"
+	kill -9 "$_k_pid"
+	wait "$_k_pid"
+	_k_rc=$?
+	sed 's/[^0-9]//g' "$_k_out" | sort >"$_k_out.done"
+	sort "$_k_in" | comm -23 - "$_k_out.done" >"$_k_out.redo"
+	return "$_k_rc"
 }
 
 # Each row's size summed from its %_docsize varints (Python: the shell
