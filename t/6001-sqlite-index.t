@@ -6,7 +6,7 @@
 # rows as they were; schema versions; --rebuild.
 . "${0%/*}/lib.sh"
 . "${0%/*}/lib-sqlite.sh"
-plan 61
+plan 63
 
 D=$SCRATCH/data
 DB=$D/wb.sqlite
@@ -133,6 +133,7 @@ is "$RC:$(echo "$OUT" | wc -l)" "0:12" "all written out"
 like "$ERR" "debug: .* 3 transactions, 12 records written$" "12 issues in batches of 5: 3 transactions"
 run sh -c 'seq 1 12 | WB_DEBUG=1 wb-sqlite --batch-bytes 1'
 like "$ERR" "debug: .* 11 transactions, 12 records written$" "a transaction per issue when each is over --batch-bytes (the gone one shares one)"
+is "$(sq_tokens "$DB")" "ok 20" "through all of it, each issue's packed size equals the index's"
 
 # The idle time: records held while input trickles, written once it pauses,
 # and only then; the rows are committed when they appear.
@@ -175,6 +176,7 @@ run env WB_SQLITE="$SCRATCH/foreign.sqlite" wb-sqlite --rebuild
 is "$RC:$(sq "$SCRATCH/foreign.sqlite" 'SELECT count(*) FROM issues; PRAGMA user_version; PRAGMA page_size')" "0:21
 2
 4096" "--rebuild replaces a foreign database too, which keeps its 4 KB pages"
+is "$(sq_tokens "$SCRATCH/foreign.sqlite")" "ok 21" "with the packed sizes complete"
 run env WB_SQLITE="$SCRATCH/junk.sqlite" wb-sqlite --rebuild
 is "$RC:$ERR" "100:wb-sqlite: fatal: unable to use $SCRATCH/junk.sqlite: file is not a database: move it away and run wb-sqlite --rebuild again" "but not a file that is no database"
 run env WB_SQLITE="$SCRATCH/new.sqlite" wb-sqlite --rebuild
