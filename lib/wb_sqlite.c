@@ -13,17 +13,6 @@
 #include "wb_sqlite.h"
 #include "wb_sqlitetokens.h"
 
-/*
- * The schema (SPEC.md). The full-text index keeps no text of its own:
- * its content is the view issues_text, read only for snippet(), so the
- * words are stored once, in the JSON. wb-sqlite feeds the index itself
- * with the values it reads from the archived text (and removes them the
- * same way, from the stored text), which is what the view computes.
- * issue_labels answers --label without reading JSON. issue_tokens and
- * issue_tokens_total hold each issue's size in the full-text index,
- * packed, for ranking (lib/wb_sqlitetokens.h); a writer fills them in
- * when it opens the database.
- */
 /* The tables of lib/wb_sqlitetokens.h (version 2). */
 #define WB_SQLITE_TOKENS \
     "CREATE TABLE issue_tokens (\n" \
@@ -36,6 +25,17 @@
     "  tokens INTEGER NOT NULL\n" \
     ");\n"
 
+/*
+ * The schema (SPEC.md). The full-text index keeps no text of its own:
+ * its content is the view issues_text, read only for snippet(), so the
+ * words are stored once, in the JSON. wb-sqlite feeds the index itself
+ * with the values it reads from the archived text (and removes them the
+ * same way, from the stored text), which is what the view computes.
+ * issue_labels answers --label without reading JSON. issue_tokens and
+ * issue_tokens_total hold each issue's size in the full-text index,
+ * packed, for ranking (lib/wb_sqlitetokens.h); a writer fills them in
+ * when it opens the database.
+ */
 static const char schema[] =
     "CREATE TABLE issues (\n"
     "  number INTEGER PRIMARY KEY,\n"

@@ -120,75 +120,94 @@ store_if_changed(sqlite3_stmt *get, sqlite3_stmt *put, sqlite3_int64 c,
 	return run(put);
 }
 
-int
-wb_sqlitetokens_check(sqlite3 *db, char *why, size_t whylen)
+/*
+ * Store each chunk that %_docsize makes and that differs from the one
+ * stored; count its rows and their tokens. -1 on error.
+ */
+static int
+check_chunks(sqlite3 *db, sqlite3_int64 *issues, sqlite3_int64 *tokens)
 {
-	sqlite3_stmt *scan = NULL, *get = NULL, *put = NULL, *total = NULL;
-	sqlite3_int64 issues = 0, tokens = 0, c = -1;
+	sqlite3_stmt *scan = NULL, *get = NULL, *put = NULL;
 	unsigned char buf[WB_SQLITETOKENS_BYTES];
-	uint32_t *v;
-	int rc, same;
+	uint32_t v[WB_SQLITETOKENS_CHUNK];
+	sqlite3_int64 c = -1;
+	int rc = SQLITE_ERROR;
 
-	if ((v = calloc(WB_SQLITETOKENS_CHUNK, sizeof *v)) == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
-	if (prepare(db, "SELECT id, sz FROM " DOCSIZE " ORDER BY id", &scan,
-	    why, whylen) < 0 || prepare(db, get_sql, &get, why, whylen) < 0 ||
-	    prepare(db, put_sql, &put, why, whylen) < 0 ||
-	    prepare(db, get_total_sql, &total, why, whylen) < 0)
-		goto fail;
+	if (sqlite3_prepare_v2(db, "SELECT id, sz FROM " DOCSIZE " ORDER BY "
+	    "id", -1, &scan, NULL) != SQLITE_OK || sqlite3_prepare_v2(db,
+	    get_sql, -1, &get, NULL) != SQLITE_OK || sqlite3_prepare_v2(db,
+	    put_sql, -1, &put, NULL) != SQLITE_OK)
+		goto done;
 	while ((rc = sqlite3_step(scan)) == SQLITE_ROW) {
 		sqlite3_int64 id = sqlite3_column_int64(scan, 0);
 		const unsigned char *sz = sqlite3_column_blob(scan, 1);
 		int n = wb_sqlitetokens_sum(sz, sqlite3_column_bytes(scan, 1),
 		    WB_SQLITE_FTS_COLUMNS);
 
-		issues++;
-		tokens += n;
+		++*issues;
+		*tokens += n;
 		if (id < 0)
 			continue;	/* no issue's; asked of FTS5 */
 		if (id >> WB_SQLITETOKENS_SHIFT != c) {
 			if (c >= 0 && store_if_changed(get, put, c, v, buf) < 0)
-				goto sqlfail;
-			memset(v, 0, WB_SQLITETOKENS_CHUNK * sizeof *v);
+				break;
+			memset(v, 0, sizeof v);
 			c = id >> WB_SQLITETOKENS_SHIFT;
 		}
 		v[id & MASK] = (uint32_t)n;
 	}
-	if (rc != SQLITE_DONE ||
-	    (c >= 0 && store_if_changed(get, put, c, v, buf) < 0))
-		goto sqlfail;
-	/* Chunks of no issue left by removals, or anything else, go. */
-	if (wb_sqlite_exec(db, "DELETE FROM issue_tokens WHERE chunk < 0 OR "
-	    "NOT EXISTS (SELECT 1 FROM " DOCSIZE " WHERE id BETWEEN chunk << "
-	    "10 AND (chunk << 10) + 1023)", "unable to check the issues' "
-	    "sizes", why, whylen) < 0)
-		goto fail;
-	rc = sqlite3_step(total);
-	same = rc == SQLITE_ROW && sqlite3_column_int64(total, 0) == issues &&
-	    sqlite3_column_int64(total, 1) == tokens;
-	sqlite3_reset(total);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		goto sqlfail;
-	sqlite3_finalize(put);
-	put = NULL;
-	if (!same && (prepare(db, "INSERT OR REPLACE INTO issue_tokens_total "
-	    "(id, issues, tokens) VALUES (1, ?1, ?2)", &put, why, whylen) < 0 ||
-	    (sqlite3_bind_int64(put, 1, issues), sqlite3_bind_int64(put, 2,
-	    tokens), run(put)) < 0))
-		goto sqlfail;
-	rc = 0;
-	goto done;
-sqlfail:
-	wb_sqlite_fail(db, "unable to check the issues' sizes", why, whylen);
-fail:
-	rc = -1;
+	if (rc == SQLITE_DONE && c >= 0 && store_if_changed(get, put, c, v,
+	    buf) < 0)
+		rc = SQLITE_ERROR;
 done:
 	sqlite3_finalize(scan);
 	sqlite3_finalize(get);
 	sqlite3_finalize(put);
-	sqlite3_finalize(total);
-	free(v);
-	return rc;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Make the totals 'issues' and 'tokens' unless they are. -1 on error. */
+static int
+check_totals(sqlite3 *db, sqlite3_int64 issues, sqlite3_int64 tokens)
+{
+	sqlite3_stmt *st;
+	int rc, same;
+
+	if (sqlite3_prepare_v2(db, get_total_sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	same = rc == SQLITE_ROW && sqlite3_column_int64(st, 0) == issues &&
+	    sqlite3_column_int64(st, 1) == tokens;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	if (same)
+		return 0;
+	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO issue_tokens_total "
+	    "(id, issues, tokens) VALUES (1, ?1, ?2)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, issues);
+	sqlite3_bind_int64(st, 2, tokens);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+wb_sqlitetokens_check(sqlite3 *db, char *why, size_t whylen)
+{
+	sqlite3_int64 issues = 0, tokens = 0;
+
+	/* The chunks of no issue (left by removals, or anything else) go. */
+	if (check_chunks(db, &issues, &tokens) < 0 || sqlite3_exec(db,
+	    "DELETE FROM issue_tokens WHERE chunk < 0 OR NOT EXISTS (SELECT 1 "
+	    "FROM " DOCSIZE " WHERE id BETWEEN chunk << 10 AND "
+	    "(chunk << 10) + 1023)", NULL, NULL, NULL) != SQLITE_OK ||
+	    check_totals(db, issues, tokens) < 0)
+		return wb_sqlite_fail(db, "unable to check the issues' sizes",
+		    why, whylen);
+	return 0;
 }
 
 int
