@@ -11,6 +11,19 @@
 #include "wb_err.h"
 #include "wb_pipe.h"
 #include "wb_sqlite.h"
+#include "wb_sqlitetokens.h"
+
+/* The tables of lib/wb_sqlitetokens.h (version 2). */
+#define WB_SQLITE_TOKENS \
+    "CREATE TABLE issue_tokens (\n" \
+    "  chunk INTEGER PRIMARY KEY,\n" \
+    "  sizes BLOB NOT NULL\n" \
+    ");\n" \
+    "CREATE TABLE issue_tokens_total (\n" \
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),\n" \
+    "  issues INTEGER NOT NULL,\n" \
+    "  tokens INTEGER NOT NULL\n" \
+    ");\n"
 
 /*
  * The schema (SPEC.md). The full-text index keeps no text of its own:
@@ -18,7 +31,10 @@
  * words are stored once, in the JSON. wb-sqlite feeds the index itself
  * with the values it reads from the archived text (and removes them the
  * same way, from the stored text), which is what the view computes.
- * issue_labels answers --label without reading JSON.
+ * issue_labels answers --label without reading JSON. issue_tokens and
+ * issue_tokens_total hold each issue's size in the full-text index,
+ * packed, for ranking (lib/wb_sqlitetokens.h); a writer fills them in
+ * when it opens the database.
  */
 static const char schema[] =
     "CREATE TABLE issues (\n"
@@ -65,13 +81,16 @@ static const char schema[] =
     "  content = 'issues_text', content_rowid = 'number',\n"
     "  tokenize = 'unicode61 remove_diacritics 2');\n"
     "INSERT INTO " WB_SQLITE_FTS " (" WB_SQLITE_FTS ", rank)\n"
-    "  VALUES ('rank', 'bm25(" WB_SQLITE_RANK_WEIGHTS ")');\n";
+    "  VALUES ('rank', 'bm25(" WB_SQLITE_RANK_WEIGHTS ")');\n"
+    WB_SQLITE_TOKENS;
 
 /*
  * upgrade[v] turns schema version v into v + 1 (v >= 1); NULL: no way,
- * the database must be rebuilt. None yet: version 1 is the first.
+ * the database must be rebuilt. Version 2 adds the packed sizes (filled
+ * in by the check every writer makes: schema_ready).
  */
-static const char *const upgrade[WB_SQLITE_VERSION] = { NULL };
+static const char *const upgrade[WB_SQLITE_VERSION] = { NULL,
+	WB_SQLITE_TOKENS };
 
 static int out_gone;
 static const char *busy_path;
@@ -196,7 +215,10 @@ decide(const char *path, long long v, int empty, int writer, int *code,
 	return -1;
 }
 
-/* Create, upgrade or check the schema, in one write transaction. */
+/*
+ * Create, upgrade or check the schema, in one write transaction; a
+ * writer makes the packed sizes equal to the index's in it.
+ */
 static int
 schema_ready(sqlite3 *db, const char *path, int writer, int *code, char *why,
     size_t whylen)
@@ -232,6 +254,8 @@ schema_ready(sqlite3 *db, const char *path, int writer, int *code, char *why,
 		    why, whylen) < 0)
 			goto fail;
 	}
+	if (writer && wb_sqlitetokens_check(db, why, whylen) < 0)
+		goto fail;
 	if (writer && wb_sqlite_exec(db, "COMMIT", "unable to commit", why,
 	    whylen) < 0)
 		goto fail;

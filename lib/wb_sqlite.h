@@ -19,8 +19,9 @@
 
 #include <sqlite3.h>
 
-#define WB_SQLITE_VERSION 1	/* PRAGMA user_version of the schema below */
+#define WB_SQLITE_VERSION 2	/* PRAGMA user_version of the schema below */
 #define WB_SQLITE_FTS "issues_fts"
+#define WB_SQLITE_FTS_COLUMNS 3	/* title, body, comments */
 #define WB_SQLITE_RANK_WEIGHTS "10.0, 3.0, 1.0"	/* of bm25: title, body, comments */
 #define WB_SQLITE_MMAP "1073741824"	/* bytes of a reader's file mapped */
 /*

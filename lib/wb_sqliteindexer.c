@@ -83,7 +83,8 @@ transaction_or_die(struct wb_sqliteindexer *ix, size_t k)
 		}
 		ix->ok[i] = 1;
 	}
-	if (wb_sqlite_exec(ix->db, "COMMIT", "unable to commit", why,
+	if (wb_sqliterows_flush(&ix->rows, why, sizeof why) < 0 ||
+	    wb_sqlite_exec(ix->db, "COMMIT", "unable to commit", why,
 	    sizeof why) < 0)
 		rollback_and_die(ix, why);
 	ix->commits++;

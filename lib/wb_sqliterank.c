@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* wb — FTS5's bm25, computed the same way (wb_sqliterank.h). */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 
 #include "wb_sqlite.h"
 #include "wb_sqliterank.h"
+#include "wb_sqlitetokens.h"
 
 #define WB_SQLITERANK_STEPS 16	/* rows stepped over rather than searched */
 #define WB_SQLITERANK_CHECKS 64	/* rows counted both ways, each query */
@@ -19,7 +21,11 @@ struct rank {
 	double avgdl;		/* tokens per row */
 	double *idf, *freq;	/* by phrase */
 	double *weight;		/* by column */
+	struct wb_sqlitetokens_reader packed;	/* the sizes, packed */
+	int use_packed;		/* they are those of the index */
+	sqlite3 *db;
 	sqlite3_stmt *sizes;	/* %_docsize from a rowid on, in order */
+	int prepared;		/* 'sizes' was prepared (or tried) */
 	sqlite3_int64 at;	/* the row 'sizes' is on; 0: none */
 	int ntok;		/* that row's tokens, all columns */
 	int done;		/* 'sizes' ran out */
@@ -33,6 +39,7 @@ rank_free(void *arg)
 	if (r == NULL)
 		return;
 	sqlite3_finalize(r->sizes);
+	wb_sqlitetokens_reader_close(&r->packed);
 	free(r->idf);
 	free(r);
 }
@@ -47,38 +54,33 @@ count_rows(const Fts5ExtensionApi *api, Fts5Context *f, void *arg)
 	return SQLITE_OK;
 }
 
-/* The total of the first 'ncol' varints of a %_docsize blob. */
-static int
-blob_tokens(const unsigned char *p, int len, int ncol)
-{
-	int total = 0;
-
-	for (int i = 0; i < len && ncol-- > 0;) {
-		unsigned v = 0;
-		int k = 0;
-
-		/* Sizes fit in 32 bits: at most 5 bytes of 7 bits. */
-		while (i < len && k < 5) {
-			unsigned char c = p[i++];
-
-			k++;
-			v = v << 7 | (c & 0x7f);
-			if (!(c & 0x80))
-				break;
-		}
-		total += (int)v;
-	}
-	return total;
-}
-
 /*
- * The tokens of row 'id': read from 'sizes' moving forward when it can
+ * The tokens of row 'id': read from the packed sizes when they are the
+ * index's and hold it; else from 'sizes' moving forward when it can
  * (rows come in rowid order), else from FTS5 itself. -1 on error.
  */
 static int
 row_tokens(struct rank *r, const Fts5ExtensionApi *api, Fts5Context *f,
     sqlite3_int64 id, int *ntok)
 {
+	uint32_t n;
+
+	/* A matching row has a token at least: 0 is "not said". */
+	if (r->use_packed && (n = wb_sqlitetokens_reader_get(&r->packed,
+	    id)) > 0 && n <= INT_MAX) {
+		*ntok = (int)n;
+		return 0;
+	}
+	/* Without it, each row's size is asked of FTS5 (as bm25 does). */
+	if (!r->prepared) {
+		r->prepared = 1;
+		if (sqlite3_prepare_v2(r->db, "SELECT id, sz FROM "
+		    WB_SQLITE_FTS "_docsize WHERE id >= ?1", -1, &r->sizes,
+		    NULL) != SQLITE_OK) {
+			sqlite3_finalize(r->sizes);
+			r->sizes = NULL;
+		}
+	}
 	/* Far ahead (a word in few issues), a search costs less than steps. */
 	if (r->sizes != NULL && (r->at == 0 || id < r->at ||
 	    id - r->at > WB_SQLITERANK_STEPS)) {
@@ -93,7 +95,7 @@ row_tokens(struct rank *r, const Fts5ExtensionApi *api, Fts5Context *f,
 			break;
 		}
 		r->at = sqlite3_column_int64(r->sizes, 0);
-		r->ntok = blob_tokens(sqlite3_column_blob(r->sizes, 1),
+		r->ntok = wb_sqlitetokens_sum(sqlite3_column_blob(r->sizes, 1),
 		    sqlite3_column_bytes(r->sizes, 1), api->xColumnCount(f));
 	}
 	if (r->sizes != NULL && r->at == id) {
@@ -138,12 +140,10 @@ rank_new(const Fts5ExtensionApi *api, Fts5Context *f, sqlite3 *db, int nval,
 		idf = log((nrow - hit + 0.5) / (hit + 0.5));
 		r->idf[i] = idf <= 0.0 ? 1e-6 : idf;
 	}
-	/* Without it, each row's size is asked of FTS5 (as bm25 does). */
-	if (sqlite3_prepare_v2(db, "SELECT id, sz FROM " WB_SQLITE_FTS
-	    "_docsize WHERE id >= ?1", -1, &r->sizes, NULL) != SQLITE_OK) {
-		sqlite3_finalize(r->sizes);
-		r->sizes = NULL;
-	}
+	/* The packed sizes, if they add up to what FTS5 counts. */
+	r->db = db;
+	r->use_packed = wb_sqlitetokens_reader_open(&r->packed, db, nrow,
+	    ntoken);
 	return r;
 fail:
 	rank_free(r);

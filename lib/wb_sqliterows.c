@@ -67,6 +67,10 @@ wb_sqliterows_init(struct wb_sqliterows *w, sqlite3 *db, char *why,
 			return -1;
 		}
 	}
+	if (wb_sqlitetokens_init(&w->tokens, db, why, whylen) < 0) {
+		wb_sqliterows_free(w);
+		return -1;
+	}
 	return 0;
 }
 
@@ -170,7 +174,7 @@ is_comment(struct wb_es_buf *field, const char *text,
 /*
  * Feed the full-text index, with 'st' (fts_put or fts_del), the title
  * and body of the issue text 'itext' and the comments gathered in
- * 'comments' (ncomments of them).
+ * 'comments' (ncomments of them); the issue's packed size follows.
  */
 static int
 fts(struct wb_sqliterows *w, sqlite3_stmt *st, long n, const char *itext,
@@ -187,7 +191,10 @@ fts(struct wb_sqliterows *w, sqlite3_stmt *st, long n, const char *itext,
 	bind_buf(st, 2, &w->title, title->kind != WB_JSCAN_STRING);
 	bind_buf(st, 3, &w->body, body->kind != WB_JSCAN_STRING);
 	bind_buf(st, 4, comments, ncomments == 0);
-	return step(w, st, n, "update the full-text index", why, whylen);
+	if (step(w, st, n, "update the full-text index", why, whylen) < 0)
+		return -1;
+	return st == w->fts_put ? wb_sqlitetokens_added(&w->tokens, n, why,
+	    whylen) : wb_sqlitetokens_removed(&w->tokens, n, why, whylen);
 }
 
 /*
@@ -473,6 +480,12 @@ wb_sqliterows_remove(struct wb_sqliterows *w, long n, char *why,
 	return 0;
 }
 
+int
+wb_sqliterows_flush(struct wb_sqliterows *w, char *why, size_t whylen)
+{
+	return wb_sqlitetokens_write(&w->tokens, why, whylen);
+}
+
 void
 wb_sqliterows_free(struct wb_sqliterows *w)
 {
@@ -488,5 +501,6 @@ wb_sqliterows_free(struct wb_sqliterows *w)
 	wb_es_buf_free(&w->labels);
 	wb_es_buf_free(&w->field);
 	wb_jscan_spans_free(&w->lspans);
+	wb_sqlitetokens_free(&w->tokens);
 	*w = (struct wb_sqliterows){ 0 };
 }

@@ -21,6 +21,7 @@
 
 #include "wb_es.h"
 #include "wb_esload.h"
+#include "wb_sqlitetokens.h"
 
 #define WB_SQLITEROWS_ISSUE_VALUES 8	/* read from issue.json */
 #define WB_SQLITEROWS_EVENT_VALUES 4	/* read from each event */
@@ -59,6 +60,7 @@ struct wb_sqliterows {
 	    *del_labels, *put_label, *fts_put, *fts_del;
 	struct wb_es_buf title, body, comments, labels, field;	/* scratch */
 	struct wb_jscan_spans lspans;
+	struct wb_sqlitetokens tokens;	/* the sizes the index changes */
 	unsigned char sha[32];		/* of the last timeline.json compared */
 	unsigned long long written, unchanged, removed;	/* issues */
 };
@@ -103,6 +105,13 @@ int wb_sqliterows_put(struct wb_sqliterows *w, long number,
 /* Remove every row of issue 'number'. Returns 0, or -1 as above. */
 int wb_sqliterows_remove(struct wb_sqliterows *w, long number, char *why,
     size_t whylen);
+
+/*
+ * Write what the transaction's changes keep in memory until its end
+ * (each issue's size in the index, packed: lib/wb_sqlitetokens.h); call
+ * it just before COMMIT. Returns 0, or -1 as above.
+ */
+int wb_sqliterows_flush(struct wb_sqliterows *w, char *why, size_t whylen);
 
 void wb_sqliterows_free(struct wb_sqliterows *w);
 

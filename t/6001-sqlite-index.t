@@ -6,7 +6,7 @@
 # rows as they were; schema versions; --rebuild.
 . "${0%/*}/lib.sh"
 . "${0%/*}/lib-sqlite.sh"
-plan 61
+plan 63
 
 D=$SCRATCH/data
 DB=$D/wb.sqlite
@@ -35,8 +35,8 @@ is "$RC:$OUT" "1:" "no current/ yet (a fresh system): skipped, not written out"
 is "$ERR" "wb-sqlite: warning: issue 1: no archive at $SCRATCH/fresh/current, skipped
 wb-sqlite: warning: 1 issue was not indexed" "said"
 is "$(sq "$SCRATCH/fresh/wb.sqlite" 'PRAGMA journal_mode; PRAGMA user_version; SELECT count(*) FROM issues')" "wal
-1
-0" "a new database: WAL mode, schema version 1, empty"
+2
+0" "a new database: WAL mode, schema version 2, empty"
 is "$(sq "$SCRATCH/fresh/wb.sqlite" 'PRAGMA page_size')" 16384 "a new database has 16 KB pages"
 
 # A first run.
@@ -133,6 +133,7 @@ is "$RC:$(echo "$OUT" | wc -l)" "0:12" "all written out"
 like "$ERR" "debug: .* 3 transactions, 12 records written$" "12 issues in batches of 5: 3 transactions"
 run sh -c 'seq 1 12 | WB_DEBUG=1 wb-sqlite --batch-bytes 1'
 like "$ERR" "debug: .* 11 transactions, 12 records written$" "a transaction per issue when each is over --batch-bytes (the gone one shares one)"
+is "$(sq_tokens "$DB")" "ok 20" "through all of it, each issue's packed size equals the index's"
 
 # The idle time: records held while input trickles, written once it pauses,
 # and only then; the rows are committed when they appear.
@@ -153,7 +154,7 @@ cp "$DB" "$SCRATCH/v99.sqlite"
 sq "$SCRATCH/v99.sqlite" 'PRAGMA user_version = 99'
 run sh -c "echo 1 | WB_SQLITE=$SCRATCH/v99.sqlite wb-sqlite"
 is "$RC:$OUT" "100:" "a newer schema: refused, exit 100"
-is "$ERR" "wb-sqlite: fatal: $SCRATCH/v99.sqlite has schema version 99, newer than this one's (1): run wb-sqlite --rebuild" "the message names wb-sqlite --rebuild"
+is "$ERR" "wb-sqlite: fatal: $SCRATCH/v99.sqlite has schema version 99, newer than this one's (2): run wb-sqlite --rebuild" "the message names wb-sqlite --rebuild"
 sq "$SCRATCH/foreign.sqlite" 'CREATE TABLE t (x)'
 run sh -c "echo 1 | WB_SQLITE=$SCRATCH/foreign.sqlite wb-sqlite"
 is "$RC:$ERR" "100:wb-sqlite: fatal: $SCRATCH/foreign.sqlite is not a wb database (it holds no schema version): move it away, or run wb-sqlite --rebuild" "a foreign database: refused"
@@ -167,14 +168,15 @@ run env WB_SQLITE="$SCRATCH/v99.sqlite" wb-sqlite --rebuild
 is "$RC:$OUT" "0:" "--rebuild exits 0, writes nothing on stdout"
 is "$ERR" "wb-sqlite: info: 21 issues indexed into $SCRATCH/v99.sqlite, 0 skipped" "and says what it did"
 is "$(sq_rows "$SCRATCH/v99.sqlite")" "$(sq_rows "$DB")" "the rebuilt database equals the one kept by the records"
-is "$(sq "$SCRATCH/v99.sqlite" 'PRAGMA user_version; PRAGMA journal_mode')" "1
-wal" "schema version 1, WAL mode"
+is "$(sq "$SCRATCH/v99.sqlite" 'PRAGMA user_version; PRAGMA journal_mode')" "2
+wal" "schema version 2, WAL mode"
 is "$(fts_vocab "$SCRATCH/v99.sqlite" | md5sum)" "$(fts_vocab "$DB" | md5sum)" "the same full-text index"
 is "$(find "$SCRATCH" -maxdepth 1 -name '*.rebuild-*' | wc -l)" 0 "no scratch file left"
 run env WB_SQLITE="$SCRATCH/foreign.sqlite" wb-sqlite --rebuild
 is "$RC:$(sq "$SCRATCH/foreign.sqlite" 'SELECT count(*) FROM issues; PRAGMA user_version; PRAGMA page_size')" "0:21
-1
+2
 4096" "--rebuild replaces a foreign database too, which keeps its 4 KB pages"
+is "$(sq_tokens "$SCRATCH/foreign.sqlite")" "ok 21" "with the packed sizes complete"
 run env WB_SQLITE="$SCRATCH/junk.sqlite" wb-sqlite --rebuild
 is "$RC:$ERR" "100:wb-sqlite: fatal: unable to use $SCRATCH/junk.sqlite: file is not a database: move it away and run wb-sqlite --rebuild again" "but not a file that is no database"
 run env WB_SQLITE="$SCRATCH/new.sqlite" wb-sqlite --rebuild

@@ -172,10 +172,10 @@ is "$RC:$ERR" "100:wb-search: fatal: --window is not a decimal integer (0..10000
 run env WB_SQLITE="$SCRATCH/none.sqlite" wb-search video
 is "$RC:$ERR" "100:wb-search: fatal: no database at $SCRATCH/none.sqlite (WB_SQLITE): No such file or directory; make it with wb-sqlite --rebuild" "a missing database: named, with the fix"
 ok "$(test ! -e "$SCRATCH/none.sqlite"; echo $?)" "and not created"
-cp "$DB" "$SCRATCH/v2.sqlite"
-sq "$SCRATCH/v2.sqlite" 'PRAGMA user_version = 2'
-run env WB_SQLITE="$SCRATCH/v2.sqlite" wb-search video
-is "$RC:$ERR" "100:wb-search: fatal: $SCRATCH/v2.sqlite has schema version 2, newer than this one's (1): run wb-sqlite --rebuild" "a newer schema: refused"
+cp "$DB" "$SCRATCH/v3.sqlite"
+sq "$SCRATCH/v3.sqlite" 'PRAGMA user_version = 3'
+run env WB_SQLITE="$SCRATCH/v3.sqlite" wb-search video
+is "$RC:$ERR" "100:wb-search: fatal: $SCRATCH/v3.sqlite has schema version 3, newer than this one's (2): run wb-sqlite --rebuild" "a newer schema: refused"
 sq "$SCRATCH/other.sqlite" 'CREATE TABLE t (x)'
 run env WB_SQLITE="$SCRATCH/other.sqlite" wb-search video
 is "$RC:$ERR" "100:wb-search: fatal: $SCRATCH/other.sqlite is not a wb database (it holds no schema version): move it away, or run wb-sqlite --rebuild" "a foreign database: refused"

@@ -10,6 +10,14 @@
 #   fts_vocab DB                 every token instance of the full-text index
 #   fts_rebuilt DB               the same, from a copy whose index was
 #                                rebuilt by FTS5 from its content view
+#   sq_killed IN OUT ARGS...     wb-sqlite ARGS <IN >OUT killed with SIGKILL
+#                                once it wrote a record out (its status);
+#                                then the numbers of IN not in OUT, sorted,
+#                                in OUT.redo
+#   sq_tokens DB                 "ok N" when the packed sizes (issue_tokens,
+#                                issue_tokens_total) equal %_docsize's and
+#                                FTS5's own totals for its N rows, else
+#                                each difference
 # shellcheck shell=sh disable=SC2034
 
 mk_sq_issue() {
@@ -74,4 +82,62 @@ fts_rebuilt() {
 	rm -f "$SCRATCH/rebuilt.sqlite-wal" "$SCRATCH/rebuilt.sqlite-shm"
 	sq "$SCRATCH/rebuilt.sqlite" "INSERT INTO issues_fts(issues_fts) VALUES('rebuild')"
 	fts_vocab "$SCRATCH/rebuilt.sqlite"
+}
+
+sq_killed() {
+	_k_in=$1 _k_out=$2
+	shift 2
+	wb-sqlite "$@" <"$_k_in" >"$_k_out" 2>/dev/null &
+	_k_pid=$!
+	wait_for 20 test -s "$_k_out"
+	kill -9 "$_k_pid"
+	wait "$_k_pid"
+	_k_rc=$?
+	sed 's/[^0-9]//g' "$_k_out" | sort >"$_k_out.done"
+	sort "$_k_in" | comm -23 - "$_k_out.done" >"$_k_out.redo"
+	return "$_k_rc"
+}
+
+# Each row's size summed from its %_docsize varints (Python: the shell
+# cannot), against the 4-byte little-endian sizes of issue_tokens; the
+# totals against issue_tokens_total and FTS5's averages record (%_data
+# row 1: the row count, then each column's tokens, as varints).
+sq_tokens() {
+	/usr/bin/python3 - "$1" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+
+def varints(b):
+    out, v = [], 0
+    for i, c in enumerate(b):
+        v = v << 7 | (c & 0x7f)
+        if not c & 0x80:
+            out.append(v)
+            v = 0
+    return out
+
+want = {i: sum(varints(sz)[:3]) for i, sz in
+        db.execute("SELECT id, sz FROM issues_fts_docsize")}
+got, bad = {}, []
+for chunk, sizes in db.execute("SELECT chunk, sizes FROM issue_tokens"):
+    if not isinstance(sizes, bytes) or len(sizes) != 4096:
+        bad.append("chunk %d: not 4096 bytes" % chunk)
+        continue
+    for k in range(1024):
+        v = int.from_bytes(sizes[4 * k:4 * k + 4], "little")
+        if v:
+            got[chunk * 1024 + k] = v
+for i in sorted(set(want) | set(got)):
+    if want.get(i, 0) != got.get(i, 0):
+        bad.append("issue %d: %d tokens, packed %d" % (i, want.get(i, 0),
+                                                      got.get(i, 0)))
+total = db.execute("SELECT issues, tokens FROM issue_tokens_total").fetchall()
+row = db.execute("SELECT block FROM issues_fts_data WHERE id = 1").fetchone()
+avg = varints(row[0]) if row else []
+fts = (avg[0], sum(avg[1:])) if avg else (0, 0)
+if total != [(len(want), sum(want.values()))] or total != [fts]:
+    bad.append("totals %s, docsize (%d, %d), FTS5 %s" % (
+        total, len(want), sum(want.values()), fts))
+print("\n".join(bad) if bad else "ok %d" % len(want))
+PY
 }
