@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "wb_err.h"
-#include "wb_grow.h"
 #include "wb_sqlite.h"
 #include "wb_sqlitetokens.h"
+#include "wb_xalloc.h"
 
 #define MASK (WB_SQLITETOKENS_CHUNK - 1)
 _Static_assert(WB_SQLITETOKENS_SHIFT == 10, "the chunks' SQL below");
@@ -272,8 +272,7 @@ touch(struct wb_sqlitetokens *t, sqlite3_int64 id, char *why, size_t whylen)
 		}
 	if (lo < t->n && t->chunk[lo]->n == c)
 		return t->chunk[lo];
-	if ((k = malloc(sizeof *k)) == NULL)
-		wb_diesys(WB_EXIT_TEMP, "unable to allocate memory");
+	k = wb_xmalloc(sizeof *k);
 	k->n = c;
 	sqlite3_bind_int64(t->get, 1, c);
 	rc = sqlite3_step(t->get);
@@ -290,7 +289,7 @@ touch(struct wb_sqlitetokens *t, sqlite3_int64 id, char *why, size_t whylen)
 		    whylen);
 		return NULL;
 	}
-	t->chunk = wb_grow(t->chunk, t->n, &t->cap, sizeof *t->chunk);
+	t->chunk = wb_xgrow(t->chunk, t->n, &t->cap, sizeof *t->chunk);
 	memmove(t->chunk + lo + 1, t->chunk + lo, (t->n - lo) *
 	    sizeof *t->chunk);
 	t->chunk[lo] = k;
