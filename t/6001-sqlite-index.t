@@ -8,10 +8,6 @@
 . "${0%/*}/lib-sqlite.sh"
 plan 63
 
-D=$SCRATCH/data
-DB=$D/wb.sqlite
-WB_DATA=$D
-export WB_DATA
 U='wb-sqlite [--batch-issues N] [--batch-bytes N] [--idle S] | wb-sqlite --rebuild'
 
 run wb-sqlite --help

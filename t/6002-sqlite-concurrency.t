@@ -9,10 +9,6 @@
 . "${0%/*}/lib-sqlite.sh"
 plan 42
 
-D=$SCRATCH/data
-DB=$D/wb.sqlite
-WB_DATA=$D
-export WB_DATA
 for n in $(seq 1 20); do mk_sq_issue "$D" "$n" 6; done
 seq 1 20 | wb-sqlite >/dev/null
 

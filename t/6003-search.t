@@ -8,10 +8,6 @@
 . "${0%/*}/lib-sqlite.sh"
 plan 59
 
-D=$SCRATCH/data
-DB=$D/wb.sqlite
-WB_DATA=$D
-export WB_DATA
 U='wb-search [--state open|closed] [--label NAME]... [--since T] [--until T] [--limit N] [--window N] [--count] [QUERY]'
 
 # issue N STATE UPDATED LABELS TITLE BODY [COMMENT]

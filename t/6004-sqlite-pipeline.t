@@ -10,10 +10,6 @@
 plan 13
 start_redis
 
-D=$SCRATCH/data
-DB=$D/wb.sqlite
-WB_DATA=$D
-export WB_DATA
 for n in $(seq 1 30); do mk_sq_issue "$D" "$n" $((n % 5 * 2)) "word$n"; done
 
 seq 1 31 | wb-enqueue index 2>/dev/null

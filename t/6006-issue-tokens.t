@@ -9,10 +9,6 @@
 . "${0%/*}/lib-sqlite.sh"
 plan 41
 
-D=$SCRATCH/data
-DB=$D/wb.sqlite
-WB_DATA=$D
-export WB_DATA
 mkdir -p "$D/current"
 chunks() { sq "$DB" 'SELECT group_concat(chunk, " ") FROM (SELECT chunk FROM issue_tokens ORDER BY chunk)'; }
 

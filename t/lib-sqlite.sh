@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MPL-2.0
 # Helpers for the tests of the SQLite index (t/6NNN-*.t). Sourced after
-# t/lib.sh; POSIX sh.
+# t/lib.sh; POSIX sh. Sets D, the archive ($SCRATCH/data, exported as
+# WB_DATA), and DB, its database ($D/wb.sqlite, the default WB_SQLITE).
 #
 #   mk_sq_issue DATA N K [WORD]  archive issue N with K events (every third
 #                                one a comment holding WORD), compact JSON
@@ -19,6 +20,11 @@
 #                                FTS5's own totals for its N rows, else
 #                                each difference
 # shellcheck shell=sh disable=SC2034
+
+D=$SCRATCH/data
+DB=$D/wb.sqlite
+WB_DATA=$D
+export WB_DATA
 
 mk_sq_issue() {
 	mkdir -p "$1/current/$2"
