@@ -7,6 +7,8 @@
 #                      measure 5 'seq 1 1000 | $RSS wb-enqueue q'
 #   BENCH_BEFORE       a shell command run before each run, untimed
 #   row FIGURE VALUE REFERENCE RATIO   print one table row
+#   median             the median of the numbers on standard input, one
+#                      a line
 # shellcheck shell=sh disable=SC2034
 T_DIR=$(cd "$(dirname "$0")/../../t" && pwd)
 # shellcheck source=SCRIPTDIR/../t/lib.sh
@@ -31,7 +33,11 @@ measure() {
 			: >"$SCRATCH/.rss"
 		fi
 	done
-	MEDIAN=$(sort -n "$SCRATCH/.times" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+	MEDIAN=$(median <"$SCRATCH/.times")
+}
+
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 row() {

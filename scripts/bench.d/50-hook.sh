@@ -132,15 +132,16 @@ while [ "$i" -lt "$runs" ]; do
 done
 peak_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$hook_pid/status")
 
-median() { cut -d' ' -f"$2" "$SCRATCH/res-$1" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-hook_rps=$(median hook 1)
-nginx_rps=$(median nginx 1)
-hook_p99=$(median hook 2)
-scraped_rps=$(median scraped 1)
-scraped_p99=$(median scraped 2)
+# field RUN COLUMN: a column of the runs' results.
+field() { cut -d' ' -f"$2" "$SCRATCH/res-$1"; }
+hook_rps=$(field hook 1 | median)
+nginx_rps=$(field nginx 1 | median)
+hook_p99=$(field hook 2 | median)
+scraped_rps=$(field scraped 1 | median)
+scraped_p99=$(field scraped 2 | median)
 scrapes=$(grep -c . "$SCRATCH/scrapes")
 failed_scrapes=$(grep -vc '^200$' "$SCRATCH/scrapes")
-nginx_p99=$(median nginx 2)
+nginx_p99=$(field nginx 2 | median)
 # Every answer must have been 202: wrk saw no other status and no socket
 # error, and every delivery wb-hook logged was queued.
 bad=$(cat "$SCRATCH/res-hook" "$SCRATCH/res-scraped" | cut -d" " -f3 | grep -vc '^0$')

@@ -34,10 +34,6 @@ set -- $(/usr/bin/python3 "$(dirname "$0")/40-bulk-archive.py" "$G" 1.25e9)
 (cd "$G/current" && ls | awk '$1 > 32000' | xargs rm -r)
 mkdir -p "$SCRATCH/small/current"
 (cd "$G/current" && seq 1 2000 | xargs cp -al -t "$SCRATCH/small/current")
-# median COLUMN FILE: the median of a column of numbers (FILE - : stdin).
-median() {
-	awk -v c="$1" '{ print $c }' "$2" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 rate() { echo "$1 $2" | awk '{ printf "%.0f", $1 / $2 }'; }
 
 cat >"$SCRATCH/ref.sql" <<'SQL'
@@ -89,12 +85,12 @@ one() {
 		_kb=$(tail -n 1 "$SCRATCH/.t" | awk '{ print $4 }')
 		[ "$_kb" -gt "$first_kb" ] && first_kb=$_kb
 	done
-	ref_s=$(median 1 "$SCRATCH/.ref")
-	ref_cpu=$(awk '{ print $2 + $3 }' "$SCRATCH/.ref" | median 1 -)
-	first=$(median 1 "$SCRATCH/.wb")
-	first_cpu=$(awk '{ print $2 + $3 }' "$SCRATCH/.wb" | median 1 -)
+	ref_s=$(cut -d " " -f 1 "$SCRATCH/.ref" | median)
+	ref_cpu=$(awk '{ print $2 + $3 }' "$SCRATCH/.ref" | median)
+	first=$(cut -d " " -f 1 "$SCRATCH/.wb" | median)
+	first_cpu=$(awk '{ print $2 + $3 }' "$SCRATCH/.wb" | median)
 	# The ratio of each pair of runs, and their median.
-	pair=$(paste -d ' ' "$SCRATCH/.ref" "$SCRATCH/.wb" | awk '{ print $1 / $4 }' | median 1 -)
+	pair=$(paste -d ' ' "$SCRATCH/.ref" "$SCRATCH/.wb" | awk '{ print $1 / $4 }' | median)
 	ref_size=$(stat -c %s "$SCRATCH/ref.sqlite")
 	BENCH_BEFORE=
 	measure "$_runs" "WB_DATA='$_root' WB_SQLITE='$SCRATCH/$_n.sqlite' \$RSS wb-sqlite <'$SCRATCH/$_n.numbers' >/dev/null"

@@ -45,17 +45,16 @@ while [ $i -lt "$RUNS" ]; do
 	measure 1 "WB_DATA='$A' /usr/bin/time -a -o '$SCRATCH/wb.cpu' -f '%U %S' wb-snapshot >'$SCRATCH/path'"
 	echo "$MEDIAN" >>"$SCRATCH/wb.times"
 done
-median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ref=$(median "$SCRATCH/ref.times")
-wb=$(median "$SCRATCH/wb.times")
+ref=$(median <"$SCRATCH/ref.times")
+wb=$(median <"$SCRATCH/wb.times")
 # CPU seconds (user + sys of every process of the run): what the
 # compression costs whatever the machine's load. Under load the two cores
 # are shared (the kernel's autogroups share them between sessions), and the
 # wall-clock ratio falls towards this one.
 awk '{ print $1 + $2 }' "$SCRATCH/ref.cpu" >"$SCRATCH/ref.cpus"
 awk '{ print $1 + $2 }' "$SCRATCH/wb.cpu" >"$SCRATCH/wb.cpus"
-refc=$(median "$SCRATCH/ref.cpus")
-wbc=$(median "$SCRATCH/wb.cpus")
+refc=$(median <"$SCRATCH/ref.cpus")
+wbc=$(median <"$SCRATCH/wb.cpus")
 row "wb-snapshot, $mb MB archive (s) vs tar -czf" "$wb" "$ref" "$(ratio "$wb" "$ref")"
 row "  speed-up over tar -czf (target 1.8)" "$(ratio "$ref" "$wb")" 1.8 "$(ratio "$(ratio "$ref" "$wb")" 1.8)"
 row "  MB/s vs tar -czf" "$(ratio "$mb" "$wb")" "$(ratio "$mb" "$ref")" "$(ratio "$ref" "$wb")"

@@ -31,10 +31,6 @@ backfill() {
 	rm -rf "$SCRATCH/run"
 }
 
-median() {
-	sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 i=0
 while [ "$i" -lt "$RUNS" ]; do
 	i=$((i + 1))
