@@ -102,7 +102,6 @@ exec 5>&-
 is "$(sq "$DB" "SELECT count(*) FROM issues_fts WHERE issues_fts MATCH 'pendingword'")" 0 "the pending batch was not committed"
 
 # kill -9 in the middle: many transactions, one killed half-way.
-big=$(awk 'BEGIN { for (i = 0; i < 40; i++) printf "lorem ipsum dolor sit amet %d ", i }')
 for n in $(seq 100 399); do mk_sq_issue "$D" "$n" 60 "$big"; done
 seq 100 399 >"$SCRATCH/big"
 sq_killed "$SCRATCH/big" "$SCRATCH/k.out" --batch-bytes 200000

@@ -27,7 +27,6 @@ issue 3 open 2022-01-03T00:00:00Z '[{"name":"type-media"},{"name":"browser-firef
 issue 4 open 2022-01-04T00:00:00Z '[]' 'secret video' 'private body'
 seq 1 4 | wb-sqlite >/dev/null
 
-nums() { printf '%s\n' "$1" | jq -r .number | tr '\n' ' '; }
 
 run wb-search --help
 is "$RC" 0 "--help exits 0"
@@ -119,18 +118,6 @@ is "$($WS wb-search --count --limit 2 --window 1 common)" 2 "--count ignores the
 # The ranking is bm25's to the bit: many matches of one word, of other
 # lengths and counts, ties, numbers close together and far apart (the
 # sizes read in one pass, or looked up), in FTS5's order.
-# put DIR N TITLE BODY [COMMENT]: issue N of the archive DIR, with one
-# comment or none.
-put() {
-	mkdir -p "$1/current/$2"
-	printf '{"number":%s,"state":"open","updated_at":"2022-02-01T00:00:00Z","title":"%s","body":"%s"}' \
-		"$2" "$3" "$4" >"$1/current/$2/issue.json"
-	if [ -n "${5:-}" ]; then
-		printf '[{"event":"commented","body":"%s"}]\n' "$5"
-	else
-		echo '[]'
-	fi >"$1/current/$2/timeline.json"
-}
 M=$SCRATCH/m
 for n in $(seq 1 60) $(seq 100 40 900) 5000 5001; do
 	k=$((n % 4 + 1)) pad=$((n % 7))

@@ -53,7 +53,6 @@ is "$(sq_tokens "$DB")" "ok 22" "and the rest stays equal"
 
 # Many issues in many transactions, one killed half-way by kill -9; a
 # re-run of the records not written out.
-big=$(awk 'BEGIN { for (i = 0; i < 40; i++) printf "lorem ipsum dolor sit amet %d ", i }')
 for n in $(seq 100 37 11200); do mk_sq_issue "$D" "$n" 60 "$big"; done
 seq 100 37 11200 >"$SCRATCH/big"
 total=$(wc -l <"$SCRATCH/big")
@@ -92,14 +91,10 @@ is "$(env WB_SQLITE="$SCRATCH/v1.sqlite" wb-search lorem | md5sum)" "$(wb-search
 # in each body, padded by 2n words): bm25 ranks the shortest first.
 R=$SCRATCH/rank
 for n in $(seq 1 12); do
-	mkdir -p "$R/current/$n"
-	printf '{"number":%s,"title":"t","body":"common%s"}' "$n" \
-		"$(awk -v k=$((2 * n)) 'BEGIN { for (i = 0; i < k; i++) printf " pad%d", i }')" >"$R/current/$n/issue.json"
-	echo '[]' >"$R/current/$n/timeline.json"
+	put "$R" "$n" t "common$(awk -v k=$((2 * n)) 'BEGIN { for (i = 0; i < k; i++) printf " pad%d", i }')"
 done
 RS="env WB_DATA=$R WB_SQLITE=$R/wb.sqlite"
 seq 1 12 | $RS wb-sqlite >/dev/null
-nums() { printf '%s\n' "$1" | jq -r .number | tr '\n' ' '; }
 bm25=$(sq "$R/wb.sqlite" "SELECT rowid FROM issues_fts WHERE issues_fts MATCH 'common' ORDER BY bm25(issues_fts, 10.0, 3.0, 1.0), rowid" | tr '\n' ' ')
 is "$bm25" "1 2 3 4 5 6 7 8 9 10 11 12 " "bm25: the shortest first"
 is "$(nums "$($RS wb-search common)")" "$bm25" "wb-search: bm25's order"

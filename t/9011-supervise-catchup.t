@@ -37,7 +37,6 @@ old_instance() {
 renewed() { listing && [ "$(svc_pid "$S")" != "${old%%:*}" ]; }
 # kill9 NAME: kill -9 the process NAME of the instance $old.
 kill9() { kill -9 "$(printf '%s\n' "$old" | sed -n "s/:$1\$//p")"; }
-sleeping() { [ "$(comm "$(svc_pid "$S")")" = sleep ]; }
 
 svscan_start
 wait_for 10 listing
@@ -63,7 +62,6 @@ s6-svc -u "$SCAN/$S"
 wait_for 10 listing
 old=$(old_instance)
 kill9 wb-list
-# shellcheck disable=SC2086
 # shellcheck disable=SC2046	# one pid:comm a word
 gone_within 2000 $(printf '%s\n' "$old" | sed 1d)
 ok $? "kill -9 wb-list: wb-pipeline is gone within 2 s"

@@ -31,7 +31,6 @@ at_least() { [ "$(queued)" -ge "$1" ]; }
 # dups: answers to pages answered before (one read of the log: the
 # double may log a request in flight meanwhile).
 dups() { listed | sort | uniq -c | awk '$1 > 1 { n += $1 - 1 } END { print n + 0 }'; }
-sleeping() { [ "$(comm "$(svc_pid "$S")")" = sleep ]; }
 listing() { pgrep -f "^wb-list --resume" >/dev/null; }
 
 # The pages of one listing from the epoch, uninterrupted: what the
@@ -83,7 +82,7 @@ s6-svc -u "$SCAN/$S"
 wait_for 120 sleeping
 ok $? "s6-svc -u: the backfill goes on to its end; the service sleeps"
 ok "$([ "$(($(dups) - d1))" -le 1 ]; echo $?)" "s6-svc -d/-u: at most one more page fetched twice ($(($(dups) - d1)))"
-is "$(jq -c 'select(.status == 403 and (.path | test("/issues[?]")))' "$GH_LOG" | wc -l | tr -d ' ')" 1 \
+is "$(gh_requests '.status == 403 and (.path | test("/issues[?]"))')" 1 \
 	"the exhausted budget: one listing request refused"
 like "$(cat "$SVSCAN_LOG")" "wb-list: info: GitHub primary rate limit reached; waiting until " \
 	"wb-list waits for the reset"

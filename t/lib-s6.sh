@@ -103,6 +103,7 @@ svc_procs() {
 # The kill -9 rounds of a pipeline service: S is the service's name,
 # NSTAGES its number of stages.
 #   stages_up              the service runs wb-pipeline and NSTAGES stages
+#   sleeping               the service's run script is in its sleep
 #   instance               "pid:comm" of the runner and of every stage
 #   gone_within MS PID:COMM...   every one gone (or another program) in time
 #   kill_round NAME BUSY   once BUSY (a command) succeeds, kill -9 the
@@ -110,6 +111,7 @@ svc_procs() {
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 stages_up() { [ "$(svc_stages "$S" | wc -l)" = "$NSTAGES" ]; }
+sleeping() { [ "$(comm "$(svc_pid "$S")")" = sleep ]; }
 
 instance() {
 	echo "$(svc_pid "$S"):wb-pipeline"

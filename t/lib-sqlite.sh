@@ -26,6 +26,24 @@ DB=$D/wb.sqlite
 WB_DATA=$D
 export WB_DATA
 
+# put DIR N TITLE BODY [COMMENT]: issue N of the archive DIR, with one
+# comment or none.
+put() {
+	mkdir -p "$1/current/$2"
+	printf '{"number":%s,"state":"open","updated_at":"2022-02-01T00:00:00Z","title":"%s","body":"%s"}' \
+		"$2" "$3" "$4" >"$1/current/$2/issue.json"
+	if [ -n "${5:-}" ]; then
+		printf '[{"event":"commented","body":"%s"}]\n' "$5"
+	else
+		echo '[]'
+	fi >"$1/current/$2/timeline.json"
+}
+# nums OUT: the numbers of wb-search's records, on one line.
+nums() { printf '%s\n' "$1" | jq -r .number | tr '\n' ' '; }
+
+# A body of 200 words.
+big=$(awk 'BEGIN { for (i = 0; i < 40; i++) printf "lorem ipsum dolor sit amet %d ", i }')
+
 mk_sq_issue() {
 	mkdir -p "$1/current/$2"
 	printf '{"number":%s,"title":"Issue %s \\"quoted\\" caf\\u00e9","state":"%s","labels":[{"name":"browser-firefox"},{"name":"l%s"}],"user":{"login":"u%s","id":%s},"milestone":{"title":"needsdiagnosis"},"created_at":"2021-01-01T00:00:00Z","updated_at":"2022-01-%02dT00:00:00Z","closed_at":null,"body":"line 1\\nline %s words"}' \
