@@ -478,6 +478,7 @@ walk_restart(struct walk *w)
 	wb_timeline_free(w->tl);
 	w->atext = NULL;
 	w->offset = 0;
+	w->bytes = 0;
 	w->k = 0;
 	visited_free(&w->seen);
 	timeline_url(w->f, w->number, 1, w->url, sizeof w->url);

@@ -84,11 +84,12 @@ wb_etags_from_jv(jv v, struct wb_etags *e)
 	for (int i = 0; i < n; i++) {
 		jv p = jv_array_get(jv_copy(pages), i);
 		jv etag = jv_array_get(jv_copy(p), 0), count = jv_array_get(p, 1);
+		double c = jv_get_kind(count) == JV_KIND_NUMBER ?
+		    jv_number_value(count) : -1;
+		/* In range before the cast: a huge count is no int. */
 		int good = jv_get_kind(etag) == JV_KIND_STRING &&
-		    jv_get_kind(count) == JV_KIND_NUMBER &&
-		    jv_number_value(count) == (int)jv_number_value(count) &&
-		    wb_etags_add(e, jv_string_value(etag),
-		    (int)jv_number_value(count)) == 0;
+		    c >= 0 && c <= WB_ETAGS_PER_PAGE && c == (int)c &&
+		    wb_etags_add(e, jv_string_value(etag), (int)c) == 0;
 
 		jv_free(etag);
 		jv_free(count);
