@@ -207,8 +207,8 @@ gather(struct batch *b, const char *line, size_t len, char *why,
 			jv e = jv_parse_sized(line + v[ETAGS].off,
 			    (int)v[ETAGS].len);
 
-			if (wb_etags_from_jv(e, &etags) < 0)
-				wb_etags_init(&etags);
+			/* Unreadable ETags: none (it leaves them empty). */
+			(void)wb_etags_from_jv(e, &etags);
 			jv_free(e);
 		}
 		wb_archive_item_set(it, rec.number, line + v[ISSUE].off,

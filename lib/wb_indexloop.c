@@ -2,7 +2,6 @@
 /* wb — the main loop of an indexing filter (wb_indexloop.h). */
 #include "wb_err.h"
 #include "wb_indexloop.h"
-#include "wb_scan.h"
 
 int
 wb_indexloop_run_or_die(const struct wb_indexloop *l, double idle)

@@ -75,14 +75,10 @@ fill_or_die(struct wb_reader *r)
 	}
 	if (r->cap - r->len < READ_CHUNK + 1) {
 		size_t want = r->len + READ_CHUNK + 1;
-		char *nb;
 
 		if (want < r->cap * 2)
 			want = r->cap * 2;
-		nb = realloc(r->buf, want);
-		if (nb == NULL)
-			wb_diesys(WB_EXIT_TEMP, "unable to grow the input buffer");
-		r->buf = nb;
+		r->buf = wb_xrealloc(r->buf, want);
 		r->cap = want;
 	}
 	if (r->idle_fn != NULL && wait_input_or_die(r, r->idle_ms) == 0)

@@ -411,7 +411,7 @@ wb_redis_xappend(redisContext *c, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	xqueued(redisvAppendCommand(c, fmt, ap));
+	wb_redis_xappendv(c, fmt, ap);
 	va_end(ap);
 }
 

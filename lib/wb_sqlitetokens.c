@@ -166,6 +166,27 @@ done:
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/*
+ * Whether issue_tokens_total holds 'issues' and 'tokens': 1 or 0; -1 on
+ * error.
+ */
+static int
+totals_are(sqlite3 *db, sqlite3_int64 issues, sqlite3_int64 tokens)
+{
+	sqlite3_stmt *st;
+	int rc, same;
+
+	if (sqlite3_prepare_v2(db, get_total_sql, -1, &st, NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	same = rc == SQLITE_ROW && sqlite3_column_int64(st, 0) == issues &&
+	    sqlite3_column_int64(st, 1) == tokens;
+	sqlite3_finalize(st);
+	return rc != SQLITE_ROW && rc != SQLITE_DONE ? -1 : same;
+}
+
 /* Make the totals 'issues' and 'tokens' unless they are. -1 on error. */
 static int
 check_totals(sqlite3 *db, sqlite3_int64 issues, sqlite3_int64 tokens)
@@ -173,16 +194,8 @@ check_totals(sqlite3 *db, sqlite3_int64 issues, sqlite3_int64 tokens)
 	sqlite3_stmt *st;
 	int rc, same;
 
-	if (sqlite3_prepare_v2(db, get_total_sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	rc = sqlite3_step(st);
-	same = rc == SQLITE_ROW && sqlite3_column_int64(st, 0) == issues &&
-	    sqlite3_column_int64(st, 1) == tokens;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return -1;
-	if (same)
-		return 0;
+	if ((same = totals_are(db, issues, tokens)) != 0)
+		return same < 0 ? -1 : 0;
 	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO issue_tokens_total "
 	    "(id, issues, tokens) VALUES (1, ?1, ?2)", -1, &st, NULL) !=
 	    SQLITE_OK)
@@ -352,6 +365,16 @@ wb_sqlitetokens_removed(struct wb_sqlitetokens *t, sqlite3_int64 id,
 	return 0;
 }
 
+/* Forget what the transaction changed. */
+static void
+wb_sqlitetokens_forget(struct wb_sqlitetokens *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->chunk[i]);
+	t->n = 0;
+	t->total = -1;
+}
+
 int
 wb_sqlitetokens_write(struct wb_sqlitetokens *t, char *why, size_t whylen)
 {
@@ -378,14 +401,6 @@ wb_sqlitetokens_write(struct wb_sqlitetokens *t, char *why, size_t whylen)
 	return 0;
 }
 
-void
-wb_sqlitetokens_forget(struct wb_sqlitetokens *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		free(t->chunk[i]);
-	t->n = 0;
-	t->total = -1;
-}
 
 void
 wb_sqlitetokens_free(struct wb_sqlitetokens *t)
@@ -404,19 +419,8 @@ int
 wb_sqlitetokens_reader_open(struct wb_sqlitetokens_reader *r, sqlite3 *db,
     sqlite3_int64 issues, sqlite3_int64 tokens)
 {
-	sqlite3_stmt *st;
-	int same;
-
 	*r = (struct wb_sqlitetokens_reader){ .chunk = -1 };
-	if (sqlite3_prepare_v2(db, get_total_sql, -1, &st, NULL) != SQLITE_OK) {
-		sqlite3_finalize(st);
-		return 0;
-	}
-	same = sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_int64(st, 0) == issues &&
-	    sqlite3_column_int64(st, 1) == tokens;
-	sqlite3_finalize(st);
-	if (!same || sqlite3_prepare_v2(db, get_sql, -1, &r->get, NULL) !=
+	if (totals_are(db, issues, tokens) != 1 || sqlite3_prepare_v2(db, get_sql, -1, &r->get, NULL) !=
 	    SQLITE_OK) {
 		wb_sqlitetokens_reader_close(r);
 		return 0;

@@ -55,7 +55,8 @@ struct wb_sqlitetokens {
 	struct wb_sqlitetokens_chunk **chunk;	/* touched, by number */
 	size_t n, cap;
 	sqlite3_int64 issues, tokens;	/* the totals, as changed */
-	int total;	/* -1: not read yet; 0: none (left alone); 1: read */
+	int total;	/* -1: not read yet; 0: none (left alone); 1: read;
+			 * 2: no longer known (removed at the write) */
 };
 
 /*
@@ -83,9 +84,6 @@ int wb_sqlitetokens_removed(struct wb_sqlitetokens *t, sqlite3_int64 id,
  * transaction must then be rolled back). Either way nothing is kept.
  */
 int wb_sqlitetokens_write(struct wb_sqlitetokens *t, char *why, size_t whylen);
-
-/* Forget what the transaction changed (it was rolled back). */
-void wb_sqlitetokens_forget(struct wb_sqlitetokens *t);
 
 void wb_sqlitetokens_free(struct wb_sqlitetokens *t);
 
