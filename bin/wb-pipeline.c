@@ -24,6 +24,7 @@
 #include "wb_cli.h"
 #include "wb_clock.h"
 #include "wb_err.h"
+#include "wb_lsan.h"
 #include "wb_xalloc.h"
 
 #define USAGE "wb-pipeline [-p] command [arg ...] ['|' command [arg ...]] ..."
@@ -290,5 +291,7 @@ main(int argc, char **argv)
 
 	supervise(&set);
 	free(stages);
-	return wb_cli_end_or_die(permanent ? WB_EXIT_USAGE : failed);
+	/* s6-supervise's SIGCONT after SIGTERM must not hang LSan (wb_lsan.h). */
+	wb_lsan_exit_or_die(wb_cli_end_or_die(permanent ? WB_EXIT_USAGE :
+	    failed));
 }
