@@ -62,7 +62,7 @@ KEY='wb:list:{webcompat/web-bugs}:since'
 q() { wb-queue length "$1"; }
 idle() { [ "$(q download)$(q index)" = 00 ] && [ "$(redis_cli ZCARD 'wb:{download}:leases')$(redis_cli ZCARD 'wb:{index}:leases')" = 00 ]; }
 rows() { sqlite3 "$DB" "SELECT count(*) FROM issues" 2>/dev/null; }
-rows_at() { sqlite3 "$1" "SELECT count(*) FROM issues" 2>/dev/null; }
+rows_at() { sqlite3 -cmd '.timeout 5000' "$1" "SELECT count(*) FROM issues" 2>/dev/null; }
 title_db() { sqlite3 "$DB" "SELECT title FROM issues WHERE number = $1"; }
 served() { curl -sf "$WB_GITHUB_API/_double/dump/$1" | jq -c .issue; }
 # titles: "number title" of every issue, from the database or the archive.
